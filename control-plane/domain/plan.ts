@@ -1,0 +1,31 @@
+import type { Capacity } from './instance';
+import type { Reservation } from './reservation';
+
+/** A user who got less than the tier's quantile asked for, because capacity ran out. */
+export interface Squeeze {
+  user: string;
+  tier: string;
+  wanted: Capacity;
+  granted: Capacity;
+  reason: string;
+}
+
+/** Instances to add or remove, and when they are needed. */
+export interface ScalingRecommendation {
+  instanceClass: string;
+  /** Positive: add; negative: remove. */
+  delta: number;
+  /** Instances of this class wanted in total from neededAtMs. */
+  desired: number;
+  neededAtMs: number;
+  reason: string;
+}
+
+/** One allocation cycle's output. Published to proxies atomically. */
+export interface Plan {
+  version: string;
+  issuedAtMs: number;
+  reservations: Map<string, Reservation>;
+  squeezed: Squeeze[];
+  scaling: ScalingRecommendation[];
+}

@@ -1,0 +1,30 @@
+/** What proxies saw, per interval and per user: the in-memory twin of earmark.v1.UsageReport. */
+export interface UserUsage {
+  user: string;
+  requests: number;
+  admitted: number;
+  queued: number;
+  queueWaitMs: number;
+  queueWaitMaxMs: number;
+  throttled: number;
+  redirected: number;
+  peakInFlight: number;
+  bytesIn: number;
+  bytesOut: number;
+  shortfall: number;
+  unreserved: number;
+}
+
+export interface UsageReport {
+  nodeId: string;
+  sequence: number;
+  intervalStartMs: number;
+  intervalMs: number;
+  planVersion: string;
+  users: UserUsage[];
+}
+
+/** Where validated usage reports go (the store implements it; tests may use a recorder). */
+export interface UsageSink {
+  writeUsage(report: UsageReport): void | Promise<void>;
+}
