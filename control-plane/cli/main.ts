@@ -7,6 +7,7 @@ export function loadCommands(dir = path.join(__dirname, 'commands')): Command[] 
   const out: Command[] = [];
   for (const f of fs.readdirSync(dir).sort()) {
     if (!/\.(ts|js)$/.test(f) || f.endsWith('.d.ts') || f.includes('.test.')) continue;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- commands are discovered at run time
     const mod = require(path.join(dir, f));
     const cmd: Command | undefined = mod.command ?? mod.default;
     if (cmd && typeof cmd.run === 'function') out.push(cmd);

@@ -2,7 +2,9 @@
 import * as path from 'node:path';
 import { runningInstance, startLocalInflux, stopPid } from './local-influxd';
 
-const dir = path.resolve(process.env.EARMARK_INFLUX_DIR ?? path.join(__dirname, '..', '..', 'var', 'influxdb'));
+const dir = path.resolve(
+  process.env.EARMARK_INFLUX_DIR ?? path.join(__dirname, '..', '..', 'var', 'influxdb'),
+);
 const port = Number(process.env.EARMARK_INFLUX_PORT ?? 8086);
 
 async function main(cmd: string | undefined): Promise<number> {

@@ -33,7 +33,9 @@ export interface LocalInflux {
 const TEMPLATE = path.join(__dirname, 'influxdb.conf.template');
 
 export function influxdBinary(): string {
-  const candidates = [process.env.INFLUXD, '/usr/bin/influxd', '/usr/local/bin/influxd'].filter(Boolean) as string[];
+  const candidates = [process.env.INFLUXD, '/usr/bin/influxd', '/usr/local/bin/influxd'].filter(
+    Boolean,
+  ) as string[];
   for (const c of candidates) if (fs.existsSync(c)) return c;
   throw new Error(
     "influxd not found. Install Debian's package first: sudo apt-get update && sudo apt-get install -y influxdb " +
@@ -137,7 +139,9 @@ export async function startLocalInflux(opts: LocalInfluxOptions): Promise<LocalI
     }
     if (!exited) child.kill('SIGKILL');
     const tail = fs.readFileSync(path.join(dir, 'influxd.log'), 'utf8').split('\n').slice(-5).join('\n');
-    lastErr = new Error(`influxd did not answer /ping on ${url} (attempt ${attempt + 1}); log tail:\n${tail}`);
+    lastErr = new Error(
+      `influxd did not answer /ping on ${url} (attempt ${attempt + 1}); log tail:\n${tail}`,
+    );
     if (opts.httpPort) break; // a fixed port that fails will keep failing
   }
   throw lastErr!;
