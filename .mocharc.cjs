@@ -2,7 +2,6 @@
 module.exports = {
   require: ['tsx/cjs', './test/support/hooks.ts'],
   extension: ['ts'],
-  spec: ['test/**/*.test.ts'],
   reporter: './test/support/summary-reporter.cjs',
   timeout: 60000,
   exit: true,
