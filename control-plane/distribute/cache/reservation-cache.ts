@@ -1,0 +1,207 @@
+/**
+ * The per-resource versioned cache the distribution server serves from.
+ *
+ * Protocol rules it implements (xDS incremental variant):
+ *  - each user's reservation is one resource with its own version; a publish bumps a resource's
+ *    version only when sameReservation() says it changed, so proxies receive only real changes;
+ *  - a publish (a whole Plan, or a set of upserts and removals) is one atomic step: it is validated
+ *    in full first, then becomes one new cache revision, or is rejected and changes nothing;
+ *  - version strings are `<epoch>.<revision>` (base 36): unique for this cache's lifetime and never
+ *    equal to a version from an earlier process, so a proxy's initial_resource_versions can never be
+ *    mistaken for current after a control-plane restart (it is resent instead).
+ */
+import type { Clock } from '../../domain/clock';
+import { SystemClock } from '../../domain/clock';
+import type { Plan } from '../../domain/plan';
+import { sameReservation, type Reservation } from '../../domain/reservation';
+import { encodeResourceField } from '../codec/resource-codec';
+import { ChangeLog, type RevisionRecord } from './change-log';
+import { reservationProblem } from './validate-reservation';
+
+export interface CacheEntry {
+  readonly name: string;
+  readonly reservation: Readonly<Reservation>;
+  readonly version: string;
+  /** Cache revision at which this version was published. */
+  readonly revision: number;
+  /** The Resource framed as DeltaDiscoveryResponse field 2: encoded on first send (see fieldOf). */
+  field?: Buffer;
+}
+
+export interface PublishResult {
+  revision: number;
+  systemVersion: string;
+  /** Reservations added or changed, removed, and left as they were. */
+  updated: number;
+  removed: number;
+  unchanged: number;
+  /** False when the publish changed nothing (same reservations, same system version). */
+  changed: boolean;
+}
+
+export interface ReservationChanges {
+  upsert?: Iterable<Reservation>;
+  remove?: Iterable<string>;
+  /** What proxies see as system_version_info (the plan version); default: this revision's version. */
+  systemVersion?: string;
+}
+
+export interface CacheOptions {
+  /** Resource TTL sent with every reservation; 0 = no TTL. Default 300 s. */
+  ttlMs?: number;
+  clock?: Clock;
+  /** Version prefix; default: the cache's creation second in base 36 and a dot. */
+  versionPrefix?: string;
+  /** How many changed names the change log keeps (older streams resync). Default 1,000,000. */
+  maxLogNames?: number;
+}
+
+/** A publish refused as a whole: nothing was applied. */
+export class PublishRejectedError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`publish rejected, nothing applied: ${problems.join('; ')}${problems.length >= 10 ? '; …' : ''}`);
+    this.name = 'PublishRejectedError';
+  }
+}
+
+export type CacheListener = (result: PublishResult) => void;
+
+export class ReservationCache {
+  readonly ttlMs: number;
+  readonly clock: Clock;
+  private readonly prefix: string;
+  private readonly entries = new Map<string, CacheEntry>();
+  private readonly log: ChangeLog;
+  private readonly listeners = new Set<CacheListener>();
+  private rev = 0;
+  private sysVersion = '';
+
+  constructor(opts: CacheOptions = {}) {
+    this.ttlMs = opts.ttlMs ?? 300_000;
+    this.clock = opts.clock ?? new SystemClock();
+    this.prefix = opts.versionPrefix ?? `${Math.floor(Date.now() / 1000).toString(36)}.`;
+    this.log = new ChangeLog(opts.maxLogNames ?? 1_000_000);
+  }
+
+  get revision(): number {
+    return this.rev;
+  }
+  get systemVersion(): string {
+    return this.sysVersion;
+  }
+  get size(): number {
+    return this.entries.size;
+  }
+  get(name: string): CacheEntry | undefined {
+    return this.entries.get(name);
+  }
+  values(): IterableIterator<CacheEntry> {
+    return this.entries.values();
+  }
+  /**
+   * The entry's Resource bytes, encoded once on first use: publishing stays O(changed) comparisons,
+   * and encoding happens response by response, overlapping with the proxies' decoding.
+   */
+  fieldOf(e: CacheEntry): Buffer {
+    return (e.field ??= encodeResourceField(e.reservation, e.version, this.ttlMs));
+  }
+
+  /** Names changed after `revision`, or undefined when the change log no longer covers it. */
+  changedSince(revision: number): readonly string[] | undefined {
+    return this.log.namesSince(revision);
+  }
+  revisionRecord(revision: number): RevisionRecord | undefined {
+    return this.log.get(revision);
+  }
+
+  /** Called after every publish that changed something, synchronously. Returns an unsubscribe function. */
+  onChange(listener: CacheListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Makes the cache hold exactly the plan's reservations; users absent from the plan are removed. */
+  publishPlan(plan: Plan): PublishResult {
+    const remove: string[] = [];
+    for (const name of this.entries.keys()) if (!plan.reservations.has(name)) remove.push(name);
+    return this.apply(plan.reservations, remove, plan.version);
+  }
+
+  /** Upserts and removes some reservations, leaving the others as they are. */
+  publishChanges(changes: ReservationChanges): PublishResult {
+    const upserts = new Map<string, Reservation>();
+    for (const r of changes.upsert ?? []) {
+      if (upserts.has(r?.user)) throw new PublishRejectedError([`user "${r.user}" appears twice`]);
+      upserts.set(r?.user, r);
+    }
+    const remove = [...new Set(changes.remove ?? [])];
+    const both = remove.filter((n) => upserts.has(n));
+    if (both.length > 0)
+      throw new PublishRejectedError([`users both upserted and removed: ${both.join(', ')}`]);
+    return this.apply(upserts, remove, changes.systemVersion);
+  }
+
+  private apply(
+    upserts: ReadonlyMap<string, Reservation>,
+    remove: string[],
+    systemVersion?: string,
+  ): PublishResult {
+    const problems: string[] = [];
+    const changed: Reservation[] = [];
+    for (const [name, r] of upserts) {
+      const problem = reservationProblem(r, name);
+      if (problem) {
+        if (problems.push(`${name}: ${problem}`) >= 10) break;
+        continue;
+      }
+      const old = this.entries.get(name);
+      if (!old || !sameReservation(old.reservation, r)) changed.push(r);
+    }
+    if (systemVersion !== undefined && (typeof systemVersion !== 'string' || systemVersion.length > 256)) {
+      problems.push('systemVersion must be a string of at most 256 characters');
+    }
+    if (problems.length > 0) throw new PublishRejectedError(problems);
+    const removed = remove.filter((n) => this.entries.has(n));
+    const nextSystem = systemVersion || undefined;
+    const unchanged = upserts.size - changed.length;
+    if (
+      changed.length === 0 &&
+      removed.length === 0 &&
+      (nextSystem === undefined || nextSystem === this.sysVersion)
+    ) {
+      return {
+        revision: this.rev,
+        systemVersion: this.sysVersion,
+        updated: 0,
+        removed: 0,
+        unchanged,
+        changed: false,
+      };
+    }
+    const revision = this.rev + 1;
+    const version = this.prefix + revision.toString(36);
+    const names: string[] = [];
+    for (const r of changed) {
+      // A copy: a caller mutating its plan afterwards must not change what the cache compares against.
+      this.entries.set(r.user, { name: r.user, reservation: { ...r }, version, revision });
+      names.push(r.user);
+    }
+    for (const n of removed) {
+      this.entries.delete(n);
+      names.push(n);
+    }
+    this.rev = revision;
+    this.sysVersion = nextSystem ?? version;
+    this.log.append({ revision, publishedAtMs: this.clock.now(), systemVersion: this.sysVersion, names });
+    const result = {
+      revision,
+      systemVersion: this.sysVersion,
+      updated: changed.length,
+      removed: removed.length,
+      unchanged,
+      changed: true,
+    };
+    for (const l of this.listeners) l(result);
+    return result;
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * The reference client of DeltaReservations, on @grpc/grpc-js: what the filter's sync root does,
+ * in TypeScript, for tests, the demo and benchmarks. It subscribes (wildcard by default), applies
+ * each response atomically, ACKs it or NACKs it with error_detail (keeping its last good state),
+ * expires reservations whose TTL runs out, and reconnects with backoff, sending
+ * initial_resource_versions so the server resends only what changed.
+ */
+import { EventEmitter } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import { SystemClock, type Clock, type TimerHandle } from '../../domain/clock';
+import { decodeDeltaResponse, type DecodedDeltaResponse } from '../codec/delta-response-codec';
+import { RESERVATION_TYPE_URL } from '../codec/resource-codec';
+import { deltaRequestCodec, DELTA_RESERVATIONS_PATH } from '../protos';
+import { ReservationState, type ReservationCheck } from './reservation-state';
+
+export interface ReservationClientOptions {
+  /** host:port of the distribution server. */
+  address: string;
+  nodeId: string;
+  /** Sent as `authorization: Bearer <token>`. */
+  token?: string;
+  credentials?: grpc.ChannelCredentials;
+  channelOptions?: grpc.ChannelOptions;
+  /** Names to subscribe to; empty or absent = wildcard (every reservation). */
+  subscribe?: string[];
+  check?: ReservationCheck;
+  clock?: Clock;
+  /** Reconnect backoff (doubling, with jitter); false = do not reconnect. */
+  reconnect?: false | { initialMs?: number; maxMs?: number };
+  /** How often TTLs are checked (default 250 ms). */
+  ttlSweepMs?: number;
+}
+
+export interface ResponseEvent {
+  nonce: string;
+  systemVersion: string;
+  applied: boolean;
+  updated: string[];
+  removed: string[];
+  heartbeats: number;
+  error?: string;
+}
+
+export interface ClientEvents {
+  connected: [];
+  disconnected: [status: { code: number; details: string }];
+  response: [ev: ResponseEvent];
+  expired: [names: string[]];
+}
+
+export class ReservationClient extends EventEmitter<ClientEvents> {
+  readonly state: ReservationState;
+  readonly stats = { responses: 0, acks: 0, nacks: 0, connects: 0, resources: 0, removals: 0, heartbeats: 0 };
+  lastNack: { nonce: string; error: string } | undefined;
+  lastStatus: { code: number; details: string } | undefined;
+  private readonly client: grpc.Client;
+  private readonly codec = deltaRequestCodec<object>();
+  private readonly clock: Clock;
+  private call: grpc.ClientDuplexStream<object, Buffer> | undefined;
+  private subscribed: Set<string>;
+  private stopped = false;
+  private backoffMs: number;
+  private reconnectTimer: TimerHandle | undefined;
+  private sweepTimer: TimerHandle | undefined;
+  private paused = false;
+
+  constructor(private readonly opts: ReservationClientOptions) {
+    super();
+    this.clock = opts.clock ?? new SystemClock();
+    this.state = new ReservationState(opts.check);
+    this.subscribed = new Set(opts.subscribe ?? []);
+    this.backoffMs = opts.reconnect === false ? 0 : (opts.reconnect?.initialMs ?? 100);
+    this.client = new grpc.Client(opts.address, opts.credentials ?? grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      ...opts.channelOptions,
+    });
+  }
+
+  get connected(): boolean {
+    return this.call !== undefined;
+  }
+
+  start(): this {
+    this.connect();
+    this.scheduleSweep();
+    return this;
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const md = new grpc.Metadata();
+    if (this.opts.token !== undefined) md.set('authorization', `Bearer ${this.opts.token}`);
+    const call = this.client.makeBidiStreamRequest(
+      DELTA_RESERVATIONS_PATH,
+      this.codec.serialize,
+      (b: Buffer) => b,
+      md,
+      {},
+    );
+    this.call = call;
+    this.stats.connects++;
+    if (this.paused) call.pause();
+    let ended = false;
+    const onEnd = (code: number, details: string) => {
+      if (ended) return;
+      ended = true;
+      if (this.call === call) this.call = undefined;
+      this.lastStatus = { code, details };
+      this.emit('disconnected', { code, details });
+      this.scheduleReconnect();
+    };
+    call.on('data', (bytes: Buffer) => this.onResponse(call, bytes));
+    call.on('status', (s: grpc.StatusObject) => onEnd(s.code, s.details));
+    call.on('error', (e: grpc.ServiceError) => onEnd(e.code ?? grpc.status.UNKNOWN, e.details ?? e.message));
+    call.write({
+      node: { id: this.opts.nodeId },
+      typeUrl: RESERVATION_TYPE_URL,
+      resourceNamesSubscribe: [...this.subscribed],
+      initialResourceVersions: this.state.versions(),
+    });
+    this.emit('connected');
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.opts.reconnect === false) return;
+    const max = this.opts.reconnect?.maxMs ?? 5000;
+    const delay = this.backoffMs * (0.8 + Math.random() * 0.4);
+    this.backoffMs = Math.min(max, this.backoffMs * 2);
+    this.reconnectTimer = this.clock.setTimer(delay, () => this.connect());
+  }
+
+  private onResponse(call: grpc.ClientDuplexStream<object, Buffer>, bytes: Buffer): void {
+    this.stats.responses++;
+    this.backoffMs = this.opts.reconnect === false ? 0 : (this.opts.reconnect?.initialMs ?? 100);
+    let resp: DecodedDeltaResponse;
+    try {
+      resp = decodeDeltaResponse(bytes);
+    } catch (err) {
+      return this.reply(call, '', '', `undecodable response: ${(err as Error).message}`);
+    }
+    const r = this.state.apply(resp, this.clock.now());
+    if (!r.ok) return this.reply(call, resp.nonce, resp.systemVersionInfo, r.error);
+    this.stats.resources += r.updated.length;
+    this.stats.removals += r.removed.length;
+    this.stats.heartbeats += r.heartbeats;
+    this.reply(call, resp.nonce, resp.systemVersionInfo);
+    this.emit('response', {
+      nonce: resp.nonce,
+      systemVersion: resp.systemVersionInfo,
+      applied: true,
+      updated: r.updated,
+      removed: r.removed,
+      heartbeats: r.heartbeats,
+    });
+  }
+
+  /** ACK (no error) or NACK (error_detail set) the response with this nonce. */
+  private reply(
+    call: grpc.ClientDuplexStream<object, Buffer>,
+    nonce: string,
+    systemVersion: string,
+    error?: string,
+  ): void {
+    const req: Record<string, unknown> = { typeUrl: RESERVATION_TYPE_URL, responseNonce: nonce };
+    if (error !== undefined) {
+      req.errorDetail = { code: grpc.status.INVALID_ARGUMENT, message: error };
+      this.stats.nacks++;
+      this.lastNack = { nonce, error };
+    } else this.stats.acks++;
+    call.write(req);
+    if (error !== undefined) {
+      this.emit('response', {
+        nonce,
+        systemVersion,
+        applied: false,
+        updated: [],
+        removed: [],
+        heartbeats: 0,
+        error,
+      });
+    }
+  }
+
+  /** Subscribes to more names (or '*' for wildcard) on the live stream and on reconnects. */
+  subscribe(names: string[]): void {
+    for (const n of names) this.subscribed.add(n);
+    this.call?.write({ typeUrl: RESERVATION_TYPE_URL, resourceNamesSubscribe: names });
+  }
+
+  /** Unsubscribes; the client drops those reservations itself (the server sends no removal). */
+  unsubscribe(names: string[]): void {
+    for (const n of names) {
+      this.subscribed.delete(n);
+      this.state.held.delete(n);
+    }
+    this.call?.write({ typeUrl: RESERVATION_TYPE_URL, resourceNamesUnsubscribe: names });
+  }
+
+  /** Stops reading responses, as a stuck proxy would (HTTP/2 flow control then holds the server back). */
+  pause(): void {
+    this.paused = true;
+    this.call?.pause();
+  }
+  resume(): void {
+    this.paused = false;
+    this.call?.resume();
+  }
+
+  /** Drops the stream without stopping: the client reconnects (after backoff) and resyncs. */
+  disconnect(): void {
+    this.call?.cancel();
+  }
+
+  private scheduleSweep(): void {
+    if (this.stopped) return;
+    this.sweepTimer = this.clock.setTimer(this.opts.ttlSweepMs ?? 250, () => {
+      const gone = this.state.expire(this.clock.now());
+      if (gone.length > 0) this.emit('expired', gone);
+      this.scheduleSweep();
+    });
+  }
+
+  /** Resolves once `predicate` holds, checking after every event; rejects after timeoutMs. */
+  waitFor(predicate: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+    if (predicate()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const events = ['response', 'expired', 'connected', 'disconnected'] as const;
+      const check = () => {
+        if (!predicate()) return;
+        done();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        for (const e of events) this.off(e, check);
+      };
+      for (const e of events) this.on(e, check);
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.reconnectTimer?.cancel();
+    this.sweepTimer?.cancel();
+    this.call?.cancel();
+    this.call = undefined;
+    this.client.close();
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * A proxy's view of its reservations, as the reference client keeps it. A response is applied
+ * all or nothing: every resource is decoded and validated first, and one bad resource rejects the
+ * whole response (NACK) leaving the previous state untouched, as Envoy does with a bad config.
+ * TTL: a reservation sent with a ttl expires that long after it (or its last heartbeat) arrived.
+ */
+import type { Reservation } from '../../domain/reservation';
+import { readReservation } from '../codec/reservation-codec';
+import { RESERVATION_TYPE_URL } from '../codec/resource-codec';
+import type { DecodedDeltaResponse } from '../codec/delta-response-codec';
+import { reservationProblem } from '../cache/validate-reservation';
+
+export interface HeldReservation {
+  reservation: Reservation;
+  version: string;
+  /** Epoch ms at which it expires unless refreshed; undefined = no TTL. */
+  expiresAtMs?: number;
+}
+
+/** An extra check a proxy applies (e.g. it only routes to instances it knows); a string rejects. */
+export type ReservationCheck = (r: Reservation) => string | undefined;
+
+export type ApplyResult =
+  | { ok: true; updated: string[]; removed: string[]; heartbeats: number; ignoredHeartbeats: number }
+  | { ok: false; error: string };
+
+interface Staged {
+  name: string;
+  version: string;
+  reservation?: Reservation;
+  ttlMs?: number;
+}
+
+export class ReservationState {
+  readonly held = new Map<string, HeldReservation>();
+  /** system_version_info of the last response that completed a revision. */
+  systemVersion = '';
+
+  constructor(private readonly check?: ReservationCheck) {}
+
+  get size(): number {
+    return this.held.size;
+  }
+  get(user: string): HeldReservation | undefined {
+    return this.held.get(user);
+  }
+
+  /** name -> version, for initial_resource_versions on reconnect. */
+  versions(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [n, h] of this.held) out[n] = h.version;
+    return out;
+  }
+
+  private stage(resp: DecodedDeltaResponse): Staged[] | string {
+    if (resp.typeUrl !== RESERVATION_TYPE_URL)
+      return `response type_url "${resp.typeUrl}" is not ${RESERVATION_TYPE_URL}`;
+    const staged: Staged[] = [];
+    const seen = new Set<string>();
+    for (const r of resp.resources) {
+      if (!r.name) return 'a resource has no name';
+      if (!r.version) return `resource "${r.name}" has no version`;
+      if (seen.has(r.name)) return `resource "${r.name}" appears twice in one response`;
+      seen.add(r.name);
+      if (!r.body) {
+        staged.push({ name: r.name, version: r.version, ttlMs: r.ttlMs });
+        continue;
+      }
+      if (r.typeUrl !== RESERVATION_TYPE_URL) return `resource "${r.name}" has type ${r.typeUrl}`;
+      let res: Reservation;
+      try {
+        res = readReservation(r.body);
+      } catch (err) {
+        return `resource "${r.name}": ${(err as Error).message}`;
+      }
+      const problem = reservationProblem(res, r.name) ?? this.check?.(res);
+      if (problem) return `resource "${r.name}" rejected: ${problem}`;
+      staged.push({ name: r.name, version: r.version, reservation: res, ttlMs: r.ttlMs });
+    }
+    for (const n of resp.removed) if (seen.has(n)) return `resource "${n}" is both updated and removed`;
+    return staged;
+  }
+
+  /** Applies a decoded response atomically at time `nowMs`. */
+  apply(resp: DecodedDeltaResponse, nowMs: number): ApplyResult {
+    const staged = this.stage(resp);
+    if (typeof staged === 'string') return { ok: false, error: staged };
+    const updated: string[] = [];
+    let heartbeats = 0;
+    let ignoredHeartbeats = 0;
+    for (const s of staged) {
+      const expiresAtMs = s.ttlMs && s.ttlMs > 0 ? nowMs + s.ttlMs : undefined;
+      if (s.reservation) {
+        this.held.set(s.name, { reservation: s.reservation, version: s.version, expiresAtMs });
+        updated.push(s.name);
+        continue;
+      }
+      // A heartbeat refreshes the TTL only of the version it names; any other is ignored.
+      const h = this.held.get(s.name);
+      if (h && h.version === s.version) {
+        h.expiresAtMs = expiresAtMs;
+        heartbeats++;
+      } else ignoredHeartbeats++;
+    }
+    const removed: string[] = [];
+    for (const n of resp.removed) if (this.held.delete(n)) removed.push(n);
+    if (resp.systemVersionInfo) this.systemVersion = resp.systemVersionInfo;
+    return { ok: true, updated, removed, heartbeats, ignoredHeartbeats };
+  }
+
+  /** Removes reservations whose TTL ran out by `nowMs`; returns their names. */
+  expire(nowMs: number): string[] {
+    const gone: string[] = [];
+    for (const [n, h] of this.held) {
+      if (h.expiresAtMs !== undefined && h.expiresAtMs <= nowMs) {
+        this.held.delete(n);
+        gone.push(n);
+      }
+    }
+    return gone;
+  }
+
+  /** Earliest TTL deadline, for scheduling the next sweep. */
+  nextExpiry(): number | undefined {
+    let min: number | undefined;
+    for (const h of this.held.values())
+      if (h.expiresAtMs !== undefined && (min === undefined || h.expiresAtMs < min)) min = h.expiresAtMs;
+    return min;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * A minimal protobuf reader over a Uint8Array, the twin of wire-writer.ts. Every read is bounds
+ * checked and throws WireFormatError, so a truncated or corrupt message is an error, never garbage.
+ */
+export class WireFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WireFormatError';
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export class WireReader {
+  pos: number;
+
+  constructor(
+    readonly buf: Uint8Array,
+    start = 0,
+    readonly end = buf.length,
+  ) {
+    this.pos = start;
+  }
+
+  get done(): boolean {
+    return this.pos >= this.end;
+  }
+
+  /** Unsigned varint as a number; exact up to 2^53, which covers uint32 and epoch milliseconds. */
+  varint(): number {
+    const b = this.buf;
+    let p = this.pos;
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      if (p >= this.end) throw new WireFormatError(`truncated varint at byte ${this.pos}`);
+      const byte = b[p++];
+      result += (byte & 0x7f) * mul;
+      if (byte < 0x80) {
+        this.pos = p;
+        return result;
+      }
+      mul *= 128;
+    }
+    throw new WireFormatError(`varint longer than 10 bytes at byte ${this.pos}`);
+  }
+
+  /** The length prefix of a length-delimited field, checked against the enclosing message. */
+  length(): number {
+    const len = this.varint();
+    if (this.pos + len > this.end) throw new WireFormatError(`field of ${len} bytes overruns its message`);
+    return len;
+  }
+
+  string(): string {
+    const len = this.length();
+    const b = this.buf;
+    const start = this.pos;
+    this.pos += len;
+    if (len < 48) {
+      let s = '';
+      for (let i = start; i < start + len; i++) {
+        const c = b[i];
+        if (c > 0x7f) return this.utf8(start, len);
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return this.utf8(start, len);
+  }
+
+  private utf8(start: number, len: number): string {
+    try {
+      return utf8.decode(this.buf.subarray(start, start + len));
+    } catch {
+      throw new WireFormatError(`invalid UTF-8 in a string field at byte ${start}`);
+    }
+  }
+
+  /** A view (no copy) of a length-delimited field. */
+  bytes(): Uint8Array {
+    const len = this.length();
+    const v = this.buf.subarray(this.pos, this.pos + len);
+    this.pos += len;
+    return v;
+  }
+
+  /** True when the next `expected.length` bytes of a length-delimited field equal `expected`. */
+  bytesEqual(expected: Uint8Array): boolean {
+    const len = this.length();
+    let same = len === expected.length;
+    for (let i = 0; same && i < len; i++) same = this.buf[this.pos + i] === expected[i];
+    this.pos += len;
+    return same;
+  }
+
+  skip(wireType: number): void {
+    switch (wireType) {
+      case 0:
+        this.varint();
+        return;
+      case 1:
+        this.pos += 8;
+        break;
+      case 2:
+        this.pos += this.length();
+        return;
+      case 5:
+        this.pos += 4;
+        break;
+      default:
+        throw new WireFormatError(`unsupported wire type ${wireType} at byte ${this.pos}`);
+    }
+    if (this.pos > this.end) throw new WireFormatError('truncated fixed-width field');
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * A minimal protobuf writer into one growing Buffer. protobufjs's Writer queues an operation per
+ * field and costs ~5 µs per reservation; writing bytes in place costs a fraction of that, and a
+ * full plan encodes 10^5 reservations. Nested messages are written in place, then their length
+ * prefix is inserted (shifting the body when the length needs more than one varint byte).
+ */
+export class WireWriter {
+  private buf: Buffer;
+  pos = 0;
+  private readonly forks: number[] = [];
+
+  constructor(initialSize = 1024) {
+    this.buf = Buffer.allocUnsafe(initialSize);
+  }
+
+  reset(): this {
+    this.pos = 0;
+    this.forks.length = 0;
+    return this;
+  }
+
+  private ensure(extra: number): void {
+    if (this.pos + extra <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + extra));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  /** Unsigned varint of a non-negative safe integer (uint32 and uint64 alike). */
+  varint(n: number): this {
+    this.ensure(10);
+    const b = this.buf;
+    let p = this.pos;
+    while (n > 0x7f) {
+      b[p++] = (n % 128) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    b[p++] = n;
+    this.pos = p;
+    return this;
+  }
+
+  /** Writes a string's UTF-8 bytes with their length; ASCII (ids, addresses) skips the encoder. */
+  string(s: string): this {
+    const n = s.length;
+    let ascii = n < 128;
+    if (ascii) {
+      for (let i = 0; i < n; i++) {
+        if (s.charCodeAt(i) > 0x7f) {
+          ascii = false;
+          break;
+        }
+      }
+    }
+    if (ascii) {
+      this.ensure(n + 1);
+      const b = this.buf;
+      let p = this.pos;
+      b[p++] = n;
+      for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+      this.pos = p;
+      return this;
+    }
+    const len = Buffer.byteLength(s, 'utf8');
+    this.varint(len);
+    this.ensure(len);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+    return this;
+  }
+
+  /** Raw bytes, no length prefix (pre-encoded fields). */
+  raw(bytes: Uint8Array): this {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+    return this;
+  }
+
+  bytes(bytes: Uint8Array): this {
+    return this.varint(bytes.length).raw(bytes);
+  }
+
+  /** Starts a length-delimited nested message (after its tag has been written). */
+  fork(): this {
+    this.ensure(1);
+    this.forks.push(this.pos);
+    this.pos += 1;
+    return this;
+  }
+
+  /** Ends the nested message: writes its length before it. */
+  ldelim(): this {
+    const start = this.forks.pop()!;
+    const len = this.pos - start - 1;
+    if (len < 0x80) {
+      this.buf[start] = len;
+      return this;
+    }
+    let extra = 0;
+    for (let n = len; n > 0x7f; n = Math.floor(n / 128)) extra++;
+    this.ensure(extra);
+    this.buf.copyWithin(start + 1 + extra, start + 1, this.pos);
+    const end = this.pos + extra;
+    this.pos = start;
+    this.varint(len);
+    this.pos = end;
+    return this;
+  }
+
+  /** A copy of the bytes written so far, in its own small Buffer. */
+  finish(): Buffer {
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    return out;
+  }
+}

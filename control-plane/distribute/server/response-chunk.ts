@@ -1,0 +1,47 @@
+/**
+ * One DeltaDiscoveryResponse, encoded once and shareable by every stream that needs the same
+ * resources (the common case: wildcard proxies moving between the same two revisions). Its nonce
+ * is a server-wide serial, so it is unique within any one stream; it is compressed at most once
+ * per encoding whatever the number of streams it goes to.
+ */
+import { compress, type Encoding } from '../transport/message-framing';
+
+export interface CompressionSettings {
+  /** Compress responses of at least this many bytes when the client accepts it. */
+  minBytes: number;
+  /** zlib level 1 (fastest) to 9 (smallest). */
+  level: number;
+}
+
+export type ChunkKind = 'update' | 'heartbeat';
+
+export class ResponseChunk {
+  private readonly encoded = new Map<Encoding, Promise<{ payload: Buffer; compressed: boolean }>>();
+
+  constructor(
+    readonly kind: ChunkKind,
+    readonly nonce: string,
+    readonly body: Buffer,
+    /** Names sent with a body (or heartbeat) and their versions, in order. */
+    readonly names: readonly string[],
+    readonly versions: readonly string[],
+    readonly removed: readonly string[],
+    /** Set on the response that completes a revision: the client then holds that revision. */
+    readonly toRevision: number | undefined,
+    readonly systemVersion: string,
+  ) {}
+
+  /** The message payload for a call's encoding; compressed at most once per encoding, shared by streams. */
+  payload(encoding: Encoding, c: CompressionSettings): Promise<{ payload: Buffer; compressed: boolean }> {
+    const enc = encoding !== 'identity' && this.body.length >= c.minBytes ? encoding : 'identity';
+    let p = this.encoded.get(enc);
+    if (!p) {
+      p =
+        enc === 'identity'
+          ? Promise.resolve({ payload: this.body, compressed: false })
+          : compress(this.body, enc, c.level).then((payload) => ({ payload, compressed: true }));
+      this.encoded.set(enc, p);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Deterministic, plausible reservations for tests, the benchmark and demos: what the allocator
+ * would emit for N users on a pool of companion instances (tiered slots, rates, resources, and one
+ * validity window for the whole plan). Kept here, beside the server, so its figures are comparable.
+ */
+import type { Plan } from '../../domain/plan';
+import type { ExhaustedAction, Reservation } from '../../domain/reservation';
+
+export interface SyntheticOptions {
+  users: number;
+  seed?: number;
+  instances?: number;
+  /** Plan issue time (the validity window starts here and lasts windowMs). */
+  issuedAtMs?: number;
+  windowMs?: number;
+  /** 'sequential' ids like the synthetic workload's (diurnal-000042); 'hashed' = 32 hex chars. */
+  ids?: 'sequential' | 'hashed';
+}
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const KINDS = ['diurnal', 'bursty', 'sparse'];
+const TIERS: { name: string; priority: number; wait: number; action: ExhaustedAction }[] = [
+  { name: 'gold', priority: 30, wait: 2000, action: 'top_up' },
+  { name: 'silver', priority: 20, wait: 1000, action: 'queue' },
+  { name: 'free', priority: 10, wait: 250, action: 'reject' },
+];
+
+export function userId(i: number, ids: 'sequential' | 'hashed' = 'sequential'): string {
+  if (ids === 'hashed') {
+    const r = rng(i * 7919 + 17);
+    let s = '';
+    for (let k = 0; k < 4; k++)
+      s += Math.floor(r() * 2 ** 32)
+        .toString(16)
+        .padStart(8, '0');
+    return s;
+  }
+  return `${KINDS[i % 3]}-${String(i).padStart(6, '0')}`;
+}
+
+/** The i-th user's reservation; `salt` changes its figures (a plan delta) deterministically. */
+export function syntheticReservation(i: number, opts: SyntheticOptions, salt = 0): Reservation {
+  const r = rng((opts.seed ?? 1) * 1_000_003 + i * 31 + salt * 7_777_777);
+  const instances = opts.instances ?? 1000;
+  const inst = Math.floor(r() * instances);
+  const tier = TIERS[r() < 0.1 ? 0 : r() < 0.4 ? 1 : 2];
+  const slots = 1 + Math.floor(r() * (tier.priority / 2));
+  const issued = opts.issuedAtMs ?? 1_767_225_600_000;
+  return {
+    user: userId(i, opts.ids),
+    instanceId: `companion-${String(inst).padStart(4, '0')}`,
+    instanceAddress: `10.${16 + (inst >> 8)}.${inst & 255}.${10 + (inst % 7)}:8080`,
+    slots,
+    ratePerMinute: slots * (30 + Math.floor(r() * 10) * 15),
+    burst: 0,
+    cpuMillicores: slots * 50 * (1 + Math.floor(r() * 4)),
+    memoryMb: 64 * (1 + Math.floor(r() * 8)),
+    bandwidthKbps: 256 * (1 + Math.floor(r() * 16)),
+    tier: tier.name,
+    priority: tier.priority,
+    maxQueueWaitMs: tier.wait,
+    onExhausted: tier.action,
+    notBeforeMs: issued,
+    expiresMs: issued + (opts.windowMs ?? 15 * 60_000),
+    fallback: tier.action === 'reject' ? '' : 'overflow-pool',
+  };
+}
+
+export function syntheticReservations(opts: SyntheticOptions, salt = 0): Map<string, Reservation> {
+  const out = new Map<string, Reservation>();
+  for (let i = 0; i < opts.users; i++) {
+    const res = syntheticReservation(i, opts, salt);
+    out.set(res.user, res);
+  }
+  return out;
+}
+
+export function syntheticPlan(version: string, opts: SyntheticOptions): Plan {
+  return {
+    version,
+    issuedAtMs: opts.issuedAtMs ?? 1_767_225_600_000,
+    reservations: syntheticReservations(opts),
+    squeezed: [],
+    scaling: [],
+  };
+}
