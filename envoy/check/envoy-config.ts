@@ -69,12 +69,13 @@ export function checkEnvoyMessage(
     onMessage(type, n, path) {
       const full = type.fullName.slice(1);
       const place = EXTENSION_PLACES[full];
-      if (place) checkPlacement(n, path, place.field, place.prefixes, place.what, report);
+      if (place) checkPlacement(api, n, path, place.field, place.prefixes, place.what, report);
       if (full === 'envoy.config.bootstrap.v3.Bootstrap') {
         const exts = entry(n, 'bootstrap_extensions')?.value;
         if (exts?.kind === 'seq') {
           exts.items.forEach((x, i) =>
             checkPlacement(
+              api,
               x,
               [...path, 'bootstrap_extensions', i],
               'typed_config',
@@ -115,6 +116,7 @@ function typeOfTypedConfig(n: LNode | undefined): string | undefined {
 }
 
 function checkPlacement(
+  api: EnvoyApi,
   n: LNode,
   path: Path,
   field: string,
@@ -124,13 +126,10 @@ function checkPlacement(
 ): void {
   const tc = entry(n, field)?.value;
   const name = typeOfTypedConfig(tc);
-  if (!tc || !name || prefixes.some((p) => name.startsWith(p))) return;
-  report(
-    tc.pos,
-    [...path, field],
-    'extension',
-    `${name} is not ${what} type; Envoy registers no ${what} for it`,
-  );
+  // An unresolvable type is reported once, by the Any check; only a known type can be misplaced.
+  if (!tc || !name || !api.lookupMessage(name) || prefixes.some((p) => name.startsWith(p))) return;
+  const takes = prefixes.map((p) => `${p}*`).join(' or ');
+  report(tc.pos, [...path, field], 'extension', `${name} is not ${what}: this field takes ${takes} types`);
 }
 
 function pluginRef(file: string, n: LNode, path: Path, singleton: boolean): WasmPluginRef | undefined {
@@ -154,5 +153,9 @@ function pluginRef(file: string, n: LNode, path: Path, singleton: boolean): Wasm
       configuration = Buffer.from(value ?? '', 'base64').toString('utf8');
     else opaque = t;
   }
-  return { file, pos: n.pos, path, rootId: str(['root_id']) ?? '', configuration, code, singleton, opaque };
+  // Point at the configuration text itself: that is what an operator edits after a rejection.
+  const value = nodeAt(n, ['configuration', 'value']);
+  const pos = (value ?? conf ?? n).pos;
+  const at = value ? [...path, 'configuration', 'value'] : conf ? [...path, 'configuration'] : path;
+  return { file, pos, path: at, rootId: str(['root_id']) ?? '', configuration, code, singleton, opaque };
 }

@@ -2,7 +2,7 @@
  * YAML (and JSON, which is YAML) parsed into a tree whose every node knows its line and column,
  * so a finding deep inside a typed_config can still name the exact line an operator must edit.
  */
-import { Document, isMap, isScalar, isSeq, LineCounter, Node, parseAllDocuments } from 'yaml';
+import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, Node, parseAllDocuments } from 'yaml';
 
 export interface Pos {
   line: number;
@@ -42,14 +42,22 @@ function toLDoc(doc: Document, index: number, lc: LineCounter): LDoc {
   const errors = doc.errors.map((e) => ({ pos: at(e.pos[0]), message: e.message.split('\n')[0] }));
   if (errors.length) return { index, root: undefined, errors };
   const convert = (n: unknown, fallback: Pos): LNode => {
+    if (isAlias(n)) return convert(n.resolve(doc), fallback);
     if (isMap(n)) {
       const entries: LEntry[] = [];
+      const merged: LEntry[] = [];
       for (const pair of n.items) {
         const k = pair.key as Node | null;
         const keyPos = k && k.range ? at(k.range[0]) : fallback;
         const key = isScalar(k) ? String(k.value) : String(k);
-        entries.push({ key, keyPos, value: convert(pair.value, keyPos) });
+        const value = convert(pair.value, keyPos);
+        // YAML merge keys ("<<: *anchor"): the anchor's entries, unless set explicitly here.
+        if (key === '<<') {
+          const sources = value.kind === 'seq' ? value.items : [value];
+          for (const src of sources) if (src.kind === 'map') merged.push(...src.entries);
+        } else entries.push({ key, keyPos, value });
       }
+      for (const m of merged) if (!entries.some((e) => e.key === m.key)) entries.push(m);
       return { kind: 'map', pos: n.range ? at(n.range[0]) : fallback, entries };
     }
     if (isSeq(n)) {

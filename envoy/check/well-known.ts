@@ -102,8 +102,9 @@ export function resolveTypeUrl(url: string, n: LNode, path: Path, ctx: WalkConte
   }
   const type = ctx.api.lookupMessage(name);
   if (type) return type;
+  const v2 = /\.v2(alpha\d*)?\./.test(name);
   const shippedWithout = ctx.api.unavailable.get(name);
-  if (shippedWithout) {
+  if (shippedWithout && !v2) {
     ctx.report(
       n.pos,
       path,
@@ -111,12 +112,14 @@ export function resolveTypeUrl(url: string, n: LNode, path: Path, ctx: WalkConte
       `type "${name}" is declared in ${shippedWithout}, whose imports the shipped API protos lack; it cannot be checked`,
     );
   } else {
-    const v2 = /\.v2(alpha\d*)?\./.test(name) ? '; the v2 API was removed from Envoy, use the v3 type' : '';
+    const hint = v2
+      ? '; the v2 API was removed from Envoy, use the v3 type'
+      : didYouMean(name, ctx.api.typeNames);
     ctx.report(
       n.pos,
       path,
       'any-type',
-      `unknown type "${name}" in @type: no such message in Envoy's API${didYouMean(name, ctx.api.typeNames)}${v2}`,
+      `unknown type "${name}" in @type: no such message in Envoy's API${hint}`,
     );
   }
   return undefined;
