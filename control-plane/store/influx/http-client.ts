@@ -1,0 +1,150 @@
+/**
+ * A small InfluxDB 1.x HTTP client: /ping, /write (line protocol) and /query (InfluxQL, epoch ms).
+ * Raw HTTP with a keep-alive agent rather than the `influx` package: the writer already has
+ * formatted lines, and skipping the package's point objects measured faster (see README).
+ */
+import * as http from 'node:http';
+
+/** InfluxDB did not answer (refused, reset, timed out): retry later; nothing was lost. */
+export class InfluxUnreachableError extends Error {
+  constructor(
+    readonly url: string,
+    override readonly cause: unknown,
+  ) {
+    super(`InfluxDB at ${url} is unreachable: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+/** InfluxDB answered with an error status; `retriable` is false when a retry cannot succeed. */
+export class InfluxHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    readonly retriable: boolean,
+    what: string,
+  ) {
+    super(`InfluxDB ${what} failed with HTTP ${status}: ${body.trim().slice(0, 500)}`);
+  }
+}
+
+/** A statement inside a /query answered with an error (bad InfluxQL, unknown database, ...). */
+export class InfluxQueryError extends Error {
+  constructor(
+    readonly query: string,
+    message: string,
+  ) {
+    super(`InfluxQL error: ${message} (query: ${query.slice(0, 300)})`);
+  }
+}
+
+export interface Series {
+  name: string;
+  tags?: Record<string, string>;
+  columns: string[];
+  values: unknown[][];
+}
+
+export interface StatementResult {
+  series: Series[];
+}
+
+export interface InfluxHttpOptions {
+  /** e.g. http://127.0.0.1:8086 */
+  url: string;
+  requestTimeoutMs?: number;
+}
+
+export class InfluxHttp {
+  readonly url: string;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  private readonly timeoutMs: number;
+
+  constructor(opts: InfluxHttpOptions) {
+    const u = new URL(opts.url);
+    if (u.protocol !== 'http:') throw new Error(`InfluxDB URL must be http://host:port, got ${opts.url}`);
+    this.url = u.origin;
+    this.host = u.hostname;
+    this.port = Number(u.port || 8086);
+    this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      const r = await this.request('GET', '/ping', undefined, 2000);
+      return r.status === 204;
+    } catch {
+      return false;
+    }
+  }
+
+  /** POST line protocol (millisecond precision). Resolves on 204; throws the typed errors above. */
+  async write(db: string, rp: string, body: string): Promise<void> {
+    const path = `/write?db=${encodeURIComponent(db)}&rp=${encodeURIComponent(rp)}&precision=ms`;
+    const r = await this.request('POST', path, body, this.timeoutMs);
+    if (r.status === 204) return;
+    // 400: unparsable or partially rejected points (type conflict, beyond retention): retrying
+    // cannot help. 404 (database missing) and 5xx may heal once the schema is created or load drops.
+    throw new InfluxHttpError(r.status, r.body, r.status === 404 || r.status >= 500, 'write');
+  }
+
+  /** Runs one or more InfluxQL statements (';'-separated); returns one result per statement. */
+  async query(q: string, db?: string): Promise<StatementResult[]> {
+    const form = new URLSearchParams({ q, epoch: 'ms' });
+    if (db) form.set('db', db);
+    const r = await this.request(
+      'POST',
+      '/query',
+      form.toString(),
+      this.timeoutMs,
+      'application/x-www-form-urlencoded',
+    );
+    if (r.status !== 200) throw new InfluxHttpError(r.status, r.body, r.status >= 500, 'query');
+    const parsed = JSON.parse(r.body) as {
+      error?: string;
+      results?: { error?: string; series?: Series[] }[];
+    };
+    if (parsed.error) throw new InfluxQueryError(q, parsed.error);
+    return (parsed.results ?? []).map((res) => {
+      if (res.error) throw new InfluxQueryError(q, res.error);
+      // Empty series (e.g. a database without continuous queries) come without `values`.
+      return { series: (res.series ?? []).map((x) => ({ ...x, values: x.values ?? [] })) };
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private request(
+    method: string,
+    path: string,
+    body: string | undefined,
+    timeoutMs: number,
+    contentType = 'text/plain; charset=utf-8',
+  ): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const headers: http.OutgoingHttpHeaders = {};
+      const buf = body === undefined ? undefined : Buffer.from(body, 'utf8');
+      if (buf) {
+        headers['content-type'] = contentType;
+        headers['content-length'] = buf.length;
+      }
+      const req = http.request(
+        { host: this.host, port: this.port, path, method, headers, agent: this.agent },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', (e) => reject(new InfluxUnreachableError(this.url, e)));
+        },
+      );
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      req.on('error', (e) => reject(new InfluxUnreachableError(this.url, e)));
+      req.end(buf);
+    });
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * Plans. Every point of a plan carries the plan's issuedAtMs: one `allocation` per reservation,
+ * `squeeze` and `scaling` points (raw RP), and last a `plan` header (state RP). The writer keeps
+ * order, so a header is only ever stored after all of its reservations: the latest header names a
+ * complete plan, and reading it back is one query at that exact timestamp.
+ */
+import type { Capacity } from '../domain/instance';
+import type { Plan, ScalingRecommendation, Squeeze } from '../domain/plan';
+import { EXHAUSTED_ACTIONS, type ExhaustedAction, type Reservation } from '../domain/reservation';
+import type { StoreContext } from './context';
+import { ms, num, qualified, rows, str, where } from './influx/influxql';
+import type { Point } from './influx/line-protocol';
+import type { Logger } from './writer/logger';
+import { M, RP } from './schema';
+
+function capFields(prefix: string, c: Capacity): Record<string, number> {
+  return {
+    [`${prefix}_slots`]: c.slots,
+    [`${prefix}_cpu_millicores`]: c.cpuMillicores,
+    [`${prefix}_memory_mb`]: c.memoryMb,
+    [`${prefix}_bandwidth_kbps`]: c.bandwidthKbps,
+  };
+}
+
+function capOf(prefix: string, r: Record<string, unknown>): Capacity {
+  return {
+    slots: num(r[`${prefix}_slots`]),
+    cpuMillicores: num(r[`${prefix}_cpu_millicores`]),
+    memoryMb: num(r[`${prefix}_memory_mb`]),
+    bandwidthKbps: num(r[`${prefix}_bandwidth_kbps`]),
+  };
+}
+
+export function allocationPoint(r: Reservation, atMs: number): Point {
+  return {
+    measurement: M.allocation,
+    tags: { user: r.user, instance: r.instanceId, tier: r.tier },
+    fields: {
+      address: r.instanceAddress,
+      slots: r.slots,
+      rate_per_minute: r.ratePerMinute,
+      burst: r.burst,
+      cpu_millicores: r.cpuMillicores,
+      memory_mb: r.memoryMb,
+      bandwidth_kbps: r.bandwidthKbps,
+      priority: r.priority,
+      max_queue_wait_ms: r.maxQueueWaitMs,
+      on_exhausted: r.onExhausted,
+      not_before_ms: r.notBeforeMs,
+      expires_ms: r.expiresMs,
+      fallback: r.fallback || undefined,
+    },
+    timeMs: atMs,
+  };
+}
+
+/** All points of a plan, header last. */
+export function planPoints(plan: Plan): { raw: Point[]; header: Point } {
+  if (!plan.version) throw new Error('plan without a version');
+  const at = plan.issuedAtMs;
+  const raw: Point[] = [];
+  for (const [user, r] of plan.reservations) {
+    if (user !== r.user) throw new Error(`plan ${plan.version}: reservation keyed ${user} is for ${r.user}`);
+    raw.push(allocationPoint(r, at));
+  }
+  plan.squeezed.forEach((s: Squeeze) =>
+    raw.push({
+      measurement: M.squeeze,
+      tags: { user: s.user, tier: s.tier },
+      fields: { ...capFields('wanted', s.wanted), ...capFields('granted', s.granted), reason: s.reason },
+      timeMs: at,
+    }),
+  );
+  plan.scaling.forEach((s: ScalingRecommendation, n) =>
+    raw.push({
+      measurement: M.scaling,
+      tags: { instance_class: s.instanceClass, n: String(n) },
+      fields: { delta: s.delta, desired: s.desired, needed_at_ms: s.neededAtMs, reason: s.reason },
+      timeMs: at,
+    }),
+  );
+  const header: Point = {
+    measurement: M.plan,
+    fields: {
+      version: plan.version,
+      reservations: plan.reservations.size,
+      squeezed: plan.squeezed.length,
+      scaling: plan.scaling.length,
+    },
+    timeMs: at,
+  };
+  return { raw, header };
+}
+
+/** Resolves once the whole plan is durable. */
+export async function writePlan(ctx: StoreContext, plan: Plan): Promise<void> {
+  const { raw, header } = planPoints(plan);
+  const body = ctx.writer.write(RP.raw.name, raw);
+  const head = ctx.writer.write(RP.state.name, [header], { now: true });
+  await Promise.all([body, head]);
+}
+
+function toReservation(r: Record<string, unknown>): Reservation {
+  const action = str(r.on_exhausted) as ExhaustedAction;
+  return {
+    user: str(r.user),
+    instanceId: str(r.instance),
+    instanceAddress: str(r.address),
+    slots: num(r.slots),
+    ratePerMinute: num(r.rate_per_minute),
+    burst: num(r.burst),
+    cpuMillicores: num(r.cpu_millicores),
+    memoryMb: num(r.memory_mb),
+    bandwidthKbps: num(r.bandwidth_kbps),
+    tier: str(r.tier),
+    priority: num(r.priority),
+    maxQueueWaitMs: num(r.max_queue_wait_ms),
+    onExhausted: EXHAUSTED_ACTIONS.includes(action) ? action : 'queue',
+    notBeforeMs: num(r.not_before_ms),
+    expiresMs: num(r.expires_ms),
+    fallback: str(r.fallback),
+  };
+}
+
+/**
+ * The newest stored plan, or undefined. Its reservations live in the raw RP (14 days): a plan older
+ * than that comes back with fewer reservations than its header counts (logged); they expired long ago.
+ */
+export async function readLatestPlan(ctx: StoreContext, log?: Logger): Promise<Plan | undefined> {
+  const [head] = await ctx.http.query(
+    `SELECT * FROM ${qualified(ctx.db, RP.state.name, M.plan)} ORDER BY time DESC LIMIT 1`,
+    ctx.db,
+  );
+  const h = head.series.flatMap(rows)[0];
+  if (!h) return undefined;
+  const at = num(h.time);
+  const atTime = where(`time = ${ms(at)}`);
+  const [alloc, squeeze, scaling] = await ctx.http.query(
+    [M.allocation, M.squeeze, M.scaling]
+      .map((m) => `SELECT * FROM ${qualified(ctx.db, RP.raw.name, m)}${atTime}`)
+      .join('; '),
+    ctx.db,
+  );
+  const reservations = new Map<string, Reservation>();
+  for (const r of alloc.series.flatMap(rows)) reservations.set(str(r.user), toReservation(r));
+  if (reservations.size !== num(h.reservations)) {
+    log?.warn(
+      `plan ${str(h.version)}: header counts ${num(h.reservations)} reservations, ${reservations.size} found`,
+    );
+  }
+  const squeezed: Squeeze[] = squeeze.series.flatMap(rows).map((r) => ({
+    user: str(r.user),
+    tier: str(r.tier),
+    wanted: capOf('wanted', r),
+    granted: capOf('granted', r),
+    reason: str(r.reason),
+  }));
+  const scalingRecs = scaling.series
+    .flatMap(rows)
+    .sort((a, b) => Number(a.n) - Number(b.n))
+    .map((r) => ({
+      instanceClass: str(r.instance_class),
+      delta: num(r.delta),
+      desired: num(r.desired),
+      neededAtMs: num(r.needed_at_ms),
+      reason: str(r.reason),
+    }));
+  return { version: str(h.version), issuedAtMs: at, reservations, squeezed, scaling: scalingRecs };
+}
