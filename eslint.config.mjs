@@ -11,6 +11,7 @@ export default tseslint.config(
       'var/**',
       'dist/**',
       'plugin/**',
+      'wasm-host/fixtures/probe/**',
       'bench/results/**',
       'control-plane/api/dashboard/vendor/**',
     ],

@@ -1,0 +1,96 @@
+// Host-side contexts (cpp-host include/proxy-wasm/context.h ContextBase, envoy common/wasm/context.h):
+// the VM context (id 0), one root context per plugin (parent 0) and one per HTTP stream (parent =
+// its root). Host calls resolve "the current context" from the VM's call stack, or the effective
+// context set by proxy_set_effective_context.
+
+import type { HeaderMap } from './header-map';
+import type { Pairs } from './pairs';
+import type { WasmVm } from './vm';
+
+/** A plugin as Envoy's PluginBase knows it. */
+export interface PluginSpec {
+  name: string;
+  rootId: string;
+  vmId: string;
+  configuration: Uint8Array;
+  failOpen: boolean;
+  /** cpp-host PluginBase::key(): root_id || configuration. */
+  key: string;
+  /** Envoy's log prefix " <name> <root_id> <vm_id>" tags. */
+  tags: { plugin: string; rootId: string; vmId: string };
+}
+
+/** A body or message the module may read (and for HTTP bodies, write) through proxy_*_buffer_*. */
+export interface HostBuffer {
+  bytes: Uint8Array;
+  /** Envoy Buffer::copyFrom semantics; absent = read-only (BAD_ARGUMENT). */
+  set?: (start: number, length: number, data: Uint8Array) => number;
+}
+
+/** What an HTTP stream provides to host calls made in its context. */
+export interface StreamHooks {
+  getMap(type: number, mutable: boolean): HeaderMap | null;
+  /** Envoy getMap() may create trailers on the last body chunk. */
+  headersModified(type: number): void;
+  getBuffer(type: number): HostBuffer | null;
+  continueStream(type: number): number;
+  closeStream(type: number): number;
+  sendLocalResponse(
+    code: number,
+    body: Uint8Array,
+    headers: Pairs,
+    grpcStatus: number,
+    details: string,
+  ): number;
+  clearRouteCache(): void;
+  getProperty(path: string[]): Uint8Array | undefined | null;
+  setProperty(path: string, value: Uint8Array): number;
+  endOfStream(): boolean;
+  /** In proxy_on_log: maps that are gone read as NOT_FOUND instead of BAD_ARGUMENT. */
+  readonly accessLogPhase: boolean;
+}
+
+export interface GrpcHandle {
+  token: number;
+  /** Cancel without callbacks (proxy_grpc_cancel, context destruction). */
+  cancel(): void;
+  /** Half-close (stream) or cancel (call): proxy_grpc_close. */
+  close(): void;
+  send(message: Uint8Array, endOfStream: boolean): void;
+  localClosed: boolean;
+  remoteClosed: boolean;
+}
+
+export class Context {
+  /** in_vm_context_created_: proxy_on_context_create has run for it. */
+  inVmCreated = false;
+  /** temp_plugin_: set while the plugin configuration buffer is readable. */
+  tempPlugin = false;
+  destroyed = false;
+  stream: StreamHooks | null = null;
+
+  // Root-context state (callbacks for gRPC and queues land on the root).
+  readonly grpc = new Map<number, GrpcHandle>();
+  grpcReceiveBuffer: Uint8Array | null = null;
+  grpcInitialMetadata: HeaderMap | null = null;
+  grpcTrailingMetadata: HeaderMap | null = null;
+  statusCode = 0;
+  statusMessage = '';
+
+  constructor(
+    readonly vm: WasmVm,
+    readonly id: number,
+    readonly parentId: number,
+    readonly plugin: PluginSpec | null,
+  ) {}
+
+  get isRoot(): boolean {
+    return this.parentId === 0;
+  }
+
+  /** root_context(): self for roots and the VM context, else the parent root. */
+  get root(): Context {
+    if (this.parentId === 0) return this;
+    return this.vm.contexts.get(this.parentId) ?? this;
+  }
+}

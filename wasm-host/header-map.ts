@@ -1,0 +1,135 @@
+// An Envoy header map (source/common/http/header_map_impl.cc, reduced): an ordered multimap with
+// lower-cased keys, pseudo-headers kept before regular headers, setCopy = remove + add at the end,
+// get returns the first value, byteSize is the sum of key and value lengths.
+// Keys and values are stored as latin1 strings (one char per byte), so any bytes round-trip.
+
+import { latin1ToUtf8, utf8ToLatin1 } from './memory';
+
+export type HeadersInit = Record<string, string> | ReadonlyArray<readonly [string, string]>;
+
+/** ASCII-only lower-casing, like absl::AsciiStrToLower behind Http::LowerCaseString. */
+export const asciiLower = (s: string): string => {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+  }
+  return s;
+};
+
+export class HeaderMap {
+  /** Raw latin1 keys (lower case) and values, parallel arrays. */
+  readonly keys: string[] = [];
+  readonly values: string[] = [];
+
+  static from(init: HeadersInit | undefined): HeaderMap {
+    const m = new HeaderMap();
+    if (init === undefined) return m;
+    const pairs = Array.isArray(init) ? init : Object.entries(init as Record<string, string>);
+    for (const [k, v] of pairs) m.addRaw(asciiLower(utf8ToLatin1(k)), utf8ToLatin1(String(v)));
+    return m;
+  }
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  /** Envoy HeaderMap::byteSize(): sum of key and value sizes. */
+  byteSize(): number {
+    let n = 0;
+    for (let i = 0; i < this.keys.length; i++) n += this.keys[i].length + this.values[i].length;
+    return n;
+  }
+
+  indexOfRaw(key: string): number {
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) if (keys[i] === key) return i;
+    return -1;
+  }
+
+  /** Find a key given as raw bytes in Wasm memory, compared ASCII-case-insensitively, no allocation. */
+  indexOfBytes(u8: Uint8Array, ptr: number, len: number): number {
+    const keys = this.keys;
+    outer: for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      if (k.length !== len) continue;
+      for (let j = 0; j < len; j++) {
+        let c = u8[ptr + j];
+        if (c >= 65 && c <= 90) c += 32;
+        if (k.charCodeAt(j) !== c) continue outer;
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  getRaw(key: string): string | undefined {
+    const i = this.indexOfRaw(key);
+    return i < 0 ? undefined : this.values[i];
+  }
+
+  /** addCopy: pseudo-headers go after the last pseudo-header, others at the end. */
+  addRaw(key: string, value: string): void {
+    if (key.charCodeAt(0) === 58 /* ':' */) {
+      let at = 0;
+      while (at < this.keys.length && this.keys[at].charCodeAt(0) === 58) at++;
+      this.keys.splice(at, 0, key);
+      this.values.splice(at, 0, value);
+      return;
+    }
+    this.keys.push(key);
+    this.values.push(value);
+  }
+
+  removeRaw(key: string): void {
+    for (let i = this.keys.length - 1; i >= 0; i--) {
+      if (this.keys[i] === key) {
+        this.keys.splice(i, 1);
+        this.values.splice(i, 1);
+      }
+    }
+  }
+
+  /** setCopy in current Envoy: remove every entry of the key, then add one. */
+  setRaw(key: string, value: string): void {
+    this.removeRaw(key);
+    this.addRaw(key, value);
+  }
+
+  clear(): void {
+    this.keys.length = 0;
+    this.values.length = 0;
+  }
+
+  // ---- driver-facing view (UTF-8 strings) ----
+
+  get(name: string): string | undefined {
+    const v = this.getRaw(asciiLower(utf8ToLatin1(name)));
+    return v === undefined ? undefined : latin1ToUtf8(v);
+  }
+
+  getAll(name: string): string[] {
+    const key = asciiLower(utf8ToLatin1(name));
+    const out: string[] = [];
+    for (let i = 0; i < this.keys.length; i++)
+      if (this.keys[i] === key) out.push(latin1ToUtf8(this.values[i]));
+    return out;
+  }
+
+  has(name: string): boolean {
+    return this.indexOfRaw(asciiLower(utf8ToLatin1(name))) >= 0;
+  }
+
+  set(name: string, value: string): void {
+    this.setRaw(asciiLower(utf8ToLatin1(name)), utf8ToLatin1(value));
+  }
+
+  entries(): Array<[string, string]> {
+    return this.keys.map((k, i) => [latin1ToUtf8(k), latin1ToUtf8(this.values[i])]);
+  }
+
+  toObject(): Record<string, string> {
+    const o: Record<string, string> = {};
+    for (const [k, v] of this.entries()) if (!(k in o)) o[k] = v;
+    return o;
+  }
+}

@@ -1,0 +1,17 @@
+// Public API of the proxy-wasm host (see README.md).
+
+export { EnvoyProcess } from './process';
+export type { ProcessOptions, PluginConfig, ConfigCheck } from './process';
+export { Plugin } from './plugin';
+export { WasmVm } from './vm';
+export { HttpStream } from './http-stream';
+export { HeaderMap } from './header-map';
+export type { HeadersInit } from './header-map';
+export type { LocalReply } from './local-reply';
+export type { LogEntry } from './logs';
+export type { StreamInfo } from './stream-properties';
+export { WasmLoadError, compileModule } from './code';
+export { WasmResult, HeaderMapType, BufferType, StreamType, MetricType, LogLevel } from './abi';
+export type { FilterResult, LogLevelName } from './abi';
+export { encodePairs } from './pairs';
+export { encodeGrpcService, parseGrpcService } from './grpc-service';

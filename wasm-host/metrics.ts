@@ -1,0 +1,74 @@
+// Plugin metrics as Envoy keeps them (envoy source/extensions/common/wasm/context.cc defineMetric,
+// incrementMetric, recordMetric, getMetric): ids are per VM (type in the low 2 bits, +4 per
+// definition, cpp-host wasm.h), but the stats live in the process-wide store under
+// "wasmcustom.<name>", so every worker's VM that defines the same name shares one counter.
+
+export type MetricKind = 'counter' | 'gauge' | 'histogram';
+
+export interface Stat {
+  kind: MetricKind;
+  name: string;
+  value: number; // counter total or gauge value
+  count: number; // histogram: number of recorded values
+  sum: number;
+  min: number;
+  max: number;
+  samples: number[]; // histogram: the most recent values (bounded)
+}
+
+const MAX_SAMPLES = 10_000;
+
+export class Metrics {
+  private readonly stats = new Map<string, Stat>();
+
+  /** The stat for (kind, name), created on first definition. */
+  define(kind: MetricKind, name: string): Stat {
+    const key = kind + ':' + name;
+    let s = this.stats.get(key);
+    if (s === undefined) {
+      s = { kind, name, value: 0, count: 0, sum: 0, min: Infinity, max: -Infinity, samples: [] };
+      this.stats.set(key, s);
+    }
+    return s;
+  }
+
+  static record(s: Stat, v: number): void {
+    s.count++;
+    s.sum += v;
+    if (v < s.min) s.min = v;
+    if (v > s.max) s.max = v;
+    if (s.samples.length >= MAX_SAMPLES) s.samples.shift();
+    s.samples.push(v);
+  }
+
+  /** Counter or gauge value by the name the plugin defined; undefined if never defined. */
+  get(name: string): number | undefined {
+    return (this.stats.get('counter:' + name) ?? this.stats.get('gauge:' + name))?.value;
+  }
+
+  counter(name: string): number | undefined {
+    return this.stats.get('counter:' + name)?.value;
+  }
+
+  gauge(name: string): number | undefined {
+    return this.stats.get('gauge:' + name)?.value;
+  }
+
+  histogram(
+    name: string,
+  ): { count: number; sum: number; min: number; max: number; samples: number[] } | undefined {
+    const s = this.stats.get('histogram:' + name);
+    return s === undefined
+      ? undefined
+      : { count: s.count, sum: s.sum, min: s.min, max: s.max, samples: [...s.samples] };
+  }
+
+  /** Every stat, named as Envoy's admin would show it ("wasmcustom." prefix stripped). */
+  all(): Array<{ kind: MetricKind; name: string; value: number; count?: number }> {
+    return [...this.stats.values()].map((s) =>
+      s.kind === 'histogram'
+        ? { kind: s.kind, name: s.name, value: s.sum, count: s.count }
+        : { kind: s.kind, name: s.name, value: s.value },
+    );
+  }
+}
