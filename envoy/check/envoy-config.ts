@@ -24,7 +24,12 @@ export interface WasmPluginRef {
   singleton: boolean;
   /** True when the configuration was not a StringValue/BytesValue (so it cannot be handed over as text). */
   opaque?: string;
+  /** Environment the VM is given: inline values, and a placeholder for each variable taken from the host. */
+  env: Record<string, string>;
 }
+
+/** Stands in for a variable Envoy takes from its own environment, which we cannot see here. */
+export const HOST_ENV_PLACEHOLDER = 'set-by-the-host-environment';
 
 const EXTENSION_PLACES: Record<string, { field: string; prefixes: string[]; what: string }> = {
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter': {
@@ -157,5 +162,12 @@ function pluginRef(file: string, n: LNode, path: Path, singleton: boolean): Wasm
   const value = nodeAt(n, ['configuration', 'value']);
   const pos = (value ?? conf ?? n).pos;
   const at = value ? [...path, 'configuration', 'value'] : conf ? [...path, 'configuration'] : path;
-  return { file, pos, path: at, rootId: str(['root_id']) ?? '', configuration, code, singleton, opaque };
+  const env: Record<string, string> = {};
+  const hostKeys = nodeAt(n, ['vm_config', 'environment_variables', 'host_env_keys']);
+  if (hostKeys?.kind === 'seq')
+    for (const k of hostKeys.items) if (k.kind === 'scalar') env[String(k.value)] = HOST_ENV_PLACEHOLDER;
+  const inline = nodeAt(n, ['vm_config', 'environment_variables', 'key_values']);
+  if (inline?.kind === 'map')
+    for (const e of inline.entries) if (e.value.kind === 'scalar') env[e.key] = String(e.value.value);
+  return { file, pos, path: at, rootId: str(['root_id']) ?? '', configuration, code, singleton, opaque, env };
 }

@@ -3,7 +3,7 @@
  * its applyTo names (a MERGE patch as a fragment, without required fields), and each WasmPlugin
  * that loads Earmark yields the plugin configuration Istio would hand to the filter.
  */
-import { checkEnvoyMessage, WasmPluginRef } from './envoy-config';
+import { checkEnvoyMessage, HOST_ENV_PLACEHOLDER, WasmPluginRef } from './envoy-config';
 import { Finding } from './findings';
 import { entry, LNode, nodeAt, toPlain } from './located';
 
@@ -58,7 +58,21 @@ export function wasmPluginRef(file: string, doc: LNode): WasmPluginRef | undefin
   const url = str(entry(spec, 'url')?.value) ?? '';
   if (!/earmark/i.test(url)) return undefined;
   const pc = entry(spec, 'pluginConfig')?.value;
+  // vmConfig.env: inline values as given, HOST ones come from the gateway's environment.
+  const env: Record<string, string> = {};
+  const vars = nodeAt(spec, ['vmConfig', 'env']);
+  if (vars?.kind === 'seq') {
+    for (const v of vars.items) {
+      const name = str(entry(v, 'name')?.value);
+      if (!name) continue;
+      env[name] =
+        str(entry(v, 'valueFrom')?.value) === 'HOST'
+          ? HOST_ENV_PLACEHOLDER
+          : (str(entry(v, 'value')?.value) ?? '');
+    }
+  }
   return {
+    env,
     file,
     pos: (pc ?? spec ?? doc).pos,
     path: ['spec', pc ? 'pluginConfig' : 'url'],

@@ -21,7 +21,7 @@ interface HostProcess {
     vmId?: string;
     wasm: string | Uint8Array;
     configuration?: string;
-    singleton?: boolean;
+    environmentVariables?: Record<string, string>;
   }): ConfigCheck;
   close(): Promise<void>;
 }
@@ -88,11 +88,12 @@ export async function checkPluginConfigs(
         vmId: 'earmark',
         wasm,
         configuration: ref.configuration ?? '',
-        singleton: ref.singleton,
+        environmentVariables: ref.env,
       });
       if (!r.ok) {
         const said = r.logs.filter((l) => /warn|error|critical/.test(l.level)).map((l) => l.message);
-        const why = said.length ? said.join(' | ') : (r.error ?? 'on_configure returned false');
+        const envoySays = r.error ?? 'on_configure returned false';
+        const why = said.length ? `${said.join(' | ')} (Envoy: ${envoySays})` : envoySays;
         findings.push({
           ...base,
           message: `the Earmark filter (root_id "${ref.rootId}") rejects this configuration: ${why}`,
