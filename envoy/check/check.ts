@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { checkBootstrapReferences } from './bootstrap-refs';
 import { checkCompose } from './compose';
 import { checkEnvoyMessage, WasmPluginRef } from './envoy-config';
 import { Finding } from './findings';
@@ -80,7 +81,7 @@ export async function checkFiles(files: string[], opts: CheckOptions = {}): Prom
         checkK8s(file, abs, doc.root, findings, plugins, k8sDocs);
       } else {
         const r = checkEnvoyMessage(file, doc.root, BOOTSTRAP_TYPE);
-        findings.push(...r.findings);
+        findings.push(...r.findings, ...checkBootstrapReferences(file, doc.root, r.plugins));
         plugins.push(...r.plugins);
       }
     }
