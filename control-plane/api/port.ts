@@ -1,0 +1,191 @@
+/**
+ * The port behind the HTTP API: everything a route may ask of the control plane, as small role
+ * interfaces (go-control-plane style). The service implements `ControlPlaneState` over the store,
+ * the allocator's current plan and the distribution server; tests use an in-memory double. Inputs
+ * reaching these methods have already been validated against the OpenAPI document.
+ */
+import type { ResourceKind } from '../domain/demand';
+import type { DemandEvent } from '../domain/event';
+import type { Instance, InstanceLoad } from '../domain/instance';
+import type { Plan, ScalingRecommendation } from '../domain/plan';
+import type { Reservation } from '../domain/reservation';
+import type { UserProfile } from '../domain/user';
+
+/** Thrown by an implementation when a dependency (InfluxDB, the cycle) cannot answer: 503. */
+export class DependencyUnavailableError extends Error {
+  constructor(
+    readonly dependency: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DependencyUnavailableError';
+  }
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Cursor for the next page (pass as `after`); absent on the last page. */
+  next?: string;
+}
+
+export interface TimeRange {
+  fromMs: number;
+  /** Exclusive. */
+  toMs: number;
+}
+
+export interface ProfileStore {
+  /** Ordered by user id; `after` is exclusive. */
+  listUsers(q: { limit: number; after?: string; tier?: string }): Promise<Page<UserProfile>>;
+  getUser(user: string): Promise<UserProfile | undefined>;
+  putUser(profile: UserProfile): Promise<void>;
+  /** False when there was no such user. */
+  deleteUser(user: string): Promise<boolean>;
+}
+
+/** A policy document as the allocator's schema defines it (opaque to the port). */
+export type PolicyDocument = Record<string, unknown>;
+
+export interface PolicyVersion {
+  /** 1, 2, 3, ... — each change appends the next one. */
+  version: number;
+  policy: PolicyDocument;
+  createdAtMs: number;
+  /** Who or what made the change (token name, "policyFile", ...). */
+  author?: string;
+  comment?: string;
+}
+
+export interface PolicyStore {
+  currentPolicy(): Promise<PolicyVersion | undefined>;
+  getPolicyVersion(version: number): Promise<PolicyVersion | undefined>;
+  /** Newest first; `before` is an exclusive version bound. */
+  listPolicyVersions(q: { limit: number; before?: number }): Promise<PolicyVersion[]>;
+  /**
+   * Appends `next`, which must be exactly current + 1 (1 when there is none). Returns false, and
+   * changes nothing, when another version got there first: a compare-and-set, so two writers can
+   * never both win even if the API's own serialization is bypassed.
+   */
+  appendPolicyVersion(next: PolicyVersion): Promise<boolean>;
+}
+
+export interface EventStore {
+  /** Events overlapping the range (all when absent), ordered by start. */
+  listEvents(range?: TimeRange): Promise<DemandEvent[]>;
+  getEvent(id: string): Promise<DemandEvent | undefined>;
+  putEvent(event: DemandEvent): Promise<void>;
+  deleteEvent(id: string): Promise<boolean>;
+}
+
+/** One forecast value per quantile for one step, from the latest forecast issued before the step. */
+export interface ForecastPoint {
+  atMs: number;
+  issuedAtMs: number;
+  /** values[i] is the forecast at quantiles[i]. */
+  values: number[];
+}
+
+export interface ForecastSeries {
+  user: string;
+  resource: ResourceKind;
+  stepMs: number;
+  quantiles: number[];
+  points: ForecastPoint[];
+  /** Model that produced the latest forecast. */
+  model?: string;
+}
+
+/** Per step, what the proxies decided (sums over proxies; for decisions(), also over users). */
+export interface DecisionPoint {
+  atMs: number;
+  requests: number;
+  /** Admitted on a reservation. */
+  reserved: number;
+  queued: number;
+  redirected: number;
+  throttled: number;
+  /** Requests from users with no reservation at all. */
+  unreserved: number;
+  shortfall: number;
+  peakInFlight: number;
+}
+
+/** The summed counters of a DecisionPoint (peakInFlight is a max, atMs the step). */
+export const DECISION_COUNTERS = [
+  'requests',
+  'reserved',
+  'queued',
+  'redirected',
+  'throttled',
+  'unreserved',
+  'shortfall',
+] as const;
+
+export interface DemandReader {
+  forecast(user: string, resource: ResourceKind, range: TimeRange): Promise<ForecastSeries | undefined>;
+  /** A user's actual usage per step (zeros where idle). */
+  usage(user: string, range: TimeRange, stepMs: number): Promise<DecisionPoint[]>;
+  /** All users' decisions per step. */
+  decisions(range: TimeRange, stepMs: number): Promise<DecisionPoint[]>;
+}
+
+export interface PlanView {
+  currentPlan(): Promise<Plan | undefined>;
+  reservation(user: string): Promise<Reservation | undefined>;
+}
+
+export interface InstanceRegistry {
+  listInstances(): Promise<Instance[]>;
+  getInstance(id: string): Promise<Instance | undefined>;
+  putInstance(instance: Instance): Promise<void>;
+  deleteInstance(id: string): Promise<boolean>;
+  reportLoad(samples: InstanceLoad[]): Promise<void>;
+  /** Samples of one instance in the range, oldest first. */
+  instanceLoad(id: string, range: TimeRange): Promise<InstanceLoad[]>;
+}
+
+export interface ScalingView {
+  /** The current recommendations (normally the current plan's). */
+  scaling(): Promise<{ planVersion?: string; issuedAtMs?: number; recommendations: ScalingRecommendation[] }>;
+}
+
+export interface ProxyStatus {
+  nodeId: string;
+  connected: boolean;
+  /** Plan version the proxy last ACKed. */
+  ackedVersion?: string;
+  /** Revisions published since that ACK, and how long ago the oldest unacked one was. */
+  revisionsBehind: number;
+  secondsBehind: number;
+  lastAckAtMs?: number;
+  nacks: number;
+  lastNack?: string;
+}
+
+export interface ProxyView {
+  proxies(): Promise<ProxyStatus[]>;
+}
+
+export interface DependencyCheck {
+  /** "store", "plan", "distribution", ... */
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+export interface Readiness {
+  /** One entry per dependency; ready when every one is ok. Must not throw. */
+  readiness(): Promise<DependencyCheck[]>;
+}
+
+export interface ControlPlaneState
+  extends
+    ProfileStore,
+    PolicyStore,
+    EventStore,
+    DemandReader,
+    PlanView,
+    InstanceRegistry,
+    ScalingView,
+    ProxyView,
+    Readiness {}
