@@ -1,0 +1,276 @@
+/**
+ * The forecasting stage of the cycle: DemandWindows in, ForecastBatch out.
+ *
+ *   const engine = await createForecastEngine({ modelFile });     // once
+ *   const batch = await engine.forecast(windows, { profiles, events });   // every cycle
+ *
+ * Each call (1) runs every candidate (baselines, the intermittent method, the ONNX model) for
+ * every series, (2) scores the forecasts issued `scoringLead` steps ago against the newest
+ * observation, (3) lets each user keep or switch model by decayed cost (chooser.ts), and
+ * (4) issues the chosen model's calibrated quantiles (calibration.ts) with planned events applied.
+ * The ONNX model failing to load or run never fails the cycle: its users fall back to baselines.
+ */
+import { DEFAULT_QUANTILES, DemandWindows, ForecastBatch } from '../domain/demand';
+import type { DemandEvent } from '../domain/event';
+import type { SeriesForecaster } from '../domain/forecaster';
+import type { UserProfile } from '../domain/user';
+import { defaultBaselines, loadIntermittent } from './baselines';
+import { minHistoryOf } from './baselines/needs';
+import { CalibrationOptions, DEFAULT_CALIBRATION } from './calibration';
+import { baselinesAtLead, onnxAtLead, OnnxOutput, runOnnx } from './candidates';
+import { choose, ChooserOptions, DEFAULT_CHOOSER } from './chooser';
+import { eventsFor } from './events';
+import { issue } from './issue';
+import type { RowContext } from './model/features';
+import { OnnxQuantileModel } from './model/onnx-model';
+import { PortfolioState } from './portfolio-state';
+import { scoreAndRemember } from './scoring';
+
+export interface ForecastEngineOptions {
+  /** ONNX model to load; null for baselines only. Ignored when `model` is given. */
+  modelFile?: string | null;
+  /** An already loaded model. */
+  model?: OnnxQuantileModel;
+  /** Candidate baselines (default: defaultBaselines() and the intermittent method). */
+  baselines?: SeriesForecaster[];
+  /** Forecast steps (default 15). */
+  horizon?: number;
+  /** Output quantile levels, ascending, containing 0.5 (default DEFAULT_QUANTILES). */
+  quantiles?: readonly number[];
+  /** Lead (steps, 1-based) at which candidates are scored (default 5: the nearest reserved minute). */
+  scoringLead?: number;
+  /** Reservation level for users without one (default 0.95); snapped to an output quantile. */
+  reservationQuantile?: number;
+  chooser?: Partial<ChooserOptions>;
+  calibration?: Partial<CalibrationOptions>;
+  /** Cycles after which an unseen user's state is dropped (default 1440). */
+  forgetAfterCycles?: number;
+  /** Model a user starts on before any evidence (default: the ONNX model, else "median-12"). */
+  coldStartModel?: string;
+  /** Called when the model cannot be loaded or run (default: console.warn). */
+  onModelError?: (err: Error) => void;
+  modelThreads?: number;
+  /**
+   * Tell the model which resource each series is (default true). The evaluation turns it off: a
+   * CSV series is no particular resource.
+   */
+  resourceFeature?: boolean;
+}
+
+export interface ForecastContext {
+  /** Tier (for events) and context (device, network) per user. */
+  profiles?: ReadonlyMap<string, UserProfile>;
+  events?: readonly DemandEvent[];
+  /** The user's reservation quantile (their tier's), default the engine's. */
+  reservationQuantile?: (user: string, profile: UserProfile | undefined) => number | undefined;
+}
+
+export interface EngineStatus {
+  model: string | null;
+  modelFile: string | null;
+  modelError: string | null;
+  candidates: string[];
+  users: number;
+  cycles: number;
+}
+
+export interface ForecastEngine {
+  forecast(windows: DemandWindows, ctx?: ForecastContext): Promise<ForecastBatch>;
+  /**
+   * Swap the ONNX model (after promotion or rollback); null = baselines only. A file that cannot be
+   * loaded is reported (status().modelError, onModelError) and the current model, if any, stays.
+   */
+  setModel(model: OnnxQuantileModel | string | null): Promise<void>;
+  status(): EngineStatus;
+  close(): Promise<void>;
+}
+
+const RESOURCE_INDEX: Record<string, number> = {
+  requests: 0,
+  concurrency: 1,
+  cpu: 2,
+  memory: 3,
+  bandwidth: 4,
+};
+
+export async function createForecastEngine(opts: ForecastEngineOptions = {}): Promise<ForecastEngine> {
+  const engine = new Engine(opts);
+  if (opts.model) await engine.setModel(opts.model);
+  else if (opts.modelFile) await engine.setModel(opts.modelFile);
+  return engine;
+}
+
+class Engine implements ForecastEngine {
+  private readonly baselines: SeriesForecaster[];
+  private readonly horizon: number;
+  private readonly quantiles: number[];
+  private readonly lead: number;
+  private readonly chooser: ChooserOptions;
+  private readonly calib: CalibrationOptions;
+  private model: OnnxQuantileModel | null = null;
+  private modelFile: string | null = null;
+  private modelError: string | null = null;
+  private state: PortfolioState | null = null;
+  private cycles = 0;
+  private batchReuse: OnnxOutput['batch'] | undefined;
+
+  constructor(private readonly opts: ForecastEngineOptions) {
+    this.baselines = opts.baselines ?? [...defaultBaselines(), loadIntermittent().forecaster];
+    this.horizon = opts.horizon ?? 15;
+    this.quantiles = [...(opts.quantiles ?? DEFAULT_QUANTILES)];
+    if (!this.quantiles.includes(0.5)) throw new Error('forecast quantiles must include 0.5');
+    this.lead = Math.max(1, Math.min(opts.scoringLead ?? 5, this.horizon));
+    this.chooser = { ...DEFAULT_CHOOSER, ...opts.chooser };
+    this.calib = { ...DEFAULT_CALIBRATION, ...opts.calibration };
+  }
+
+  /** Candidate names: baselines, then the model slot (always present, so indices stay stable). */
+  private names(): string[] {
+    return [...this.baselines.map((b) => b.name), this.model ? `onnx:${this.model.name}` : 'onnx'];
+  }
+
+  status(): EngineStatus {
+    return {
+      model: this.model?.name ?? null,
+      modelFile: this.modelFile,
+      modelError: this.modelError,
+      candidates: this.names(),
+      users: this.state?.users ?? 0,
+      cycles: this.cycles,
+    };
+  }
+
+  private reportModelError(err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    this.modelError = e.message;
+    (this.opts.onModelError ?? ((x: Error) => console.warn(`forecast: ${x.message}; using baselines`)))(e);
+  }
+
+  async setModel(spec: OnnxQuantileModel | string | null): Promise<void> {
+    let m: OnnxQuantileModel | null;
+    if (typeof spec === 'string') {
+      try {
+        m = await OnnxQuantileModel.load(spec, { threads: this.opts.modelThreads });
+        if (m.signature.horizon < this.horizon) {
+          await m.dispose();
+          throw new Error(
+            `model ${spec} forecasts ${m.signature.horizon} steps, the engine needs ${this.horizon}`,
+          );
+        }
+      } catch (err) {
+        // Keep the last good model if there is one (a failed swap must not drop a working model).
+        this.reportModelError(err);
+        if (!this.model) this.modelFile = spec;
+        return;
+      }
+    } else m = spec;
+    if (this.model && this.model !== m) await this.model.dispose();
+    this.model = m;
+    this.modelFile = m?.file ?? null;
+    this.modelError = null;
+    this.batchReuse = undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.model) await this.model.dispose();
+    this.model = null;
+  }
+
+  async forecast(w: DemandWindows, ctx: ForecastContext = {}): Promise<ForecastBatch> {
+    const R = w.resources.length;
+    const U = w.users.length;
+    const S = U * R;
+    if (!(w.stepMs > 0) || !(w.steps >= 1) || w.values.length !== S * w.steps)
+      throw new Error(
+        `demand windows: expected ${S} series × ${w.steps} steps = ${S * w.steps} values, got ${w.values.length}`,
+      );
+    const H = this.horizon;
+    const Q = this.quantiles.length;
+    const L = this.lead;
+    const names = this.names();
+    const M = names.length;
+    const mOnnx = M - 1;
+    const nb = this.baselines.length;
+    if (!this.state || this.state.resources !== R)
+      this.state = new PortfolioState(M, R, Q, L, this.opts.forgetAfterCycles ?? 1440);
+    const st = this.state;
+    const originMs = w.startMs + w.steps * w.stepMs;
+    const t = Math.round(originMs / w.stepMs);
+    const slots = st.slotsFor(w.users, this.cycles++);
+
+    // Per user: profile, reservation level (snapped to an output quantile), events.
+    const profiles = w.users.map((u) => ctx.profiles?.get(u));
+    const defaultTau = this.opts.reservationQuantile ?? 0.95;
+    const taus = new Float32Array(U);
+    for (let u = 0; u < U; u++) {
+      const want = ctx.reservationQuantile?.(w.users[u], profiles[u]) ?? defaultTau;
+      let best = 0;
+      for (let q = 1; q < Q; q++)
+        if (Math.abs(this.quantiles[q] - want) < Math.abs(this.quantiles[best] - want)) best = q;
+      taus[u] = this.quantiles[best];
+    }
+    const events = ctx.events ?? [];
+    const userEvents = w.users.map((u, i) =>
+      events.length ? eventsFor(events, u, profiles[i]?.tier ?? '', originMs, w.stepMs, H) : undefined,
+    );
+
+    // 1. Candidates at the scoring lead.
+    const usable = new Uint8Array(M);
+    for (let m = 0; m < nb; m++) usable[m] = w.steps >= minHistoryOf(this.baselines[m], w.stepMs) ? 1 : 0;
+    const med = new Float32Array(S * M).fill(NaN);
+    const qv = new Float32Array(S * M).fill(NaN);
+    baselinesAtLead(this.baselines, usable, M, w, originMs, L, taus, med, qv);
+    let onnx: OnnxOutput | undefined;
+    if (this.model) {
+      try {
+        const rowCtx = (u: number, r: number): RowContext => ({
+          resource: this.opts.resourceFeature === false ? -1 : (RESOURCE_INDEX[w.resources[r]] ?? -1),
+          mobile: profiles[u]?.context?.device === 'mobile',
+          networkQuality: profiles[u]?.context?.networkQuality,
+          eventNow: userEvents[u]?.now,
+          eventSoon: userEvents[u]?.soon,
+        });
+        onnx = await runOnnx(this.model, w, originMs, rowCtx, this.batchReuse);
+        this.batchReuse = onnx.batch;
+        onnxAtLead(onnx, S, R, M, mOnnx, L, taus, med, qv);
+        usable[mOnnx] = 1;
+      } catch (err) {
+        this.reportModelError(err);
+        onnx = undefined;
+      }
+    }
+
+    // 2-3. Score what was issued L steps ago; remember this cycle's candidates.
+    scoreAndRemember(st, w, slots, t, { med, q: qv, usable, taus }, this.quantiles, this.chooser, this.calib);
+
+    // 4. Each user keeps or switches models.
+    const cold = names.indexOf(this.opts.coldStartModel ?? '');
+    const preferred = cold >= 0 ? cold : usable[mOnnx] ? mOnnx : Math.max(0, names.indexOf('median-12'));
+    choose(this.chooser, st.costMedian, M, st.medianModel, slots, usable, preferred);
+    choose(this.chooser, st.costReserve, M, st.reserveModel, slots, usable, preferred);
+
+    // 5. Issue.
+    const { values, modelOf } = issue(st, {
+      w,
+      slots,
+      originMs,
+      horizon: H,
+      quantiles: this.quantiles,
+      baselines: this.baselines,
+      onnxIndex: mOnnx,
+      onnx,
+      events: userEvents,
+    });
+    return {
+      issuedAtMs: originMs,
+      stepMs: w.stepMs,
+      horizon: H,
+      quantiles: this.quantiles,
+      resources: w.resources,
+      users: w.users,
+      values,
+      modelOf,
+      models: names,
+    };
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Builds the contract's input tensors from raw history, for inference and for training alike (one
+ * code path, so what a model is trained on is exactly what it is served). Rows are filled in place
+ * into preallocated typed arrays: at 5×10^5 series a cycle cannot afford an object per row.
+ */
+import {
+  CALENDAR_WIDTH,
+  CLIP,
+  CONTEXT_WIDTH,
+  EVENTS_WIDTH,
+  SEASONAL_LAG_DAYS,
+  seasonalWidth,
+} from './contract';
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const TWO_PI = 2 * Math.PI;
+const LOG60 = Math.log(60);
+
+/** What a row knows besides its history. All optional; unknown is encoded as the contract says. */
+export interface RowContext {
+  /** Index into RESOURCES, or -1 when unknown (e.g. an evaluation CSV). */
+  resource?: number;
+  mobile?: boolean;
+  /** 0..1; 1 when unknown. */
+  networkQuality?: number;
+  /** A planned event is running at the origin. */
+  eventNow?: boolean;
+  /** A planned event starts within the horizon. */
+  eventSoon?: boolean;
+}
+
+export class FeatureBatch {
+  readonly window: Float32Array;
+  readonly seasonal: Float32Array;
+  readonly calendar: Float32Array;
+  readonly events: Float32Array;
+  readonly context: Float32Array;
+  /** Per row: the last observed value and the noise scale, to read outputs back as c + s * out. */
+  readonly center: Float64Array;
+  readonly scale: Float64Array;
+  /** Per row: 1 when no history value was negative (outputs are then clamped at 0). */
+  readonly nonNegative: Uint8Array;
+  readonly seasonalWidth: number;
+
+  constructor(
+    readonly windowSteps: number,
+    readonly horizon: number,
+    readonly capacity: number,
+  ) {
+    this.seasonalWidth = seasonalWidth(horizon);
+    this.window = new Float32Array(capacity * windowSteps);
+    this.seasonal = new Float32Array(capacity * this.seasonalWidth);
+    this.calendar = new Float32Array(capacity * CALENDAR_WIDTH);
+    this.events = new Float32Array(capacity * EVENTS_WIDTH);
+    this.context = new Float32Array(capacity * CONTEXT_WIDTH);
+    this.center = new Float64Array(capacity);
+    this.scale = new Float64Array(capacity);
+    this.nonNegative = new Uint8Array(capacity);
+  }
+}
+
+function clip(x: number): number {
+  return x > CLIP ? CLIP : x < -CLIP ? -CLIP : x;
+}
+
+/**
+ * The noise scale s of src[begin, end): mean absolute one-step change over the last `steps`
+ * values, floored so flat or idle series do not divide by zero.
+ */
+export function noiseScale(src: ArrayLike<number>, begin: number, end: number, steps: number): number {
+  const from = Math.max(begin, end - steps);
+  let diff = 0;
+  let abs = 0;
+  for (let i = from; i < end; i++) {
+    abs += Math.abs(src[i]);
+    if (i > from) diff += Math.abs(src[i] - src[i - 1]);
+  }
+  const n = end - from;
+  const meanDiff = n > 1 ? diff / (n - 1) : 0;
+  const meanAbs = n > 0 ? abs / n : 0;
+  return Math.max(meanDiff, 0.01 * meanAbs, 1e-6);
+}
+
+/**
+ * Fills row i from history src[begin, end) (oldest first; src[end-1] is the last observed step),
+ * for a forecast whose first step starts at originMs.
+ */
+export function fillRow(
+  fb: FeatureBatch,
+  i: number,
+  src: ArrayLike<number>,
+  begin: number,
+  end: number,
+  originMs: number,
+  stepMs: number,
+  ctx: RowContext = {},
+): void {
+  const W = fb.windowSteps;
+  const H = fb.horizon;
+  const c = end > begin ? src[end - 1] : 0;
+  const s = noiseScale(src, begin, end, W);
+  fb.center[i] = c;
+  fb.scale[i] = s;
+
+  // Window: the last W steps, the oldest available value repeated where history is shorter.
+  const w0 = i * W;
+  const first = end > begin ? src[Math.max(begin, end - W)] : 0;
+  let zeros = 0;
+  let abs = 0;
+  let nonNeg = 1;
+  for (let k = 0; k < W; k++) {
+    const j = end - W + k;
+    const v = j >= begin ? src[j] : first;
+    if (v === 0) zeros++;
+    if (v < 0) nonNeg = 0;
+    abs += Math.abs(v);
+    fb.window[w0 + k] = clip((v - c) / s);
+  }
+  for (let j = begin; j < end - W; j++) if (src[j] < 0) nonNeg = 0;
+  fb.nonNegative[i] = nonNeg;
+
+  // Seasonal: per lag, what happened over the next H steps one day (one week) before, and a mask.
+  let o = i * fb.seasonalWidth;
+  for (const days of SEASONAL_LAG_DAYS) {
+    const b = end - 1 - Math.round((days * DAY_MS) / stepMs);
+    const ok = b >= begin && b + H < end;
+    for (let k = 1; k <= H; k++) fb.seasonal[o++] = ok ? clip((src[b + k] - src[b]) / s) : 0;
+    fb.seasonal[o++] = ok ? 1 : 0;
+  }
+
+  const cal = i * CALENDAR_WIDTH;
+  const hour = (((originMs % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS;
+  const dow = (((Math.floor(originMs / DAY_MS) + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
+  fb.calendar[cal] = Math.sin((TWO_PI * hour) / 24);
+  fb.calendar[cal + 1] = Math.cos((TWO_PI * hour) / 24);
+  fb.calendar[cal + 2] = Math.sin((TWO_PI * (dow + hour / 24)) / 7);
+  fb.calendar[cal + 3] = Math.cos((TWO_PI * (dow + hour / 24)) / 7);
+
+  const ev = i * EVENTS_WIDTH;
+  fb.events[ev] = ctx.eventNow ? 1 : 0;
+  fb.events[ev + 1] = ctx.eventSoon ? 1 : 0;
+
+  const cx = i * CONTEXT_WIDTH;
+  const meanAbs = abs / W;
+  fb.context[cx] = Math.log(Math.max(stepMs, 1000) / 60_000) / LOG60;
+  fb.context[cx + 1] = zeros / W;
+  fb.context[cx + 2] = meanAbs > 0 ? Math.min(5, s / meanAbs) : 0;
+  for (let r = 0; r < 5; r++) fb.context[cx + 3 + r] = ctx.resource === r ? 1 : 0;
+  fb.context[cx + 8] = ctx.mobile ? 1 : 0;
+  fb.context[cx + 9] = ctx.networkQuality ?? 1;
+}
+
+/** Reads a normalised model output back into units (clamped at 0 for series never negative). */
+export function denormalise(fb: FeatureBatch, i: number, v: number): number {
+  const x = fb.center[i] + fb.scale[i] * v;
+  return fb.nonNegative[i] && x < 0 ? 0 : x;
+}
