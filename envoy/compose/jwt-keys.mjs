@@ -3,9 +3,10 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { KID } from './jwt.mjs';
 
 const dir = process.env.KEYS_DIR ?? '/keys';
-const kid = 'earmark-demo';
+const kid = KID;
 mkdirSync(dir, { recursive: true });
 if (existsSync(join(dir, 'jwks.json')) && existsSync(join(dir, 'signing-key.pem'))) {
   console.log(`jwt-keys: keys already in ${dir}`);

@@ -1,11 +1,10 @@
 // Demo load: USERS users with skewed popularity and a compressed day/night cycle, each request
 // carrying an RS256 JWT (sub = user id) signed with the demo key from jwt-keys.mjs.
 // Prints a summary every 10 s: requests by status, 429s, p50/p99 latency, who served them.
-import { createSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setInterval, setTimeout } from 'node:timers';
-import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
+import { signToken } from './jwt.mjs';
 
 const target = process.env.TARGET ?? 'http://envoy:10000';
 const users = Number(process.env.USERS ?? 200);
@@ -14,24 +13,13 @@ const dayS = Number(process.env.DAY_SECONDS ?? 600); // one simulated day, in se
 const durationS = Number(process.env.DURATION_SECONDS ?? 0); // 0: run until stopped
 const key = readFileSync(process.env.SIGNING_KEY ?? '/keys/signing-key.pem', 'utf8');
 
-const b64 = (x) => Buffer.from(typeof x === 'string' ? x : JSON.stringify(x)).toString('base64url');
 const tokens = new Map();
 function token(user) {
-  const now = Math.floor(Date.now() / 1000);
   const cached = tokens.get(user);
-  if (cached && cached.exp - now > 60) return cached.jwt;
-  const exp = now + 3600;
-  const head = b64({ alg: 'RS256', typ: 'JWT', kid: 'earmark-demo' });
-  const body = b64({
-    iss: 'https://idp.earmark.example',
-    aud: 'earmark-companions',
-    sub: user,
-    iat: now,
-    exp,
-  });
-  const sig = createSign('RSA-SHA256').update(`${head}.${body}`).sign(key).toString('base64url');
-  tokens.set(user, { jwt: `${head}.${body}.${sig}`, exp });
-  return tokens.get(user).jwt;
+  if (cached && cached.exp - Date.now() / 1000 > 60) return cached.jwt;
+  const t = signToken(key, user);
+  tokens.set(user, t);
+  return t.jwt;
 }
 
 // Zipf-like popularity: user i is picked with weight 1/(i+1).
