@@ -2,12 +2,13 @@
  * The demo stack's own scripts (envoy/compose/), run here with Node since Docker cannot: the JWT
  * keys are made once, the load generator's tokens verify against that JWKS with exactly the
  * issuer and audience envoy.yaml requires, and a companion instance answers with its id and the
- * user Envoy identified.
+ * user Envoy identified, and registers itself with the control plane's API.
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createPublicKey, verify } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -77,10 +78,38 @@ describe('compose scripts', function () {
     assert.equal(provider.claim_to_headers[0].claim_name, 'sub');
   });
 
-  it('a companion answers with its id and the identified user, and serves /healthz', async () => {
+  it('a companion answers with its id and the identified user, serves /healthz and registers itself', async () => {
     const port = await freePort();
+    // A stand-in for the control plane's API that records the registration.
+    const seen: { method?: string; url?: string; auth?: string; body?: any } = {};
+    let registered!: () => void;
+    const got = new Promise<void>((r) => (registered = r));
+    const api = http.createServer((req, res) => {
+      let data = '';
+      req.on('data', (c) => (data += c));
+      req.on('end', () => {
+        Object.assign(seen, {
+          method: req.method,
+          url: req.url,
+          auth: req.headers.authorization,
+          body: JSON.parse(data),
+        });
+        res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
+        registered();
+      });
+    });
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    const apiUrl = `http://127.0.0.1:${(api.address() as net.AddressInfo).port}`;
     const child = spawn('node', [path.join(COMPOSE, 'companion.mjs')], {
-      env: { ...process.env, PORT: String(port), INSTANCE_ID: 'companion-t', WORK_MS: '1', INFLUX_URL: '' },
+      env: {
+        ...process.env,
+        PORT: String(port),
+        INSTANCE_ID: 'companion-t',
+        WORK_MS: '1',
+        CONTROL_PLANE_URL: apiUrl,
+        API_TOKEN: 'test-token',
+        INSTANCE_ADDRESS: `127.0.0.1:${port}`,
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     try {
@@ -94,8 +123,15 @@ describe('compose scripts', function () {
       assert.deepEqual(await r.json(), { instance: 'companion-t', user: 'user-7', path: '/work' });
       const h = await fetch(`http://127.0.0.1:${port}/healthz`);
       assert.equal(await h.text(), 'ok\n');
+      await got;
+      assert.equal(seen.method, 'PUT');
+      assert.equal(seen.url, '/v1/instances/companion-t');
+      assert.equal(seen.auth, 'Bearer test-token');
+      assert.equal(seen.body.address, `127.0.0.1:${port}`);
+      assert.equal(seen.body.capacity.slots, 200);
     } finally {
       child.kill();
+      api.close();
     }
   });
 });
