@@ -53,6 +53,8 @@ export interface WriterStats {
   written: number;
   /** Lines in memory: waiting, or in the request in flight. */
   buffered: number;
+  /** Write calls waiting for room (backpressure). */
+  waitingWrites: number;
   /** Lines waiting in the disk spool now, and ever sent to it. */
   spooled: number;
   spooledTotal: number;
@@ -99,12 +101,14 @@ export class StoreWriter {
   private wake: (() => void) | undefined;
   private backoff = 0;
   private spoolMode = false;
+  private spoolBlocked = false;
   private closing = false;
   private deadLetters = 0;
   private readonly s: WriterStats = {
     state: 'ok',
     written: 0,
     buffered: 0,
+    waitingWrites: 0,
     spooled: 0,
     spooledTotal: 0,
     replayed: 0,
@@ -155,7 +159,12 @@ export class StoreWriter {
   }
 
   stats(): WriterStats {
-    return { ...this.s, buffered: this.bufferedLines, spooled: this.spool.lines };
+    return {
+      ...this.s,
+      buffered: this.bufferedLines,
+      waitingWrites: this.admitQueue.length,
+      spooled: this.spool.lines,
+    };
   }
 
   /**
@@ -199,6 +208,25 @@ export class StoreWriter {
         else this.waiters.push({ startSeq: this.seq, endSeq: this.seq, resolve, reject: () => resolve() });
       }),
     );
+  }
+
+  /**
+   * Resolves once everything written so far has reached InfluxDB, spool included (imports, tests,
+   * shutdown drains). Rejects after timeoutMs, saying how much is still spooled and why.
+   */
+  async delivered(timeoutMs = Infinity): Promise<void> {
+    await this.flush();
+    const deadline = Date.now() + timeoutMs;
+    while (this.bufferedLines > 0 || !this.spool.isEmpty()) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `not delivered within ${timeoutMs} ms: ${this.spool.lines} points wait in the spool ` +
+            `${this.o.spoolDir} (${this.s.lastError ?? 'no error'})`,
+        );
+      }
+      if (!this.pumping) this.kick();
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   /** Flushes (to InfluxDB or the spool), then stops. Spooled batches wait on disk for the next open(). */
@@ -306,10 +334,8 @@ export class StoreWriter {
   private async pump(): Promise<void> {
     while (!this.closing) {
       if (this.spoolMode || !this.spool.isEmpty()) {
-        if (this.sealed.length) {
-          if (!(await this.spoolSealed())) await this.sleep(this.nextBackoff(), true);
-          continue;
-        }
+        // New batches queue behind the spool on disk; if it is full they wait in memory while replay frees room.
+        if (this.sealed.length && (await this.spoolSealed())) continue;
         const rec = await this.spool.peek();
         if (!rec) {
           this.leaveSpoolMode();
@@ -368,10 +394,12 @@ export class StoreWriter {
       );
     } catch (e) {
       const msg = e instanceof SpoolFullError ? e.message : `cannot write spool ${this.o.spoolDir}: ${e}`;
-      if (this.s.lastError !== msg) this.log.error(`${msg}; holding batches in memory, writers wait`);
+      if (!this.spoolBlocked) this.log.error(`${msg}; holding batches in memory, writers wait`);
+      this.spoolBlocked = true;
       this.s.lastError = msg;
       return false;
     }
+    this.spoolBlocked = false;
     this.sealed.splice(0, batches.length);
     for (const b of batches) {
       this.s.spooledTotal += b.lines.length;

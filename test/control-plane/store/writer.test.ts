@@ -1,0 +1,163 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import {
+  PointsRejectedError,
+  StoreWriter,
+  silentLogger,
+  type WriterOptions,
+} from '../../../control-plane/store';
+import { InfluxHttp } from '../../../control-plane/store/influx/http-client';
+import { ensureSchema } from '../../../control-plane/store/schema';
+import { testInflux, uniqueDb } from '../../support/influx';
+import { recentMinute, recordingLogger, tempDir } from './helpers';
+
+/** A stand-in InfluxDB /write endpoint that records each request and answers with `status()`. */
+async function recordingInflux(status: () => number) {
+  const requests: { rp: string; lines: string[] }[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const code = status();
+      if (code === 204)
+        requests.push({ rp: new URL(req.url!, 'http://x').searchParams.get('rp')!, lines: body.split('\n') });
+      res.writeHead(code).end(code === 204 ? '' : '{"error":"overloaded"}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, requests, close: () => new Promise((r) => server.close(r)) };
+}
+
+const line = (i: number): string => `m,user=u v=${i} ${1_000_000 + i}`;
+const range = (a: number, b: number): string[] => Array.from({ length: b - a }, (_, k) => line(a + k));
+
+describe('store writer: batching, retries, rejects, backpressure', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let writer: StoreWriter | undefined;
+  const open = async (o: Partial<WriterOptions> & { url: string }) =>
+    (writer = await StoreWriter.open({ db: 'd', spoolDir: dir, log: silentLogger, ...o }));
+  beforeEach(() => (dir = tempDir('earmark-writer-')));
+  afterEach(async () => {
+    await writer?.close();
+    writer = undefined;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends full batches at once, a partial one on the timer, in write order across retention policies', async () => {
+    const srv = await recordingInflux(() => 204);
+    try {
+      await open({ url: srv.url, batchLines: 100, flushIntervalMs: 100 });
+      await Promise.all([
+        writer!.writeLines('raw', range(0, 250)),
+        writer!.writeLines('state', range(250, 260)),
+        writer!.writeLines('raw', range(260, 270)),
+      ]);
+      assert.deepEqual(
+        srv.requests.map((r) => [r.rp, r.lines.length]),
+        [
+          ['raw', 100],
+          ['raw', 100],
+          ['raw', 50],
+          ['state', 10],
+          ['raw', 10],
+        ],
+      );
+      assert.deepEqual(
+        srv.requests.flatMap((r) => r.lines),
+        range(0, 270),
+      );
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('retries a failing request with backoff and does not spool when a retry succeeds', async () => {
+    let calls = 0;
+    const srv = await recordingInflux(() => (++calls <= 2 ? 500 : 204));
+    try {
+      await open({ url: srv.url, attemptsBeforeSpool: 3, backoffMinMs: 10, flushIntervalMs: 10 });
+      await writer!.writeLines('raw', range(0, 10));
+      const s = writer!.stats();
+      assert.equal(s.retries, 2);
+      assert.equal(s.spooledTotal, 0);
+      assert.equal(s.written, 10);
+      assert.deepEqual(srv.requests.length, 1);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('pushes back instead of growing memory when InfluxDB and the spool cannot take more', async () => {
+    let up = false;
+    const srv = await recordingInflux(() => (up ? 204 : 503));
+    try {
+      await open({
+        url: srv.url,
+        batchLines: 10,
+        flushIntervalMs: 5,
+        maxBufferedLines: 50,
+        maxSpoolBytes: 1, // the first batch fits (an empty spool always takes one), then it is full
+        attemptsBeforeSpool: 1,
+        backoffMaxMs: 20,
+      });
+      const done: boolean[] = [];
+      const writes = Array.from({ length: 20 }, (_, k) =>
+        writer!.writeLines('raw', range(k * 10, k * 10 + 10)).then(() => (done[k] = true)),
+      );
+      while (writer!.stats().waitingWrites === 0 || writer!.stats().state !== 'spooling') {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const s = writer!.stats();
+      assert.ok(s.buffered <= 50, `at most maxBufferedLines in memory, got ${s.buffered}`);
+      assert.ok(s.waitingWrites > 0);
+      assert.ok(done.filter(Boolean).length < 20, 'later writes wait');
+      up = true;
+      await Promise.all(writes);
+      await writer!.delivered(30_000);
+      assert.deepEqual(
+        srv.requests.flatMap((r) => r.lines),
+        range(0, 200),
+      );
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('fails the writes of a batch InfluxDB refuses, with its reason, and keeps the batch on disk', async () => {
+    const influx = await testInflux();
+    const db = uniqueDb('reject');
+    const client = new InfluxHttp({ url: influx.url });
+    await ensureSchema(client, db);
+    const log = recordingLogger();
+    await open({ url: influx.url, db, flushIntervalMs: 10, log });
+    const t = recentMinute(5);
+    await writer!.writeLines('raw', [`usage,user=a,node=n requests=1 ${t}`]);
+    const bad = writer!.writeLines('raw', [`usage,user=a,node=n requests="many" ${t + 1}`], { now: true });
+    await assert.rejects(
+      bad,
+      (e: Error) => e instanceof PointsRejectedError && /field type conflict/.test(e.message),
+    );
+    await writer!.writeLines('raw', [`usage,user=a,node=n requests=2 ${t + 2}`]);
+    const kept = fs.readdirSync(path.join(dir, 'rejected'));
+    assert.equal(kept.length, 1);
+    const text = fs.readFileSync(path.join(dir, 'rejected', kept[0]), 'utf8');
+    assert.match(text, /^# InfluxDB write failed with HTTP 400: .*field type conflict/);
+    assert.match(text, /requests="many"/);
+    assert.equal(writer!.stats().rejected, 1);
+    assert.ok(log.lines.some((l) => l.startsWith('error:') && l.includes('kept in')));
+    const [res] = await client.query(`SELECT count(requests) FROM "${db}"."raw"."usage"`, db);
+    assert.equal(res.series[0].values[0][1], 2);
+    client.close();
+  });
+
+  it('refuses lines without a timestamp (replays would duplicate them)', async () => {
+    await open({ url: 'http://127.0.0.1:1' });
+    await assert.rejects(writer!.writeLines('raw', ['m v=1 5', 'm v=2']), /line 2 has no timestamp/);
+    assert.equal(writer!.stats().buffered, 0);
+  });
+});
