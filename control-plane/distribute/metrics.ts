@@ -32,6 +32,12 @@ export class DistributionMetrics {
   private lagSource: () => NodeLag[] = () => [];
 
   constructor(readonly registry: Registry = new Registry()) {
+    // A server re-created on the same registry (a restart in-process) replaces the old series.
+    for (const m of registry.getMetricsAsArray()) {
+      const name = (m as unknown as { name: string }).name;
+      if (name.startsWith('earmark_distribution_') || name.startsWith('earmark_usage_'))
+        registry.removeSingleMetric(name);
+    }
     const registers = [registry];
     this.streams = new Gauge({
       name: 'earmark_distribution_streams',

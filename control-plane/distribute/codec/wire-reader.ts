@@ -102,9 +102,11 @@ export class WireReader {
       case 1:
         this.pos += 8;
         break;
-      case 2:
-        this.pos += this.length();
+      case 2: {
+        const len = this.length(); // read before adding: length() moves pos past the prefix
+        this.pos += len;
         return;
+      }
       case 5:
         this.pos += 4;
         break;
@@ -112,5 +114,18 @@ export class WireReader {
         throw new WireFormatError(`unsupported wire type ${wireType} at byte ${this.pos}`);
     }
     if (this.pos > this.end) throw new WireFormatError('truncated fixed-width field');
+  }
+}
+
+/**
+ * Checks that a message's top-level fields are well framed (every length within the message, no
+ * truncated varint). Reflection decoders that do not bounds-check are run only on bytes that pass.
+ */
+export function assertWellFramed(buf: Uint8Array): void {
+  const rd = new WireReader(buf);
+  while (!rd.done) {
+    const tag = rd.varint();
+    if (tag < 8) throw new WireFormatError(`invalid field number 0 at byte ${rd.pos}`);
+    rd.skip(tag & 7);
   }
 }

@@ -17,6 +17,7 @@
  *    watermark; when the stream can write again it sends the union of what changed, at its latest
  *    state, so a lagging proxy skips intermediate versions and nothing is buffered per revision.
  */
+import { assertWellFramed } from '../codec/wire-reader';
 import { Status } from '../transport/grpc-status';
 import type { ServerCall } from '../transport/server-call';
 import type { StreamHost } from './stream-host';
@@ -95,6 +96,7 @@ export class DeltaStream {
   private onMessage(bytes: Buffer): void {
     let raw: RawDeltaRequest;
     try {
+      assertWellFramed(bytes);
       raw = this.host.requestCodec.deserialize(bytes) as RawDeltaRequest;
     } catch (err) {
       return this.fail(

@@ -13,13 +13,7 @@ import { ReservationCache, type PublishResult, type ReservationChanges } from '.
 import type { CloseInfo, DistributionCallbacks } from '../callbacks';
 import { stderrLogger, type Logger } from '../logger';
 import { DistributionMetrics } from '../metrics';
-import {
-  deltaRequestCodec,
-  DELTA_RESERVATIONS_PATH,
-  STREAM_USAGE_PATH,
-  usageReportCodec,
-  usageResponseCodec,
-} from '../protos';
+import { deltaRequestCodec, DELTA_RESERVATIONS_PATH, STREAM_USAGE_PATH, usageResponseCodec } from '../protos';
 import { GrpcServer, type TlsFiles } from '../transport/grpc-server';
 import { DEFAULT_USAGE_LIMITS, type UsageLimits } from '../usage/parse-usage-report';
 import { SequenceBook } from '../usage/sequence-book';
@@ -138,7 +132,6 @@ export class DistributionServer {
       logger: this.logger,
       metrics: this.metrics,
       callbacks,
-      reportCodec: usageReportCodec(),
       responseCodec: usageResponseCodec(),
       limits: { ...DEFAULT_USAGE_LIMITS, ...u.limits },
       reportIntervalMs: u.reportIntervalMs ?? 0,

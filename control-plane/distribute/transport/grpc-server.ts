@@ -34,6 +34,14 @@ export interface GrpcServerOptions {
   gate?: CallGate;
 }
 
+function readTlsFile(field: string, file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    throw new Error(`cannot read TLS ${field} ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 function pickEncoding(accept: string | undefined, preferred: Encoding[]): Encoding {
   if (!accept) return 'identity';
   const offered = new Set(accept.split(',').map((s) => s.trim().toLowerCase()));
@@ -77,9 +85,9 @@ export class GrpcServer {
     if (opts.tls) {
       const t = opts.tls;
       this.http = http2.createSecureServer({
-        cert: fs.readFileSync(t.certFile),
-        key: fs.readFileSync(t.keyFile),
-        ca: t.caFile ? fs.readFileSync(t.caFile) : undefined,
+        cert: readTlsFile('certFile', t.certFile),
+        key: readTlsFile('keyFile', t.keyFile),
+        ca: t.caFile ? readTlsFile('caFile', t.caFile) : undefined,
         requestCert: Boolean(t.requireClientCert),
         rejectUnauthorized: Boolean(t.requireClientCert),
         ALPNProtocols: ['h2'],

@@ -10,6 +10,7 @@ import type { UsageSink } from '../../domain/usage';
 import type { DistributionCallbacks, StreamInfo } from '../callbacks';
 import type { Logger } from '../logger';
 import type { DistributionMetrics } from '../metrics';
+import { decodeUsageReport } from '../codec/usage-report-codec';
 import type { Codec } from '../protos';
 import { Status } from '../transport/grpc-status';
 import type { ServerCall } from '../transport/server-call';
@@ -23,7 +24,6 @@ export interface UsageStreamHost {
   logger: Logger;
   metrics: DistributionMetrics;
   callbacks: DistributionCallbacks;
-  reportCodec: Codec<object>;
   responseCodec: Codec<object>;
   limits: UsageLimits;
   /** Asked of proxies in every response (0 = keep their current interval). */
@@ -98,7 +98,7 @@ export class UsageStream {
     const h = this.host;
     let raw: RawUsageReport;
     try {
-      raw = h.reportCodec.deserialize(bytes) as RawUsageReport;
+      raw = decodeUsageReport(bytes);
     } catch (err) {
       return this.drop('malformed', undefined, 0, `undecodable UsageReport: ${(err as Error).message}`);
     }

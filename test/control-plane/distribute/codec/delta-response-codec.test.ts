@@ -1,0 +1,111 @@
+import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
+import * as protobuf from 'protobufjs';
+import {
+  decodeDeltaResponse,
+  encodeDeltaResponse,
+} from '../../../../control-plane/distribute/codec/delta-response-codec';
+import { readReservation } from '../../../../control-plane/distribute/codec/reservation-codec';
+import {
+  encodeHeartbeatField,
+  encodeResourceField,
+  RESERVATION_TYPE_URL,
+} from '../../../../control-plane/distribute/codec/resource-codec';
+import { WireFormatError } from '../../../../control-plane/distribute/codec/wire-reader';
+import { deltaResponseReflectionCodec } from '../../../../control-plane/distribute/protos';
+import { syntheticReservation } from '../../../../control-plane/distribute/testing/synthetic-reservations';
+
+const ReservationType = protobuf
+  .loadSync(path.resolve(__dirname, '../../../../proto/earmark/v1/reservation.proto'))
+  .lookupType('earmark.v1.Reservation');
+
+interface ReflectedResponse {
+  systemVersionInfo?: string;
+  typeUrl?: string;
+  nonce?: string;
+  removedResources?: string[];
+  resources?: {
+    name?: string;
+    version?: string;
+    resource?: { type_url: string; value: Buffer };
+    ttl?: { seconds: string; nanos?: number };
+  }[];
+}
+
+const a = syntheticReservation(1, { users: 5 });
+const b = syntheticReservation(2, { users: 5 });
+
+function sampleResponse(): Buffer {
+  return encodeDeltaResponse({
+    systemVersionInfo: 'plan-42',
+    typeUrl: RESERVATION_TYPE_URL,
+    nonce: 'n-1',
+    resourceFields: [
+      encodeResourceField(a, 'v1.a', 300_000),
+      encodeResourceField(b, 'v1.b', 1_500),
+      encodeHeartbeatField(a.user, 'v1.a', 300_000),
+    ],
+    removed: ['gone-1', 'gone-2'],
+  });
+}
+
+describe('distribute/codec: DeltaDiscoveryResponse', () => {
+  it('is read by the reflection codec (proto-loader) exactly as written', () => {
+    const r = deltaResponseReflectionCodec<ReflectedResponse>().deserialize(sampleResponse());
+    assert.equal(r.systemVersionInfo, 'plan-42');
+    assert.equal(r.typeUrl, RESERVATION_TYPE_URL);
+    assert.equal(r.nonce, 'n-1');
+    assert.deepEqual(r.removedResources, ['gone-1', 'gone-2']);
+    assert.equal(r.resources!.length, 3);
+    const [first, second, heartbeat] = r.resources!;
+    assert.equal(first.name, a.user);
+    assert.equal(first.version, 'v1.a');
+    assert.equal(first.resource!.type_url, RESERVATION_TYPE_URL); // proto-loader keeps Any's field names as written
+    const decoded = ReservationType.toObject(ReservationType.decode(first.resource!.value), {
+      longs: Number,
+    });
+    assert.equal(decoded.instanceAddress, a.instanceAddress);
+    assert.equal(first.ttl!.seconds, '300');
+    assert.equal(second.ttl!.seconds, '1');
+    assert.equal(second.ttl!.nanos, 500_000_000);
+    assert.equal(heartbeat.name, a.user);
+    assert.equal(heartbeat.resource, undefined, 'a heartbeat has no body');
+  });
+
+  it('decodes its own encoding: bodies, heartbeats, TTLs and removals', () => {
+    const r = decodeDeltaResponse(sampleResponse());
+    assert.equal(r.nonce, 'n-1');
+    assert.deepEqual(r.removed, ['gone-1', 'gone-2']);
+    assert.deepEqual(readReservation(r.resources[0].body!), a);
+    assert.equal(r.resources[1].ttlMs, 1500);
+    assert.equal(r.resources[2].body, undefined);
+    assert.equal(r.resources[2].version, 'v1.a');
+  });
+
+  it('decodes what the reflection codec writes', () => {
+    const bytes = deltaResponseReflectionCodec<object>().serialize({
+      nonce: 'x',
+      typeUrl: RESERVATION_TYPE_URL,
+      resources: [
+        {
+          name: b.user,
+          version: '9',
+          resource: {
+            typeUrl: RESERVATION_TYPE_URL,
+            value: ReservationType.encode(
+              ReservationType.fromObject({ ...b, onExhausted: 'QUEUE' }),
+            ).finish(),
+          },
+        },
+      ],
+    });
+    const r = decodeDeltaResponse(bytes);
+    assert.equal(r.resources[0].name, b.user);
+    assert.deepEqual(readReservation(r.resources[0].body!), { ...b, onExhausted: 'queue' });
+  });
+
+  it('rejects a truncated response with WireFormatError', () => {
+    const bytes = sampleResponse();
+    assert.throws(() => decodeDeltaResponse(bytes.subarray(0, bytes.length - 10)), WireFormatError);
+  });
+});
