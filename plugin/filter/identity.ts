@@ -1,0 +1,28 @@
+// Who the request is for: the user id from a configured request header (set by an authenticating
+// filter such as jwt_authn, after the client's own copy was stripped) or from a property (e.g.
+// dynamic metadata written by jwt_authn). One host call; the id is copied into the stream's
+// buffer because the host's copy lives only for this callback.
+import { getHeader, getProperty, returned } from '../abi/hostcalls';
+import { HeaderMapType, WasmResult } from '../abi/types';
+import { hashBytes } from '../lib/bytes';
+import { Identity } from '../config/config';
+import { Stream } from './stream';
+
+export const enum IdentityResult {
+  Found = 0,
+  Missing = 1,
+  Invalid = 2,
+}
+
+export function readIdentity(id: Identity, maxBytes: usize, s: Stream): IdentityResult {
+  const r =
+    id.header.len > 0
+      ? getHeader(HeaderMapType.RequestHeaders, id.header.ptr, id.header.len)
+      : getProperty(id.property.ptr, id.property.len);
+  if (r != WasmResult.Ok || returned.len == 0) return IdentityResult.Missing;
+  if (returned.len > maxBytes) return IdentityResult.Invalid;
+  memory.copy(s.user, returned.ptr, returned.len);
+  s.userLen = returned.len;
+  s.userHash = hashBytes(s.user, s.userLen);
+  return IdentityResult.Found;
+}

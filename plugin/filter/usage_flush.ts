@@ -1,0 +1,34 @@
+// Ships the worker's usage table to the sync root over the shared queue it registered
+// (prefix + "usage", under this VM's vm_id). Without a sync root (not started yet, or gone), the
+// batch is dropped and counted: a worker must not buffer without bound.
+import { enqueue, resolveQueue } from '../abi/shared_data';
+import { WasmResult } from '../abi/types';
+import { Counter } from './metrics';
+import { FilterState } from './state';
+
+export function flushUsage(st: FilterState, now: u64): void {
+  const u = st.usage;
+  if (u.count == 0) {
+    u.intervalStartMs = now;
+    return;
+  }
+  if (st.usageQueueToken < 0) {
+    const q = st.keys.usageQueue;
+    st.usageQueueToken = resolveQueue(q.ptr, q.len);
+  }
+  let sent = false;
+  if (st.usageQueueToken >= 0) {
+    u.encode(st.usageBatch, now);
+    sent = enqueue(<u32>st.usageQueueToken, st.usageBatch.ptr, st.usageBatch.len) == WasmResult.Ok;
+    if (!sent) st.usageQueueToken = -1;
+  }
+  if (!sent) st.metrics.count(Counter.UsageDropped);
+  u.clear(now);
+}
+
+/** Flushes when the interval is over (called on tick). */
+export function flushUsageIfDue(st: FilterState, now: u64): void {
+  const u = st.usage;
+  if (u.count == 0) u.intervalStartMs = now;
+  else if (now - u.intervalStartMs >= <u64>st.config.usage.flushMs) flushUsage(st, now);
+}
