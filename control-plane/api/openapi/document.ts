@@ -38,6 +38,22 @@ function errorResponses(codes: ErrorCode[]): Record<string, unknown> {
   return out;
 }
 
+/** The codes an operation can answer with: its own, and those every route of its kind shares. */
+export function errorsOf(r: Route): ErrorCode[] {
+  const codes: ErrorCode[] = [...r.errors, 'VALIDATION_QUERY', 'DEPENDENCY_UNAVAILABLE', 'INTERNAL'];
+  if (!r.public) codes.push('AUTH_TOKEN_MISSING', 'AUTH_SCHEME_UNSUPPORTED', 'AUTH_TOKEN_INVALID');
+  if (r.pathParams) codes.push('VALIDATION_PATH');
+  if (r.headers) codes.push('VALIDATION_HEADER');
+  if (r.body) {
+    codes.push('BODY_MISSING', 'BODY_UNSUPPORTED_MEDIA_TYPE', 'BODY_UNSUPPORTED_ENCODING', 'BODY_TOO_LARGE');
+    codes.push('VALIDATION_BODY');
+    const types = r.body.mediaTypes ?? ['application/json'];
+    if (types.includes('application/json')) codes.push('BODY_MALFORMED_JSON');
+    if (types.includes('application/yaml')) codes.push('BODY_MALFORMED_YAML');
+  }
+  return [...new Set(codes)];
+}
+
 function operation(r: Route): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
   for (const [status, res] of Object.entries(r.responses)) {
@@ -47,7 +63,8 @@ function operation(r: Route): Record<string, unknown> {
       ...(res.schema && { content: { [res.mediaType ?? 'application/json']: { schema: res.schema } } }),
     };
   }
-  Object.assign(responses, errorResponses(r.errors));
+  // A status the operation documents itself (readyz's 503) keeps its own description and schema.
+  for (const [status, res] of Object.entries(errorResponses(errorsOf(r)))) responses[status] ??= res;
   return {
     operationId: r.operationId,
     summary: r.summary,

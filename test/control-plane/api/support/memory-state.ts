@@ -40,11 +40,13 @@ export class MemoryState implements ControlPlaneState {
   /** Calls that reached the port, by method: tests assert bad requests never get here. */
   calls: string[] = [];
 
-  constructor(private readonly opts: { policyCas?: boolean } = {}) {}
+  /** latencyMs: each call waits that long, as a remote store would (widens race windows). */
+  constructor(private readonly opts: { policyCas?: boolean; latencyMs?: number } = {}) {}
 
   private async enter(method: string): Promise<void> {
     this.calls.push(method);
-    await tick();
+    if (this.opts.latencyMs) await new Promise((r) => setTimeout(r, this.opts.latencyMs));
+    else await tick();
     if (this.unavailable)
       throw new DependencyUnavailableError('store', 'InfluxDB at http://127.0.0.1:1 is unreachable');
   }
