@@ -126,6 +126,7 @@ export class GrpcBridge implements GrpcStarter {
       s.on('error', () => undefined); // the status event carries the outcome
       s.on('status', (st: grpc.StatusObject) => {
         this.active.delete(handle);
+        st = { ...st, details: grpcMessage(st) };
         post(() => {
           handle.remoteClosed = true;
           cb.grpcMetadata(vm, root, token, trailerMap(st), true);
@@ -145,6 +146,10 @@ export class GrpcBridge implements GrpcStarter {
     this.clients.clear();
   }
 }
+
+/** grpc-js reports "OK" when the server sent no grpc-message; Envoy passes the (empty) header. */
+const grpcMessage = (st: grpc.StatusObject): string =>
+  st.code === grpc.status.OK && st.details === 'OK' ? '' : (st.details ?? '');
 
 const addMetadata = (map: HeaderMap, m: grpc.Metadata): void => {
   for (const [k, v] of Object.entries(m.getMap())) {

@@ -163,6 +163,7 @@ export abstract class StreamFilterCore {
     side.buffering = st === 1;
     if (st === 0) {
       side.held = EMPTY;
+      side.state = 'open';
       this.forward(d, seen);
       if (d === 0) this.reqBody = null;
       else this.respBody = null;

@@ -82,6 +82,14 @@ const ALLOC_ALLOWED = new Set(
 
 type Guard = () => void;
 
+/** The trap for a call the current mode forbids (a start section has no context at all). */
+const restrictedTrap = (mode: number): WasmTrap =>
+  new WasmTrap(
+    mode === 3
+      ? 'host call from the Wasm start section: no context yet (Envoy would crash)'
+      : 'restricted_callback',
+  );
+
 const wrap = (fn: (...a: any[]) => any, guard: Guard): ((...a: any[]) => any) => {
   switch (fn.length) {
     case 0:
@@ -132,13 +140,13 @@ export const buildImports = (vm: WasmVm): Record<string, HostFn> => {
     const guard: Guard = counting
       ? () => {
           const r = vm.restricted;
-          if (r !== 0 && !(r === 2 ? okAlloc : okStart)) throw new WasmTrap('restricted_callback');
+          if (r !== 0 && (r === 3 || !(r === 2 ? okAlloc : okStart))) throw restrictedTrap(r);
           vm.hostCallsTotal++;
           vm.hostCallCounts[index]++;
         }
       : () => {
           const r = vm.restricted;
-          if (r !== 0 && !(r === 2 ? okAlloc : okStart)) throw new WasmTrap('restricted_callback');
+          if (r !== 0 && (r === 3 || !(r === 2 ? okAlloc : okStart))) throw restrictedTrap(r);
         };
     table[name] = { fn: wrap(fn, guard), sig: signature };
   });

@@ -1,0 +1,69 @@
+/**
+ * Ticks and time.
+ * Sources: proxy-wasm-cpp-host src/context.cc setTimerPeriod (per root context),
+ * envoy source/extensions/common/wasm/wasm.cc setTimerPeriod/tickHandler (a timer on the VM's own
+ * dispatcher, re-armed after every tick, 0 disarms), context.cc getCurrentTimeNanoseconds
+ * (the dispatcher's time source).
+ */
+import { strict as assert } from 'node:assert';
+import { EnvoyProcess } from '../../wasm-host';
+import { newEnvoy, PROBE, probe, r, send, wasmLogs } from './helpers';
+
+describe('wasm-host: ticks and time (envoy wasm.cc tickHandler)', () => {
+  let envoy: EnvoyProcess;
+  beforeEach(() => (envoy = newEnvoy({ concurrency: 2, canary: false })));
+  afterEach(() => envoy.close());
+
+  it('ticks each root context on its own VM thread, at its own period', () => {
+    probe(envoy, { configuration: 'tick=100' });
+    envoy.addWasmService({
+      name: 'svc',
+      rootId: 'svc',
+      vmId: 'probe_vm',
+      wasm: PROBE(),
+      configuration: 'tick=250',
+      singleton: true,
+    });
+    envoy.advance(500);
+    const ticks = envoy.logs.filter((l) => l.message.startsWith('tick '));
+    const by = (thread: string) => ticks.filter((t) => t.thread === thread).length;
+    assert.equal(by('worker_0'), 5);
+    assert.equal(by('worker_1'), 5);
+    assert.equal(by('main_thread'), 2);
+  });
+
+  it('the module sees the virtual clock: a tick at t0+100ms reads t0+100ms', () => {
+    const start = Date.UTC(2025, 5, 1);
+    const e = new EnvoyProcess({ startTime: start, canary: false });
+    try {
+      probe(e, { configuration: 'tick=100' });
+      e.advance(100);
+      assert.deepEqual(wasmLogs(e, 'tick '), [`tick root=1 n=1 now=${BigInt(start + 100) * 1_000_000n}`]);
+      const s = e.addHttpFilter({ name: 'p2', wasm: PROBE(), vmId: 'x' }).newStream(0);
+      send(s, 'time');
+      assert.equal(r(s, 'time'), String(BigInt(start + 100) * 1_000_000n));
+    } finally {
+      void e.close();
+    }
+  });
+
+  it('a period of 0 stops the ticks', () => {
+    probe(envoy, { configuration: 'tick=10,tick_stop' });
+    envoy.advance(100);
+    assert.equal(wasmLogs(envoy, 'tick ').length, 2, 'one tick per worker, then stopped');
+  });
+
+  it('real-time mode follows the host clock and fires ticks from real timers', async () => {
+    const e = new EnvoyProcess({ clock: 'real', canary: false });
+    try {
+      probe(e, { configuration: 'tick=20' });
+      await e.waitFor(() => wasmLogs(e, 'tick ').length >= 2, 3000);
+      const ns = BigInt(/now=(\d+)/.exec(wasmLogs(e, 'tick ')[0])![1]);
+      const drift = Math.abs(Number(ns / 1_000_000n) - Date.now());
+      assert.ok(drift < 2000, `module time within the host clock (drift ${drift} ms)`);
+      assert.throws(() => e.advance(10), /virtual clock/);
+    } finally {
+      await e.close();
+    }
+  });
+});
