@@ -13,8 +13,9 @@ import { Finding } from './findings';
 import { checkEnvoyFilter, wasmPluginRef } from './istio';
 import { checkK8sReferences, isK8sObject, K8sDoc } from './k8s-refs';
 import { checkK8sObject } from './k8s-schema';
-import { entry, LNode, parseLocated } from './located';
+import { entry, LNode, nodeAt, parseLocated } from './located';
 import { checkPluginConfigs, DEFAULT_WASM, REPO_ROOT } from './plugin-config';
+import { checkPolicyText } from './policy';
 
 export const BOOTSTRAP_TYPE = 'envoy.config.bootstrap.v3.Bootstrap';
 
@@ -45,7 +46,7 @@ export function shippedFiles(root = REPO_ROOT): string[] {
     }
   };
   walk(path.join(root, 'envoy', 'istio'));
-  out.push(path.join(root, 'docker-compose.yaml'));
+  out.push(path.join(root, 'docker-compose.yaml'), path.join(root, 'envoy', 'compose', 'policy.yaml'));
   return out.filter((f) => fs.existsSync(f));
 }
 
@@ -69,6 +70,10 @@ export async function checkFiles(files: string[], opts: CheckOptions = {}): Prom
       const doc = docs[0];
       if (doc?.errors.length) findings.push(...doc.errors.map((e) => at(file, e.pos, 'yaml', e.message)));
       else if (doc?.root) findings.push(...checkCompose(file, path.dirname(abs), doc.root));
+      continue;
+    }
+    if (/(^|[\\/])policy[^\\/]*\.ya?ml$/.test(abs)) {
+      findings.push(...checkPolicyText(file, { line: 1, col: 1 }, [], text));
       continue;
     }
     for (const doc of docs) {
@@ -112,6 +117,11 @@ function checkK8s(
   }
   findings.push(...checkK8sObject(file, node));
   docs.push({ file, node });
+  const policy =
+    k === 'ConfigMap' && str(nodeAt(node, ['metadata', 'name'])) === 'earmark-policy'
+      ? nodeAt(node, ['data', 'policy.yaml'])
+      : undefined;
+  if (policy) findings.push(...checkPolicyText(file, policy.pos, ['data', 'policy.yaml'], str(policy) ?? ''));
   if (k === 'EnvoyFilter') {
     const r = checkEnvoyFilter(file, node);
     findings.push(...r.findings);
@@ -148,4 +158,8 @@ function at(
   message: string,
 ): Finding {
   return { file, pos: pos ?? { line: 1, col: 1 }, path: [], rule, severity: 'error', message };
+}
+
+function str(n: LNode | undefined): string | undefined {
+  return n?.kind === 'scalar' && typeof n.value === 'string' ? n.value : undefined;
 }

@@ -26,6 +26,8 @@ export interface WasmPluginRef {
   opaque?: string;
   /** Environment the VM is given: inline values, and a placeholder for each variable taken from the host. */
   env: Record<string, string>;
+  /** The configuration as YAML (Istio's pluginConfig), so a rejected field can be pointed at. */
+  configNode?: LNode;
 }
 
 /** Stands in for a variable Envoy takes from its own environment, which we cannot see here. */

@@ -18,6 +18,7 @@ export type Rule =
   | 'extension' // a typed config in a place that does not take that kind of extension
   | 'k8s-schema' // Kubernetes/Istio CRD schema
   | 'plugin-config' // the Earmark filter rejected its configuration
+  | 'policy' // the control plane rejected a seed policy we ship
   | 'reference'; // a name that points nowhere (cluster, secret, config map ...)
 
 export interface Finding {

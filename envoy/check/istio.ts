@@ -73,6 +73,7 @@ export function wasmPluginRef(file: string, doc: LNode): WasmPluginRef | undefin
   }
   return {
     env,
+    configNode: pc,
     file,
     pos: (pc ?? spec ?? doc).pos,
     path: ['spec', pc ? 'pluginConfig' : 'url'],

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WasmPluginRef } from './envoy-config';
 import { Finding } from './findings';
+import { nodeAt } from './located';
 
 /** The slice of wasm-host's API (wasm-host/README.md) this check uses. */
 interface ConfigCheck {
@@ -94,8 +95,13 @@ export async function checkPluginConfigs(
         const said = r.logs.filter((l) => /warn|error|critical/.test(l.level)).map((l) => l.message);
         const envoySays = r.error ?? 'on_configure returned false';
         const why = said.length ? `${said.join(' | ')} (Envoy: ${envoySays})` : envoySays;
+        // The filter names the field first ("sync.cluster: is required"); in YAML we can point at it.
+        const field = /configuration: ([\w.]+): /.exec(why)?.[1];
+        const steps = field?.split('.') ?? [];
+        const node = ref.configNode && steps.length ? nodeAt(ref.configNode, steps) : undefined;
         findings.push({
           ...base,
+          ...(node ? { pos: node.pos, path: [...ref.path, ...steps] } : {}),
           message: `the Earmark filter (root_id "${ref.rootId}") rejects this configuration: ${why}`,
         });
       }
