@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
+import { ReservationCache } from '../../../../control-plane/distribute/cache/reservation-cache';
 import {
   syntheticPlan,
+  syntheticReservation,
   syntheticReservations,
 } from '../../../../control-plane/distribute/testing/synthetic-reservations';
 import type { Plan } from '../../../../control-plane/domain/plan';
@@ -73,4 +75,27 @@ describe('distribute/server: slow or stuck proxies', () => {
       await eventually(() => h.server.node('slow')!.revisionsBehind === 0, 'slow node ACKs the latest');
     });
   }
+
+  it('end a proxy that fell behind the change log with UNAVAILABLE; it reconnects and resyncs exactly', async () => {
+    const small = { users: 50 };
+    await h.start({ cache: new ReservationCache({ maxLogNames: 60 }) });
+    h.server.publishPlan(syntheticPlan('plan-0', small));
+    const c = h.client('laggard');
+    await c.waitFor(() => c.state.systemVersion === 'plan-0');
+    await eventually(() => h.server.node('laggard')?.ackedRevision === 1, 'ACK');
+    c.pause();
+    for (let k = 1; k <= 5; k++) {
+      h.server.publishChanges({
+        upsert: Array.from({ length: 20 }, (_, i) => syntheticReservation(i, small, k)),
+        systemVersion: `plan-${k}`,
+      });
+    }
+    h.server.publishChanges({ remove: ['bursty-000001'], systemVersion: 'plan-6' });
+    c.resume();
+    await c.waitFor(() => c.state.systemVersion === 'plan-6', 10_000, 'resync');
+    assert.ok(c.stats.connects >= 2, 'the stream was ended and the client reconnected');
+    assert.ok(h.logger.lines.some((l) => /fell behind the change log/.test(String(l.fields?.error))));
+    assert.equal(c.state.size, 49);
+    for (const e of h.server.cache.values()) assert.equal(c.state.get(e.name)!.version, e.version);
+  });
 });

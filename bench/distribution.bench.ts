@@ -1,0 +1,267 @@
+/**
+ * Plan distribution benchmark (npm run bench:distribution).
+ *
+ *  1. Full plan: 100,000 changed reservations to one proxy, from publish() to the server receiving
+ *     the ACK of the response that completes the revision; bytes counted on the wire (every byte
+ *     of the TCP connection, server to proxy, through a loopback relay), with gRPC gzip negotiated
+ *     (grpc-js and Envoy's google_grpc client) and without compression (Envoy's envoy_grpc client).
+ *  2. Delta: 1,000 changed users to 50 connected proxies, publish() to each proxy's ACK, p99.
+ *
+ * The proxies are reference clients (@grpc/grpc-js): they decode, validate and apply every
+ * reservation before they ACK. They run in child processes (real proxies are other processes; 50 of
+ * them in one process would queue on one core), the server runs here. Ends with one JSON line.
+ * Environment: BENCH_USERS (100000), BENCH_DELTA_BASE (10000), BENCH_PROXIES (50),
+ * BENCH_PROXY_PROCS (2), BENCH_ROUNDS (30), BENCH_FULL_RUNS (3).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import { ReservationClient } from '../control-plane/distribute/client/reservation-client';
+import { MemoryLogger } from '../control-plane/distribute/logger';
+import {
+  DistributionServer,
+  type DistributionServerOptions,
+} from '../control-plane/distribute/server/distribution-server';
+import {
+  syntheticPlan,
+  syntheticReservation,
+  syntheticReservations,
+} from '../control-plane/distribute/testing/synthetic-reservations';
+import type { Plan } from '../control-plane/domain/plan';
+
+const TOKEN = 'bench-token';
+const USERS = Number(process.env.BENCH_USERS ?? 100_000);
+const DELTA_BASE = Number(process.env.BENCH_DELTA_BASE ?? 10_000);
+const PROXIES = Number(process.env.BENCH_PROXIES ?? 50);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
+const FULL_RUNS = Number(process.env.BENCH_FULL_RUNS ?? 3);
+const PROXY_PROCS = Number(process.env.BENCH_PROXY_PROCS ?? 2);
+
+type ToChild =
+  | { kind: 'connect'; address: string; nodes: string[]; relay: boolean }
+  | { kind: 'bytes' }
+  | { kind: 'stop' };
+type FromChild = { kind: 'connected' } | { kind: 'bytes'; toProxy: number; toServer: number };
+
+// ---------------------------------------------------------------- child: the proxies
+function runChild(): void {
+  let clients: ReservationClient[] = [];
+  const counted = { toProxy: 0, toServer: 0 };
+  const send = (m: FromChild) => process.send!(m);
+  /** A loopback relay that counts every byte each way: what the proxy's socket carries. */
+  function relay(target: string): Promise<string> {
+    const [host, port] = target.split(':');
+    const server = net.createServer((downstream) => {
+      const upstream = net.connect(Number(port), host);
+      upstream.on('data', (b) => (counted.toProxy += b.length));
+      downstream.on('data', (b) => (counted.toServer += b.length));
+      downstream.pipe(upstream).pipe(downstream);
+      const close = () => (downstream.destroy(), upstream.destroy());
+      upstream.on('error', close);
+      downstream.on('error', close);
+    });
+    return new Promise((r) =>
+      server.listen(0, '127.0.0.1', () => r(`127.0.0.1:${(server.address() as net.AddressInfo).port}`)),
+    );
+  }
+  process.on('message', async (m: ToChild) => {
+    if (m.kind === 'connect') {
+      for (const c of clients) c.stop();
+      const address = m.relay ? await relay(m.address) : m.address;
+      clients = m.nodes.map((id) => new ReservationClient({ address, nodeId: id, token: TOKEN }).start());
+      await Promise.all(clients.map((c) => c.waitFor(() => c.stats.responses > 0, 60_000)));
+      send({ kind: 'connected' });
+    } else if (m.kind === 'bytes') send({ kind: 'bytes', ...counted });
+    else {
+      for (const c of clients) c.stop();
+      process.exit(0);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- parent: the control plane
+class Proxies {
+  private readonly child: ChildProcess;
+  private waiting: ((m: FromChild) => void)[] = [];
+  constructor() {
+    this.child = fork(__filename, ['--child'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+    this.child.on('message', (m: FromChild) => this.waiting.shift()?.(m));
+  }
+  private ask(m: ToChild): Promise<FromChild> {
+    return new Promise((r) => {
+      this.waiting.push(r);
+      this.child.send(m);
+    });
+  }
+  async connect(address: string, nodes: string[], relay: boolean): Promise<void> {
+    await this.ask({ kind: 'connect', address, nodes, relay });
+  }
+  async bytes(): Promise<{ toProxy: number; toServer: number }> {
+    return (await this.ask({ kind: 'bytes' })) as { toProxy: number; toServer: number };
+  }
+  stop(): void {
+    this.child.send({ kind: 'stop' });
+  }
+}
+
+/** Resolves when every node has ACKed the response completing `revision`; returns ACK times by node. */
+function acksFor(
+  acks: Map<number, Map<string, number>>,
+  revision: number,
+  nodes: number,
+): Promise<Map<string, number>> {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + 120_000;
+    const poll = () => {
+      const got = acks.get(revision);
+      if (got && got.size >= nodes) return resolve(got);
+      if (Date.now() > deadline)
+        return reject(new Error(`only ${got?.size ?? 0}/${nodes} ACKs for revision ${revision}`));
+      setImmediate(poll);
+    };
+    poll();
+  });
+}
+
+async function startServer(extra: Partial<DistributionServerOptions>) {
+  const acks = new Map<number, Map<string, number>>();
+  const server = new DistributionServer({
+    auth: { tokens: [TOKEN] },
+    logger: new MemoryLogger(),
+    callbacks: {
+      onAck: (s, a) => {
+        if (a.revision === undefined) return;
+        let m = acks.get(a.revision);
+        if (!m) acks.set(a.revision, (m = new Map()));
+        m.set(s.nodeId!, performance.now());
+      },
+    },
+    ...extra,
+  });
+  const { port } = await server.start();
+  return { server, acks, address: `127.0.0.1:${port}` };
+}
+
+const quantile = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)];
+const median = (xs: number[]) => quantile(xs, 0.5);
+const fmt = (n: number, d = 1) => n.toFixed(d);
+
+function fullPlan(salt: number, ids: 'sequential' | 'hashed' = 'sequential'): Plan {
+  const o = { users: USERS, ids };
+  return { ...syntheticPlan(`full-${ids}-${salt}`, o), reservations: syntheticReservations(o, salt) };
+}
+
+async function fullPlanRuns(
+  proxies: Proxies,
+  compression: boolean,
+  ids: 'sequential' | 'hashed',
+  runs: number,
+) {
+  const { server, acks, address } = await startServer(compression ? {} : { compression: false });
+  await proxies.connect(address, ['full-proxy'], true);
+  const times: number[] = [];
+  const wire: number[] = [];
+  let raw = 0;
+  for (let k = 1; k <= runs; k++) {
+    const plan = fullPlan(k, ids); // built before the clock starts: the allocator's work, not ours
+    const before = await proxies.bytes();
+    const rawBefore = server.node('full-proxy')!.bytesSent;
+    const t0 = performance.now();
+    const r = server.publishPlan(plan);
+    const got = await acksFor(acks, r.revision, 1);
+    times.push(got.get('full-proxy')! - t0);
+    const after = await proxies.bytes();
+    wire.push(after.toProxy - before.toProxy);
+    raw = server.node('full-proxy')!.bytesSent - rawBefore;
+  }
+  await server.stop(100);
+  return { times, wire, messageBytes: raw };
+}
+
+async function deltaRounds(procs: Proxies[]) {
+  const { server, acks, address } = await startServer({});
+  const o = { users: DELTA_BASE };
+  server.publishPlan(syntheticPlan('base', o));
+  const nodes = Array.from({ length: PROXIES }, (_, i) => `proxy-${String(i).padStart(2, '0')}`);
+  await Promise.all(
+    procs.map((p, k) =>
+      p.connect(
+        address,
+        nodes.filter((_, i) => i % procs.length === k),
+        false,
+      ),
+    ),
+  );
+  await acksFor(acks, server.cache.revision, PROXIES);
+  const latencies: number[] = [];
+  const perRoundMax: number[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const start = (round * 1009) % DELTA_BASE;
+    const upsert = Array.from({ length: 1000 }, (_, i) =>
+      syntheticReservation((start + i * 7) % DELTA_BASE, o, round),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    const t0 = performance.now();
+    const r = server.publishChanges({ upsert, systemVersion: `delta-${round}` });
+    const got = await acksFor(acks, r.revision, PROXIES);
+    const ls = [...got.values()].map((t) => t - t0);
+    latencies.push(...ls);
+    perRoundMax.push(Math.max(...ls));
+  }
+  await server.stop(100);
+  return { latencies, perRoundMax };
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `distribution benchmark — ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  console.log('  (the machine is shared with other work; figures are noisy)\n');
+  const procs = Array.from({ length: Math.max(1, PROXY_PROCS) }, () => new Proxies());
+  const proxies = procs[0];
+  try {
+    console.log(`full plan: ${USERS} changed reservations to 1 proxy, ${FULL_RUNS} runs`);
+    const gz = await fullPlanRuns(proxies, true, 'sequential', FULL_RUNS);
+    const bytesPer = median(gz.wire) / USERS;
+    console.log(
+      `  gzip negotiated : publish→ACK ${gz.times.map((t) => fmt(t, 0)).join(' / ')} ms; wire ${gz.wire.map((b) => fmt(b / USERS)).join(' / ')} B per reservation`,
+    );
+    const raw = await fullPlanRuns(proxies, false, 'sequential', 1);
+    console.log(
+      `  no compression  : publish→ACK ${fmt(raw.times[0], 0)} ms; wire ${fmt(raw.wire[0] / USERS)} B per reservation (Envoy envoy_grpc receives this)`,
+    );
+    const hashed = await fullPlanRuns(proxies, true, 'hashed', 1);
+    console.log(
+      `  32-hex user ids : publish→ACK ${fmt(hashed.times[0], 0)} ms; wire ${fmt(hashed.wire[0] / USERS)} B per reservation (gzip; ids do not compress)`,
+    );
+
+    console.log(
+      `\ndelta: 1000 changed users to ${PROXIES} proxies in ${procs.length} processes (base ${DELTA_BASE} users), ${ROUNDS} rounds`,
+    );
+    const d = await deltaRounds(procs);
+    const p99 = quantile(d.latencies, 0.99);
+    console.log(
+      `  publish→ACK over ${d.latencies.length} ACKs: p50 ${fmt(median(d.latencies))} ms, p99 ${fmt(p99)} ms, max ${fmt(Math.max(...d.latencies))} ms; slowest proxy per round p50 ${fmt(median(d.perRoundMax))} ms`,
+    );
+    console.log(
+      JSON.stringify({
+        delta_1k_to_50_p99_ms: +fmt(p99),
+        full_100k_ms: +fmt(median(gz.times), 0),
+        bytes_per_reservation: +fmt(bytesPer),
+      }),
+    );
+  } finally {
+    for (const p of procs) p.stop();
+  }
+}
+
+if (process.argv.includes('--child')) runChild();
+else
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
