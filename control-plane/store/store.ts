@@ -91,7 +91,7 @@ export class Store implements UsageSink {
         if (!(e instanceof InfluxUnreachableError) || this.closed) throw e;
         if (attempt === 0)
           this.log.error(`${e.message}; will create the schema when it answers (writes spool meanwhile)`);
-        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)).unref());
       }
     }
   }

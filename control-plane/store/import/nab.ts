@@ -1,0 +1,140 @@
+/**
+ * Plain `timestamp,value` series (the Numenta Anomaly Benchmark layout): one user per file, values
+ * written at their own timestamps (5 or 30 minutes apart in NAB; read them back with that stepMs).
+ * Timestamps are `YYYY-MM-DD HH:MM:SS` (UTC assumed), ISO-8601, or epoch milliseconds.
+ */
+import type { ResourceKind } from '../../domain/demand';
+import type { Point } from '../influx/line-protocol';
+import { M } from '../schema';
+import { fileSize, openCsv, TraceFormatError } from './csv';
+import { IssueLog, SummaryBuilder, type TraceSummary, type UsageBatch } from './trace';
+
+/** Which usage field a series' value lands in: what the demand reader reads for that resource. */
+export const NAB_FIELD: Record<ResourceKind, string> = {
+  requests: 'requests',
+  concurrency: 'peak_in_flight',
+  cpu: 'cpu_millicores',
+  memory: 'memory_mb',
+  bandwidth: 'bandwidth_kbps',
+};
+
+export interface NabImportOptions {
+  file: string;
+  user: string;
+  resource: ResourceKind;
+  /** Multiplies every value (units: e.g. CPU % × 10 = millicores of one core). */
+  scale: number;
+  node: string;
+  issues: IssueLog;
+  batchPoints?: number;
+}
+
+export function parseTimestamp(s: string): number {
+  const t = s.trim();
+  if (/^\d{10,}$/.test(t)) return Number(t);
+  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(t);
+  if (!m) return NaN;
+  const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}${m[7] ?? ''}${m[8] ?? 'Z'}`;
+  return Date.parse(iso);
+}
+
+interface Row {
+  t: number;
+  v: number;
+}
+
+export class NabSeries {
+  readonly totalBytes: number;
+  /** First and last timestamps as in the file (before shifting). */
+  firstMs = NaN;
+  lastMs = NaN;
+  private readonly sum = new SummaryBuilder();
+
+  constructor(private readonly o: NabImportOptions) {
+    this.totalBytes = fileSize(o.file);
+  }
+
+  /** Reads the whole file once: checks every row and finds the time span (needed to place it in time). */
+  async scan(): Promise<void> {
+    for await (const r of this.rows(this.o.issues)) {
+      if (Number.isNaN(this.firstMs)) this.firstMs = r.t;
+      this.lastMs = r.t;
+    }
+  }
+
+  /** Points shifted by shiftMs, in file order. Call scan() first. */
+  async *usage(shiftMs: number): AsyncGenerator<UsageBatch> {
+    const field = NAB_FIELD[this.o.resource];
+    const batch = this.o.batchPoints ?? 5000;
+    let points: Point[] = [];
+    let bytesDone = 0;
+    // scan() already reported the bad rows; skip them quietly here so none is counted twice.
+    for await (const r of this.rows(new IssueLog('skip'), (b) => (bytesDone += b))) {
+      const v = r.v * this.o.scale;
+      const t = r.t + shiftMs;
+      points.push({
+        measurement: M.usage,
+        tags: { user: this.o.user, node: this.o.node },
+        fields: { [field]: v },
+        timeMs: t,
+      });
+      this.sum.add(this.o.user, t, v);
+      if (points.length >= batch) {
+        yield { points, bytesDone };
+        points = [];
+      }
+    }
+    if (points.length) yield { points, bytesDone };
+  }
+
+  summary(): TraceSummary {
+    return this.sum.build([], this.o.issues);
+  }
+
+  private async *rows(issues: IssueLog, onBytes?: (n: number) => void): AsyncGenerator<Row> {
+    const { file } = this.o;
+    const { header, rows } = await openCsv(file);
+    if (
+      header.length !== 2 ||
+      header[0].toLowerCase() !== 'timestamp' ||
+      header[1].toLowerCase() !== 'value'
+    ) {
+      throw new TraceFormatError(file, 1, `not a timestamp,value series: header is "${header.join(',')}"`);
+    }
+    let prev: { t: number; line: number } | undefined;
+    for await (const { line, cells } of rows) {
+      onBytes?.(cells.reduce((b, c) => b + c.length + 1, 0));
+      if (cells.length !== 2) {
+        issues.report(
+          new TraceFormatError(file, line, `${cells.length} columns, expected 2 (timestamp,value)`),
+        );
+        continue;
+      }
+      const t = parseTimestamp(cells[0]);
+      if (Number.isNaN(t)) {
+        issues.report(
+          new TraceFormatError(
+            file,
+            line,
+            `timestamp "${cells[0]}" is not YYYY-MM-DD HH:MM:SS, ISO-8601 or epoch ms`,
+          ),
+        );
+        continue;
+      }
+      const v = Number(cells[1]);
+      if (cells[1].trim() === '' || !Number.isFinite(v)) {
+        issues.report(new TraceFormatError(file, line, `value "${cells[1]}" is not a number`));
+        continue;
+      }
+      if (prev && t <= prev.t) {
+        // A repeated timestamp would silently overwrite the earlier value in InfluxDB.
+        issues.report(
+          new TraceFormatError(file, line, `timestamp ${cells[0]} is not after the one on line ${prev.line}`),
+        );
+        continue;
+      }
+      prev = { t, line };
+      yield { t, v };
+    }
+  }
+}
