@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { checkFiles, shippedFiles } from '../../envoy/check/check';
 import { Finding, formatFinding } from '../../envoy/check/findings';
 import { command } from '../../control-plane/cli/commands/check-envoy';
+import { UsageError } from '../../control-plane/cli/command';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 
@@ -118,6 +119,24 @@ describe('check-envoy', function () {
         assert.deepEqual(unexpected, [], `${name}: unexpected findings:\n${show(unexpected)}`);
       });
     }
+
+    it('reports a file it cannot read instead of skipping it', async () => {
+      const r = await checkFiles([path.join(FIXTURES, 'no-such-file.yaml')]);
+      assert.equal(r.findings.length, 1);
+      assert.match(r.findings[0].message, /cannot read: .*ENOENT/);
+    });
+
+    it('refuses an unknown option as a usage error', async () => {
+      await assert.rejects(() => command.run(['--strict']), UsageError);
+    });
+
+    it('prints a JSON report with --json', async () => {
+      const { code, out } = await runCli(['--json', path.join(FIXTURES, 'bad-enum.yaml')]);
+      assert.equal(code, 1);
+      const report = JSON.parse(out);
+      assert.equal(report.findings[0].rule, 'enum');
+      assert.deepEqual(report.findings[0].path, ['static_resources', 'clusters', 0, 'lb_policy']);
+    });
 
     it('makes the command exit 1 and print file:line for a bad fixture', async () => {
       const { code, out } = await runCli([path.join(FIXTURES, 'bad-duration.yaml')]);

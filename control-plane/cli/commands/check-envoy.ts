@@ -53,9 +53,11 @@ example: earmark check-envoy envoy/envoy.yaml`,
     const rejected = report.findings.filter((f) => f.rule === 'plugin-config').length;
     const pluginLine = !plugin
       ? 'filter config validation skipped (--no-plugin)'
-      : pc.skipped
-        ? `filter config validation NOT run: ${pc.skipped}`
-        : `${pc.checked - rejected} of ${pc.checked} Earmark plugin configuration(s) accepted by the filter`;
+      : pc.found === 0
+        ? 'no Earmark plugin configuration in these files'
+        : pc.skipped
+          ? `filter config validation NOT run: ${pc.skipped}`
+          : `${pc.checked - rejected} of ${pc.checked} Earmark plugin configuration(s) accepted by the filter`;
     process.stdout.write(
       `${report.files.length} file(s) checked, ${errors.length} error(s), ${report.findings.length - errors.length} warning(s); ${pluginLine}\n`,
     );
