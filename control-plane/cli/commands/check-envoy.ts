@@ -1,7 +1,5 @@
 /** `earmark check-envoy [files...]`: the Envoy, Istio and compose configs, checked offline (envoy/check). */
 import * as path from 'node:path';
-import { checkFiles, shippedFiles } from '../../../envoy/check/check';
-import { formatFinding } from '../../../envoy/check/findings';
 import { Command, UsageError } from '../command';
 
 export const command: Command = {
@@ -42,6 +40,10 @@ example: earmark check-envoy envoy/envoy.yaml`,
       } else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
       else files.push(path.resolve(a));
     }
+    // Loaded here, not at the top: every CLI start loads every command file, and the checker pulls
+    // in protobufjs, Ajv and the Kubernetes schemas.
+    const { checkFiles, shippedFiles } = await import('../../../envoy/check/check');
+    const { formatFinding } = await import('../../../envoy/check/findings');
     const report = await checkFiles(files.length ? files : shippedFiles(), { plugin, wasm });
     const errors = report.findings.filter((f) => f.severity === 'error');
     if (json) {
