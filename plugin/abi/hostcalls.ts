@@ -8,7 +8,6 @@ import { HeaderMapType, LogLevel, WasmResult } from './types';
 const slots: usize = memory.data(32, 8);
 const RET_PTR: usize = slots;
 const RET_LEN: usize = slots + 4;
-const RET_CAS: usize = slots + 8;
 const RET_U32: usize = slots + 12;
 const RET_U64: usize = slots + 16;
 
@@ -59,10 +58,10 @@ export function log(level: u32, message: string): void {
 
 // Time and ticks -----------------------------------------------------------------------------
 
-/** Wall clock, Unix epoch milliseconds. */
+/** Wall clock, Unix epoch milliseconds (rounded to the nearest). */
 export function nowMs(): u64 {
   env.proxy_get_current_time_nanoseconds(RET_U64);
-  return load<u64>(RET_U64) / 1_000_000;
+  return (load<u64>(RET_U64) + 500_000) / 1_000_000;
 }
 
 export function setTickPeriod(ms: u32): void {

@@ -48,3 +48,19 @@ export function leaveCallback(): void {
 export function scratchInUse(): usize {
   return arenaTop;
 }
+
+/**
+ * A point in the scratch arena to come back to: loops that make many host calls (applying a
+ * plan of 100,000 reservations, draining a queue) release what each step used, so the arena
+ * never overflows. Nothing allocated after the mark may be used once it is released.
+ */
+export function scratchMark(): u64 {
+  return ((<u64>largeCount) << 32) | (<u64>arenaTop);
+}
+
+export function scratchRelease(mark: u64): void {
+  arenaTop = <usize>(mark & 0xffffffff);
+  const keep = <i32>(mark >> 32);
+  for (let i = keep; i < largeCount; i++) heap.free(<usize>load<u32>(largeAllocs + ((<usize>i) << 2)));
+  if (largeCount > keep) largeCount = keep;
+}

@@ -1,13 +1,14 @@
-// One admission attempt for a stream: look the user's reservation up in shared data, then take
-// a slot and a token from the user's live counters (or the unreserved pool's). Leaves the verdict
-// in the Admission's fields; the filter root acts on it. Host calls: 1 get for the record, plus
-// a get and a set per CAS attempt when the reservation limits concurrency or rate.
-import { getSharedData } from '../abi/shared_data';
+// One admission attempt for a stream: read the user's record from shared data (reservation and
+// live counters in one value), then take a slot and a token by writing the record back with
+// compare-and-swap; users without a valid reservation draw on the unreserved pool instead.
+// Leaves the verdict in the Admission's fields; the filter root acts on it. Host calls: one get,
+// plus one set when the reservation limits concurrency or rate (and a get + set per CAS retry).
+import { getSharedData, setSharedData } from '../abi/shared_data';
 import { returned } from '../abi/hostcalls';
 import { WasmResult } from '../abi/types';
 import { Action, Config } from '../config/config';
-import { KIND_LIVE, KIND_RESERVATION, Keys } from '../plan/keys';
-import { Acquire, Limits, acquire, acquireInfo } from '../plan/live';
+import { KIND_RESERVATION, Keys } from '../plan/keys';
+import { Acquire, Limits, MAX_CAS_ATTEMPTS, acquireKey, giveSlot, takeInfo, takeSlot } from '../plan/live';
 import { RecordStatus, ReservationView, decodeRecord } from '../plan/record';
 import { Holding, Stream } from './stream';
 
@@ -56,31 +57,61 @@ export class Admission {
     this.why = Why.None;
     this.retryAfterMs = 0;
     this.inFlight = 0;
-    if (s.userLen > 0 && this.lookup(s, now)) this.attemptReserved(s, now);
-    else this.attemptUnreserved(now);
+    if (s.userLen > 0) {
+      const keyLen = this.keys.user(KIND_RESERVATION, s.user, s.userLen);
+      for (let i = 0; i < MAX_CAS_ATTEMPTS; i++) {
+        if (!this.lookup(keyLen, now) || this.takeReserved(keyLen, now)) break;
+      }
+      if (this.reserved) {
+        this.exhausted();
+        return;
+      }
+    }
+    this.attemptUnreserved(now);
   }
 
-  /** Reads the user's record; true when a reservation applies now. */
-  private lookup(s: Stream, now: u64): bool {
-    const keyLen = this.keys.user(KIND_RESERVATION, s.user, s.userLen);
+  /** Reads the record at keys.buf; true when a reservation applies now. */
+  private lookup(keyLen: usize, now: u64): bool {
     if (getSharedData(this.keys.buf, keyLen) != WasmResult.Ok) return false;
     const status = decodeRecord(returned.ptr, returned.len, this.view);
     if (status == RecordStatus.Invalid) this.invalidRecord = true;
-    return status == RecordStatus.Valid && this.view.activeAt(now);
+    const active = status == RecordStatus.Valid && this.view.activeAt(now);
+    this.reserved = active;
+    return active;
   }
 
-  private attemptReserved(s: Stream, now: u64): void {
+  /** Takes a slot in the record just read; false to retry after a lost CAS, or when exhausted. */
+  private takeReserved(keyLen: usize, now: u64): bool {
+    const v = this.view;
+    const l = this.limits;
+    l.slots = v.slots;
+    l.ratePerMinute = v.ratePerMinute;
+    l.burst = v.burst;
+    if (!l.unlimited) {
+      const r = takeSlot(v.livePtr, l, now, <u64>this.config.slotLeaseMs);
+      this.inFlight = takeInfo.inFlight;
+      if (r != Acquire.Admitted) {
+        this.why = r == Acquire.NoSlot ? Why.NoSlot : Why.NoToken;
+        this.retryAfterMs = r == Acquire.NoToken ? takeInfo.retryAfterMs : 0;
+        return true; // a verdict, not a retry: the caller sees admitted == false
+      }
+      if (setSharedData(this.keys.buf, keyLen, v.ptr, v.len, returned.cas) != WasmResult.Ok) {
+        this.why = Why.Contended;
+        return false;
+      }
+      this.holding = Holding.UserSlot;
+    }
+    this.admitted = true;
+    this.routePtr = v.addressPtr;
+    this.routeLen = v.addressLen;
+    return true;
+  }
+
+  /** Policy of an exhausted (or contended) reservation, from the record or the defaults. */
+  private exhausted(): void {
     const v = this.view;
     const d = this.config.defaults;
-    this.reserved = true;
-    this.limits.slots = v.slots;
-    this.limits.ratePerMinute = v.ratePerMinute;
-    this.limits.burst = v.burst;
-    if (this.take(KIND_LIVE, s, now, Holding.UserSlot)) {
-      this.routePtr = v.addressPtr;
-      this.routeLen = v.addressLen;
-      return;
-    }
+    if (this.admitted) return;
     this.action = v.onExhausted != 0 ? <Action>v.onExhausted : d.onExhausted;
     this.maxWaitMs = v.maxQueueWaitMs != 0 ? v.maxQueueWaitMs : d.maxQueueWaitMs;
     this.priority = v.priority;
@@ -95,52 +126,45 @@ export class Admission {
 
   private attemptUnreserved(now: u64): void {
     const u = this.config.unreserved;
-    this.limits.slots = u.slots;
-    this.limits.ratePerMinute = u.ratePerMinute;
-    this.limits.burst = u.burst;
+    const l = this.limits;
+    l.slots = u.slots;
+    l.ratePerMinute = u.ratePerMinute;
+    l.burst = u.burst;
     this.why = Why.NoReservation;
-    if (this.takePool(now)) {
-      this.routePtr = u.route.ptr;
-      this.routeLen = u.route.len;
-      return;
+    if (!l.unlimited) {
+      const k = this.keys.pool;
+      const r = acquireKey(k.ptr, k.len, l, now, <u64>this.config.slotLeaseMs);
+      this.inFlight = takeInfo.inFlight;
+      if (r != Acquire.Admitted) {
+        this.why = r == Acquire.NoSlot ? Why.NoSlot : r == Acquire.NoToken ? Why.NoToken : Why.Contended;
+        this.retryAfterMs = r == Acquire.NoToken ? takeInfo.retryAfterMs : 0;
+        this.action = u.onExhausted;
+        this.maxWaitMs = u.maxQueueWaitMs;
+        this.priority = u.priority;
+        this.fallbackPtr = u.fallback.ptr;
+        this.fallbackLen = u.fallback.len;
+        return;
+      }
+      this.holding = Holding.PoolSlot;
     }
-    this.action = u.onExhausted;
-    this.maxWaitMs = u.maxQueueWaitMs;
-    this.priority = u.priority;
-    this.fallbackPtr = u.fallback.ptr;
-    this.fallbackLen = u.fallback.len;
-  }
-
-  private take(kind: u8, s: Stream, now: u64, holding: Holding): bool {
-    if (this.limits.unlimited) {
-      this.admitted = true;
-      return true;
-    }
-    const keyLen = this.keys.user(kind, s.user, s.userLen);
-    return this.settle(acquire(this.keys.buf, keyLen, this.limits, now, this.config.slotLeaseMs), holding);
-  }
-
-  private takePool(now: u64): bool {
-    if (this.limits.unlimited) {
-      this.admitted = true;
-      return true;
-    }
-    const k = this.keys.pool;
-    return this.settle(acquire(k.ptr, k.len, this.limits, now, this.config.slotLeaseMs), Holding.PoolSlot);
-  }
-
-  private settle(r: Acquire, holding: Holding): bool {
-    this.inFlight = acquireInfo.inFlight;
-    if (r == Acquire.Admitted) {
-      this.admitted = true;
-      this.holding = holding;
-      return true;
-    }
-    if (r == Acquire.NoSlot) this.why = Why.NoSlot;
-    else if (r == Acquire.NoToken) {
-      this.why = Why.NoToken;
-      this.retryAfterMs = acquireInfo.retryAfterMs;
-    } else this.why = Why.Contended;
-    return false;
+    this.admitted = true;
+    this.routePtr = u.route.ptr;
+    this.routeLen = u.route.len;
   }
 }
+
+/** Gives a user's slot back to their record; false when the record stayed contended. */
+export function releaseUserSlot(keys: Keys, user: usize, userLen: usize): bool {
+  const keyLen = keys.user(KIND_RESERVATION, user, userLen);
+  const view = releaseView;
+  for (let i = 0; i < MAX_CAS_ATTEMPTS; i++) {
+    if (getSharedData(keys.buf, keyLen) != WasmResult.Ok) return true;
+    // Withdrawn or replaced by something unreadable: the slot went with the reservation.
+    if (decodeRecord(returned.ptr, returned.len, view) != RecordStatus.Valid) return true;
+    if (!giveSlot(view.livePtr)) return true;
+    if (setSharedData(keys.buf, keyLen, view.ptr, view.len, returned.cas) == WasmResult.Ok) return true;
+  }
+  return false;
+}
+
+const releaseView = new ReservationView();

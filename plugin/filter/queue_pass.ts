@@ -8,6 +8,7 @@ import { failQueued, leaveQueue, resumeStream } from './request_path';
 import { FilterState } from './state';
 import { Holding, Stream } from './stream';
 import { bytesEqual } from '../lib/bytes';
+import { scratchMark, scratchRelease } from '../abi/memory';
 
 function waitsFor(s: Stream, freed: Holding, user: usize, userLen: usize): bool {
   if (freed == Holding.PoolSlot) return !s.reserved;
@@ -39,15 +40,15 @@ export function queuePass(
       continue;
     }
     if (!expired) budget--;
+    const mark = scratchMark();
     a.attempt(s, now);
     if (a.admitted || expired) {
       q.removeAt(i);
       leaveQueue(st, s, now);
       if (!a.admitted) st.metrics.count(Counter.QueueTimeouts);
       resumeStream(st, s, now, Refusal.QueueTimeout, home);
-      continue;
-    }
-    i++;
+    } else i++;
+    scratchRelease(mark);
   }
 }
 

@@ -1,7 +1,7 @@
 // What happens to a request: identity, plan freshness, reservation, then admit / queue /
 // redirect / reject, and giving slots back when the stream ends however it ends. The admitted
-// path makes 6 host calls in on_request_headers (clock, identity, record, live get + set, routing
-// header) and 2 when the stream ends (live get + set); no allocation, no logging.
+// path makes 5 host calls in on_request_headers (clock, identity, record get, record set, routing
+// header) and 2 when the stream ends (record get + set); no allocation, no logging.
 import {
   continueStream,
   nowMs,
@@ -11,10 +11,9 @@ import {
 } from '../abi/hostcalls';
 import { FilterHeadersStatus, HeaderMapType, StreamType } from '../abi/types';
 import { Action, FailMode } from '../config/config';
-import { Blob } from '../lib/bytes';
-import { KIND_LIVE } from '../plan/keys';
-import { release } from '../plan/live';
-import { Why } from './admission';
+import { Blob, EMPTY } from '../lib/bytes';
+import { releaseKey } from '../plan/live';
+import { Why, releaseUserSlot } from './admission';
 import { IdentityResult, readIdentity } from './identity';
 import { Refusal } from './local_reply';
 import { Counter } from './metrics';
@@ -220,15 +219,13 @@ export function endStream(st: FilterState, s: Stream, now: u64): Holding {
   }
   const held = s.holding;
   if (held != Holding.None) {
-    const k = st.keys;
-    let keyPtr = k.pool.ptr;
-    let keyLen = k.pool.len;
-    if (held == Holding.UserSlot) {
-      keyPtr = k.buf;
-      keyLen = k.user(KIND_LIVE, s.user, s.userLen);
-    }
-    if (!release(keyPtr, keyLen, now)) {
-      st.pendingReleases.push(Blob.copyOf(keyPtr, keyLen));
+    const ok =
+      held == Holding.UserSlot
+        ? releaseUserSlot(st.keys, s.user, s.userLen)
+        : releaseKey(st.keys.pool.ptr, st.keys.pool.len);
+    if (!ok) {
+      // Contended beyond the retry budget: keep the debt and pay it on tick, never drop it.
+      st.pendingReleases.push(held == Holding.UserSlot ? Blob.copyOf(s.user, s.userLen) : EMPTY);
       st.metrics.count(Counter.ReleaseDeferred);
     }
     s.holding = Holding.None;

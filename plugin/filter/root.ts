@@ -14,7 +14,8 @@ import {
 } from '../abi/types';
 import { SyncMode } from '../config/config';
 import { parseConfig } from '../config/parse';
-import { release } from '../plan/live';
+import { releaseKey } from '../plan/live';
+import { releaseUserSlot } from './admission';
 import { EmbeddedSync } from '../sync/embedded';
 import { drainUnderFailMode, queuePass } from './queue_pass';
 import { endStream, onRequestHeaders } from './request_path';
@@ -72,7 +73,7 @@ export class FilterRoot extends RootContext {
     const stale = st.plan.stale(now);
     const age = st.plan.appliedMs != 0 && now > st.plan.appliedMs ? now - st.plan.appliedMs : 0;
     st.metrics.plan(st.plan.generation, age, stale, st.plan.resources);
-    this.retryReleases(st, now);
+    this.retryReleases(st);
     if (st.queue.count > 0) {
       if (stale) drainUnderFailMode(st, now, this.id);
       else queuePass(st, now, Holding.None, 0, 0, this.id);
@@ -83,10 +84,13 @@ export class FilterRoot extends RootContext {
     if (e !== null) e.tick(now);
   }
 
-  private retryReleases(st: FilterState, now: u64): void {
+  private retryReleases(st: FilterState): void {
     const p = st.pendingReleases;
     for (let i = p.length - 1; i >= 0; i--) {
-      if (release(p[i].ptr, p[i].len, now)) p.splice(i, 1);
+      const b = p[i];
+      const ok =
+        b.len == 0 ? releaseKey(st.keys.pool.ptr, st.keys.pool.len) : releaseUserSlot(st.keys, b.ptr, b.len);
+      if (ok) p.splice(i, 1);
     }
   }
 

@@ -25,7 +25,7 @@ export class FilterState {
   readonly plan: PlanView;
   readonly replies: LocalReplies = new LocalReplies();
   readonly admission: Admission;
-  /** Live-record keys whose release lost every CAS attempt; retried on tick. */
+  /** Slots whose release lost every CAS attempt (user id, or empty for the pool); retried on tick. */
   readonly pendingReleases: Array<Blob> = [];
   readonly admittedValue: Blob = Blob.utf8('admitted');
   readonly unreservedValue: Blob = Blob.utf8('unreserved');

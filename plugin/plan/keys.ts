@@ -3,8 +3,7 @@
 // prefix + kind + "/" + user id, built in a buffer owned by the root without allocating.
 import { Blob } from '../lib/bytes';
 
-export const KIND_RESERVATION: u8 = 0x72; // 'r': the user's reservation record (sync root writes)
-export const KIND_LIVE: u8 = 0x6c; // 'l': the user's live counters (filters update with CAS)
+export const KIND_RESERVATION: u8 = 0x72; // 'r': the user's record (reservation and live counters)
 
 export const MAX_PREFIX_BYTES: usize = 64;
 export const MAX_USER_BYTES: usize = 256;

@@ -1,20 +1,24 @@
 // The reservation record: one fixed-layout binary value per user in shared data (key
-// prefix + "r/" + user), written by the sync root and read by the filter on every request.
+// prefix + "r/" + user). The sync root writes the reservation part; filters update the live part
+// (in-flight requests and the token bucket) with compare-and-swap, so a request reads its
+// reservation and its counters with one get and takes a slot with one set.
 // Layout v1 (little-endian; plugin/README.md "Record layout"):
 //
-//   0  u8[2] magic "EM"          8  u32 slots              32 u64 not_before_ms
-//   2  u8    layout version 1   12  u32 rate_per_minute    40 u64 valid_until_ms (0 = none)
-//   3  u8    kind (1 reservation, 2 withdrawn)  16 u32 burst   48 address bytes [A]
-//   4  u8    on_exhausted (0-4) 20  u32 priority           48+A fallback bytes [F]
-//   5  u8    address length A   24  u32 max_queue_wait_ms
-//   6  u8    fallback length F  28  u32 reserved (0)
-//   7  u8    reserved (0)
+//    0 u8[2] magic "EM"        8 u32 slots               32 u64 not_before_ms
+//    2 u8    layout version 1 12 u32 rate_per_minute     40 u64 valid_until_ms (0 = none)
+//    3 u8    kind: 1 reservation, 2 withdrawn            48 live: u32 in_flight, u32 0,
+//    4 u8    on_exhausted 0-4 16 u32 burst                     u64 tokens, u64 updated_ms
+//    5 u8    address length A 20 u32 priority            72 address bytes [A]
+//    6 u8    fallback length F 24 u32 max_queue_wait_ms  72+A fallback bytes [F]
+//    7 u8    0                28 u32 0
 //
 // A withdrawn record is the 8-byte header alone: shared data has no delete, so a removal
 // shrinks the value in place and the key is reused if the user comes back.
 import { ByteWriter } from '../lib/bytes';
+import { LIVE_BYTES } from './live';
 
-export const RECORD_HEADER: usize = 48;
+export const LIVE_OFFSET: usize = 48;
+export const RECORD_HEADER: usize = LIVE_OFFSET + LIVE_BYTES;
 export const TOMBSTONE_BYTES: usize = 8;
 export const MAGIC0: u8 = 0x45; // 'E'
 export const MAGIC1: u8 = 0x4d; // 'M'
@@ -28,7 +32,7 @@ export const enum RecordStatus {
   Invalid = 2,
 }
 
-/** A decoded record; address/fallback point into the bytes decoded (scratch: this callback only). */
+/** A decoded record; pointers point into the bytes decoded (scratch: this callback only). */
 export class ReservationView {
   slots: u32 = 0;
   ratePerMinute: u32 = 0;
@@ -38,6 +42,10 @@ export class ReservationView {
   onExhausted: u32 = 0;
   notBeforeMs: u64 = 0;
   validUntilMs: u64 = 0;
+  /** The whole record, and its live part (writable: it is the module's own copy). */
+  ptr: usize = 0;
+  len: usize = 0;
+  livePtr: usize = 0;
   addressPtr: usize = 0;
   addressLen: usize = 0;
   fallbackPtr: usize = 0;
@@ -70,6 +78,9 @@ export function decodeRecord(ptr: usize, len: usize, out: ReservationView): Reco
   out.maxQueueWaitMs = load<u32>(ptr, 24);
   out.notBeforeMs = load<u64>(ptr, 32);
   out.validUntilMs = load<u64>(ptr, 40);
+  out.ptr = ptr;
+  out.len = len;
+  out.livePtr = ptr + LIVE_OFFSET;
   out.addressPtr = ptr + RECORD_HEADER;
   out.addressLen = a;
   out.fallbackPtr = ptr + RECORD_HEADER + a;
@@ -93,7 +104,7 @@ export class RecordFields {
   fallbackLen: usize = 0;
 }
 
-/** Appends an encoded record (callers validated lengths: address 1-255, fallback 0-255). */
+/** Appends an encoded record with a zeroed live part (the writer fills it in before writing). */
 export function encodeRecord(w: ByteWriter, r: RecordFields): void {
   w.u8(MAGIC0);
   w.u8(MAGIC1);
@@ -111,6 +122,9 @@ export function encodeRecord(w: ByteWriter, r: RecordFields): void {
   w.u32(0);
   w.u64(r.notBeforeMs);
   w.u64(r.validUntilMs);
+  w.ensure(LIVE_BYTES);
+  memory.fill(w.ptr + w.len, 0, LIVE_BYTES);
+  w.len += LIVE_BYTES;
   w.bytes(r.addressPtr, r.addressLen);
   w.bytes(r.fallbackPtr, r.fallbackLen);
 }

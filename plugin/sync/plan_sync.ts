@@ -5,19 +5,30 @@
 // expiries shrink a record to a tombstone (shared data has no delete). On reconnect the client
 // sends initial_resource_versions so the server sends only what changed.
 import { getBufferBytes, log, logEnabled, returned } from '../abi/hostcalls';
-import { getSharedData, setSharedData } from '../abi/shared_data';
+import { scratchMark, scratchRelease } from '../abi/memory';
+import { CAS_CREATE_ONLY, getSharedData, setSharedData } from '../abi/shared_data';
 import { BufferType, GrpcStatus, LogLevel, WasmResult } from '../abi/types';
 import { Config } from '../config/config';
 import { Blob, ByteWriter } from '../lib/bytes';
-import { KIND_LIVE, KIND_RESERVATION, Keys } from '../plan/keys';
-import { Limits, ensureLive } from '../plan/live';
+import { KIND_RESERVATION, Keys } from '../plan/keys';
+import { LIVE_BYTES, Limits, initLive } from '../plan/live';
 import { PlanMeta, StreamState, decodeMeta, encodeMeta } from '../plan/meta';
-import { RECORD_HEADER, encodeRecord, encodeTombstone } from '../plan/record';
+import {
+  LIVE_OFFSET,
+  RecordStatus,
+  ReservationView,
+  decodeRecord,
+  encodeRecord,
+  encodeTombstone,
+} from '../plan/record';
 import { Channel } from './channel';
 import { DeltaRequestWriter, DeltaResponse, RESERVATION_TYPE_URL } from './delta';
 import { PlanIndex } from './plan_index';
 import { ReservationDecoder } from './reservation';
 import { SyncMetrics } from './sync_metrics';
+
+/** Lost CAS races tolerated before a plan write goes through unconditionally. */
+const MAX_WRITE_ATTEMPTS: i32 = 8;
 
 export class PlanSync {
   readonly config: Config;
@@ -35,6 +46,7 @@ export class PlanSync {
   private readonly meta: PlanMeta = new PlanMeta();
   private version: Blob = new Blob(new ArrayBuffer(0));
   private readonly limits: Limits = new Limits();
+  private readonly old: ReservationView = new ReservationView();
   private lastFreshWriteMs: u64 = 0;
   readonly nodeId: string;
   readonly nodeCluster: string;
@@ -224,22 +236,14 @@ export class PlanSync {
       const name = String.UTF8.decodeUnsafe(res.namePtr, res.nameLen);
       const version = String.UTF8.decodeUnsafe(res.versionPtr, res.versionLen);
       const ttlDeadline = res.ttlMs != 0 ? now + res.ttlMs : 0;
+      const mark = scratchMark();
       if (res.hasBody) {
-        const recPtr = this.staged.ptr + start;
-        const keyLen = k.user(KIND_RESERVATION, res.namePtr, res.nameLen);
-        setSharedData(k.buf, keyLen, recPtr, end - start, 0);
-        const isNew = this.index.find(name) < 0;
+        this.writeReservation(res.namePtr, res.nameLen, this.staged.ptr + start, end - start, now);
         this.index.upsert(name, version, ttlDeadline, this.stagedExpires[i]);
-        if (isNew) {
-          this.limits.slots = load<u32>(recPtr, 8);
-          this.limits.ratePerMinute = load<u32>(recPtr, 12);
-          this.limits.burst = load<u32>(recPtr, 16);
-          if (!this.limits.unlimited)
-            ensureLive(k.buf, k.user(KIND_LIVE, res.namePtr, res.nameLen), this.limits, now);
-        }
       } else {
         this.heartbeat(name, version, ttlDeadline, res.namePtr, res.nameLen);
       }
+      scratchRelease(mark);
       start = end;
     }
     for (let i = 0; i < resp.removedPtrs.length; i++) {
@@ -263,24 +267,53 @@ export class PlanSync {
     }
   }
 
-  /** A resource without body refreshes its TTL (and version); the record's deadline follows. */
-  private heartbeat(name: string, version: string, ttlDeadline: u64, namePtr: usize, nameLen: usize): void {
-    const i = this.index.find(name);
-    if (i < 0) return; // a heartbeat for something we do not hold: nothing to refresh
-    this.index.upsert(
-      name,
-      version.length ? version : this.index.versions[i],
-      ttlDeadline,
-      this.index.expires[i],
-    );
+  /**
+   * Writes a staged record, keeping the live counters of the record it replaces (requests in
+   * flight stay accounted for across plan updates). Read-modify-write with CAS against the
+   * filters' updates; after MAX_WRITE_ATTEMPTS lost races it writes anyway, since applying the
+   * plan matters more than one request's accounting.
+   */
+  private writeReservation(namePtr: usize, nameLen: usize, recPtr: usize, recLen: usize, now: u64): void {
     const k = this.keys;
     const keyLen = k.user(KIND_RESERVATION, namePtr, nameLen);
-    if (getSharedData(k.buf, keyLen) != WasmResult.Ok || returned.len < RECORD_HEADER) return;
     const v = this.value;
-    v.reset();
-    v.bytes(returned.ptr, returned.len);
-    store<u64>(v.ptr, this.index.deadline(i), 40);
-    setSharedData(k.buf, keyLen, v.ptr, v.len, 0);
+    const l = this.limits;
+    l.slots = load<u32>(recPtr, 8);
+    l.ratePerMinute = load<u32>(recPtr, 12);
+    l.burst = load<u32>(recPtr, 16);
+    for (let attempt = 0; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+      v.reset();
+      v.bytes(recPtr, recLen);
+      let cas = CAS_CREATE_ONLY;
+      if (getSharedData(k.buf, keyLen) == WasmResult.Ok) {
+        cas = returned.cas;
+        if (decodeRecord(returned.ptr, returned.len, this.old) == RecordStatus.Valid) {
+          memory.copy(v.ptr + LIVE_OFFSET, this.old.livePtr, LIVE_BYTES);
+        } else initLive(v.ptr + LIVE_OFFSET, l, now);
+      } else initLive(v.ptr + LIVE_OFFSET, l, now);
+      if (attempt == MAX_WRITE_ATTEMPTS) cas = 0;
+      if (setSharedData(k.buf, keyLen, v.ptr, v.len, cas) == WasmResult.Ok) return;
+    }
+  }
+
+  /**
+   * A resource without body refreshes the TTL of the version we hold; a heartbeat naming another
+   * version (one we NACKed, or never got) is ignored, so a copy the server no longer stands
+   * behind expires at its TTL. The record's deadline follows the TTL.
+   */
+  private heartbeat(name: string, version: string, ttlDeadline: u64, namePtr: usize, nameLen: usize): void {
+    const i = this.index.find(name);
+    if (i < 0 || this.index.versions[i] != version) return;
+    this.index.upsert(name, version, ttlDeadline, this.index.expires[i]);
+    const k = this.keys;
+    const keyLen = k.user(KIND_RESERVATION, namePtr, nameLen);
+    for (let attempt = 0; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+      if (getSharedData(k.buf, keyLen) != WasmResult.Ok) return;
+      if (decodeRecord(returned.ptr, returned.len, this.old) != RecordStatus.Valid) return;
+      store<u64>(returned.ptr, this.index.deadline(i), 40);
+      const cas = attempt == MAX_WRITE_ATTEMPTS ? 0 : returned.cas;
+      if (setSharedData(k.buf, keyLen, returned.ptr, returned.len, cas) == WasmResult.Ok) return;
+    }
   }
 
   /** Shrinks a user's record to a tombstone and forgets it; false when we did not hold it. */

@@ -5,6 +5,7 @@
 // wall clock in ms, so a restarted sync root never reuses a sequence the server has seen.
 import { dequeue, registerQueue } from '../abi/shared_data';
 import { getBufferBytes, log, returned } from '../abi/hostcalls';
+import { scratchMark, scratchRelease } from '../abi/memory';
 import { BufferType, LogLevel, WasmResult } from '../abi/types';
 import { Blob, isValidUtf8 } from '../lib/bytes';
 import { ProtoReader, ProtoWriter } from '../lib/protobuf';
@@ -76,8 +77,11 @@ export class UsageReporter {
   drain(): void {
     if (this.queueToken < 0) return;
     for (let i = 0; i < MAX_DEQUEUE_PER_CALL; i++) {
-      if (dequeue(<u32>this.queueToken) != WasmResult.Ok) return;
-      this.merge(returned.ptr, returned.len);
+      const mark = scratchMark();
+      const r = dequeue(<u32>this.queueToken);
+      if (r == WasmResult.Ok) this.merge(returned.ptr, returned.len);
+      scratchRelease(mark);
+      if (r != WasmResult.Ok) return;
     }
   }
 
