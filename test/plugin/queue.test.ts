@@ -80,7 +80,7 @@ describe('plugin: wait queue', () => {
     queueOf('alice', 1, 500);
     const s = waiter('alice');
     h.envoy.advance(400);
-    assert.equal(s.localReply, undefined);
+    assert.equal(s.localReply?.status, undefined);
     assert.equal(s.requestContinued, false);
     h.envoy.advance(200);
     assert.equal(s.localReply?.status, 429);

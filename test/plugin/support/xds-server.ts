@@ -130,7 +130,7 @@ export class TestControlPlane {
 
   static async start(options: TestServerOptions = {}): Promise<TestControlPlane> {
     const server = new grpc.Server();
-    let plane: TestControlPlane | undefined;
+    const ref: { plane?: TestControlPlane } = {};
     const method = (path: string) => ({
       path,
       requestStream: true,
@@ -143,8 +143,8 @@ export class TestControlPlane {
     server.addService(
       { DeltaReservations: method(DELTA_PATH), StreamUsage: method(USAGE_PATH) } as grpc.ServiceDefinition,
       {
-        DeltaReservations: (call: Duplex) => plane!.accept(call, 'delta'),
-        StreamUsage: (call: Duplex) => plane!.accept(call, 'usage'),
+        DeltaReservations: (call: Duplex) => ref.plane!.accept(call, 'delta'),
+        StreamUsage: (call: Duplex) => ref.plane!.accept(call, 'usage'),
       },
     );
     const port = await new Promise<number>((ok, fail) =>
@@ -152,8 +152,8 @@ export class TestControlPlane {
         err ? fail(err) : ok(p),
       ),
     );
-    plane = new TestControlPlane(server, port, options);
-    return plane;
+    ref.plane = new TestControlPlane(server, port, options);
+    return ref.plane;
   }
 
   private accept(call: Duplex, kind: 'delta' | 'usage'): void {
