@@ -121,7 +121,10 @@ describe('plugin: slot accounting', () => {
         h.envoy.advance(rnd(120));
       }
     }
-    for (const s of open) rnd(2) ? s.reset() : s.finish();
+    for (const s of open) {
+      if (rnd(2)) s.reset();
+      else s.finish();
+    }
     h.envoy.advance(1000);
     for (const u of users) assert.equal(inFlight(u), 0, `${u} has nothing in flight`);
     assert.equal(decodeLive(h.envoy.sharedData.get('earmark', h.k.pool)!.value)!.inFlight, 0);
