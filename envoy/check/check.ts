@@ -73,7 +73,7 @@ export async function checkFiles(files: string[], opts: CheckOptions = {}): Prom
       continue;
     }
     if (/(^|[\\/])policy[^\\/]*\.ya?ml$/.test(abs)) {
-      findings.push(...checkPolicyText(file, { line: 1, col: 1 }, [], text));
+      findings.push(...checkPolicyText(file, text, { at: { line: 1, col: 1 }, path: [] }));
       continue;
     }
     for (const doc of docs) {
@@ -121,7 +121,12 @@ function checkK8s(
     k === 'ConfigMap' && str(nodeAt(node, ['metadata', 'name'])) === 'earmark-policy'
       ? nodeAt(node, ['data', 'policy.yaml'])
       : undefined;
-  if (policy) findings.push(...checkPolicyText(file, policy.pos, ['data', 'policy.yaml'], str(policy) ?? ''));
+  if (policy) {
+    // A literal block's content is indented two past its key ("policy.yaml: |").
+    const keyCol = entry(nodeAt(node, ['data']), 'policy.yaml')?.keyPos.col ?? 1;
+    const where = { at: policy.pos, path: ['data', 'policy.yaml'], block: { indent: keyCol + 1 } };
+    findings.push(...checkPolicyText(file, str(policy) ?? '', where));
+  }
   if (k === 'EnvoyFilter') {
     const r = checkEnvoyFilter(file, node);
     findings.push(...r.findings);

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { Finding } from './findings';
-import { Pos } from './located';
+import { nodeAt, parseLocated, Pos } from './located';
 import { REPO_ROOT } from './plugin-config';
 
 interface PolicyModel {
@@ -21,12 +21,20 @@ function loadModel(): PolicyModel | undefined {
   return require(entry).allocatePolicyModel as PolicyModel | undefined;
 }
 
-/** Findings for one policy document given as YAML text at `pos` (the ConfigMap value or file start). */
-export function checkPolicyText(file: string, pos: Pos, path_: (string | number)[], text: string): Finding[] {
-  const at = (message: string): Finding => ({
+/**
+ * Findings for one policy document given as YAML text. `at` is where the text starts: the file
+ * (line 1) or a ConfigMap's block scalar (its content starts on the line after `at`, indented by
+ * `indent`), so an issue's path ("tiers.gold.onExhausted") becomes the line to edit.
+ */
+export function checkPolicyText(
+  file: string,
+  text: string,
+  where: { at: Pos; path: (string | number)[]; block?: { indent: number } },
+): Finding[] {
+  const finding = (pos: Pos, path: (string | number)[], message: string): Finding => ({
     file,
     pos,
-    path: path_,
+    path,
     rule: 'policy',
     severity: 'error',
     message,
@@ -35,12 +43,32 @@ export function checkPolicyText(file: string, pos: Pos, path_: (string | number)
   try {
     doc = parse(text);
   } catch (err) {
-    return [at(`policy is not YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`)];
+    return [
+      finding(
+        where.at,
+        where.path,
+        `policy is not YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+      ),
+    ];
   }
   const model = loadModel();
   if (!model) return [];
   const r = model.validate(doc);
-  return r.ok
-    ? []
-    : r.issues.map((i) => at(`the control plane rejects this policy: ${i.path || '(root)'}: ${i.message}`));
+  if (r.ok) return [];
+  const root = parseLocated(text)[0]?.root;
+  return r.issues.map((i) => {
+    const steps = i.path ? i.path.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)) : [];
+    // The deepest part of the path that exists (a missing field points at its parent).
+    let node = undefined;
+    for (let n = steps.length; n >= 0 && !node; n--) node = nodeAt(root, steps.slice(0, n));
+    const inner = node?.pos ?? { line: 1, col: 1 };
+    const pos = where.block
+      ? { line: where.at.line + inner.line, col: where.block.indent + inner.col }
+      : inner;
+    return finding(
+      pos,
+      [...where.path, ...steps],
+      `the control plane rejects this policy: ${i.path || '(root)'}: ${i.message}`,
+    );
+  });
 }

@@ -42,8 +42,12 @@ example: earmark check-envoy envoy/envoy.yaml`,
     }
     // Loaded here, not at the top: every CLI start loads every command file, and the checker pulls
     // in protobufjs, Ajv and the Kubernetes schemas.
-    const { checkFiles, shippedFiles } = await import('../../../envoy/check/check');
-    const { formatFinding } = await import('../../../envoy/check/findings');
+    /* eslint-disable @typescript-eslint/no-require-imports -- a lazy require: import() would bypass tsx's CommonJS hook */
+    const { checkFiles, shippedFiles } =
+      require('../../../envoy/check/check') as typeof import('../../../envoy/check/check');
+    const { formatFinding } =
+      require('../../../envoy/check/findings') as typeof import('../../../envoy/check/findings');
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const report = await checkFiles(files.length ? files : shippedFiles(), { plugin, wasm });
     const errors = report.findings.filter((f) => f.severity === 'error');
     if (json) {
