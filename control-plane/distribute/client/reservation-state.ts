@@ -24,13 +24,6 @@ export type ApplyResult =
   | { ok: true; updated: string[]; removed: string[]; heartbeats: number; ignoredHeartbeats: number }
   | { ok: false; error: string };
 
-interface Staged {
-  name: string;
-  version: string;
-  reservation?: Reservation;
-  ttlMs?: number;
-}
-
 export class ReservationState {
   readonly held = new Map<string, HeldReservation>();
   /** system_version_info of the last response that completed a revision. */
@@ -52,43 +45,40 @@ export class ReservationState {
     return out;
   }
 
-  private stage(resp: DecodedDeltaResponse): Staged[] | string {
+  /** Decodes and validates every resource (filling `reservation`); a string is the reason to reject. */
+  private stage(resp: DecodedDeltaResponse): string | undefined {
     if (resp.typeUrl !== RESERVATION_TYPE_URL)
       return `response type_url "${resp.typeUrl}" is not ${RESERVATION_TYPE_URL}`;
-    const staged: Staged[] = [];
     const seen = new Set<string>();
     for (const r of resp.resources) {
       if (!r.name) return 'a resource has no name';
       if (!r.version) return `resource "${r.name}" has no version`;
       if (seen.has(r.name)) return `resource "${r.name}" appears twice in one response`;
       seen.add(r.name);
-      if (!r.body) {
-        staged.push({ name: r.name, version: r.version, ttlMs: r.ttlMs });
-        continue;
-      }
+      if (r.bodyStart < 0) continue; // a heartbeat
       if (r.typeUrl !== RESERVATION_TYPE_URL) return `resource "${r.name}" has type ${r.typeUrl}`;
       let res: Reservation;
       try {
-        res = readReservation(r.body);
+        res = readReservation(resp.bytes, r.bodyStart, r.bodyEnd);
       } catch (err) {
         return `resource "${r.name}": ${(err as Error).message}`;
       }
       const problem = reservationProblem(res, r.name) ?? this.check?.(res);
       if (problem) return `resource "${r.name}" rejected: ${problem}`;
-      staged.push({ name: r.name, version: r.version, reservation: res, ttlMs: r.ttlMs });
+      r.reservation = res;
     }
     for (const n of resp.removed) if (seen.has(n)) return `resource "${n}" is both updated and removed`;
-    return staged;
+    return undefined;
   }
 
   /** Applies a decoded response atomically at time `nowMs`. */
   apply(resp: DecodedDeltaResponse, nowMs: number): ApplyResult {
-    const staged = this.stage(resp);
-    if (typeof staged === 'string') return { ok: false, error: staged };
+    const problem = this.stage(resp);
+    if (problem !== undefined) return { ok: false, error: problem };
     const updated: string[] = [];
     let heartbeats = 0;
     let ignoredHeartbeats = 0;
-    for (const s of staged) {
+    for (const s of resp.resources) {
       const expiresAtMs = s.ttlMs && s.ttlMs > 0 ? nowMs + s.ttlMs : undefined;
       if (s.reservation) {
         this.held.set(s.name, { reservation: s.reservation, version: s.version, expiresAtMs });

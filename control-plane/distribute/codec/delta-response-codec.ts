@@ -25,7 +25,11 @@ export function encodeDeltaResponse(p: DeltaResponseParts): Buffer {
   return Buffer.concat([head.finish(), ...p.resourceFields]);
 }
 
+const topReader = new WireReader();
+
 export interface DecodedDeltaResponse {
+  /** The encoded response; resources point into it (bodyStart/bodyEnd). */
+  bytes: Uint8Array;
   systemVersionInfo: string;
   typeUrl: string;
   nonce: string;
@@ -36,13 +40,14 @@ export interface DecodedDeltaResponse {
 /** Decodes a response; throws WireFormatError on malformed bytes (the client NACKs what it cannot read). */
 export function decodeDeltaResponse(buf: Uint8Array): DecodedDeltaResponse {
   const out: DecodedDeltaResponse = {
+    bytes: buf,
     systemVersionInfo: '',
     typeUrl: '',
     nonce: '',
     resources: [],
     removed: [],
   };
-  const rd = new WireReader(buf);
+  const rd = topReader.reset(buf);
   while (!rd.done) {
     const tag = rd.varint();
     switch (tag) {

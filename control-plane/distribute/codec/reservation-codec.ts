@@ -4,11 +4,17 @@
  * Field numbers follow proto/earmark/v1/reservation.proto; proto3 defaults are omitted.
  */
 import type { ExhaustedAction, Reservation } from '../../domain/reservation';
-import { WireReader } from './wire-reader';
+import { InternCache, WireReader } from './wire-reader';
 import type { WireWriter } from './wire-writer';
 
 const ACTION_TO_WIRE: Record<ExhaustedAction, number> = { queue: 1, top_up: 2, redirect: 3, reject: 4 };
 const WIRE_TO_ACTION: (ExhaustedAction | undefined)[] = [undefined, 'queue', 'top_up', 'redirect', 'reject'];
+
+/** One reader for every call: decoding is synchronous and this function does not nest. */
+const reader = new WireReader();
+// Fields that take few distinct values in a plan: reuse their strings instead of re-creating them.
+const tiers = new InternCache();
+const fallbacks = new InternCache();
 
 /** What EXHAUSTED_ACTION_UNSPECIFIED (0) or an unknown future value decodes to in the reference client. */
 export const DEFAULT_EXHAUSTED_ACTION: ExhaustedAction = 'queue';
@@ -61,7 +67,7 @@ export function readReservation(buf: Uint8Array, start = 0, end = buf.length): R
     expiresMs: 0,
     fallback: '',
   };
-  const rd = new WireReader(buf, start, end);
+  const rd = reader.reset(buf, start, end);
   while (!rd.done) {
     const tag = rd.varint();
     switch (tag) {
@@ -93,7 +99,7 @@ export function readReservation(buf: Uint8Array, start = 0, end = buf.length): R
         r.bandwidthKbps = rd.varint();
         break;
       case 0x52:
-        r.tier = rd.string();
+        r.tier = rd.internedString(tiers);
         break;
       case 0x58:
         r.priority = rd.varint();
@@ -111,7 +117,7 @@ export function readReservation(buf: Uint8Array, start = 0, end = buf.length): R
         r.expiresMs = rd.varint();
         break;
       case 130:
-        r.fallback = rd.string();
+        r.fallback = rd.internedString(fallbacks);
         break;
       default:
         rd.skip(tag & 7); // a field from a newer contract: ignored, as proto3 intends

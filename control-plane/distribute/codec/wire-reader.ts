@@ -10,16 +10,28 @@ export class WireFormatError extends Error {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const EMPTY = new Uint8Array(0);
+// Buffer's native latin1 slice: the fastest way to make a short ASCII string from bytes.
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(start: number, end: number): string })
+  .latin1Slice;
 
 export class WireReader {
   pos: number;
+  buf: Uint8Array;
+  end: number;
 
-  constructor(
-    readonly buf: Uint8Array,
-    start = 0,
-    readonly end = buf.length,
-  ) {
+  constructor(buf: Uint8Array = EMPTY, start = 0, end = buf.length) {
+    this.buf = buf;
     this.pos = start;
+    this.end = end;
+  }
+
+  /** Points this reader at buf[start, end): hot decoders reuse one reader instead of allocating. */
+  reset(buf: Uint8Array, start = 0, end = buf.length): this {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+    return this;
   }
 
   get done(): boolean {
@@ -56,17 +68,29 @@ export class WireReader {
     const len = this.length();
     const b = this.buf;
     const start = this.pos;
-    this.pos += len;
-    if (len < 48) {
-      let s = '';
-      for (let i = start; i < start + len; i++) {
-        const c = b[i];
-        if (c > 0x7f) return this.utf8(start, len);
-        s += String.fromCharCode(c);
-      }
-      return s;
-    }
-    return this.utf8(start, len);
+    const end = start + len;
+    this.pos = end;
+    for (let i = start; i < end; i++) if (b[i] > 0x7f) return this.utf8(start, len);
+    return Buffer.isBuffer(b)
+      ? latin1Slice.call(b, start, end)
+      : String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+  }
+
+  /**
+   * A string field that repeats across messages (version, tier, fallback): when its bytes equal one
+   * of the few last seen in `cache`, that string is returned instead of a new one.
+   */
+  internedString(cache: InternCache): string {
+    const len = this.length();
+    const b = this.buf;
+    const start = this.pos;
+    this.pos = start + len;
+    const hit = cache.find(b, start, len);
+    if (hit !== undefined) return hit;
+    this.pos = start - varintLength(len);
+    const s = this.string();
+    cache.add(b, start, len, s);
+    return s;
   }
 
   private utf8(start: number, len: number): string {
@@ -114,6 +138,39 @@ export class WireReader {
         throw new WireFormatError(`unsupported wire type ${wireType} at byte ${this.pos}`);
     }
     if (this.pos > this.end) throw new WireFormatError('truncated fixed-width field');
+  }
+}
+
+function varintLength(n: number): number {
+  let size = 1;
+  for (; n > 0x7f; n = Math.floor(n / 128)) size++;
+  return size;
+}
+
+/** The last few distinct short strings seen in one field, with their bytes. */
+export class InternCache {
+  private readonly bytes: Uint8Array[] = [];
+  private readonly strings: string[] = [];
+  private next = 0;
+
+  constructor(private readonly size = 4) {}
+
+  find(b: Uint8Array, start: number, len: number): string | undefined {
+    for (let k = 0; k < this.bytes.length; k++) {
+      const x = this.bytes[k];
+      if (x.length !== len) continue;
+      let i = 0;
+      while (i < len && x[i] === b[start + i]) i++;
+      if (i === len) return this.strings[k];
+    }
+    return undefined;
+  }
+
+  add(b: Uint8Array, start: number, len: number, s: string): void {
+    if (len > 64) return;
+    this.bytes[this.next] = b.slice(start, start + len);
+    this.strings[this.next] = s;
+    this.next = (this.next + 1) % this.size;
   }
 }
 

@@ -40,27 +40,26 @@ export class WireWriter {
     return this;
   }
 
-  /** Writes a string's UTF-8 bytes with their length; ASCII (ids, addresses) skips the encoder. */
+  /** Writes a string's UTF-8 bytes with their length; ASCII (ids, addresses) is copied in one pass. */
   string(s: string): this {
     const n = s.length;
-    let ascii = n < 128;
-    if (ascii) {
-      for (let i = 0; i < n; i++) {
-        if (s.charCodeAt(i) > 0x7f) {
-          ascii = false;
-          break;
-        }
-      }
-    }
-    if (ascii) {
+    if (n < 128) {
       this.ensure(n + 1);
       const b = this.buf;
       let p = this.pos;
       b[p++] = n;
-      for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) return this.utf8String(s); // nothing committed yet: pos is unchanged
+        b[p++] = c;
+      }
       this.pos = p;
       return this;
     }
+    return this.utf8String(s);
+  }
+
+  private utf8String(s: string): this {
     const len = Buffer.byteLength(s, 'utf8');
     this.varint(len);
     this.ensure(len);

@@ -76,9 +76,9 @@ describe('distribute/codec: DeltaDiscoveryResponse', () => {
     const r = decodeDeltaResponse(sampleResponse());
     assert.equal(r.nonce, 'n-1');
     assert.deepEqual(r.removed, ['gone-1', 'gone-2']);
-    assert.deepEqual(readReservation(r.resources[0].body!), a);
+    assert.deepEqual(readReservation(r.bytes, r.resources[0].bodyStart, r.resources[0].bodyEnd), a);
     assert.equal(r.resources[1].ttlMs, 1500);
-    assert.equal(r.resources[2].body, undefined);
+    assert.equal(r.resources[2].bodyStart, -1, 'a heartbeat has no body');
     assert.equal(r.resources[2].version, 'v1.a');
   });
 
@@ -101,7 +101,10 @@ describe('distribute/codec: DeltaDiscoveryResponse', () => {
     });
     const r = decodeDeltaResponse(bytes);
     assert.equal(r.resources[0].name, b.user);
-    assert.deepEqual(readReservation(r.resources[0].body!), { ...b, onExhausted: 'queue' });
+    assert.deepEqual(readReservation(r.bytes, r.resources[0].bodyStart, r.resources[0].bodyEnd), {
+      ...b,
+      onExhausted: 'queue',
+    });
   });
 
   it('rejects a truncated response with WireFormatError', () => {
