@@ -70,7 +70,7 @@ export class Context {
   stream: StreamHooks | null = null;
 
   // Root-context state (callbacks for gRPC and queues land on the root).
-  readonly grpc = new Map<number, GrpcHandle>();
+  private grpcCalls: Map<number, GrpcHandle> | null = null;
   grpcReceiveBuffer: Uint8Array | null = null;
   grpcInitialMetadata: HeaderMap | null = null;
   grpcTrailingMetadata: HeaderMap | null = null;
@@ -83,6 +83,18 @@ export class Context {
     readonly parentId: number,
     readonly plugin: PluginSpec | null,
   ) {}
+
+  /** gRPC calls and streams owned by this (root) context, created on first use. */
+  get grpc(): Map<number, GrpcHandle> {
+    return (this.grpcCalls ??= new Map());
+  }
+
+  /** Cancel every call without callbacks (context destruction). */
+  cancelGrpc(): void {
+    if (this.grpcCalls === null) return;
+    for (const g of this.grpcCalls.values()) g.cancel();
+    this.grpcCalls.clear();
+  }
 
   get isRoot(): boolean {
     return this.parentId === 0;

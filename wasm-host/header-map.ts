@@ -16,16 +16,46 @@ export const asciiLower = (s: string): string => {
   return s;
 };
 
+/** Driver key → Envoy key: UTF-8 bytes as latin1, ASCII lower case (fast path: already so). */
+const normKey = (k: string): string => {
+  for (let i = 0; i < k.length; i++) {
+    const c = k.charCodeAt(i);
+    if (c > 0x7f || (c >= 65 && c <= 90)) return asciiLower(utf8ToLatin1(k));
+  }
+  return k;
+};
+
+const normValue = (v: string): string => (typeof v === 'string' ? utf8ToLatin1(v) : utf8ToLatin1(String(v)));
+
 export class HeaderMap {
   /** Raw latin1 keys (lower case) and values, parallel arrays. */
   readonly keys: string[] = [];
   readonly values: string[] = [];
+  /** How many leading entries are pseudo-headers. */
+  private pseudo = 0;
 
-  static from(init: HeadersInit | undefined): HeaderMap {
+  static from(init: HeadersInit | HeaderMap | undefined): HeaderMap {
+    if (init instanceof HeaderMap) return init.clone();
     const m = new HeaderMap();
     if (init === undefined) return m;
-    const pairs = Array.isArray(init) ? init : Object.entries(init as Record<string, string>);
-    for (const [k, v] of pairs) m.addRaw(asciiLower(utf8ToLatin1(k)), utf8ToLatin1(String(v)));
+    if (Array.isArray(init)) {
+      for (const [k, v] of init as ReadonlyArray<readonly [string, string]>)
+        m.addRaw(normKey(k), normValue(v));
+    } else {
+      const o = init as Record<string, string>;
+      for (const k in o) m.addRaw(normKey(k), normValue(o[k]));
+    }
+    return m;
+  }
+
+  /** An independent copy (the filter mutates the stream's map; a driver can reuse its template). */
+  clone(): HeaderMap {
+    const m = new HeaderMap();
+    for (let i = 0; i < this.keys.length; i++) {
+      m.keys.push(this.keys[i]);
+      m.values.push(this.values[i]);
+    }
+    m.pseudo = this.pseudo;
     return m;
   }
 
@@ -70,10 +100,14 @@ export class HeaderMap {
   /** addCopy: pseudo-headers go after the last pseudo-header, others at the end. */
   addRaw(key: string, value: string): void {
     if (key.charCodeAt(0) === 58 /* ':' */) {
-      let at = 0;
-      while (at < this.keys.length && this.keys[at].charCodeAt(0) === 58) at++;
-      this.keys.splice(at, 0, key);
-      this.values.splice(at, 0, value);
+      const at = this.pseudo++;
+      if (at === this.keys.length) {
+        this.keys.push(key);
+        this.values.push(value);
+      } else {
+        this.keys.splice(at, 0, key);
+        this.values.splice(at, 0, value);
+      }
       return;
     }
     this.keys.push(key);
@@ -83,6 +117,7 @@ export class HeaderMap {
   removeRaw(key: string): void {
     for (let i = this.keys.length - 1; i >= 0; i--) {
       if (this.keys[i] === key) {
+        if (i < this.pseudo) this.pseudo--;
         this.keys.splice(i, 1);
         this.values.splice(i, 1);
       }
@@ -96,6 +131,7 @@ export class HeaderMap {
   }
 
   clear(): void {
+    this.pseudo = 0;
     this.keys.length = 0;
     this.values.length = 0;
   }

@@ -10,16 +10,25 @@
 // - a failed VM gives Continue (fail_open) or a 503 "wasm_fail_stream" local reply (fail closed);
 // - the end is on_log (access-log phase), then on_done, then on_delete.
 
-import { DATA_STATUS, FilterResult, HEADERS_STATUS, TRAILERS_STATUS } from './abi';
+import { FilterResult } from './abi';
+import * as abi from './abi';
 import type { Context, HostBuffer, StreamHooks } from './context';
-import { HeaderMap, HeadersInit } from './header-map';
+import type { HeaderMap, HeadersInit } from './header-map';
+import * as headerMap from './header-map';
 import type { LocalReply } from './local-reply';
-import { toBytes } from './memory';
+import * as memory from './memory';
 import type { Pairs } from './pairs';
-import { onDelete, onDone, onLog } from './root-callbacks';
-import { concatBytes, StreamFilterCore } from './stream-filter-core';
+import * as rootCallbacks from './root-callbacks';
+import { StreamFilterCore } from './stream-filter-core';
+import * as core from './stream-filter-core';
 import type { StreamInfo } from './stream-properties';
 import type { WasmVm } from './vm';
+const { concatBytes } = core; // read once: tsx module exports are getters
+const { toBytes } = memory; // read once: tsx module exports are getters
+const { HeaderMap: HeaderMapClass } = headerMap; // read once: tsx module exports are getters
+const { onDelete, onDone, onLog } = rootCallbacks; // read once: tsx module exports are getters
+const { DATA_STATUS, HEADERS_STATUS, TRAILERS_STATUS } = abi; // read once: tsx module exports are getters
+// Local copies: module exports are getters under tsx, too slow on the per-call path.
 
 export type StreamMode = 'filter' | 'fail_open' | 'fail_closed';
 
@@ -51,9 +60,9 @@ export class HttpStream extends StreamFilterCore implements StreamHooks {
 
   // ---- driver: request path (decoder) ----
 
-  sendRequestHeaders(headers: HeadersInit, endOfStream = false): FilterResult {
+  sendRequestHeaders(headers: HeadersInit | HeaderMap, endOfStream = false): FilterResult {
     if (this.reply !== undefined || this.finished) return this.result(0);
-    this.requestHeaders = HeaderMap.from(headers);
+    this.requestHeaders = HeaderMapClass.from(headers);
     this.req.ended = endOfStream;
     if (this.mode === 'fail_open') return this.passThrough(0);
     this.onCreate();
@@ -70,16 +79,16 @@ export class HttpStream extends StreamFilterCore implements StreamHooks {
     return this.body(0, toBytes(body), endOfStream);
   }
 
-  sendRequestTrailers(trailers: HeadersInit): FilterResult {
-    return this.trailers(0, HeaderMap.from(trailers));
+  sendRequestTrailers(trailers: HeadersInit | HeaderMap): FilterResult {
+    return this.trailers(0, HeaderMapClass.from(trailers));
   }
 
   // ---- driver: response path (encoder) ----
 
-  sendResponseHeaders(headers: HeadersInit, endOfStream = false): FilterResult {
+  sendResponseHeaders(headers: HeadersInit | HeaderMap, endOfStream = false): FilterResult {
     if (this.reply !== undefined || this.finished) return this.result(1);
     this.respStarted = true;
-    this.responseHeaders = HeaderMap.from(headers);
+    this.responseHeaders = HeaderMapClass.from(headers);
     this.resp.ended = endOfStream;
     return this.encodeHeaders(endOfStream);
   }
@@ -88,8 +97,8 @@ export class HttpStream extends StreamFilterCore implements StreamHooks {
     return this.body(1, toBytes(body), endOfStream);
   }
 
-  sendResponseTrailers(trailers: HeadersInit): FilterResult {
-    return this.trailers(1, HeaderMap.from(trailers));
+  sendResponseTrailers(trailers: HeadersInit | HeaderMap): FilterResult {
+    return this.trailers(1, HeaderMapClass.from(trailers));
   }
 
   /** Stream complete: Context::log (on_log in the access-log phase), then onDestroy. */

@@ -63,13 +63,33 @@ export class VmMemory {
     ptr >>>= 0;
     size >>>= 0;
     if (!this.ok(ptr, size)) return undefined;
-    if (size <= 16) {
-      const u8 = this.u8;
-      let s = '';
-      for (let i = 0; i < size; i++) s += String.fromCharCode(u8[ptr + i]);
-      return s;
+    return size <= 64 ? this.interned(ptr, size) : this.fast.latin1Slice(ptr, ptr + size);
+  }
+
+  // Header names and values repeat from request to request: a small cache of recent short strings
+  // (by FNV hash, verified byte for byte) avoids building the same string again.
+  private readonly internHash = new Int32Array(1024);
+  private readonly internStr: string[] = new Array<string>(1024).fill('');
+
+  private interned(ptr: number, size: number): string {
+    const u8 = this.u8;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < size; i++) h = Math.imul(h ^ u8[ptr + i], 0x01000193);
+    const slot = h & 1023;
+    const cached = this.internStr[slot];
+    if (this.internHash[slot] === h && cached.length === size) {
+      let i = 0;
+      while (i < size && cached.charCodeAt(i) === u8[ptr + i]) i++;
+      if (i === size) return cached;
     }
-    return this.fast.latin1Slice(ptr, ptr + size);
+    let s: string;
+    if (size <= 8) {
+      s = '';
+      for (let i = 0; i < size; i++) s += String.fromCharCode(u8[ptr + i]);
+    } else s = this.fast.latin1Slice(ptr, ptr + size);
+    this.internHash[slot] = h;
+    this.internStr[slot] = s;
+    return s;
   }
 
   /** Write a latin1 string at ptr (caller checked bounds). */

@@ -5,6 +5,7 @@
 
 import { PAIRS_MAX_BYTES, PAIRS_MAX_COUNT } from './abi';
 import { VmMemory } from './memory';
+// Local copies: module exports are getters under tsx, too slow on the per-call path.
 
 export interface Pairs {
   keys: string[];

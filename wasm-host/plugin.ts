@@ -4,9 +4,13 @@
 // vm_key) and this plugin's root context in it.
 
 import type { Context, PluginSpec } from './context';
-import { HttpStream, type StreamMode } from './http-stream';
+import type { HttpStream, StreamMode } from './http-stream';
+import * as httpStream from './http-stream';
 import type { StreamInfo } from './stream-properties';
 import type { WasmVm } from './vm';
+const { HttpStream: HttpStreamClass } = httpStream; // read once: tsx module exports are getters
+
+const NO_INFO: StreamInfo = {};
 
 export interface ThreadHandle {
   vm: WasmVm | null;
@@ -15,12 +19,15 @@ export interface ThreadHandle {
 
 export class Plugin {
   private nextConnectionId = 1;
+  private readonly streamOptions: { allowHeadersStop: boolean; failOpen: boolean };
 
   constructor(
     readonly spec: PluginSpec,
     readonly handles: ThreadHandle[],
-    private readonly allowHeadersStop: boolean,
-  ) {}
+    allowHeadersStop: boolean,
+  ) {
+    this.streamOptions = { allowHeadersStop, failOpen: spec.failOpen };
+  }
 
   get name(): string {
     return this.spec.name;
@@ -53,20 +60,21 @@ export class Plugin {
   }
 
   /** FilterConfig::createFilter on a worker: a context in the VM, or fail open / fail closed. */
-  newStream(worker = 0, info: StreamInfo = {}): HttpStream {
+  newStream(worker = 0, info: StreamInfo = NO_INFO): HttpStream {
     const h = this.handles[worker];
     if (h === undefined)
       throw new Error(`plugin ${this.name}: no thread ${worker} (has ${this.handles.length})`);
-    const full: StreamInfo = { connectionId: this.nextConnectionId++, ...info };
-    const opts = { allowHeadersStop: this.allowHeadersStop, failOpen: this.spec.failOpen };
+    const connectionId = this.nextConnectionId++;
+    const full: StreamInfo = info === NO_INFO ? { connectionId } : { connectionId, ...info };
+    const opts = this.streamOptions;
     let mode: StreamMode;
     // A thread whose plugin failed to start has no handle: Envoy skips the filter.
     if (h.vm === null || h.root === null) mode = 'fail_open';
     else if (h.vm.failed) mode = this.spec.failOpen ? 'fail_open' : 'fail_closed';
     else mode = 'filter';
-    if (mode !== 'filter') return new HttpStream(h.vm, null, mode, full, opts);
+    if (mode !== 'filter') return new HttpStreamClass(h.vm, null, mode, full, opts);
     const ctx = h.vm!.newContext(h.root!.id, this.spec);
-    const stream = new HttpStream(h.vm, ctx, mode, full, opts);
+    const stream = new HttpStreamClass(h.vm, ctx, mode, full, opts);
     ctx.stream = stream;
     return stream;
   }

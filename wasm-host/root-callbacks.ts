@@ -2,10 +2,12 @@
 // onGrpc*/onDone/onDelete, src/wasm.cc start/startShutdown/done; envoy context.cc onGrpc*Wrapper).
 // Every call skips a failed VM and runs the deferred after-call actions when it returns.
 
-import { WasmResult } from './abi';
+import { WasmResult as WasmResultValues } from './abi';
 import type { Context, PluginSpec } from './context';
 import type { HeaderMap } from './header-map';
 import type { WasmVm } from './vm';
+// Local copies: module exports are getters under tsx, too slow on the per-call path.
+const WasmResult = WasmResultValues;
 
 /** WasmBase::start + ContextBase::onStart: on_context_create(root, 0), then on_vm_start. */
 export const startRoot = (vm: WasmVm, plugin: PluginSpec): Context | null => {

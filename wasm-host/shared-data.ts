@@ -1,81 +1,86 @@
-// Process-wide shared data (cpp-host src/shared_data.cc, shared_data.h): one map per vm_id, shared by
-// every VM of the process; one global CAS counter starting at 1 that skips 0 on wrap; cas = 0 writes
-// unconditionally; a stale cas gives CAS_MISMATCH; writing an absent key always succeeds; the ABI
-// has no delete. Keys are latin1 strings (one char per byte) so any bytes round-trip.
+// Process-wide shared data (cpp-host src/shared_data.cc, shared_data.h): one store per vm_id, shared
+// by every VM of the process; one global CAS counter starting at 1 that skips 0 on wrap; cas = 0
+// writes unconditionally; a stale cas gives CAS_MISMATCH; writing an absent key always succeeds;
+// the ABI has no delete. Keys and values are bytes (see shared-store.ts for the layout).
 
 import { WasmResult } from './abi';
-import { bytesToLatin1, latin1ToBytes } from './memory';
+import { SharedStore } from './shared-store';
 
 export interface SharedEntry {
   value: Uint8Array;
   cas: number;
 }
 
-export class SharedData {
-  private readonly data = new Map<string, Map<string, SharedEntry>>();
-  private cas = 1;
+const bytes = (s: string | Uint8Array): Uint8Array =>
+  typeof s === 'string' ? new Uint8Array(Buffer.from(s, 'utf8')) : s;
 
-  private nextCas(): number {
+export class SharedData {
+  private readonly stores = new Map<string, SharedStore>();
+  private cas = 1;
+  readonly nextCas = (): number => {
     const result = this.cas;
     this.cas = (this.cas + 1) >>> 0;
     if (this.cas === 0) this.cas = 1; // 0 is not a valid CAS value.
     return result;
-  }
+  };
 
-  /** Raw lookup: vm_id and key as latin1. */
-  getRaw(vmId: string, key: string): SharedEntry | undefined {
-    return this.data.get(vmId)?.get(key);
-  }
-
-  /** SharedData::set: the value is copied (owned by the store). */
-  setRaw(vmId: string, key: string, value: Uint8Array, cas: number): number {
-    let map = this.data.get(vmId);
-    if (map === undefined) {
-      map = new Map();
-      this.data.set(vmId, map);
+  /** The store of one vm_id (latin1 name), created empty; host functions keep it at hand. */
+  storeFor(vmIdRaw: string): SharedStore {
+    let s = this.stores.get(vmIdRaw);
+    if (s === undefined) {
+      s = new SharedStore();
+      this.stores.set(vmIdRaw, s);
     }
-    const entry = map.get(key);
-    if (entry !== undefined) {
-      if (cas !== 0 && cas !== entry.cas) return WasmResult.CasMismatch;
-      entry.value = value;
-      entry.cas = this.nextCas();
-    } else {
-      map.set(key, { value, cas: this.nextCas() });
-    }
-    return WasmResult.Ok;
+    return s;
   }
 
-  // ---- driver-facing (keys as UTF-8 strings, values as bytes) ----
-
-  get(vmId: string, key: string): SharedEntry | undefined {
-    const e = this.getRaw(Buffer.from(vmId).toString('latin1'), Buffer.from(key).toString('latin1'));
-    return e === undefined ? undefined : { value: e.value.slice(), cas: e.cas };
+  /** SharedData::set on a store, key and value given as (bytes, offset, length). */
+  setIn(
+    store: SharedStore,
+    src: Uint8Array,
+    kAt: number,
+    kLen: number,
+    vAt: number,
+    vLen: number,
+    cas: number,
+  ): number {
+    return store.set(src, kAt, kLen, src, vAt, vLen, cas, this.nextCas) < 0
+      ? WasmResult.CasMismatch
+      : WasmResult.Ok;
   }
 
-  set(vmId: string, key: string, value: string | Uint8Array, cas = 0): number {
-    const bytes = typeof value === 'string' ? new Uint8Array(Buffer.from(value)) : value.slice();
-    return this.setRaw(Buffer.from(vmId).toString('latin1'), Buffer.from(key).toString('latin1'), bytes, cas);
+  // ---- driver-facing (vm_id and key as UTF-8 strings, values as strings or bytes) ----
+
+  private store(vmId: string): SharedStore {
+    return this.storeFor(Buffer.from(vmId, 'utf8').toString('latin1'));
+  }
+
+  get(vmId: string, key: string | Uint8Array): SharedEntry | undefined {
+    const s = this.store(vmId);
+    const k = bytes(key);
+    const off = s.find(k, 0, k.length);
+    return off < 0 ? undefined : { value: s.value(off), cas: s.cas(off) };
+  }
+
+  set(vmId: string, key: string | Uint8Array, value: string | Uint8Array, cas = 0): number {
+    const k = bytes(key);
+    const v = bytes(value);
+    return this.store(vmId).set(k, 0, k.length, v, 0, v.length, cas, this.nextCas) < 0
+      ? WasmResult.CasMismatch
+      : WasmResult.Ok;
   }
 
   keys(vmId: string): string[] {
-    const map = this.data.get(Buffer.from(vmId).toString('latin1'));
-    return map === undefined
-      ? []
-      : [...map.keys()].map((k) => Buffer.from(latin1ToBytes(k)).toString('utf8'));
+    const s = this.store(vmId);
+    return s.records().map((off) => Buffer.from(s.key(off)).toString('utf8'));
   }
 
   size(vmId: string): number {
-    return this.data.get(Buffer.from(vmId).toString('latin1'))?.size ?? 0;
+    return this.store(vmId).count;
   }
 
-  /** Total bytes of keys and values held for a vm_id (for memory budgets in benches). */
+  /** Bytes held for a vm_id (records and index), for memory budgets in benches. */
   bytes(vmId: string): number {
-    let n = 0;
-    for (const [k, e] of this.data.get(Buffer.from(vmId).toString('latin1')) ?? [])
-      n += k.length + e.value.length;
-    return n;
+    return this.store(vmId).bytes();
   }
 }
-
-export const keyToString = (k: string): string => Buffer.from(latin1ToBytes(k)).toString('utf8');
-export { bytesToLatin1 };

@@ -2,13 +2,22 @@
 // headers/body/trailers, resumed), the calls into the VM with Envoy's CHECK_FAIL and status
 // conversion, local replies and failures. HttpStream (http-stream.ts) is the driver API on top.
 
-import { FilterResult, HeaderMapType, StreamType, WasmResult } from './abi';
+import {
+  HeaderMapType as HeaderMapTypeValues,
+  StreamType as StreamTypeValues,
+  WasmResult as WasmResultValues,
+  FilterResult,
+} from './abi';
 import type { Context, HostBuffer } from './context';
 import { HeaderMap } from './header-map';
 import { buildLocalReply, LocalReply } from './local-reply';
 import type { Pairs } from './pairs';
 import { streamProperty, type StreamInfo } from './stream-properties';
 import type { WasmVm } from './vm';
+// Local copies: module exports are getters under tsx, too slow on the per-call path.
+const HeaderMapType = HeaderMapTypeValues;
+const StreamType = StreamTypeValues;
+const WasmResult = WasmResultValues;
 
 interface Direction {
   state: 'open' | 'headers_paused' | 'body_paused' | 'trailers_paused';
@@ -24,6 +33,10 @@ interface Direction {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Placeholder until the driver sends headers (never written: every send installs a fresh map). */
+const EMPTY_MAP = new HeaderMap();
+Object.freeze(EMPTY_MAP.keys);
+Object.freeze(EMPTY_MAP.values);
 const dir = (): Direction => ({
   state: 'open',
   pendingBody: EMPTY,
@@ -40,10 +53,10 @@ const CB = [
 ] as const;
 
 export abstract class StreamFilterCore {
-  requestHeaders = new HeaderMap();
-  responseHeaders = new HeaderMap();
-  requestTrailers = new HeaderMap();
-  responseTrailers = new HeaderMap();
+  requestHeaders: HeaderMap = EMPTY_MAP;
+  responseHeaders: HeaderMap = EMPTY_MAP;
+  private reqTrailers: HeaderMap | null = null;
+  private respTrailers: HeaderMap | null = null;
   /** Bytes the filter let through upstream / downstream. */
   requestBody: Uint8Array = EMPTY;
   responseBody: Uint8Array = EMPTY;
@@ -55,10 +68,11 @@ export abstract class StreamFilterCore {
   resetReason: string | undefined;
   finished = false;
   routeCacheCleared = 0;
-  readonly hostCalls: Record<string, number> = {};
-  readonly filterState = new Map<string, Uint8Array>();
+  private calls: Record<string, number> | null = null;
+  private state: Map<string, Uint8Array> | null = null;
   accessLogPhase = false;
-  readonly startNs: bigint;
+  /** Stream start, epoch ms (request.time). */
+  readonly startMs: number;
 
   protected reply: LocalReply | undefined;
   protected readonly req = dir();
@@ -75,7 +89,8 @@ export abstract class StreamFilterCore {
   private streamFailed = false;
   /** Direction whose callback is running (-1: none): continue requests for it wait until it returns. */
   protected dispatching = -1;
-  private continueRequested = [false, false];
+  private continueRequest = false;
+  private continueResponse = false;
 
   constructor(
     protected readonly vm: WasmVm | null,
@@ -85,7 +100,28 @@ export abstract class StreamFilterCore {
     private readonly allowHeadersStop: boolean,
     private readonly failOpen: boolean,
   ) {
-    this.startNs = vm?.proc.clock.nowNs() ?? 0n;
+    this.startMs = vm?.proc.clock.now() ?? 0;
+  }
+
+  get requestTrailers(): HeaderMap {
+    return (this.reqTrailers ??= new HeaderMap());
+  }
+  set requestTrailers(m: HeaderMap) {
+    this.reqTrailers = m;
+  }
+  get responseTrailers(): HeaderMap {
+    return (this.respTrailers ??= new HeaderMap());
+  }
+  set responseTrailers(m: HeaderMap) {
+    this.respTrailers = m;
+  }
+  /** Host calls made by each callback (countHostCalls only). */
+  get hostCalls(): Record<string, number> {
+    return (this.calls ??= {});
+  }
+  /** Filter state written by proxy_set_property ("wasm.<path>"). */
+  get filterState(): Map<string, Uint8Array> {
+    return (this.state ??= new Map());
   }
 
   protected failed(): boolean {
@@ -215,8 +251,9 @@ export abstract class StreamFilterCore {
 
   protected finishDispatch(d: 0 | 1): FilterResult {
     this.dispatching = -1;
-    if (this.continueRequested[d]) {
-      this.continueRequested[d] = false;
+    if (d === 0 ? this.continueRequest : this.continueResponse) {
+      if (d === 0) this.continueRequest = false;
+      else this.continueResponse = false;
       this.resume(d);
     }
     return this.result(d);
@@ -274,8 +311,9 @@ export abstract class StreamFilterCore {
     if (type === StreamType.Request || type === StreamType.Response) {
       const d = type === StreamType.Request ? 0 : 1;
       this.vm!.addAfterCall(() => {
-        if (this.dispatching === d) this.continueRequested[d] = true;
-        else this.resume(d);
+        if (this.dispatching !== d) this.resume(d);
+        else if (d === 0) this.continueRequest = true;
+        else this.continueResponse = true;
       });
       // Envoy drops its request pointers right away (context.cc continueStream).
       this.reqHeadersAvail = false;
@@ -315,7 +353,7 @@ export abstract class StreamFilterCore {
     return streamProperty(
       {
         info: this.info,
-        startNs: this.startNs,
+        startNs: BigInt(Math.round(this.startMs * 1e6)),
         filterState: this.filterState,
         requestMap: () => (this.reqHeadersAvail || this.accessLogPhase ? this.requestHeaders : null),
         responseMap: () => (this.respHeadersAvail || this.accessLogPhase ? this.responseHeaders : null),

@@ -5,14 +5,24 @@
 // context reset; a trap marks the VM failed (FailState::RuntimeError) and never escapes to the
 // caller; actions deferred by host calls run after the callback returns (DeferAfterCallActions).
 
-import { CalloutType, LogLevel, MetricType } from './abi';
-import { Context, PluginSpec } from './context';
+import {
+  CalloutType as CalloutTypeValues,
+  LogLevel as LogLevelValues,
+  MetricType as MetricTypeValues,
+} from './abi';
+import type { Context, PluginSpec } from './context';
+import * as contextModule from './context';
 import { buildImports, HostFn } from './imports';
 import { VmMemory } from './memory';
 import type { Stat } from './metrics';
 import type { ProcessCore } from './process-core';
 import type { HostThread } from './thread';
 import { CompiledCode, EXPORT_SIGNATURES, ModuleExports } from './code';
+const { Context: ContextClass } = contextModule; // read once: tsx module exports are getters
+// Local copies: module exports are getters under tsx, too slow on the per-call path.
+const CalloutType = CalloutTypeValues;
+const LogLevel = LogLevelValues;
+const MetricType = MetricTypeValues;
 
 export type FailState =
   'UnableToInitializeCode' | 'MissingFunction' | 'StartFailed' | 'ConfigureFailed' | 'RuntimeError';
@@ -57,7 +67,7 @@ export class WasmVm {
     readonly thread: HostThread,
     readonly code: CompiledCode,
   ) {
-    this.vmContext = new Context(this, 0, 0, null);
+    this.vmContext = new ContextClass(this, 0, 0, null);
     this.contexts.set(0, this.vmContext);
     this.current = this.vmContext;
   }
@@ -69,10 +79,7 @@ export class WasmVm {
     this.alive = false;
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
-    for (const c of this.contexts.values()) {
-      for (const g of c.grpc.values()) g.cancel();
-      c.grpc.clear();
-    }
+    for (const c of this.contexts.values()) c.cancelGrpc();
   }
 
   get failed(): boolean {
@@ -184,14 +191,13 @@ export class WasmVm {
   }
 
   newContext(parentId: number, plugin: PluginSpec): Context {
-    const c = new Context(this, this.allocContextId(), parentId, plugin);
+    const c = new ContextClass(this, this.allocContextId(), parentId, plugin);
     this.contexts.set(c.id, c);
     return c;
   }
 
   deleteContext(c: Context): void {
-    for (const g of c.grpc.values()) g.cancel();
-    c.grpc.clear();
+    c.cancelGrpc();
     this.contexts.delete(c.id);
   }
 

@@ -1,11 +1,19 @@
 // General host calls (cpp-host src/exports.cc; envoy common/wasm/context.cc): logging and log level,
 // status, properties, time and ticks, effective context, proxy_done, foreign functions, metrics.
 
-import { LogLevel, MetricType, WasmResult } from '../abi';
+import {
+  LogLevel as LogLevelValues,
+  MetricType as MetricTypeValues,
+  WasmResult as WasmResultValues,
+} from '../abi';
 import { Metrics } from '../metrics';
 import { getProperty } from '../properties';
 import type { WasmVm } from '../vm';
 import { sig, type Def } from './index';
+// Local copies: module exports are getters under tsx, too slow on the per-call path.
+const LogLevel = LogLevelValues;
+const MetricType = MetricTypeValues;
+const WasmResult = WasmResultValues;
 
 // Envoy registers these foreign functions (source/extensions/common/wasm/foreign.cc); this host
 // does not implement them and says so loudly instead of pretending they are unknown.

@@ -2,12 +2,15 @@
 // grpcStream, grpcSend, grpcClose, grpcCancel). Calls and streams belong to the root context of
 // the caller; tokens come from per-VM counters with the callout type in the low two bits.
 
-import { CalloutType, WasmResult } from '../abi';
+import { CalloutType as CalloutTypeValues, WasmResult as WasmResultValues } from '../abi';
 import { parseGrpcService } from '../grpc-service';
 import { parsePairs } from '../pairs';
 import type { GrpcTarget } from '../process-core';
 import type { WasmVm } from '../vm';
 import { sig, type Def } from './index';
+// Local copies: module exports are getters under tsx, too slow on the per-call path.
+const CalloutType = CalloutTypeValues;
+const WasmResult = WasmResultValues;
 
 const isCall = (t: number): boolean => (t & 3) === CalloutType.GrpcCall;
 const isStream = (t: number): boolean => (t & 3) === CalloutType.GrpcStream;

@@ -3,11 +3,21 @@
 // cpp-host order (map type > MAX → BAD_ARGUMENT, then memory ranges → INVALID_MEMORY_ACCESS), then
 // Envoy's availability rules (a map that is not available now → BAD_ARGUMENT).
 
-import { BufferType, HeaderMapType, StreamType, WasmResult } from '../abi';
+import {
+  BufferType as BufferTypeValues,
+  HeaderMapType as HeaderMapTypeValues,
+  StreamType as StreamTypeValues,
+  WasmResult as WasmResultValues,
+} from '../abi';
 import { asciiLower, type HeaderMap } from '../header-map';
 import { marshalPairs, pairsSize, parsePairs } from '../pairs';
 import type { WasmVm } from '../vm';
 import { sig, type Def } from './index';
+// Local copies: module exports are getters under tsx, too slow on the per-call path.
+const BufferType = BufferTypeValues;
+const HeaderMapType = HeaderMapTypeValues;
+const StreamType = StreamTypeValues;
+const WasmResult = WasmResultValues;
 
 export const httpImports = (vm: WasmVm): Def[] => {
   const mem = vm.mem;

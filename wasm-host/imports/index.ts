@@ -80,8 +80,6 @@ const ALLOC_ALLOWED = new Set(
   ),
 );
 
-type Guard = () => void;
-
 /** The trap for a call the current mode forbids (a start section has no context at all). */
 const restrictedTrap = (mode: number): WasmTrap =>
   new WasmTrap(
@@ -90,32 +88,81 @@ const restrictedTrap = (mode: number): WasmTrap =>
       : 'restricted_callback',
   );
 
-const wrap = (fn: (...a: any[]) => any, guard: Guard): ((...a: any[]) => any) => {
+type Fn = (...a: any[]) => any;
+
+/**
+ * Wrap a host function with its restricted-mode check, keeping its arity (V8's Wasm→JS calls are
+ * fastest when the JS function's arity matches the import). `ok(mode)` runs only in a restricted mode.
+ */
+const wrap = (vm: WasmVm, fn: Fn, ok: (mode: number) => boolean): Fn => {
+  const check = (): void => {
+    if (!ok(vm.restricted)) throw restrictedTrap(vm.restricted);
+  };
   switch (fn.length) {
     case 0:
-      return () => (guard(), fn());
+      return () => (vm.restricted !== 0 && check(), fn());
     case 1:
-      return (a) => (guard(), fn(a));
+      return (a) => (vm.restricted !== 0 && check(), fn(a));
     case 2:
-      return (a, b) => (guard(), fn(a, b));
+      return (a, b) => (vm.restricted !== 0 && check(), fn(a, b));
     case 3:
-      return (a, b, c) => (guard(), fn(a, b, c));
+      return (a, b, c) => (vm.restricted !== 0 && check(), fn(a, b, c));
     case 4:
-      return (a, b, c, d) => (guard(), fn(a, b, c, d));
+      return (a, b, c, d) => (vm.restricted !== 0 && check(), fn(a, b, c, d));
     case 5:
-      return (a, b, c, d, e) => (guard(), fn(a, b, c, d, e));
+      return (a, b, c, d, e) => (vm.restricted !== 0 && check(), fn(a, b, c, d, e));
     case 6:
-      return (a, b, c, d, e, f) => (guard(), fn(a, b, c, d, e, f));
+      return (a, b, c, d, e, f) => (vm.restricted !== 0 && check(), fn(a, b, c, d, e, f));
     case 7:
-      return (a, b, c, d, e, f, g) => (guard(), fn(a, b, c, d, e, f, g));
+      return (a, b, c, d, e, f, g) => (vm.restricted !== 0 && check(), fn(a, b, c, d, e, f, g));
     case 8:
-      return (a, b, c, d, e, f, g, h) => (guard(), fn(a, b, c, d, e, f, g, h));
+      return (a, b, c, d, e, f, g, h) => (vm.restricted !== 0 && check(), fn(a, b, c, d, e, f, g, h));
     case 9:
-      return (a, b, c, d, e, f, g, h, i) => (guard(), fn(a, b, c, d, e, f, g, h, i));
+      return (a, b, c, d, e, f, g, h, i) => (vm.restricted !== 0 && check(), fn(a, b, c, d, e, f, g, h, i));
     case 10:
-      return (a, b, c, d, e, f, g, h, i, j) => (guard(), fn(a, b, c, d, e, f, g, h, i, j));
+      return (a, b, c, d, e, f, g, h, i, j) => (
+        vm.restricted !== 0 && check(),
+        fn(a, b, c, d, e, f, g, h, i, j)
+      );
     default:
-      return (a, b, c, d, e, f, g, h, i, j, k, l) => (guard(), fn(a, b, c, d, e, f, g, h, i, j, k, l));
+      return (a, b, c, d, e, f, g, h, i, j, k, l) => (
+        vm.restricted !== 0 && check(),
+        fn(a, b, c, d, e, f, g, h, i, j, k, l)
+      );
+  }
+};
+
+/** Count every call of fn (only built when the process counts host calls). */
+const counted = (vm: WasmVm, index: number, fn: Fn): Fn => {
+  const count = (): void => {
+    vm.hostCallsTotal++;
+    vm.hostCallCounts[index]++;
+  };
+  switch (fn.length) {
+    case 0:
+      return () => (count(), fn());
+    case 1:
+      return (a) => (count(), fn(a));
+    case 2:
+      return (a, b) => (count(), fn(a, b));
+    case 3:
+      return (a, b, c) => (count(), fn(a, b, c));
+    case 4:
+      return (a, b, c, d) => (count(), fn(a, b, c, d));
+    case 5:
+      return (a, b, c, d, e) => (count(), fn(a, b, c, d, e));
+    case 6:
+      return (a, b, c, d, e, f) => (count(), fn(a, b, c, d, e, f));
+    case 7:
+      return (a, b, c, d, e, f, g) => (count(), fn(a, b, c, d, e, f, g));
+    case 8:
+      return (a, b, c, d, e, f, g, h) => (count(), fn(a, b, c, d, e, f, g, h));
+    case 9:
+      return (a, b, c, d, e, f, g, h, i) => (count(), fn(a, b, c, d, e, f, g, h, i));
+    case 10:
+      return (a, b, c, d, e, f, g, h, i, j) => (count(), fn(a, b, c, d, e, f, g, h, i, j));
+    default:
+      return (a, b, c, d, e, f, g, h, i, j, k, l) => (count(), fn(a, b, c, d, e, f, g, h, i, j, k, l));
   }
 };
 
@@ -137,18 +184,9 @@ export const buildImports = (vm: WasmVm): Record<string, HostFn> => {
   filtered.forEach(([name, signature, fn], index) => {
     const okStart = START_ALLOWED.has(name);
     const okAlloc = ALLOC_ALLOWED.has(name);
-    const guard: Guard = counting
-      ? () => {
-          const r = vm.restricted;
-          if (r !== 0 && (r === 3 || !(r === 2 ? okAlloc : okStart))) throw restrictedTrap(r);
-          vm.hostCallsTotal++;
-          vm.hostCallCounts[index]++;
-        }
-      : () => {
-          const r = vm.restricted;
-          if (r !== 0 && (r === 3 || !(r === 2 ? okAlloc : okStart))) throw restrictedTrap(r);
-        };
-    table[name] = { fn: wrap(fn, guard), sig: signature };
+    const ok = (mode: number): boolean => mode !== 3 && (mode === 2 ? okAlloc : okStart);
+    const inner = counting ? counted(vm, index, fn) : fn;
+    table[name] = { fn: wrap(vm, inner, ok), sig: signature };
   });
   return table;
 };

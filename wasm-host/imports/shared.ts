@@ -2,38 +2,45 @@
 // src/context.cc: the store is keyed by the VM's vm_id; a queue registered from a stream context is
 // owned by its root context, since on_queue_ready is delivered to roots).
 
-import { WasmResult } from '../abi';
+import { WasmResult as WasmResultValues } from '../abi';
 import type { WasmVm } from '../vm';
 import { sig, type Def } from './index';
+// Local copies: module exports are getters under tsx, too slow on the per-call path.
+const WasmResult = WasmResultValues;
 
 export const sharedImports = (vm: WasmVm): Def[] => {
   const mem = vm.mem;
   const data = vm.proc.sharedData;
   const queues = vm.proc.sharedQueues;
   const vmId = vm.code.vmIdRaw;
+  const store = data.storeFor(vmId); // the vm_id's store, looked up once per VM
 
   return [
     [
       'env.proxy_get_shared_data',
       sig(5),
       (kPtr: number, kSize: number, ptrPtr: number, sizePtr: number, casPtr: number) => {
-        const key = mem.latin1(kPtr, kSize);
-        if (key === undefined) return WasmResult.InvalidMemoryAccess;
-        const entry = data.getRaw(vmId, key);
-        if (entry === undefined) return WasmResult.NotFound;
+        if (!mem.ok(kPtr, kSize)) return WasmResult.InvalidMemoryAccess;
+        const off = store.find(mem.u8, kPtr >>> 0, kSize >>> 0);
+        if (off < 0) return WasmResult.NotFound;
         // The value is copied into the module through its allocator (copyToPointerSize).
-        if (!vm.copyBytesOut(entry.value, ptrPtr, sizePtr)) return WasmResult.InvalidMemoryAccess;
-        return mem.setU32(casPtr, entry.cas) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+        const size = store.valueLength(off);
+        let p = 0;
+        if (size > 0) {
+          p = vm.alloc(size);
+          if (p === 0) return WasmResult.InvalidMemoryAccess;
+          store.copyValue(off, mem.u8, p);
+        }
+        if (!mem.setU32(ptrPtr, p) || !mem.setU32(sizePtr, size)) return WasmResult.InvalidMemoryAccess;
+        return mem.setU32(casPtr, store.cas(off)) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
       },
     ],
     [
       'env.proxy_set_shared_data',
       sig(5),
       (kPtr: number, kSize: number, vPtr: number, vSize: number, cas: number) => {
-        const key = mem.latin1(kPtr, kSize);
-        const value = mem.copyOut(vPtr, vSize);
-        if (key === undefined || value === undefined) return WasmResult.InvalidMemoryAccess;
-        return data.setRaw(vmId, key, value, cas >>> 0);
+        if (!mem.ok(kPtr, kSize) || !mem.ok(vPtr, vSize)) return WasmResult.InvalidMemoryAccess;
+        return data.setIn(store, mem.u8, kPtr >>> 0, kSize >>> 0, vPtr >>> 0, vSize >>> 0, cas >>> 0);
       },
     ],
     [

@@ -5,9 +5,18 @@
 // whose import disagrees is refused at link time exactly as Envoy refuses it.
 
 import { randomFillSync } from 'node:crypto';
-import { Errno, LogLevel, RANDOM_GET_MAX_BYTES, WasmResult } from '../abi';
+import {
+  Errno as ErrnoValues,
+  LogLevel as LogLevelValues,
+  WasmResult as WasmResultValues,
+  RANDOM_GET_MAX_BYTES,
+} from '../abi';
 import type { WasmVm } from '../vm';
 import { sig, type Def } from './index';
+// Local copies: module exports are getters under tsx, too slow on the per-call path.
+const Errno = ErrnoValues;
+const LogLevel = LogLevelValues;
+const WasmResult = WasmResultValues;
 
 const isStd = (fd: number): boolean => fd === 1 || fd === 2;
 

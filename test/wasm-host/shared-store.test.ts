@@ -1,0 +1,77 @@
+/**
+ * The flat shared-data store behind SharedData (wasm-host/shared-store.ts): it must keep
+ * SharedData::set/get semantics (proxy-wasm-cpp-host src/shared_data.cc) while it grows, rewrites
+ * values in place or elsewhere, and compacts.
+ */
+import { strict as assert } from 'node:assert';
+import { SharedStore } from '../../wasm-host/shared-store';
+
+const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s));
+
+describe('wasm-host: shared-data store (flat index and slab)', () => {
+  let cas = 1;
+  const next = (): number => cas++;
+  const put = (s: SharedStore, k: string, v: string, c = 0): number => {
+    const kb = b(k);
+    const vb = b(v);
+    return s.set(kb, 0, kb.length, vb, 0, vb.length, c, next);
+  };
+  const get = (s: SharedStore, k: string): string | undefined => {
+    const kb = b(k);
+    const off = s.find(kb, 0, kb.length);
+    return off < 0 ? undefined : Buffer.from(s.value(off)).toString();
+  };
+
+  it('keeps every key through index growth and slab growth', () => {
+    const s = new SharedStore();
+    for (let i = 0; i < 50_000; i++) put(s, `user-${i}`, `v${i}`.padEnd(40, '.'));
+    assert.equal(s.count, 50_000);
+    for (const i of [0, 1, 777, 49_999]) assert.equal(get(s, `user-${i}`), `v${i}`.padEnd(40, '.'));
+    assert.equal(get(s, 'user-50000'), undefined);
+    assert.equal(get(s, 'user-'), undefined, 'a prefix is not a key');
+  });
+
+  it('rewrites a value in place when it fits, elsewhere when it grows; the cas changes each time', () => {
+    const s = new SharedStore();
+    const first = put(s, 'k', 'long-value');
+    const casA = s.cas(first);
+    const same = put(s, 'k', 'short');
+    assert.equal(same, first, 'in place');
+    assert.equal(get(s, 'k'), 'short');
+    const moved = put(s, 'k', 'a much longer value than before');
+    assert.notEqual(moved, first);
+    assert.equal(get(s, 'k'), 'a much longer value than before');
+    assert.notEqual(s.cas(moved), casA);
+    assert.equal(s.count, 1);
+  });
+
+  it('a stale cas is refused and changes nothing', () => {
+    const s = new SharedStore();
+    const off = put(s, 'k', 'a');
+    const stale = s.cas(off);
+    put(s, 'k', 'b');
+    assert.equal(put(s, 'k', 'c', stale), -1);
+    assert.equal(get(s, 'k'), 'b');
+  });
+
+  it('compacts dead records without losing live ones', () => {
+    const s = new SharedStore();
+    for (let i = 0; i < 2_000; i++) put(s, `k${i}`, 'x');
+    for (let round = 1; round <= 12; round++) {
+      for (let i = 0; i < 2_000; i++) put(s, `k${i}`, 'y'.repeat(round * 40));
+    }
+    assert.ok(s.bytes() < 2_000 * 12 * 40 * 3, `dead records were reclaimed: ${s.bytes()} bytes`);
+    for (const i of [0, 999, 1_999]) assert.equal(get(s, `k${i}`), 'y'.repeat(480));
+    assert.equal(s.records().length, 2_000);
+  });
+
+  it('keys are compared byte for byte, including NUL and non-ASCII bytes', () => {
+    const s = new SharedStore();
+    const k1 = new Uint8Array([0, 255, 1]);
+    const k2 = new Uint8Array([0, 255, 2]);
+    s.set(k1, 0, 3, b('one'), 0, 3, 0, next);
+    s.set(k2, 0, 3, b('two'), 0, 3, 0, next);
+    assert.equal(Buffer.from(s.value(s.find(k1, 0, 3))).toString(), 'one');
+    assert.equal(Buffer.from(s.value(s.find(k2, 0, 3))).toString(), 'two');
+  });
+});
