@@ -16,6 +16,12 @@ interface VirtualTimer {
 
 export const DEFAULT_START = Date.UTC(2024, 0, 1);
 
+/** Exact ms → ns: whole ms in BigInt, the fraction rounded (ms * 1e6 as a double loses ~256 ns). */
+export const msToNs = (ms: number): bigint => {
+  const whole = Math.floor(ms);
+  return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
+};
+
 export class HostClock {
   private virtualMs: number;
   private virtualNs: bigint;
@@ -30,7 +36,7 @@ export class HostClock {
   ) {
     this.startMs = startTime;
     this.virtualMs = startTime;
-    this.virtualNs = BigInt(Math.round(startTime)) * 1_000_000n;
+    this.virtualNs = msToNs(startTime);
   }
 
   /** Wall time, epoch ms. */
@@ -41,13 +47,13 @@ export class HostClock {
   /** Wall time, epoch ns (cached in virtual mode: no allocation per call). */
   nowNs(): bigint {
     if (this.mode === 'virtual') return this.virtualNs;
-    return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+    return msToNs(performance.timeOrigin + performance.now());
   }
 
   /** Monotonic ns since the process started. */
   monotonicNs(): bigint {
-    if (this.mode === 'virtual') return BigInt(Math.round((this.virtualMs - this.startMs) * 1e6));
-    return BigInt(Math.round(performance.now() * 1e6));
+    if (this.mode === 'virtual') return msToNs(this.virtualMs - this.startMs);
+    return msToNs(performance.now());
   }
 
   schedule(delayMs: number, fn: () => void): TimerHandle {
@@ -72,7 +78,7 @@ export class HostClock {
 
   private setVirtual(ms: number): void {
     this.virtualMs = ms;
-    this.virtualNs = BigInt(Math.round(ms * 1e6));
+    this.virtualNs = msToNs(ms);
   }
 
   /** Virtual mode: move time forward, firing due timers in order; afterEach runs after each timer. */

@@ -13,7 +13,8 @@ export interface Stat {
   sum: number;
   min: number;
   max: number;
-  samples: number[]; // histogram: the most recent values (bounded)
+  samples: number[]; // histogram: the most recent values (a ring of MAX_SAMPLES)
+  next: number; // histogram: where the next sample goes in the ring
 }
 
 const MAX_SAMPLES = 10_000;
@@ -26,7 +27,7 @@ export class Metrics {
     const key = kind + ':' + name;
     let s = this.stats.get(key);
     if (s === undefined) {
-      s = { kind, name, value: 0, count: 0, sum: 0, min: Infinity, max: -Infinity, samples: [] };
+      s = { kind, name, value: 0, count: 0, sum: 0, min: Infinity, max: -Infinity, samples: [], next: 0 };
       this.stats.set(key, s);
     }
     return s;
@@ -37,8 +38,9 @@ export class Metrics {
     s.sum += v;
     if (v < s.min) s.min = v;
     if (v > s.max) s.max = v;
-    if (s.samples.length >= MAX_SAMPLES) s.samples.shift();
-    s.samples.push(v);
+    if (s.samples.length < MAX_SAMPLES) s.samples.push(v);
+    else s.samples[s.next] = v;
+    s.next = (s.next + 1) % MAX_SAMPLES;
   }
 
   /** Counter or gauge value by the name the plugin defined; undefined if never defined. */

@@ -428,7 +428,8 @@ export abstract class StreamFilterCore {
       return;
     }
     const isGrpc = (this.requestHeaders.getRaw('content-type') ?? '').startsWith('application/grpc');
-    const built = buildLocalReply(code, body, headers, grpc, details, isGrpc);
+    const isHead = this.requestHeaders.getRaw(':method') === 'HEAD';
+    const built = buildLocalReply(code, body, headers, grpc, details, { isGrpc, isHead });
     this.reply = built.reply;
     this.req.state = 'open';
     const viaFilterChain = !this.respStarted;

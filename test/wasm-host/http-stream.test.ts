@@ -67,11 +67,12 @@ describe('wasm-host: HTTP streams (envoy context.cc, cpp-host context.cc)', () =
     assert.equal(reply.body, 'denied');
     assert.equal(reply.details, 'probe_said_no', 'whitespace in details becomes _');
     assert.equal(reply.grpcStatus, undefined, 'grpc_status -1 means none');
+    // utility.cc prepareLocalReply: :status, the plugin's headers, then content-length and type.
     assert.deepEqual(reply.headers, [
       [':status', '429'],
+      ['x-reason', 'quota'],
       ['content-length', '6'],
       ['content-type', 'text/plain'],
-      ['x-reason', 'quota'],
     ]);
     // The local reply goes through the encoder path of the same filter.
     assert.deepEqual(wasmLogs(envoy, 'response_'), [
@@ -81,11 +82,26 @@ describe('wasm-host: HTTP streams (envoy context.cc, cpp-host context.cc)', () =
     assert.equal(s.sendRequestBody('late'), 'local_reply', 'nothing more reaches the filter');
   });
 
+  it('a local reply keeps the plugin content-type (no text/plain added); no body, no length', () => {
+    const s = probe(envoy).newStream(0);
+    send(s, 'reply_json:429');
+    assert.deepEqual(s.localReply!.headers, [
+      [':status', '429'],
+      ['content-type', 'application/json'],
+      ['retry-after', '3'],
+      ['content-length', '17'],
+    ]);
+    const e = probe(envoy).newStream(0);
+    send(e, 'reply_empty:204');
+    assert.deepEqual(e.localReply!.headers, [[':status', '204']]);
+  });
+
   it('a gRPC request gets a trailers-only gRPC local reply', () => {
     const s = probe(envoy).newStream(0);
     send(s, 'reply_grpc:403', { 'content-type': 'application/grpc' });
-    assert.deepEqual(s.localReply!.headers.slice(0, 4), [
+    assert.deepEqual(s.localReply!.headers, [
       [':status', '200'],
+      ['x-reason', 'quota'],
       ['content-type', 'application/grpc'],
       ['grpc-status', '8'],
       ['grpc-message', 'denied'],

@@ -47,6 +47,21 @@ describe('wasm-host: ticks and time (envoy wasm.cc tickHandler)', () => {
     }
   });
 
+  it('nanoseconds are exact at any virtual time (no double rounding near 1.7e18)', () => {
+    const e = new EnvoyProcess({ startTime: 1704067205001, canary: false });
+    try {
+      const s = probe(e).newStream(0);
+      send(s, 'time');
+      assert.equal(r(s, 'time'), '1704067205001000000');
+      e.advance(0.5);
+      const s2 = probe(e, { vmId: 'other' }).newStream(0);
+      send(s2, 'time');
+      assert.equal(r(s2, 'time'), '1704067205001500000');
+    } finally {
+      void e.close();
+    }
+  });
+
   it('a period of 0 stops the ticks', () => {
     probe(envoy, { configuration: 'tick=10,tick_stop' });
     envoy.advance(100);
