@@ -96,7 +96,7 @@ export function createApi(options: ApiOptions): Api {
   mountRoutes(app, routes, {
     auth,
     body: new BodyReader(options.bodyLimitBytes ?? 1024 * 1024),
-    validator: new OpenApiValidator(document),
+    validator: OpenApiValidator.for(document),
     metrics,
     logger,
     validateResponses: options.validateResponses ?? false,

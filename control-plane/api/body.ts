@@ -19,7 +19,11 @@ export class BodyReader {
     this.text = express.text({ limit: limitBytes, type: () => true });
   }
 
-  async read(req: Request, res: Response, accepted: readonly MediaType[]): Promise<unknown> {
+  async read(
+    req: Request,
+    res: Response,
+    accepted: readonly MediaType[],
+  ): Promise<{ value: unknown; text?: string }> {
     const declared = req.headers['content-type'];
     const hasBody =
       Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
@@ -36,12 +40,12 @@ export class BodyReader {
     await run(yaml ? this.text : this.json, req, res);
     if (!yaml) {
       if (!hasBody) throw new ApiError('BODY_MISSING');
-      return req.body;
+      return { value: req.body };
     }
     const raw = typeof req.body === 'string' ? req.body : '';
     if (!raw.trim()) throw new ApiError('BODY_MISSING');
     try {
-      return parseYaml(raw, { maxAliasCount: 100 });
+      return { value: parseYaml(raw, { maxAliasCount: 100 }), text: raw };
     } catch (err) {
       throw new ApiError(
         'BODY_MALFORMED_YAML',

@@ -7,9 +7,12 @@ import type { PolicyDocument } from './port';
 import type { JsonSchema } from './route';
 
 export interface PolicyIssue {
-  /** Where in the document: "tiers.gold.quantile" or a JSON pointer. */
+  /** Where in the document: "tiers.gold.quantile". */
   path: string;
   message: string;
+  /** Position in the YAML as submitted (YAML bodies only). */
+  line?: number;
+  column?: number;
 }
 
 export type PolicyCheck = { ok: true; policy: PolicyDocument } | { ok: false; issues: PolicyIssue[] };
@@ -18,8 +21,11 @@ export interface PolicyModel {
   /** Placed in the OpenAPI document as PolicyDocument / Tier (default: any object). */
   documentSchema?: JsonSchema;
   tierSchema?: JsonSchema;
-  /** The whole document's checks; `policy` is the document to store (may be normalized). */
-  validate(doc: unknown): PolicyCheck;
+  /**
+   * The whole document's checks; `policy` is the document to store. `source` is the YAML text as
+   * submitted, when it was, so problems can point at its lines.
+   */
+  validate(doc: unknown, source?: string): PolicyCheck;
   tiers(policy: PolicyDocument): Record<string, unknown>;
   /** A new document with the tier added or replaced (the input is not modified). */
   withTier(policy: PolicyDocument, name: string, tier: unknown): PolicyDocument;

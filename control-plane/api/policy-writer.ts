@@ -60,17 +60,19 @@ export class PolicyWriter {
 
   /**
    * Applies `change` to the current document under If-Match, validates the result and stores it as
-   * the next version. `change` may throw an ApiError (e.g. TIER_NOT_FOUND).
+   * the next version. `change` may throw an ApiError (e.g. TIER_NOT_FOUND). `source`: the YAML text
+   * of a whole document as submitted, kept with the version.
    */
   write(
     ifMatch: string | undefined,
     change: (current: PolicyVersion | undefined) => PolicyDocument,
     author: string,
+    source?: string,
   ): Promise<PolicyVersion> {
     return this.mutex.run('policy', async () => {
       const current = await this.store.currentPolicy();
       checkPrecondition(ifMatch, current);
-      const checked = this.model.validate(change(current));
+      const checked = this.model.validate(change(current), source);
       if (!checked.ok)
         throw new ApiError('POLICY_INVALID', describe(checked.issues), { issues: checked.issues });
       const next: PolicyVersion = {
@@ -78,6 +80,7 @@ export class PolicyWriter {
         policy: checked.policy,
         createdAtMs: this.now(),
         author,
+        ...(source !== undefined && { source }),
       };
       if (!(await this.store.appendPolicyVersion(next))) {
         // Another writer (another process on the same store) got there first.

@@ -53,6 +53,8 @@ export interface PolicyVersion {
   createdAtMs: number;
   /** Who or what made the change (token name, "policyFile", ...). */
   author?: string;
+  /** The YAML text as submitted (comments and layout kept), when the change was a YAML document. */
+  source?: string;
   comment?: string;
 }
 

@@ -48,6 +48,8 @@ export interface RouteInput<P = Record<string, string>, Q = Record<string, unkno
   query: Q;
   headers: Record<string, string | undefined>;
   body: B;
+  /** The body's text as sent, for YAML bodies (kept with policy versions). */
+  rawBody?: string;
 }
 
 export interface RouteResult {

@@ -67,22 +67,23 @@ function headerValues(req: Request): Record<string, string | undefined> {
   return out;
 }
 
-function handler(r: Route, v: RouteValidators, deps: RouterDeps) {
+function handler(r: Route, deps: RouterDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     const started = process.hrtime.bigint();
     try {
+      const v: RouteValidators = deps.validator.compile(r);
       if (!r.public) deps.auth.check(req.headers.authorization);
       const params = checked(v.path, { ...req.params } as Record<string, string>, 'VALIDATION_PATH');
       const query = checked(v.query, { ...(req.query as Record<string, unknown>) }, 'VALIDATION_QUERY');
       const headers = checked(v.headers, headerValues(req), 'VALIDATION_HEADER');
       let body: unknown;
-      if (r.body)
-        body = checked(
-          v.body,
-          await deps.body.read(req, res, r.body.mediaTypes ?? ['application/json']),
-          'VALIDATION_BODY',
-        );
-      const result = await r.handle({ params, query, headers, body });
+      let rawBody: string | undefined;
+      if (r.body) {
+        const read = await deps.body.read(req, res, r.body.mediaTypes ?? ['application/json']);
+        body = checked(v.body, read.value, 'VALIDATION_BODY');
+        rawBody = read.text;
+      }
+      const result = await r.handle({ params, query, headers, body, rawBody });
       const check =
         deps.validateResponses && result.text === undefined
           ? v.responses.get(result.status ?? 200)
@@ -105,7 +106,7 @@ function handler(r: Route, v: RouteValidators, deps: RouterDeps) {
 export function mountRoutes(app: Express, routes: readonly Route[], deps: RouterDeps): void {
   const methodsByPath = new Map<string, string[]>();
   for (const r of routes) {
-    app[r.method](expressPath(r.path), handler(r, deps.validator.compile(r), deps));
+    app[r.method](expressPath(r.path), handler(r, deps));
     methodsByPath.set(r.path, [...(methodsByPath.get(r.path) ?? []), r.method.toUpperCase()]);
   }
   // A known path with another method: 405 with Allow, instead of a misleading 404.

@@ -91,6 +91,7 @@ const policyDocument: JsonSchema = {
 
 const policyVersionSummary = {
   version: { type: 'integer', minimum: 1 },
+  source: { type: 'string', description: 'The YAML as submitted, when it was submitted as YAML.' },
   createdAtMs: ms('When this version was stored.'),
   author: { type: 'string' },
   comment: { type: 'string' },

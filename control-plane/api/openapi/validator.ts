@@ -57,13 +57,35 @@ function objectOf(specs: Record<string, ParamSpec>, closed: boolean): JsonSchema
 export class OpenApiValidator {
   private readonly params: Ajv2020;
   private readonly bodies: Ajv2020;
+  private readonly compiled = new Map<string, RouteValidators>();
 
-  constructor(doc: OpenApiDocument) {
+  private constructor(doc: OpenApiDocument) {
     this.params = newAjv(true, doc);
     this.bodies = newAjv(false, doc);
   }
 
+  private static readonly byDocument = new Map<string, OpenApiValidator>();
+
+  /** One validator per distinct document: apps built from the same routes share compiled code. */
+  static for(doc: OpenApiDocument): OpenApiValidator {
+    const key = JSON.stringify(doc);
+    let v = OpenApiValidator.byDocument.get(key);
+    if (!v) {
+      if (OpenApiValidator.byDocument.size > 16) OpenApiValidator.byDocument.clear();
+      OpenApiValidator.byDocument.set(key, (v = new OpenApiValidator(doc)));
+    }
+    return v;
+  }
+
+  /** Compiled on first use (ajv code generation is the slow part of building an app). */
   compile(r: Route): RouteValidators {
+    const key = `${r.method} ${r.path}`;
+    let v = this.compiled.get(key);
+    if (!v) this.compiled.set(key, (v = this.build(r)));
+    return v;
+  }
+
+  private build(r: Route): RouteValidators {
     const pathSpecs = Object.fromEntries(
       Object.entries(r.pathParams ?? {}).map(([k, p]) => [k, { ...p, required: true }]),
     );

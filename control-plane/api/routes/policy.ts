@@ -73,8 +73,8 @@ export function policyRoutes(d: RouteDeps): Route[] {
         201: versionResponse('The first version.'),
       },
       errors: [...writeErrors, 'VALIDATION_BODY'],
-      handle: async ({ headers, body }) => {
-        const v = await writer.write(headers['if-match'], () => body, 'api');
+      handle: async ({ headers, body, rawBody }) => {
+        const v = await writer.write(headers['if-match'], () => body, 'api', rawBody);
         return withEtag(v, v.version === 1 ? 201 : 200);
       },
     }),

@@ -120,6 +120,7 @@ export class StoreState implements ControlPlaneState {
       policy: (parseYaml(v.yaml) ?? {}) as PolicyDocument,
       createdAtMs: v.savedAtMs,
       author: v.author,
+      source: v.yaml,
     };
   }
   async currentPolicy() {
@@ -146,7 +147,7 @@ export class StoreState implements ControlPlaneState {
   /** Compare-and-set within this process (the API serializes policy writes); see README for several. */
   async appendPolicyVersion(next: PolicyVersion) {
     if (next.version !== (await this.currentVersion()) + 1) return false;
-    const yaml = toYaml(next.policy);
+    const yaml = next.source ?? toYaml(next.policy);
     await guard('writing the policy', () =>
       this.o.store.writePolicy({
         version: String(next.version),

@@ -7,8 +7,9 @@
 import { strict as assert } from 'node:assert';
 import { startHarness, type Harness } from './support/harness';
 import { MemoryState } from './support/memory-state';
+import { policy, tier } from './support/policies';
 
-const base = { tiers: { free: { quantile: 0.5 } } };
+const base = policy({ free: tier(0.5, 10) });
 
 for (const policyCas of [true, false]) {
   describe(`api: concurrent policy updates (port ${policyCas ? 'with' : 'without'} compare-and-set)`, () => {
@@ -22,9 +23,9 @@ for (const policyCas of [true, false]) {
 
     it('lets exactly one of many writers with the same If-Match win', async () => {
       assert.equal((await h.call('PUT', '/v1/policy', { body: base })).status, 201);
-      const writers = Array.from({ length: 20 }, (_, i) => ({
-        tiers: { free: { quantile: 0.5 }, [`t${i}`]: { quantile: 0.9 } },
-      }));
+      const writers = Array.from({ length: 20 }, (_, i) =>
+        policy({ free: tier(0.5, 10), [`t${i}`]: tier(0.9, 50) }),
+      );
       const replies = await Promise.all(
         writers.map((body) => h.call('PUT', '/v1/policy', { body, headers: { 'if-match': '"1"' } })),
       );
@@ -51,7 +52,7 @@ for (const policyCas of [true, false]) {
           for (;;) {
             const cur = await h.call('GET', '/v1/policy');
             const res = await h.call('PUT', `/v1/policy/tiers/${name}`, {
-              body: { quantile: 0.5 + i / 20 },
+              body: tier(0.5 + i / 20, 20 + i),
               headers: { 'if-match': cur.headers.get('etag')! },
             });
             if (res.status === 200) return;
@@ -79,7 +80,10 @@ for (const policyCas of [true, false]) {
 
     it('stores nothing for an invalid policy, even among valid ones', async () => {
       await h.call('PUT', '/v1/policy', { body: base });
-      const bad = h.call('PUT', '/v1/policy', { body: { tiers: [] }, headers: { 'if-match': '*' } });
+      const bad = h.call('PUT', '/v1/policy', {
+        body: { ...base, defaultTier: 'gold' },
+        headers: { 'if-match': '*' },
+      });
       const good = h.call('PUT', '/v1/policy', { body: base, headers: { 'if-match': '*' } });
       const [b, g] = await Promise.all([bad, good]);
       assert.deepEqual([b.status, b.json.error.code, g.status], [422, 'POLICY_INVALID', 200]);

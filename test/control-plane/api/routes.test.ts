@@ -5,10 +5,11 @@
  */
 import { strict as assert } from 'node:assert';
 import { startHarness, type Harness } from './support/harness';
+import { policy, tier } from './support/policies';
 import * as seed from './support/seed';
 
 const NOW = Date.UTC(2024, 4, 1, 12, 0, 0);
-const POLICY = { tiers: { gold: { quantile: 0.99 }, free: { quantile: 0.5 } }, leadTimeMs: 60_000 };
+const POLICY = policy(undefined, { leadTime: '60s' });
 
 describe('api: every route', () => {
   let h: Harness;
@@ -83,7 +84,7 @@ describe('api: every route', () => {
       assert.equal(created.headers.get('etag'), '"1"');
       const got = await ok('getPolicy', 'GET', '/v1/policy', 200);
       assert.deepEqual(got.json.policy, POLICY);
-      const next = { ...POLICY, leadTimeMs: 90_000 };
+      const next = { ...POLICY, leadTime: '90s' };
       const v2 = await ok('putPolicy', 'PUT', '/v1/policy', 200, next, { 'if-match': '"1"' });
       assert.equal(v2.json.version, 2);
       assert.deepEqual(
@@ -92,14 +93,25 @@ describe('api: every route', () => {
       );
     });
 
-    it('accepts YAML', async () => {
-      const yaml = 'tiers:\n  gold: { quantile: 0.99 }\n  free: { quantile: 0.5 }\nleadTimeMs: 60000\n';
+    it('accepts YAML, and keeps the text as submitted', async () => {
+      const yaml = [
+        '# comments survive',
+        'tiers:',
+        '  gold: { quantile: 0.99, priority: 100 }',
+        '  free: { quantile: 0.5, priority: 10 }',
+        'instanceClasses:',
+        '  small:',
+        '    capacity: { slots: 100, cpuMillicores: 4000, memoryMb: 8192, bandwidthKbps: 100000 }',
+        'leadTime: 60s',
+        '',
+      ].join('\n');
       const res = await h.call('PUT', '/v1/policy', {
         raw: yaml,
         headers: { 'content-type': 'application/yaml', 'if-match': '2' },
       });
       assert.equal(res.status, 200, res.text);
       assert.deepEqual(res.json.policy, POLICY);
+      assert.equal(res.json.source, yaml);
     });
 
     it('lists versions newest first and reads one', async () => {
@@ -116,23 +128,18 @@ describe('api: every route', () => {
     it('edits tiers one at a time, each a new version', async () => {
       const tiers = await ok('listTiers', 'GET', '/v1/policy/tiers', 200);
       assert.deepEqual(Object.keys(tiers.json.tiers).sort(), ['free', 'gold']);
-      const silver = await ok(
-        'putTier',
-        'PUT',
-        '/v1/policy/tiers/silver',
-        200,
-        { quantile: 0.9 },
-        { 'if-match': tiers.headers.get('etag')! },
-      );
+      const silver = await ok('putTier', 'PUT', '/v1/policy/tiers/silver', 200, tier(0.9, 50), {
+        'if-match': tiers.headers.get('etag')!,
+      });
       assert.equal(silver.json.version, tiers.json.version + 1);
-      assert.deepEqual(silver.json.policy.tiers.silver, { quantile: 0.9 });
+      assert.deepEqual(silver.json.policy.tiers.silver, tier(0.9, 50));
       const one = await ok('getTier', 'GET', '/v1/policy/tiers/silver', 200);
-      assert.deepEqual(one.json, { quantile: 0.9 });
+      assert.deepEqual(one.json, tier(0.9, 50));
       const del = await ok('deleteTier', 'DELETE', '/v1/policy/tiers/silver', 200, undefined, {
         'if-match': `"${silver.json.version}"`,
       });
       assert.equal(del.json.policy.tiers.silver, undefined);
-      assert.equal(del.json.policy.leadTimeMs, POLICY.leadTimeMs, 'the rest of the policy is kept');
+      assert.equal(del.json.policy.leadTime, POLICY.leadTime, 'the rest of the policy is kept');
     });
   });
 

@@ -16,6 +16,7 @@ import { Store, silentLogger } from '../../../control-plane/store';
 import { createRegistry } from '../../../control-plane/telemetry';
 import { testInflux, uniqueDb } from '../../support/influx';
 import { quietLogger, type Reply } from './support/harness';
+import { policy as makePolicy, tier } from './support/policies';
 import * as seed from './support/seed';
 
 const TOKEN = 'store-state-test-token';
@@ -110,11 +111,11 @@ describe('api: ControlPlaneState over the real store (influxd)', function () {
   });
 
   it('versions policies in InfluxDB, one winner among concurrent writers with the same If-Match', async () => {
-    const policy = { tiers: { gold: { quantile: 0.99 }, free: { quantile: 0.5 } } };
+    const policy = makePolicy();
     assert.equal((await call(server, 'PUT', '/v1/policy', policy)).status, 201);
     const racers = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        call(server, 'PUT', `/v1/policy/tiers/t${i}`, { quantile: 0.9 }, { 'if-match': '"1"' }),
+        call(server, 'PUT', `/v1/policy/tiers/t${i}`, tier(0.9, 50), { 'if-match': '"1"' }),
       ),
     );
     assert.deepEqual(racers.map((r) => r.status).sort(), [200, 412, 412, 412, 412, 412, 412, 412]);
