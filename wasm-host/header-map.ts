@@ -29,10 +29,15 @@ const normValue = (v: string): string => (typeof v === 'string' ? utf8ToLatin1(v
 
 export class HeaderMap {
   /** Raw latin1 keys (lower case) and values, parallel arrays. */
-  readonly keys: string[] = [];
-  readonly values: string[] = [];
+  readonly keys: string[];
+  readonly values: string[];
   /** How many leading entries are pseudo-headers. */
   private pseudo = 0;
+
+  constructor(keys: string[] = [], values: string[] = []) {
+    this.keys = keys;
+    this.values = values;
+  }
 
   static from(init: HeadersInit | HeaderMap | undefined): HeaderMap {
     if (init instanceof HeaderMap) return init.clone();
@@ -50,11 +55,7 @@ export class HeaderMap {
 
   /** An independent copy (the filter mutates the stream's map; a driver can reuse its template). */
   clone(): HeaderMap {
-    const m = new HeaderMap();
-    for (let i = 0; i < this.keys.length; i++) {
-      m.keys.push(this.keys[i]);
-      m.values.push(this.values[i]);
-    }
+    const m = new HeaderMap(this.keys.slice(), this.values.slice());
     m.pseudo = this.pseudo;
     return m;
   }

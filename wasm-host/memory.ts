@@ -66,18 +66,17 @@ export class VmMemory {
     return size <= 64 ? this.interned(ptr, size) : this.fast.latin1Slice(ptr, ptr + size);
   }
 
-  // Header names and values repeat from request to request: a small cache of recent short strings
-  // (by FNV hash, verified byte for byte) avoids building the same string again.
-  private readonly internHash = new Int32Array(1024);
-  private readonly internStr: string[] = new Array<string>(1024).fill('');
+  // Header names are usually constants at a fixed address in the module's data, read again on
+  // every request: a small cache by (address, size), verified byte for byte, returns the same
+  // string without building it again.
+  private readonly internAt = new Int32Array(256).fill(-1);
+  private readonly internStr: string[] = new Array<string>(256).fill('');
 
   private interned(ptr: number, size: number): string {
     const u8 = this.u8;
-    let h = 0x811c9dc5;
-    for (let i = 0; i < size; i++) h = Math.imul(h ^ u8[ptr + i], 0x01000193);
-    const slot = h & 1023;
+    const slot = (ptr ^ (size << 7)) & 255;
     const cached = this.internStr[slot];
-    if (this.internHash[slot] === h && cached.length === size) {
+    if (this.internAt[slot] === ptr && cached.length === size) {
       let i = 0;
       while (i < size && cached.charCodeAt(i) === u8[ptr + i]) i++;
       if (i === size) return cached;
@@ -87,7 +86,7 @@ export class VmMemory {
       s = '';
       for (let i = 0; i < size; i++) s += String.fromCharCode(u8[ptr + i]);
     } else s = this.fast.latin1Slice(ptr, ptr + size);
-    this.internHash[slot] = h;
+    this.internAt[slot] = ptr;
     this.internStr[slot] = s;
     return s;
   }
