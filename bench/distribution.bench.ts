@@ -41,7 +41,12 @@ type ToChild =
   | { kind: 'connect'; address: string; nodes: string[]; relay: boolean }
   | { kind: 'bytes' }
   | { kind: 'stop' };
-type FromChild = { kind: 'connected' } | { kind: 'bytes'; toProxy: number; toServer: number };
+/** cpuMs: CPU time the proxy process has used so far (user + system), robust to other tenants. */
+type FromChild = { kind: 'connected' } | { kind: 'bytes'; toProxy: number; toServer: number; cpuMs: number };
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 // ---------------------------------------------------------------- child: the proxies
 function runChild(): void {
@@ -71,7 +76,7 @@ function runChild(): void {
       clients = m.nodes.map((id) => new ReservationClient({ address, nodeId: id, token: TOKEN }).start());
       await Promise.all(clients.map((c) => c.waitFor(() => c.stats.responses > 0, 60_000)));
       send({ kind: 'connected' });
-    } else if (m.kind === 'bytes') send({ kind: 'bytes', ...counted });
+    } else if (m.kind === 'bytes') send({ kind: 'bytes', ...counted, cpuMs: cpuMs() });
     else {
       for (const c of clients) c.stop();
       process.exit(0);
@@ -84,7 +89,10 @@ class Proxies {
   private readonly child: ChildProcess;
   private waiting: ((m: FromChild) => void)[] = [];
   constructor() {
-    this.child = fork(__filename, ['--child'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+    const prof = process.env.BENCH_PROFILE_PROXIES
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_PROXIES}`]
+      : [];
+    this.child = fork(__filename, ['--child'], { execArgv: ['--import', 'tsx', ...prof], stdio: 'inherit' });
     this.child.on('message', (m: FromChild) => this.waiting.shift()?.(m));
   }
   private ask(m: ToChild): Promise<FromChild> {
@@ -96,44 +104,58 @@ class Proxies {
   async connect(address: string, nodes: string[], relay: boolean): Promise<void> {
     await this.ask({ kind: 'connect', address, nodes, relay });
   }
-  async bytes(): Promise<{ toProxy: number; toServer: number }> {
-    return (await this.ask({ kind: 'bytes' })) as { toProxy: number; toServer: number };
+  async bytes(): Promise<{ toProxy: number; toServer: number; cpuMs: number }> {
+    return (await this.ask({ kind: 'bytes' })) as { toProxy: number; toServer: number; cpuMs: number };
   }
   stop(): void {
     this.child.send({ kind: 'stop' });
   }
 }
 
-/** Resolves when every node has ACKed the response completing `revision`; returns ACK times by node. */
-function acksFor(
-  acks: Map<number, Map<string, number>>,
-  revision: number,
-  nodes: number,
-): Promise<Map<string, number>> {
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 120_000;
-    const poll = () => {
-      const got = acks.get(revision);
-      if (got && got.size >= nodes) return resolve(got);
-      if (Date.now() > deadline)
-        return reject(new Error(`only ${got?.size ?? 0}/${nodes} ACKs for revision ${revision}`));
-      setImmediate(poll);
-    };
-    poll();
-  });
+/** ACK times per revision per node, with waiters woken by the server's onAck callback (no polling). */
+class AckBook {
+  private readonly acks = new Map<number, Map<string, number>>();
+  private waiters: (() => void)[] = [];
+
+  record(revision: number, nodeId: string, atMs: number): void {
+    let m = this.acks.get(revision);
+    if (!m) this.acks.set(revision, (m = new Map()));
+    m.set(nodeId, atMs);
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves with ACK times by node once `nodes` nodes have ACKed `revision`. */
+  waitFor(revision: number, nodes: number, timeoutMs = 120_000): Promise<Map<string, number>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(`only ${this.acks.get(revision)?.size ?? 0}/${nodes} ACKs for revision ${revision}`),
+          ),
+        timeoutMs,
+      );
+      const check = () => {
+        const got = this.acks.get(revision);
+        if (got && got.size >= nodes) {
+          clearTimeout(timer);
+          resolve(got);
+        } else this.waiters.push(check);
+      };
+      check();
+    });
+  }
 }
 
 async function startServer(extra: Partial<DistributionServerOptions>) {
-  const acks = new Map<number, Map<string, number>>();
+  const acks = new AckBook();
   const server = new DistributionServer({
     auth: { tokens: [TOKEN] },
     logger: new MemoryLogger(),
     callbacks: {
       onAck: (s, a) => {
-        if (a.revision === undefined) return;
-        let m = acks.get(a.revision);
-        if (!m) acks.set(a.revision, (m = new Map()));
-        m.set(s.nodeId!, performance.now());
+        if (a.revision !== undefined) acks.record(a.revision, s.nodeId!, performance.now());
       },
     },
     ...extra,
@@ -162,25 +184,27 @@ async function fullPlanRuns(
   await proxies.connect(address, ['full-proxy'], true);
   const times: number[] = [];
   const wire: number[] = [];
-  let raw = 0;
+  const serverCpu: number[] = [];
+  const proxyCpu: number[] = [];
   for (let k = 1; k <= runs; k++) {
     const plan = fullPlan(k, ids); // built before the clock starts: the allocator's work, not ours
     const before = await proxies.bytes();
-    const rawBefore = server.node('full-proxy')!.bytesSent;
+    const c0 = cpuMs();
     const t0 = performance.now();
     const r = server.publishPlan(plan);
-    const got = await acksFor(acks, r.revision, 1);
+    const got = await acks.waitFor(r.revision, 1);
     times.push(got.get('full-proxy')! - t0);
+    serverCpu.push(cpuMs() - c0);
     const after = await proxies.bytes();
     wire.push(after.toProxy - before.toProxy);
-    raw = server.node('full-proxy')!.bytesSent - rawBefore;
+    proxyCpu.push(after.cpuMs - before.cpuMs);
   }
   await server.stop(100);
-  return { times, wire, messageBytes: raw };
+  return { times, wire, serverCpu, proxyCpu };
 }
 
-async function deltaRounds(procs: Proxies[]) {
-  const { server, acks, address } = await startServer({});
+async function deltaRounds(procs: Proxies[], extra: Partial<DistributionServerOptions>) {
+  const { server, acks, address } = await startServer(extra);
   const o = { users: DELTA_BASE };
   server.publishPlan(syntheticPlan('base', o));
   const nodes = Array.from({ length: PROXIES }, (_, i) => `proxy-${String(i).padStart(2, '0')}`);
@@ -193,9 +217,11 @@ async function deltaRounds(procs: Proxies[]) {
       ),
     ),
   );
-  await acksFor(acks, server.cache.revision, PROXIES);
+  await acks.waitFor(server.cache.revision, PROXIES);
   const latencies: number[] = [];
   const perRoundMax: number[] = [];
+  const proxyCpu0 = (await Promise.all(procs.map((p) => p.bytes()))).reduce((n, b) => n + b.cpuMs, 0);
+  const serverCpu0 = cpuMs();
   for (let round = 1; round <= ROUNDS; round++) {
     const start = (round * 1009) % DELTA_BASE;
     const upsert = Array.from({ length: 1000 }, (_, i) =>
@@ -204,54 +230,64 @@ async function deltaRounds(procs: Proxies[]) {
     await new Promise((r) => setTimeout(r, 20));
     const t0 = performance.now();
     const r = server.publishChanges({ upsert, systemVersion: `delta-${round}` });
-    const got = await acksFor(acks, r.revision, PROXIES);
+    const got = await acks.waitFor(r.revision, PROXIES);
     const ls = [...got.values()].map((t) => t - t0);
     latencies.push(...ls);
     perRoundMax.push(Math.max(...ls));
   }
+  const serverCpu = (cpuMs() - serverCpu0) / ROUNDS;
+  const proxyCpu =
+    ((await Promise.all(procs.map((p) => p.bytes()))).reduce((n, b) => n + b.cpuMs, 0) - proxyCpu0) / ROUNDS;
   await server.stop(100);
-  return { latencies, perRoundMax };
+  return { latencies, perRoundMax, serverCpu, proxyCpu };
 }
 
 async function main(): Promise<void> {
+  const load = os.loadavg().map((l) => l.toFixed(2));
   console.log(
-    `distribution benchmark — ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
+    `distribution benchmark — ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), load average ${load.join(' ')}`,
   );
-  console.log('  (the machine is shared with other work; figures are noisy)\n');
+  console.log(
+    '  the machine is shared with other work: wall-clock figures are noisy; CPU times are less so\n',
+  );
   const procs = Array.from({ length: Math.max(1, PROXY_PROCS) }, () => new Proxies());
-  const proxies = procs[0];
   try {
-    console.log(`full plan: ${USERS} changed reservations to 1 proxy, ${FULL_RUNS} runs`);
-    const gz = await fullPlanRuns(proxies, true, 'sequential', FULL_RUNS);
-    const bytesPer = median(gz.wire) / USERS;
-    console.log(
-      `  gzip negotiated : publish→ACK ${gz.times.map((t) => fmt(t, 0)).join(' / ')} ms; wire ${gz.wire.map((b) => fmt(b / USERS)).join(' / ')} B per reservation`,
-    );
-    const raw = await fullPlanRuns(proxies, false, 'sequential', 1);
-    console.log(
-      `  no compression  : publish→ACK ${fmt(raw.times[0], 0)} ms; wire ${fmt(raw.wire[0] / USERS)} B per reservation (Envoy envoy_grpc receives this)`,
-    );
-    const hashed = await fullPlanRuns(proxies, true, 'hashed', 1);
-    console.log(
-      `  32-hex user ids : publish→ACK ${fmt(hashed.times[0], 0)} ms; wire ${fmt(hashed.wire[0] / USERS)} B per reservation (gzip; ids do not compress)`,
-    );
-
+    let full: Awaited<ReturnType<typeof fullPlanRuns>> | undefined;
+    if (process.env.BENCH_ONLY !== 'delta') {
+      console.log(`full plan: ${USERS} changed reservations to 1 proxy`);
+      const show = (name: string, r: Awaited<ReturnType<typeof fullPlanRuns>>, note = '') =>
+        console.log(
+          `  ${name}: publish→ACK ${r.times.map((t) => fmt(t, 0)).join(' / ')} ms; ` +
+            `wire ${r.wire.map((b) => fmt(b / USERS)).join(' / ')} B/reservation; ` +
+            `CPU server ${r.serverCpu.map((t) => fmt(t, 0)).join(' / ')} ms, proxy ${r.proxyCpu.map((t) => fmt(t, 0)).join(' / ')} ms${note}`,
+        );
+      full = await fullPlanRuns(procs[0], true, 'sequential', FULL_RUNS);
+      show('gzip negotiated (grpc-js, Envoy google_grpc)', full);
+      show('no compression (Envoy envoy_grpc)', await fullPlanRuns(procs[0], false, 'sequential', 1));
+      show(
+        'gzip, 32-hex user ids',
+        await fullPlanRuns(procs[0], true, 'hashed', 1),
+        ' (random ids do not compress)',
+      );
+    }
     console.log(
       `\ndelta: 1000 changed users to ${PROXIES} proxies in ${procs.length} processes (base ${DELTA_BASE} users), ${ROUNDS} rounds`,
     );
-    const d = await deltaRounds(procs);
-    const p99 = quantile(d.latencies, 0.99);
-    console.log(
-      `  publish→ACK over ${d.latencies.length} ACKs: p50 ${fmt(median(d.latencies))} ms, p99 ${fmt(p99)} ms, max ${fmt(Math.max(...d.latencies))} ms; slowest proxy per round p50 ${fmt(median(d.perRoundMax))} ms`,
-    );
+    const line = (name: string, x: Awaited<ReturnType<typeof deltaRounds>>) =>
+      console.log(
+        `  ${name}: publish→ACK over ${x.latencies.length} ACKs p50 ${fmt(median(x.latencies))} ms, ` +
+          `p99 ${fmt(quantile(x.latencies, 0.99))} ms, max ${fmt(Math.max(...x.latencies))} ms; ` +
+          `CPU per round server ${fmt(x.serverCpu)} ms, proxies ${fmt(x.proxyCpu)} ms`,
+      );
+    const d = await deltaRounds(procs, {});
+    line('gzip (default)', d);
+    if (process.env.BENCH_ONLY === 'delta') return;
+    line('no compression', await deltaRounds(procs, { compression: false }));
     console.log(
       JSON.stringify({
-        delta_1k_to_50_p99_ms: +fmt(p99),
-        full_100k_ms: +fmt(median(gz.times), 0),
-        bytes_per_reservation: +fmt(bytesPer),
+        delta_1k_to_50_p99_ms: +fmt(quantile(d.latencies, 0.99)),
+        full_100k_ms: +fmt(median(full!.times), 0),
+        bytes_per_reservation: +fmt(median(full!.wire) / USERS),
       }),
     );
   } finally {

@@ -72,6 +72,9 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
     this.backoffMs = opts.reconnect === false ? 0 : (opts.reconnect?.initialMs ?? 100);
     this.client = new grpc.Client(opts.address, opts.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      // Like Envoy (256 MiB by default), let a whole plan chunk arrive without waiting for
+      // WINDOW_UPDATEs from a busy event loop; grpc-js's default window is 64 KiB.
+      'grpc-node.flow_control_window': 8 * 1024 * 1024,
       ...opts.channelOptions,
     });
   }

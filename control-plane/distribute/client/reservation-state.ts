@@ -28,6 +28,8 @@ export class ReservationState {
   readonly held = new Map<string, HeldReservation>();
   /** system_version_info of the last response that completed a revision. */
   systemVersion = '';
+  /** No TTL runs out before this (a lower bound: refreshes only move deadlines later). */
+  private earliestExpiry = Infinity;
 
   constructor(private readonly check?: ReservationCheck) {}
 
@@ -80,6 +82,7 @@ export class ReservationState {
     let ignoredHeartbeats = 0;
     for (const s of resp.resources) {
       const expiresAtMs = s.ttlMs && s.ttlMs > 0 ? nowMs + s.ttlMs : undefined;
+      if (expiresAtMs !== undefined && expiresAtMs < this.earliestExpiry) this.earliestExpiry = expiresAtMs;
       if (s.reservation) {
         this.held.set(s.name, { reservation: s.reservation, version: s.version, expiresAtMs });
         updated.push(s.name);
@@ -98,15 +101,19 @@ export class ReservationState {
     return { ok: true, updated, removed, heartbeats, ignoredHeartbeats };
   }
 
-  /** Removes reservations whose TTL ran out by `nowMs`; returns their names. */
+  /** Removes reservations whose TTL ran out by `nowMs`; returns their names. Scans only when one may have. */
   expire(nowMs: number): string[] {
+    if (nowMs < this.earliestExpiry) return [];
     const gone: string[] = [];
+    let earliest = Infinity;
     for (const [n, h] of this.held) {
-      if (h.expiresAtMs !== undefined && h.expiresAtMs <= nowMs) {
+      if (h.expiresAtMs === undefined) continue;
+      if (h.expiresAtMs <= nowMs) {
         this.held.delete(n);
         gone.push(n);
-      }
+      } else if (h.expiresAtMs < earliest) earliest = h.expiresAtMs;
     }
+    this.earliestExpiry = earliest;
     return gone;
   }
 

@@ -204,7 +204,8 @@ export class DeltaStream {
   private onNack(chunk: ResponseChunk, err: { code: number; message: string }): void {
     this.stats.nacks++;
     this.host.metrics.nacks.inc();
-    chunk.names.forEach((n, i) => this.rejected.set(n, chunk.versions[i]));
+    // Heartbeats carry no new versions: only a rejected update leaves the node on older ones.
+    if (chunk.kind === 'update') chunk.names.forEach((n, i) => this.rejected.set(n, chunk.versions[i]));
     this.lastNack = {
       nonce: chunk.nonce,
       atMs: this.host.clock.now(),

@@ -28,7 +28,8 @@ describe('distribute/server: slow or stuck proxies', () => {
         gate === 'HTTP/2 flow control' ? { maxInFlight: 1_000_000, maxResponseBytes: 16_384 } : {},
       );
       h.server.publishPlan(planK(0));
-      const slow = h.client('slow');
+      // A 64 KiB HTTP/2 window (grpc-js's default) so that a stuck proxy fills it quickly.
+      const slow = h.client('slow', { channelOptions: { 'grpc-node.flow_control_window': 65_535 } });
       const fast = h.client('fast');
       await slow.waitFor(() => slow.state.systemVersion === 'plan-0');
       await fast.waitFor(() => fast.state.systemVersion === 'plan-0');
