@@ -86,7 +86,7 @@ export class DeltaStream {
     call.on('message', (bytes) => this.onMessage(bytes));
     call.on('end', () => this.close(Status.OK, 'client closed the stream'));
     call.on('cancelled', () => this.close(Status.CANCELLED, 'stream cancelled or connection lost'));
-    call.on('error', (err) => this.close(err.code, err.message));
+    call.on('failed', (err) => this.close(err.code, err.message));
   }
 
   get isOpen(): boolean {

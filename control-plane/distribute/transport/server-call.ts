@@ -14,8 +14,9 @@ export interface ServerCallEvents {
   end: [];
   /** The call ended without the server ending it (client cancel, connection loss). */
   cancelled: [];
-  /** A transport-level problem with the request stream (oversized, undecompressable message). */
-  error: [err: GrpcError];
+  /** A transport-level problem with the request stream (oversized, undecompressable message). Not
+   *  'error': an EventEmitter 'error' without a listener would crash the process. */
+  failed: [err: GrpcError];
   drain: [];
 }
 
@@ -99,7 +100,7 @@ export class ServerCall extends EventEmitter<ServerCallEvents> {
 
   private fail(err: GrpcError): void {
     if (this.ended) return;
-    this.emit('error', err);
+    this.emit('failed', err);
     this.end(err.code, err.message);
   }
 

@@ -62,7 +62,7 @@ export class UsageStream {
       if (!this.running) this.finish(Status.OK, '');
     });
     call.on('cancelled', () => this.finish(Status.CANCELLED, 'cancelled'));
-    call.on('error', (e) => this.finish(e.code, e.message));
+    call.on('failed', (e) => this.finish(e.code, e.message));
   }
 
   info(): StreamInfo {

@@ -3,7 +3,8 @@ import { syntheticPlan } from '../../../../control-plane/distribute/testing/synt
 import { Harness, sleep } from '../harness';
 
 const opts = { users: 50 };
-const TTL = 600;
+// Ten heartbeats per TTL: a heavily loaded test machine must not expire a heartbeated reservation.
+const TTL = 1500;
 
 describe('distribute/server: TTL and heartbeats', () => {
   const h = new Harness();
@@ -20,9 +21,9 @@ describe('distribute/server: TTL and heartbeats', () => {
     );
     await sleep(TTL * 3);
     assert.equal(c.state.size, 50);
-    assert.ok(c.stats.heartbeats >= 50 * 3, `heartbeats refreshed the TTLs (${c.stats.heartbeats})`);
+    assert.ok(c.stats.heartbeats >= 50 * 6, `heartbeats refreshed the TTLs (${c.stats.heartbeats})`);
     assert.equal(c.stats.resources, 50, 'heartbeats carry no bodies: nothing was resent');
-    assert.ok(h.server.node('proxy-a')!.heartbeatsSent >= 150);
+    assert.ok(h.server.node('proxy-a')!.heartbeatsSent >= 300);
   });
 
   it('expires reservations when the control plane dies and stays away', async () => {
