@@ -57,7 +57,8 @@ class Validator {
     }
     const n = v.num;
     if (!(n == Math.floor(n)) || n < <f64>min || n > <f64>max) {
-      this.fail(at, range + ' (got ' + n.toString() + ')');
+      const shown = n == Math.floor(n) && Math.abs(n) < 1e15 ? (<i64>n).toString() : n.toString();
+      this.fail(at, range + ' (got ' + shown + ')');
       return dflt;
     }
     return <u32>n;
@@ -298,4 +299,10 @@ function parseSync(val: Validator, doc: JsonValue, c: Config): void {
   y.tickMs = val.int(s, 'sync', 'tick_ms', 10, 60000, 100);
   y.leaderLeaseMs = val.int(s, 'sync', 'leader_lease_ms', 100, 600000, 5000);
   y.freshnessMs = val.int(s, 'sync', 'freshness_ms', 10, 600000, 1000);
+  if (y.freshnessMs >= c.planTtlMs) {
+    val.fail(
+      'sync.freshness_ms',
+      'must be below plan_ttl_ms (' + c.planTtlMs.toString() + '), or the plan goes stale between refreshes',
+    );
+  }
 }

@@ -2,7 +2,7 @@
 // jitter between attempts, reset once the server has answered. Envoy frames the messages; the
 // bearer token travels as initial metadata (authorization: Bearer ...).
 import * as grpc from '../abi/grpc';
-import { log } from '../abi/hostcalls';
+import { log, logEnabled } from '../abi/hostcalls';
 import { random64 } from '../abi/wasi';
 import { LogLevel, WasmResult } from '../abi/types';
 import { Blob } from '../lib/bytes';
@@ -43,8 +43,13 @@ export class Channel {
 
   /** Opens the stream now; false (and a retry scheduled) when the host refuses. */
   open(now: u64): bool {
-    const t = grpc.openStream(this.service, this.serviceName, this.method, this.metadata);
     this.opens++;
+    if (logEnabled(LogLevel.Debug))
+      log(
+        LogLevel.Debug,
+        'earmark: opening the ' + this.name + ' stream (attempt ' + this.opens.toString() + ')',
+      );
+    const t = grpc.openStream(this.service, this.serviceName, this.method, this.metadata);
     if (t < 0) {
       log(
         LogLevel.Warn,
@@ -62,7 +67,12 @@ export class Channel {
     return this.token >= 0 && <u32>this.token == token;
   }
 
-  /** The server answered on this stream: it is up, and the backoff starts over. */
+  /** The server sent headers: the stream is up (a refusal may still follow as trailers). */
+  headersReceived(): void {
+    this.state = StreamState.Connected;
+  }
+
+  /** The server sent a message: it is up and serving, and the backoff starts over. */
   answered(): void {
     this.state = StreamState.Connected;
     this.failures = 0;

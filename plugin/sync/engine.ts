@@ -47,8 +47,11 @@ export class SyncEngine {
     const metadata = encodeMetadata(kv);
     const initial = <u64>s.backoffInitialMs;
     const max = <u64>s.backoffMaxMs;
-    const nodeId = s.nodeId.length ? s.nodeId : readProperty(['node', 'id']);
-    const nodeCluster = readProperty(['node', 'cluster']);
+    // Envoy exposes the node as xds.node (current attribute names) or node (older releases).
+    let nodeId = s.nodeId.length ? s.nodeId : readProperty(['xds', 'node', 'id']);
+    if (nodeId.length == 0) nodeId = readProperty(['node', 'id']);
+    let nodeCluster = readProperty(['xds', 'node', 'cluster']);
+    if (nodeCluster.length == 0) nodeCluster = readProperty(['node', 'cluster']);
     const metrics = new SyncMetrics();
     metrics.define();
     const planChannel = new Channel(

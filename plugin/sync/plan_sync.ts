@@ -127,7 +127,7 @@ export class PlanSync {
 
   onGrpcReceiveInitialMetadata(token: u32, _headers: u32): void {
     if (!this.channel.is(token)) return;
-    this.channel.answered();
+    this.channel.headersReceived();
     this.metrics.streamState(StreamState.Connected);
   }
 

@@ -10,6 +10,7 @@ import { SyncEngine } from './engine';
 
 export class SyncRoot extends RootContext {
   engine: SyncEngine | null = null;
+  private cluster: string = '';
 
   onConfigure(configSize: u32): bool {
     refreshLogLevel();
@@ -38,19 +39,24 @@ export class SyncRoot extends RootContext {
     }
     const old = this.engine;
     if (old !== null) old.stop();
-    const now = nowMs();
-    const e = new SyncEngine(config, new Keys(config.keyPrefix), now);
-    if (!e.start(now)) return false;
-    this.engine = e;
+    this.engine = new SyncEngine(config, new Keys(config.keyPrefix), nowMs());
+    this.cluster = config.sync.cluster;
+    // The streams open and the usage queue is registered at the first tick, not here: Envoy runs
+    // on_configure on a throw-away canary VM first, which must not connect or take the queue.
     setTickPeriod(config.sync.tickMs);
-    log(LogLevel.Info, 'earmark: sync started (cluster ' + config.sync.cluster + ')');
     return true;
   }
 
   onTick(): void {
     refreshLogLevel();
     const e = this.engine;
-    if (e !== null) e.tick(nowMs());
+    if (e === null) return;
+    const now = nowMs();
+    if (!e.running) {
+      if (!e.start(now)) return;
+      log(LogLevel.Info, 'earmark: sync started (cluster ' + this.cluster + ')');
+    }
+    e.tick(now);
   }
 
   onQueueReady(token: u32): void {

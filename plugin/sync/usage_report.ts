@@ -238,7 +238,7 @@ export class UsageReporter {
 
   onGrpcInitialMetadata(token: u32): void {
     if (!this.channel.is(token)) return;
-    this.channel.answered();
+    this.channel.headersReceived();
     this.metrics.usageStreamState(StreamState.Connected);
   }
 

@@ -10,6 +10,7 @@ const ROOT = resolve(__dirname, '..', '..', '..');
 const DEPS = join(ROOT, 'node_modules', '@grpc', 'grpc-js-xds', 'deps');
 const INCLUDE = [
   join(ROOT, 'proto'),
+  join(ROOT, 'node_modules', 'protobufjs'), // google/protobuf/descriptor.proto
   join(DEPS, 'envoy-api'),
   join(DEPS, 'googleapis'),
   join(DEPS, 'protoc-gen-validate'),
@@ -26,6 +27,8 @@ function load(): protobuf.Root {
   if (root) return root;
   const r = new protobuf.Root();
   r.resolvePath = (_origin: string, target: string): string => {
+    // protobufjs bundles the well-known types (any, duration, ...) and resolves them by name.
+    if (target.startsWith('google/protobuf/') && target !== 'google/protobuf/descriptor.proto') return target;
     for (const dir of INCLUDE) {
       const p = join(dir, target);
       if (existsSync(p)) return p;

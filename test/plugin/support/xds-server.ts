@@ -115,6 +115,8 @@ export class TestControlPlane {
   readonly usageStreams: UsageStream[] = [];
   readonly refused: grpc.Metadata[] = [];
   autoAckUsage: boolean;
+  /** While set, every new call is refused with UNAVAILABLE (a control plane that is down). */
+  autoRefuse = false;
 
   private constructor(
     private readonly server: grpc.Server,
@@ -157,9 +159,14 @@ export class TestControlPlane {
   }
 
   private accept(call: Duplex, kind: 'delta' | 'usage'): void {
+    if (this.autoRefuse) {
+      if (kind === 'delta') this.refused.push(call.metadata);
+      call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'down' });
+      return;
+    }
     const token = this.options.token;
     if (token !== undefined && call.metadata.get('authorization')[0] !== `Bearer ${token}`) {
-      this.refused.push(call.metadata);
+      if (kind === 'delta') this.refused.push(call.metadata);
       call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'bad token' });
       return;
     }
