@@ -51,9 +51,11 @@ export class LogSink {
     if (!this.enabled(level)) return;
     const entry: LogEntry = { time: this.now(), level: LOG_LEVELS[level], source, thread, message, ...tags };
     this.entries.push(entry);
-    if (this.entries.length > this.max) {
-      this.entries.splice(0, this.entries.length - this.max);
-      this.dropped++;
+    // Trim in batches (a splice per line would cost O(max) on every log call).
+    if (this.entries.length > this.max + (this.max >> 2)) {
+      const extra = this.entries.length - this.max;
+      this.entries.splice(0, extra);
+      this.dropped += extra;
     }
     if (this.toConsole)
       console.log(

@@ -90,6 +90,18 @@ describe('wasm-host: properties, metrics, logs (envoy context.cc)', () => {
     );
   });
 
+  it('keeps a bounded log: the latest entries survive', () => {
+    const e = newEnvoy({ maxLogs: 8, canary: false });
+    try {
+      const s = probe(e).newStream(0);
+      send(s, Array.from({ length: 30 }, (_, i) => `log:2:line-${i}`).join(','));
+      assert.ok(e.logs.length <= 10, `bounded: ${e.logs.length}`);
+      assert.equal(e.logs.at(-1)!.message, 'line-29');
+    } finally {
+      void e.close();
+    }
+  });
+
   it('WASI: stdout → info and stderr → error (trailing newline removed), clocks, environ, random', () => {
     const p = envoy.addHttpFilter({
       name: 'wasi',
