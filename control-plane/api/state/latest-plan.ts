@@ -16,7 +16,8 @@ export class LatestPlan {
   ) {}
 
   async get(): Promise<Plan | undefined> {
-    if (this.now() - this.readAtMs < this.refreshMs) return this.plan;
+    // "No plan yet" is cheap to ask again (a header query), so only a found plan is cached.
+    if (this.plan && this.now() - this.readAtMs < this.refreshMs) return this.plan;
     this.pending ??= this.read()
       .then((p) => {
         this.plan = p;
