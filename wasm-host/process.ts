@@ -90,10 +90,17 @@ export class EnvoyProcess implements ProcessCore {
     this.node = { id: options.node?.id ?? 'earmark-node', cluster: options.node?.cluster ?? 'earmark' };
     this.canary = options.canary ?? true;
     const onPost = (): void => this.onPost();
-    this.mainThread = new HostThread('main_thread', onPost);
+    const onError = (thread: string, e: unknown): void =>
+      this.logSink.write(
+        LogLevel.error,
+        'envoy',
+        thread,
+        `posted task failed: ${(e as Error)?.stack ?? String(e)}`,
+      );
+    this.mainThread = new HostThread('main_thread', onPost, onError);
     const n = options.concurrency ?? 1;
     if (!Number.isInteger(n) || n < 1) throw new Error(`concurrency must be a positive integer, got ${n}`);
-    this.workers = Array.from({ length: n }, (_, i) => new HostThread(`worker_${i}`, onPost));
+    this.workers = Array.from({ length: n }, (_, i) => new HostThread(`worker_${i}`, onPost, onError));
     this.grpc = new GrpcBridge(options.clusters ?? {}, (root, task) => root.vm.thread.post(task));
   }
 

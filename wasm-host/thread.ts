@@ -12,6 +12,8 @@ export class HostThread {
   constructor(
     readonly name: string,
     private readonly onPost: () => void,
+    /** A task that throws is reported here instead of escaping into the event loop. */
+    private readonly onError: (thread: string, error: unknown) => void = () => undefined,
   ) {}
 
   post(task: () => void): void {
@@ -27,7 +29,13 @@ export class HostThread {
   runTasks(): number {
     const batch = this.tasks;
     this.tasks = [];
-    for (const t of batch) t();
+    for (const t of batch) {
+      try {
+        t();
+      } catch (e) {
+        this.onError(this.name, e);
+      }
+    }
     return batch.length;
   }
 }

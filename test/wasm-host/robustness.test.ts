@@ -139,6 +139,16 @@ describe('wasm-host: robustness (cpp-host v8.cc, wasm.cc; envoy wasm_filter.h)',
     assert.equal(q.failed, false);
   });
 
+  it('a failing posted task is logged, not thrown into the event loop', () => {
+    envoy.workers[0].post(() => {
+      throw new Error('boom');
+    });
+    assert.doesNotThrow(() => envoy.drain());
+    assert.ok(
+      envoy.logs.some((l) => l.thread === 'worker_0' && l.level === 'error' && l.message.includes('boom')),
+    );
+  });
+
   it('a host exception inside a callback (stack overflow, JS error) is contained', () => {
     const p = probe(envoy);
     const vm = p.vm(0);
