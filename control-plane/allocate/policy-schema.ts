@@ -176,6 +176,12 @@ export const POLICY_SCHEMA: FieldSpec = {
       kind: 'map',
       doc: 'Resources per slot when the forecast has no series of its own for them.',
       fields: {
+        requestsPerMinute: {
+          kind: 'number',
+          above: 0,
+          default: 60,
+          doc: 'Requests per minute one slot serves (60 = 1 s each).',
+        },
         cpuMillicores: count('CPU per slot.', 100),
         memoryMb: count('Memory per slot.', 128),
         bandwidthKbps: count('Bandwidth per slot.', 1000),

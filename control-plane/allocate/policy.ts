@@ -107,7 +107,7 @@ export interface Policy {
   loadMaxAgeMs: number;
   overcommit: Overcommit;
   /** Per slot, used when the forecast has no series for a resource. */
-  perSlot: { cpuMillicores: number; memoryMb: number; bandwidthKbps: number };
+  perSlot: { requestsPerMinute: number; cpuMillicores: number; memoryMb: number; bandwidthKbps: number };
   fallback: string;
   instanceClasses: InstanceClassPolicy[];
   stickiness: { consolidateBelow: number; maxMovesPerCycle: number };

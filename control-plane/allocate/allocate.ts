@@ -1,0 +1,148 @@
+/**
+ * One allocation cycle: forecasts + policy + instances (+ live load) + the current plan -> the next
+ * plan. Steps: wants per user (demand.ts), instance room (instance-table.ts), tiered sticky packing
+ * (pack.ts), consolidation (consolidate.ts), reservations (build-plan.ts), scaling (scaling/).
+ */
+import type { ForecastBatch } from '../domain/demand';
+import type { Instance, InstanceLoad } from '../domain/instance';
+import type { Plan } from '../domain/plan';
+import type { UserProfile } from '../domain/user';
+import { buildReservations } from './build-plan';
+import { consolidate } from './consolidate';
+import { computeWants } from './demand';
+import { buildInstanceTable } from './instance-table';
+import { packUsers } from './pack';
+import type { Policy } from './policy';
+import { recommendScaling } from './scaling/recommend';
+import { CapacityLedger } from './top-up';
+
+export interface AllocationInput {
+  /** Time the plan is issued (the service's clock). */
+  nowMs: number;
+  /** Time until the next plan (settings.cycleIntervalMs): a plan covers now .. next plan + lead time. */
+  cycleMs: number;
+  forecast: ForecastBatch;
+  policy: Policy;
+  instances: readonly Instance[];
+  loads?: readonly InstanceLoad[];
+  current?: Plan;
+  /** Tier per user; users without a profile (or with an unknown tier) get the policy's default tier. */
+  profiles?: ReadonlyMap<string, UserProfile>;
+}
+
+export interface AllocationStats {
+  users: number;
+  /** Users holding something. */
+  reserved: number;
+  squeezed: number;
+  instancesUsed: number;
+  /** Users whose instance changed since the current plan (forced or by consolidation). */
+  moved: number;
+  consolidationMoves: number;
+  instancesEmptied: number;
+  /** Users whose profile names a tier the policy does not have. */
+  unknownTier: number;
+  /** Reservations reused unchanged from the current plan. */
+  unchanged: number;
+  /** Wall time of each step, ms. */
+  ms: { wants: number; pack: number; build: number; scaling: number; total: number };
+}
+
+export interface AllocationResult {
+  plan: Plan;
+  /** Free capacity after this plan, for top-ups until the next cycle. */
+  ledger: CapacityLedger;
+  stats: AllocationStats;
+}
+
+function nextVersion(nowMs: number, current?: Plan): string {
+  const v = String(nowMs);
+  if (!current || !current.version.startsWith(v)) return v;
+  const n = Number(current.version.slice(v.length + 1)) || 0;
+  return `${v}.${n + 1}`;
+}
+
+export function allocate(input: AllocationInput): AllocationResult {
+  const t0 = performance.now();
+  const { policy, forecast: b, nowMs, current } = input;
+  const U = b.users.length;
+  const tierIndex = new Map(policy.tiers.map((t, i) => [t.name, i]));
+  const defaultTier = tierIndex.get(policy.defaultTier) ?? policy.tiers.length - 1;
+  const tier = new Uint16Array(U);
+  let unknownTier = 0;
+  for (let u = 0; u < U; u++) {
+    const name = input.profiles?.get(b.users[u])?.tier;
+    const t = name === undefined ? undefined : tierIndex.get(name);
+    if (name !== undefined && t === undefined) unknownTier++;
+    tier[u] = t ?? defaultTier;
+  }
+  const wants = computeWants(b, policy, { nowMs, cycleMs: input.cycleMs, tier });
+  const t1 = performance.now();
+  const table = buildInstanceTable(input.instances, input.loads, policy, current, nowMs);
+  const prev = new Int32Array(U).fill(-1);
+  const before = current?.reservations;
+  if (before) {
+    for (let u = 0; u < U; u++) {
+      const r = before.get(b.users[u]);
+      const i = r === undefined ? undefined : table.byId.get(r.instanceId);
+      if (i !== undefined && table.usable[i]) prev[u] = i;
+    }
+  }
+  const packed = packUsers(wants, table, prev, policy.tiers.length);
+  const cons = consolidate(
+    packed,
+    table,
+    wants.amount,
+    policy.stickiness.consolidateBelow,
+    policy.stickiness.maxMovesPerCycle,
+  );
+  const t2 = performance.now();
+  const { reservations, squeezed } = buildReservations(wants, packed, table, {
+    policy,
+    nowMs,
+    current: before,
+  });
+  const t3 = performance.now();
+  const scaling = recommendScaling({
+    policy,
+    table,
+    stepTotals: wants.stepTotals,
+    firstStep: wants.firstStep,
+    horizon: wants.horizon,
+    issuedAtMs: b.issuedAtMs,
+    stepMs: b.stepMs,
+    nowMs,
+  });
+  const t4 = performance.now();
+  const plan: Plan = {
+    version: nextVersion(nowMs, current),
+    issuedAtMs: nowMs,
+    reservations,
+    squeezed,
+    scaling,
+  };
+
+  let reserved = 0;
+  let moved = 0;
+  let unchanged = 0;
+  for (const r of reservations.values()) {
+    if (r.slots > 0 || r.memoryMb > 0 || r.cpuMillicores > 0 || r.ratePerMinute > 0 || r.bandwidthKbps > 0)
+      reserved++;
+    const old = before?.get(r.user);
+    if (old && old.instanceId !== r.instanceId) moved++;
+    if (old === r) unchanged++;
+  }
+  const stats: AllocationStats = {
+    users: U,
+    reserved,
+    squeezed: squeezed.length,
+    instancesUsed: packed.state.nUsed,
+    moved,
+    consolidationMoves: cons.moves,
+    instancesEmptied: cons.emptied.length,
+    unknownTier,
+    unchanged,
+    ms: { wants: t1 - t0, pack: t2 - t1, build: t3 - t2, scaling: t4 - t3, total: performance.now() - t0 },
+  };
+  return { plan, ledger: new CapacityLedger(plan, table, policy, packed.state.free), stats };
+}
