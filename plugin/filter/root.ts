@@ -53,7 +53,8 @@ export class FilterRoot extends RootContext {
     const st = new FilterState(this.id, config);
     st.metrics.define();
     st.plan.refresh();
-    st.usage.intervalStartMs = nowMs();
+    st.clockMs = nowMs();
+    st.usage.intervalStartMs = st.clockMs;
     this.st = st;
     if (config.hasSync && config.sync.mode == SyncMode.Embedded) {
       this.embedded = new EmbeddedSync(config, st.keys);
@@ -68,7 +69,7 @@ export class FilterRoot extends RootContext {
     if (st === null) return;
     refreshLogLevel();
     const now = nowMs();
-    st.lastNowMs = now;
+    st.clockMs = now;
     st.plan.refresh();
     const stale = st.plan.stale(now);
     const age = st.plan.appliedMs != 0 && now > st.plan.appliedMs ? now - st.plan.appliedMs : 0;
@@ -161,7 +162,7 @@ export class FilterRoot extends RootContext {
     const st = this.st;
     if (st === null) return FilterDataStatus.Continue;
     const s = st.pool.get(slot);
-    if (s !== null) s.bytesOut += <u64>size;
+    if (s !== null && !s.replied) s.bytesOut += <u64>size;
     return FilterDataStatus.Continue;
   }
 
@@ -187,7 +188,7 @@ export class FilterRoot extends RootContext {
     const s = st.pool.get(slot)!;
     if (!s.queued && s.holding == Holding.None && s.bytesIn == 0 && s.bytesOut == 0) return;
     // The clock is read only when a wait must be measured; usage stamps may use the last reading.
-    const now = s.queued ? nowMs() : st.lastNowMs;
+    const now = s.queued ? nowMs() : st.clockMs;
     const held = endStream(st, s, now);
     if (held != Holding.None && st.queue.count > 0) {
       const t = nowMs();

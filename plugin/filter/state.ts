@@ -19,8 +19,12 @@ export class FilterState {
   readonly usage: UsageTable;
   readonly usageBatch: ByteWriter;
   usageQueueToken: i64 = -1;
-  /** The clock as last read by a callback (for stamps that need no precision). */
-  lastNowMs: u64 = 0;
+  /**
+   * The clock as read at the last tick (or configure): what requests use. Reading the clock is a
+   * host call; a request needs it only to tick_ms precision (token refill, validity windows,
+   * plan freshness), as Envoy's own dispatcher caches its approximate time per event loop.
+   */
+  clockMs: u64 = 0;
   readonly metrics: FilterMetrics = new FilterMetrics();
   readonly plan: PlanView;
   readonly replies: LocalReplies = new LocalReplies();

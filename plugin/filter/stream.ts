@@ -34,6 +34,8 @@ export class Stream {
   deadlineMs: u64 = 0;
   bytesIn: u64 = 0;
   bytesOut: u64 = 0;
+  /** The filter answered with a local reply: its body is not the service's response. */
+  replied: bool = false;
   /** Fallback target captured when the stream was queued (used if it is evicted). */
   readonly fallback: usize;
   fallbackLen: usize = 0;
@@ -61,6 +63,7 @@ export class Stream {
     this.bytesIn = 0;
     this.bytesOut = 0;
     this.fallbackLen = 0;
+    this.replied = false;
   }
 }
 
