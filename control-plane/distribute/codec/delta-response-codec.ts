@@ -16,6 +16,18 @@ export interface DeltaResponseParts {
   removed: readonly string[];
 }
 
+/**
+ * Appends the fields that close a response (removals, type URL, nonce, system version) to a writer
+ * that already holds its resources: protobuf fields may come in any order.
+ */
+export function writeResponseTail(w: WireWriter, p: Omit<DeltaResponseParts, 'resourceFields'>): WireWriter {
+  for (const name of p.removed) w.varint(0x32).string(name);
+  if (p.typeUrl) w.varint(0x22).string(p.typeUrl);
+  if (p.nonce) w.varint(0x2a).string(p.nonce);
+  if (p.systemVersionInfo) w.varint(0x0a).string(p.systemVersionInfo);
+  return w;
+}
+
 export function encodeDeltaResponse(p: DeltaResponseParts): Buffer {
   const head = new WireWriter(256 + p.removed.length * 24);
   if (p.systemVersionInfo) head.varint(0x0a).string(p.systemVersionInfo);

@@ -24,9 +24,13 @@ function writeTtl(w: WireWriter, ttlMs: number): void {
   w.ldelim();
 }
 
-/** Resource{name, version, Any(Reservation), ttl}, framed as DeltaDiscoveryResponse.resources (field 2). */
-export function encodeResourceField(r: Reservation, version: string, ttlMs: number): Buffer {
-  const w = scratch.reset();
+/** Writes Resource{name, version, Any(Reservation), ttl}, framed as DeltaDiscoveryResponse field 2, into `w`. */
+export function writeResourceField(
+  w: WireWriter,
+  r: Reservation,
+  version: string,
+  ttlMs: number,
+): WireWriter {
   w.varint(0x12).fork();
   w.varint(0x1a).string(r.user);
   w.varint(0x0a).string(version);
@@ -36,8 +40,12 @@ export function encodeResourceField(r: Reservation, version: string, ttlMs: numb
   writeReservation(w, r);
   w.ldelim().ldelim();
   writeTtl(w, ttlMs);
-  w.ldelim();
-  return w.finish();
+  return w.ldelim();
+}
+
+/** The same, in its own Buffer. */
+export function encodeResourceField(r: Reservation, version: string, ttlMs: number): Buffer {
+  return writeResourceField(scratch.reset(), r, version, ttlMs).finish();
 }
 
 /** A heartbeat Resource{name, version, ttl} with no body, framed as field 2. */

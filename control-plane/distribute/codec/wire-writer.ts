@@ -106,6 +106,11 @@ export class WireWriter {
     return this;
   }
 
+  /** A view (no copy) of bytes written; stays valid (and correct) even if the writer grows later. */
+  view(start: number, end: number): Buffer {
+    return this.buf.subarray(start, end);
+  }
+
   /** A copy of the bytes written so far, in its own small Buffer. */
   finish(): Buffer {
     const out = Buffer.allocUnsafe(this.pos);

@@ -7,8 +7,9 @@
  * last chunk carries system_version_info and completes `toRevision`.
  */
 import type { ReservationCache } from '../cache/reservation-cache';
-import { encodeDeltaResponse } from '../codec/delta-response-codec';
-import { RESERVATION_TYPE_URL } from '../codec/resource-codec';
+import { writeResponseTail } from '../codec/delta-response-codec';
+import { RESERVATION_TYPE_URL, writeResourceField } from '../codec/resource-codec';
+import { WireWriter } from '../codec/wire-writer';
 import { ResponseChunk, type ChunkKind } from './response-chunk';
 
 export interface TransferContext {
@@ -55,43 +56,66 @@ export class Transfer {
 
   private buildNext(): void {
     const { cache, maxBytes } = this.ctx;
-    const fields: Buffer[] = [];
+    // Resources are written straight into the response; an entry encoded here keeps a view of its
+    // bytes, so later responses (other transfers, other proxies) copy instead of re-encoding.
+    // Sized to the work at hand (about 200 bytes a resource): cached views keep their buffer alive,
+    // so a one-user delta must not hold on to a 1 MiB one.
+    const w = new WireWriter(Math.min(maxBytes + 8192, (this.names.length - this.cursor) * 200 + 1024));
     const sent: string[] = [];
     const versions: string[] = [];
     const removed: string[] = [];
-    let bytes = 0;
+    let removedBytes = 0;
     const start = this.cursor;
     let i = start;
     for (; i < this.names.length; i++) {
       const name = this.names[i];
       const e = cache.get(name);
-      let field: Buffer | undefined;
-      if (this.kind === 'heartbeat') field = e ? this.ctx.heartbeatField(name) : undefined;
-      else if (e) field = cache.fieldOf(e);
-      const size = field ? field.length : this.kind === 'update' ? name.length + 3 : 0;
-      if (bytes > 0 && bytes + size > maxBytes) break;
-      bytes += size;
-      if (field) {
-        fields.push(field);
-        sent.push(name);
-        versions.push(e!.version);
-      } else if (this.kind === 'update') removed.push(name);
+      const at = w.pos;
+      const first = at === 0 && removed.length === 0; // a response always takes its first item
+      if (!e) {
+        if (this.kind === 'heartbeat') continue;
+        const size = name.length + 3;
+        if (!first && at + removedBytes + size > maxBytes) break;
+        removed.push(name);
+        removedBytes += size;
+        continue;
+      }
+      let fresh = false;
+      if (this.kind === 'heartbeat') w.raw(this.ctx.heartbeatField(name)!);
+      else if (e.field) w.raw(e.field);
+      else {
+        writeResourceField(w, e.reservation, e.version, cache.ttlMs);
+        e.field = w.view(at, w.pos);
+        fresh = true;
+      }
+      if (!first && w.pos + removedBytes > maxBytes) {
+        // Over budget: it opens the next response. A fresh encoding is copied out before its bytes
+        // here are overwritten, so the work is kept.
+        if (fresh) e.field = Buffer.from(e.field!);
+        w.pos = at;
+        break;
+      }
+      sent.push(name);
+      versions.push(e.version);
     }
     this.cursor = i;
     const last = i >= this.names.length;
     const nonce = this.ctx.nextNonce();
     const systemVersion = last && this.kind === 'update' ? cache.systemVersion : '';
-    const body = encodeDeltaResponse({
-      systemVersionInfo: systemVersion,
-      typeUrl: RESERVATION_TYPE_URL,
-      nonce,
-      resourceFields: fields,
-      removed,
-    });
+    writeResponseTail(w, { systemVersionInfo: systemVersion, typeUrl: RESERVATION_TYPE_URL, nonce, removed });
     const toRevision = last && this.kind === 'update' ? this.toRevision : undefined;
     this.starts.push(start);
     this.chunks.push(
-      new ResponseChunk(this.kind, nonce, body, sent, versions, removed, toRevision, systemVersion),
+      new ResponseChunk(
+        this.kind,
+        nonce,
+        w.view(0, w.pos),
+        sent,
+        versions,
+        removed,
+        toRevision,
+        systemVersion,
+      ),
     );
   }
 }
