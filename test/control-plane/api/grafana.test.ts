@@ -69,7 +69,7 @@ describe('api: the Grafana dashboard', function () {
   });
 
   it('references only retention policies, measurements, fields and tags the store writes', () => {
-    const rps = new Set(Object.values(RETENTION_POLICIES).map((r) => r.name));
+    const rps = new Set<string>(Object.values(RETENTION_POLICIES).map((r) => r.name));
     const measurements = new Set<string>(Object.values(MEASUREMENTS));
     const queries = queriesOf(dash);
     assert.ok(queries.length >= 15);
