@@ -70,16 +70,18 @@ export function packUsers(w: Wants, t: InstanceTable, prev: Int32Array, tierCoun
   };
 
   for (let tier = 0; tier < tierCount; tier++) {
-    const retry: number[] = [];
+    // Staying users keep their instance when they fit beside everyone else pencilled in there;
+    // one that grew too much moves (one move) rather than pushing its neighbours out (many).
+    const grew: number[] = [];
     for (let k = groupStart[tier * 2]; k < groupStart[tier * 2 + 1]; k++) {
       const u = order[k];
       const i = prev[u];
       addPencil(s, i, a, u * AMOUNTS, -1);
-      if (fitsHard(s, i, a, u * AMOUNTS)) {
+      if (fitsOn(s, i, a, u * AMOUNTS, false)) {
         take(s, i, a, u * AMOUNTS);
         assign[u] = i;
       } else {
-        retry.push(u);
+        grew.push(u);
         s.bound.fill(Infinity, 0, DIMS); // its released pencil is room again
       }
     }
@@ -87,12 +89,14 @@ export function packUsers(w: Wants, t: InstanceTable, prev: Int32Array, tierCoun
       const o = u * AMOUNTS;
       let i = findInUse(s, a, o, false);
       if (i < 0) i = openEmpty(s, a, o);
+      // Before displacing anyone elsewhere, a staying user displaces lower tiers on its own instance.
+      if (i < 0 && prev[u] >= 0 && fitsOn(s, prev[u], a, o, true)) i = prev[u];
       if (i < 0) i = findInUse(s, a, o, true);
       if (i < 0) return squeeze(u);
       take(s, i, a, o);
       assign[u] = i;
     };
-    for (const u of retry) place(u);
+    for (const u of grew) place(u);
     for (let k = groupStart[tier * 2 + 1]; k < groupStart[tier * 2 + 2]; k++) place(order[k]);
   }
 
@@ -112,10 +116,12 @@ export function packUsers(w: Wants, t: InstanceTable, prev: Int32Array, tierCoun
   };
 }
 
-function fitsHard(s: PackState, i: number, a: Float64Array, o: number): boolean {
+/** Room on i for the want: free, less pencils unless lower tiers may be displaced. */
+function fitsOn(s: PackState, i: number, a: Float64Array, o: number, displace: boolean): boolean {
   for (let d = 0; d < DIMS; d++) {
     const x = a[o + DIM_AMOUNT[d]];
-    if (x > 0 && x > s.free[i * DIMS + d]) return false;
+    const room = displace ? s.free[i * DIMS + d] : s.free[i * DIMS + d] - s.pencil[i * DIMS + d];
+    if (x > 0 && x > room) return false;
   }
   return true;
 }

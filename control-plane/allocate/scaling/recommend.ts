@@ -1,7 +1,7 @@
 /**
  * Scale-out/in recommendations from what the reservations will add up to at each forecast step.
- * Out: as soon as a step needs more instances than are running or warming, timed so they are
- * ready the lead time before that step. In: only when the largest need over the whole horizon is
+ * Out: as soon as a step needs more instances than are running or warming, needed from the plan
+ * that must hold that demand (the lead time before it). In: only when the largest need over the whole horizon is
  * below what runs, so Earmark never scales in ahead of a forecast peak; a few at a time.
  */
 import type { ScalingRecommendation } from '../../domain/plan';
@@ -72,7 +72,8 @@ export function recommendScaling(x: ScalingInput): ScalingRecommendation[] {
   const stepAt = (h: number): number => x.issuedAtMs + h * x.stepMs;
   const minutes = ((x.horizon - x.firstStep) * x.stepMs) / 60_000;
   if (firstAbove >= 0) {
-    const neededAtMs = Math.max(x.nowMs, stepAt(firstAbove) - policy.leadTimeMs);
+    // stepTotals[h] is what the plan issued at step h holds (its window already reaches a lead time ahead).
+    const neededAtMs = Math.max(x.nowMs, stepAt(firstAbove));
     const late = neededAtMs - cls.warmupMs < x.nowMs;
     return [
       {

@@ -19,7 +19,7 @@ export function testPolicy(
       '  free: { quantile: 0.5, priority: 10, onExhausted: reject }',
       'instanceClasses:',
       `  standard: { capacity: { ${capacity} }, costPerHour: 1, warmup: 60s }`,
-      'scaling: { minInstances: 0, maxInstances: 100 }',
+      extra.includes('scaling:') ? '' : 'scaling: { minInstances: 0, maxInstances: 100 }',
       extra,
     ].join('\n'),
     'test-policy.yaml',
