@@ -1,7 +1,10 @@
 /** The OpenAPI document: complete, self-consistent, and the same thing the validators enforce. */
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { ERROR_CODES } from '../../../control-plane/api/errors';
 import { startHarness, type Harness } from './support/harness';
 
 describe('api: the OpenAPI document', () => {
@@ -72,5 +75,16 @@ describe('api: the OpenAPI document', () => {
       assert.equal(res.json.error.code, 'VALIDATION_BODY', key);
       assert.deepEqual(res.json.error.details, [{ path: `/${key}`, message: 'is required' }]);
     }
+  });
+
+  it('is summarized in the README: every route and every error code', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '../../../control-plane/api/README.md'), 'utf8');
+    for (const r of h.api.routes) {
+      assert.ok(
+        readme.includes(`| ${r.method.toUpperCase()} | \`${r.path}\` | ${r.operationId}`),
+        `${r.operationId} in README`,
+      );
+    }
+    for (const code of ERROR_CODES) assert.ok(readme.includes(`| \`${code}\` |`), `${code} in README`);
   });
 });
