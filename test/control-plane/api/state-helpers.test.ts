@@ -2,6 +2,8 @@
 import { strict as assert } from 'node:assert';
 import { forecastSeries } from '../../../control-plane/api/state/forecast-series';
 import { LatestPlan } from '../../../control-plane/api/state/latest-plan';
+import { proxyStatusOf } from '../../../control-plane/api/state/proxy-status';
+import type { NodeStatus } from '../../../control-plane/distribute';
 import type { StoredForecast } from '../../../control-plane/store';
 import * as seed from './support/seed';
 
@@ -67,5 +69,31 @@ describe('api: StoreState helpers', () => {
     assert.equal(await latest.get(), plan, 'last good plan kept');
     const [a, b] = await Promise.all([latest.get(), latest.get()]);
     assert.equal(a, b);
+  });
+});
+
+describe('api: proxy status from the distribution server', () => {
+  it("maps a node's ACKed plan version, lag and last NACK", () => {
+    const node = {
+      nodeId: 'envoy-1',
+      connected: true,
+      ackedSystemVersion: 'plan-7',
+      revisionsBehind: 2,
+      msBehind: 1500,
+      nacks: 1,
+      lastNack: { nonce: 'n', atMs: 1, code: 3, message: 'ttl out of range', resources: 1 },
+    } as NodeStatus;
+    assert.deepEqual(proxyStatusOf(node), {
+      nodeId: 'envoy-1',
+      connected: true,
+      ackedVersion: 'plan-7',
+      revisionsBehind: 2,
+      secondsBehind: 1.5,
+      nacks: 1,
+      lastNack: 'ttl out of range',
+    });
+    const fresh = proxyStatusOf({ ...node, ackedSystemVersion: '', lastNack: undefined, nacks: 0 });
+    assert.equal(fresh.ackedVersion, undefined);
+    assert.equal(fresh.lastNack, undefined);
   });
 });
