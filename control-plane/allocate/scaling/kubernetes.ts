@@ -15,7 +15,8 @@ function readSecret(file: string, what: string): string {
   try {
     return fs.readFileSync(file, 'utf8').trim();
   } catch (err) {
-    throw new Error(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new Error(`cannot read ${what} ${file}: ${code}`, { cause: err });
   }
 }
 
