@@ -33,8 +33,6 @@ export {
   proxy_on_grpc_close,
   proxy_on_request_headers,
   proxy_on_request_body,
-  proxy_on_request_trailers,
   proxy_on_response_body,
-  proxy_on_done,
   proxy_on_delete,
 } from './abi/callbacks';

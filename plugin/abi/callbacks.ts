@@ -122,24 +122,6 @@ export function proxy_on_request_body(contextId: u32, size: u32, endOfStream: u3
   return r;
 }
 
-export function proxy_on_request_trailers(contextId: u32, trailers: u32): u32 {
-  enterCallback();
-  const v = getStream(contextId);
-  const root = rootOfStream(v);
-  const r = root === null ? 0 : root.onRequestTrailers(<i32>(v & 0xffffff), trailers);
-  leaveCallback();
-  return r;
-}
-
-export function proxy_on_response_headers(contextId: u32, headers: u32, endOfStream: u32): u32 {
-  enterCallback();
-  const v = getStream(contextId);
-  const root = rootOfStream(v);
-  const r = root === null ? 0 : root.onResponseHeaders(<i32>(v & 0xffffff), headers, endOfStream != 0);
-  leaveCallback();
-  return r;
-}
-
 export function proxy_on_response_body(contextId: u32, size: u32, endOfStream: u32): u32 {
   enterCallback();
   const v = getStream(contextId);
@@ -151,20 +133,9 @@ export function proxy_on_response_body(contextId: u32, size: u32, endOfStream: u
 
 // Lifecycle --------------------------------------------------------------------------------------
 
-export function proxy_on_done(contextId: u32): bool {
-  enterCallback();
-  let result = true;
-  const v = getStream(contextId);
-  if (v != 0) {
-    const root = rootOfStream(v);
-    if (root !== null) root.onStreamDone(<i32>(v & 0xffffff));
-  } else {
-    const root = findRoot(contextId);
-    if (root !== null) result = root.onDone();
-  }
-  leaveCallback();
-  return result;
-}
+// proxy_on_done is deliberately not exported: Envoy then treats every context as done at once
+// (cpp-host ContextBase::onDone), and a request costs one call into the VM less. Streams give
+// their slots back in on_delete, which always follows; roots flush and close there too.
 
 // proxy_on_log is deliberately not exported: the filter has nothing to log per request, and an
 // export would cost Envoy a call into the VM for every stream.
@@ -175,10 +146,15 @@ export function proxy_on_delete(contextId: u32): void {
   if (v != 0) {
     const root = rootOfStream(v);
     deleteStream(contextId);
-    if (root !== null) root.onStreamDelete(<i32>(v & 0xffffff));
+    if (root !== null) {
+      const slot = <i32>(v & 0xffffff);
+      root.onStreamDone(slot);
+      root.onStreamDelete(slot);
+    }
   } else {
     const root = findRoot(contextId);
     if (root !== null) {
+      root.onDone();
       root.onDelete();
       removeRoot(root);
     }

@@ -26,7 +26,7 @@ export class RootContext {
   onGrpcReceive(_token: u32, _size: u32): void {}
   onGrpcReceiveTrailingMetadata(_token: u32, _trailers: u32): void {}
   onGrpcClose(_token: u32, _status: u32): void {}
-  /** Return false to finish later with proxy_done (outstanding work); true when done now. */
+  /** The root is going away (called from on_delete): flush and close what it holds. */
   onDone(): bool {
     return true;
   }
@@ -41,12 +41,6 @@ export class RootContext {
     return 0;
   }
   onRequestBody(_slot: i32, _size: u32, _endOfStream: bool): u32 {
-    return 0;
-  }
-  onRequestTrailers(_slot: i32, _trailers: u32): u32 {
-    return 0;
-  }
-  onResponseHeaders(_slot: i32, _headers: u32, _endOfStream: bool): u32 {
     return 0;
   }
   onResponseBody(_slot: i32, _size: u32, _endOfStream: bool): u32 {

@@ -135,8 +135,3 @@ export function sendLocalResponse(
 export function setEffectiveContext(contextId: u32): u32 {
   return env.proxy_set_effective_context(contextId);
 }
-
-/** Tells the host a root context that returned false from on_done has finished. */
-export function done(): u32 {
-  return env.proxy_done();
-}

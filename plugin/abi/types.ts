@@ -68,11 +68,6 @@ export const enum FilterDataStatus {
   StopIterationAndBuffer = 1,
 }
 
-export const enum FilterTrailersStatus {
-  Continue = 0,
-  StopIteration = 1,
-}
-
 /** gRPC status codes the filter reports or reacts to. */
 export const enum GrpcStatus {
   Ok = 0,

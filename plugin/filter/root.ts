@@ -3,17 +3,10 @@
 // its configuration, and on tick flushes metrics and usage, walks the wait queue and re-reads the
 // plan's freshness. In embedded sync mode it also takes part in electing the worker that syncs.
 import { RootContext } from '../abi/context';
-import { getBufferBytes, log, nowMs, refreshLogLevel, returned, setTickPeriod } from '../abi/hostcalls';
-import {
-  BufferType,
-  FilterDataStatus,
-  FilterHeadersStatus,
-  FilterTrailersStatus,
-  LogLevel,
-  WasmResult,
-} from '../abi/types';
+import { log, nowMs, refreshLogLevel, setTickPeriod } from '../abi/hostcalls';
+import { FilterDataStatus, FilterHeadersStatus, LogLevel } from '../abi/types';
 import { SyncMode } from '../config/config';
-import { parseConfig } from '../config/parse';
+import { loadConfig } from '../config/load';
 import { releaseKey } from '../plan/live';
 import { releaseUserSlot } from './admission';
 import { EmbeddedSync } from '../sync/embedded';
@@ -29,20 +22,9 @@ export class FilterRoot extends RootContext {
 
   onConfigure(configSize: u32): bool {
     refreshLogLevel();
-    let text = '';
-    if (configSize > 0) {
-      if (getBufferBytes(BufferType.PluginConfiguration, 0, configSize) != WasmResult.Ok) {
-        log(LogLevel.Error, 'earmark: cannot read the plugin configuration');
-        return false;
-      }
-      text = String.UTF8.decodeUnsafe(returned.ptr, returned.len);
-    }
-    const parsed = parseConfig(text);
-    if (parsed.config === null) {
-      log(LogLevel.Error, 'earmark: invalid plugin configuration: ' + parsed.error);
-      return false;
-    }
-    const config = parsed.config!;
+    const loaded = loadConfig(configSize);
+    if (loaded === null) return false;
+    const config = loaded;
     const old = this.st;
     if (old !== null && old.pool.active > 0) {
       log(
@@ -149,13 +131,6 @@ export class FilterRoot extends RootContext {
     // A queued request stays paused: body chunks are buffered, not forwarded (Continue here would
     // resume the stream in Envoy).
     return s.queued ? FilterDataStatus.StopIterationAndBuffer : FilterDataStatus.Continue;
-  }
-
-  onRequestTrailers(slot: i32, _trailers: u32): u32 {
-    const st = this.st;
-    if (st === null) return FilterTrailersStatus.Continue;
-    const s = st.pool.get(slot);
-    return s !== null && s.queued ? FilterTrailersStatus.StopIteration : FilterTrailersStatus.Continue;
   }
 
   onResponseBody(slot: i32, size: u32, _endOfStream: bool): u32 {

@@ -32,8 +32,8 @@ export const enum RecordStatus {
   Invalid = 2,
 }
 
-/** A decoded record; pointers point into the bytes decoded (scratch: this callback only). */
-export class ReservationView {
+/** The fields the sync root writes; strings as (ptr, len) into the decoded message. */
+export class RecordFields {
   slots: u32 = 0;
   ratePerMinute: u32 = 0;
   burst: u32 = 0;
@@ -42,14 +42,18 @@ export class ReservationView {
   onExhausted: u32 = 0;
   notBeforeMs: u64 = 0;
   validUntilMs: u64 = 0;
-  /** The whole record, and its live part (writable: it is the module's own copy). */
-  ptr: usize = 0;
-  len: usize = 0;
-  livePtr: usize = 0;
   addressPtr: usize = 0;
   addressLen: usize = 0;
   fallbackPtr: usize = 0;
   fallbackLen: usize = 0;
+}
+
+/** A decoded record; pointers point into the bytes decoded (scratch: this callback only). */
+export class ReservationView extends RecordFields {
+  /** The whole record, and its live part (writable: it is the module's own copy). */
+  ptr: usize = 0;
+  len: usize = 0;
+  livePtr: usize = 0;
 
   /** Whether the reservation applies at `now` (Unix ms). */
   activeAt(now: u64): bool {
@@ -86,22 +90,6 @@ export function decodeRecord(ptr: usize, len: usize, out: ReservationView): Reco
   out.fallbackPtr = ptr + RECORD_HEADER + a;
   out.fallbackLen = f;
   return RecordStatus.Valid;
-}
-
-/** The fields the sync root writes; strings as (ptr, len) into the decoded message. */
-export class RecordFields {
-  slots: u32 = 0;
-  ratePerMinute: u32 = 0;
-  burst: u32 = 0;
-  priority: u32 = 0;
-  maxQueueWaitMs: u32 = 0;
-  onExhausted: u32 = 0;
-  notBeforeMs: u64 = 0;
-  validUntilMs: u64 = 0;
-  addressPtr: usize = 0;
-  addressLen: usize = 0;
-  fallbackPtr: usize = 0;
-  fallbackLen: usize = 0;
 }
 
 /** Appends an encoded record with a zeroed live part (the writer fills it in before writing). */

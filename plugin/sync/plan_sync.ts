@@ -6,29 +6,19 @@
 // sends initial_resource_versions so the server sends only what changed.
 import { getBufferBytes, log, logEnabled, returned } from '../abi/hostcalls';
 import { scratchMark, scratchRelease } from '../abi/memory';
-import { CAS_CREATE_ONLY, getSharedData, setSharedData } from '../abi/shared_data';
+import { getSharedData } from '../abi/shared_data';
 import { BufferType, GrpcStatus, LogLevel, WasmResult } from '../abi/types';
 import { Config } from '../config/config';
 import { Blob, ByteWriter } from '../lib/bytes';
-import { KIND_RESERVATION, Keys } from '../plan/keys';
-import { LIVE_BYTES, Limits, initLive } from '../plan/live';
-import { PlanMeta, StreamState, decodeMeta, encodeMeta } from '../plan/meta';
-import {
-  LIVE_OFFSET,
-  RecordStatus,
-  ReservationView,
-  decodeRecord,
-  encodeRecord,
-  encodeTombstone,
-} from '../plan/record';
+import { Keys } from '../plan/keys';
+import { PlanMeta, StreamState, decodeMeta } from '../plan/meta';
+import { encodeRecord } from '../plan/record';
 import { Channel } from './channel';
 import { DeltaRequestWriter, DeltaResponse, RESERVATION_TYPE_URL } from './delta';
 import { PlanIndex } from './plan_index';
+import { RecordWriter } from './record_writer';
 import { ReservationDecoder } from './reservation';
 import { SyncMetrics } from './sync_metrics';
-
-/** Lost CAS races tolerated before a plan write goes through unconditionally. */
-const MAX_WRITE_ATTEMPTS: i32 = 8;
 
 export class PlanSync {
   readonly config: Config;
@@ -42,11 +32,9 @@ export class PlanSync {
   private readonly staged: ByteWriter = new ByteWriter(64 * 1024);
   private readonly stagedEnds: Array<usize> = [];
   private readonly stagedExpires: Array<u64> = [];
-  private readonly value: ByteWriter = new ByteWriter(256);
   private readonly meta: PlanMeta = new PlanMeta();
   private version: Blob = new Blob(new ArrayBuffer(0));
-  private readonly limits: Limits = new Limits();
-  private readonly old: ReservationView = new ReservationView();
+  private readonly writer: RecordWriter;
   private lastFreshWriteMs: u64 = 0;
   readonly nodeId: string;
   readonly nodeCluster: string;
@@ -61,6 +49,7 @@ export class PlanSync {
   ) {
     this.config = config;
     this.keys = keys;
+    this.writer = new RecordWriter(keys);
     this.channel = channel;
     this.metrics = metrics;
     this.nodeId = nodeId;
@@ -238,7 +227,7 @@ export class PlanSync {
       const ttlDeadline = res.ttlMs != 0 ? now + res.ttlMs : 0;
       const mark = scratchMark();
       if (res.hasBody) {
-        this.writeReservation(res.namePtr, res.nameLen, this.staged.ptr + start, end - start, now);
+        this.writer.reservation(res.namePtr, res.nameLen, this.staged.ptr + start, end - start, now);
         this.index.upsert(name, version, ttlDeadline, this.stagedExpires[i]);
       } else {
         this.heartbeat(name, version, ttlDeadline, res.namePtr, res.nameLen);
@@ -268,35 +257,6 @@ export class PlanSync {
   }
 
   /**
-   * Writes a staged record, keeping the live counters of the record it replaces (requests in
-   * flight stay accounted for across plan updates). Read-modify-write with CAS against the
-   * filters' updates; after MAX_WRITE_ATTEMPTS lost races it writes anyway, since applying the
-   * plan matters more than one request's accounting.
-   */
-  private writeReservation(namePtr: usize, nameLen: usize, recPtr: usize, recLen: usize, now: u64): void {
-    const k = this.keys;
-    const keyLen = k.user(KIND_RESERVATION, namePtr, nameLen);
-    const v = this.value;
-    const l = this.limits;
-    l.slots = load<u32>(recPtr, 8);
-    l.ratePerMinute = load<u32>(recPtr, 12);
-    l.burst = load<u32>(recPtr, 16);
-    for (let attempt = 0; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
-      v.reset();
-      v.bytes(recPtr, recLen);
-      let cas = CAS_CREATE_ONLY;
-      if (getSharedData(k.buf, keyLen) == WasmResult.Ok) {
-        cas = returned.cas;
-        if (decodeRecord(returned.ptr, returned.len, this.old) == RecordStatus.Valid) {
-          memory.copy(v.ptr + LIVE_OFFSET, this.old.livePtr, LIVE_BYTES);
-        } else initLive(v.ptr + LIVE_OFFSET, l, now);
-      } else initLive(v.ptr + LIVE_OFFSET, l, now);
-      if (attempt == MAX_WRITE_ATTEMPTS) cas = 0;
-      if (setSharedData(k.buf, keyLen, v.ptr, v.len, cas) == WasmResult.Ok) return;
-    }
-  }
-
-  /**
    * A resource without body refreshes the TTL of the version we hold; a heartbeat naming another
    * version (one we NACKed, or never got) is ignored, so a copy the server no longer stands
    * behind expires at its TTL. The record's deadline follows the TTL.
@@ -305,27 +265,13 @@ export class PlanSync {
     const i = this.index.find(name);
     if (i < 0 || this.index.versions[i] != version) return;
     this.index.upsert(name, version, ttlDeadline, this.index.expires[i]);
-    const k = this.keys;
-    const keyLen = k.user(KIND_RESERVATION, namePtr, nameLen);
-    for (let attempt = 0; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
-      if (getSharedData(k.buf, keyLen) != WasmResult.Ok) return;
-      if (decodeRecord(returned.ptr, returned.len, this.old) != RecordStatus.Valid) return;
-      store<u64>(returned.ptr, this.index.deadline(i), 40);
-      const cas = attempt == MAX_WRITE_ATTEMPTS ? 0 : returned.cas;
-      if (setSharedData(k.buf, keyLen, returned.ptr, returned.len, cas) == WasmResult.Ok) return;
-    }
+    this.writer.deadline(namePtr, nameLen, this.index.deadline(i));
   }
 
   /** Shrinks a user's record to a tombstone and forgets it; false when we did not hold it. */
   withdraw(name: string): bool {
     if (!this.index.remove(name)) return false;
-    const utf8 = String.UTF8.encode(name);
-    const k = this.keys;
-    const keyLen = k.user(KIND_RESERVATION, changetype<usize>(utf8), <usize>utf8.byteLength);
-    const v = this.value;
-    v.reset();
-    encodeTombstone(v);
-    setSharedData(k.buf, keyLen, v.ptr, v.len, 0);
+    this.writer.tombstone(name);
     return true;
   }
 
@@ -344,11 +290,7 @@ export class PlanSync {
     m.resources = <u32>this.index.count;
     m.versionPtr = this.version.ptr;
     m.versionLen = this.version.len;
-    const v = this.value;
-    v.reset();
-    encodeMeta(v, m);
-    const k = this.keys.meta;
-    setSharedData(k.ptr, k.len, v.ptr, v.len, 0);
+    this.writer.meta(m);
     this.lastFreshWriteMs = now;
     this.metrics.resources(this.index.count);
   }

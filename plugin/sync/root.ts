@@ -2,9 +2,9 @@
 // envoy.bootstrap.wasm with singleton: true) on the main thread. It needs the "sync" section of
 // the configuration; it keeps the plan in shared data current and forwards usage upstream.
 import { RootContext } from '../abi/context';
-import { getBufferBytes, log, nowMs, refreshLogLevel, returned, setTickPeriod } from '../abi/hostcalls';
-import { BufferType, LogLevel, WasmResult } from '../abi/types';
-import { parseConfig } from '../config/parse';
+import { log, nowMs, refreshLogLevel, setTickPeriod } from '../abi/hostcalls';
+import { LogLevel } from '../abi/types';
+import { loadConfig, refuse } from '../config/load';
 import { Keys } from '../plan/keys';
 import { SyncEngine } from './engine';
 
@@ -14,27 +14,11 @@ export class SyncRoot extends RootContext {
 
   onConfigure(configSize: u32): bool {
     refreshLogLevel();
-    let text = '';
-    if (configSize > 0) {
-      if (getBufferBytes(BufferType.PluginConfiguration, 0, configSize) != WasmResult.Ok) {
-        log(LogLevel.Error, 'earmark: cannot read the plugin configuration');
-        return false;
-      }
-      text = String.UTF8.decodeUnsafe(returned.ptr, returned.len);
-    }
-    const parsed = parseConfig(text);
-    if (parsed.config === null) {
-      log(LogLevel.Error, 'earmark: invalid plugin configuration: ' + parsed.error);
-      return false;
-    }
-    const config = parsed.config!;
+    const loaded = loadConfig(configSize);
+    if (loaded === null) return false;
+    const config = loaded;
     if (!config.hasSync) {
-      log(
-        LogLevel.Error,
-        'earmark: invalid plugin configuration: sync: required by the sync root (root id ' +
-          this.rootId +
-          ')',
-      );
+      refuse('sync: required by the sync root (root id ' + this.rootId + ')');
       return false;
     }
     const old = this.engine;

@@ -52,7 +52,6 @@ export declare function proxy_send_local_response(
   grpcStatus: i32,
 ): u32;
 export declare function proxy_set_effective_context(contextId: u32): u32;
-export declare function proxy_done(): u32;
 
 // Shared data and queues
 export declare function proxy_get_shared_data(

@@ -1,0 +1,189 @@
+// The Earmark filter's hot path: an admitted request's full path (context create → request
+// headers → response headers → done → delete) through our proxy-wasm host (wasm-host/) with the
+// compiled build/earmark.wasm, at 10^3 and 10^6 reserved users. Each request is for a random
+// reserved user whose reservation limits slots and rate, so the path includes taking and giving
+// back a slot with compare-and-swap. Run: npm run bench:plugin. Prints figures, then one JSON line.
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { EnvoyProcess, HeaderMap } from '../wasm-host';
+import { encodeMeta, encodeRecord, keys } from '../test/plugin/support/records';
+
+const WASM = join(__dirname, '..', 'build', 'earmark.wasm');
+const VM_ID = 'earmark';
+const REQUESTS = 1_000_000;
+const BATCH = 10_000;
+const WARMUP = 50_000;
+const TEMPLATES = 8192;
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+interface Scenario {
+  users: number;
+  medianNs: number;
+  p90Ns: number;
+  cpuMedianNs: number;
+  memoryGrowth: number;
+  routed: boolean;
+}
+
+function setUp(users: number, countHostCalls: boolean) {
+  const envoy = new EnvoyProcess({ concurrency: 1, clock: 'virtual', logLevel: 'warn', countHostCalls });
+  const k = keys();
+  envoy.sharedData.set(VM_ID, k.meta, encodeMeta({ freshMs: envoy.clock.now(), generation: 1 }));
+  for (let i = 0; i < users; i++) {
+    const record = encodeRecord({
+      address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:8080`,
+      slots: 64,
+      ratePerMinute: 6_000_000,
+      burst: 1000,
+    });
+    envoy.sharedData.set(VM_ID, k.record(`user-${i}`), record);
+  }
+  // The sync root would register the usage queue and drain it; here the bench drains it between
+  // batches (outside the timed section) so the workers' batches are enqueued as in production.
+  const token = envoy.sharedQueues.register(VM_ID, k.usageQueue, {
+    vmKey: 'bench',
+    contextId: 0,
+    post: () => undefined,
+    notify: () => undefined,
+  });
+  const filter = envoy.addHttpFilter({
+    name: 'earmark',
+    rootId: 'earmark_filter',
+    vmId: VM_ID,
+    wasm: WASM,
+    configuration: JSON.stringify({ plan_ttl_ms: 86_400_000 }),
+  });
+  let seed = 12345;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+  const templates = Array.from({ length: TEMPLATES }, () =>
+    HeaderMap.from({
+      ':method': 'GET',
+      ':path': '/api/items',
+      ':authority': 'svc.local',
+      'x-earmark-user': `user-${rnd() % users}`,
+    }),
+  );
+  const response = HeaderMap.from({ ':status': '200' });
+  const drainQueue = () => {
+    while (typeof envoy.sharedQueues.dequeue(token) !== 'number');
+  };
+  return { envoy, filter, templates, response, drainQueue };
+}
+
+function run(users: number): Scenario {
+  const { envoy, filter, templates, response, drainQueue } = setUp(users, false);
+  const vm = filter.vm(0);
+  const once = (i: number): void => {
+    const s = filter.newStream(0);
+    s.sendRequestHeaders(templates[i & (TEMPLATES - 1)], true);
+    s.sendResponseHeaders(response, true);
+    s.finish();
+  };
+  for (let i = 0; i < WARMUP; i++) once(i);
+  const probe = filter.newStream(0);
+  probe.sendRequestHeaders(templates[3], true);
+  const routed = probe.requestHeaders.get('x-earmark-instance')?.startsWith('10.') === true;
+  probe.finish();
+  drainQueue();
+  gc();
+  const memBefore = vm.memoryBytes();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let done = 0; done < REQUESTS; done += BATCH) {
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < BATCH; i++) once(done + i);
+    wall.push(Number(process.hrtime.bigint() - t0) / BATCH);
+    const c = process.cpuUsage(c0);
+    cpu.push(((c.user + c.system) * 1000) / BATCH);
+    // Between batches: the worker's tick (flushes metrics, re-reads plan freshness), queue drain.
+    envoy.advance(100);
+    drainQueue();
+  }
+  const sorted = [...wall].sort((a, b) => a - b);
+  const result = {
+    users,
+    medianNs: sorted[sorted.length >> 1],
+    p90Ns: sorted[Math.floor(sorted.length * 0.9)],
+    cpuMedianNs: [...cpu].sort((a, b) => a - b)[cpu.length >> 1],
+    memoryGrowth: vm.memoryBytes() - memBefore,
+    routed,
+  };
+  const admitted = envoy.metrics.get('earmark_requests_admitted') ?? 0;
+  if (admitted < REQUESTS) throw new Error(`only ${admitted} of the requests were admitted`);
+  void envoy.close();
+  return result;
+}
+
+/** Host calls per admitted request, counted by the host (a separate run: counting costs time). */
+function hostCalls(users: number) {
+  const { envoy, filter, templates, response } = setUp(users, true);
+  const vm = filter.vm(0);
+  for (let i = 0; i < 1000; i++) {
+    const s = filter.newStream(0);
+    s.sendRequestHeaders(templates[i & (TEMPLATES - 1)], true);
+    s.sendResponseHeaders(response, true);
+    s.finish();
+  }
+  const n = 20_000;
+  let maxHeaders = 0;
+  const before = vm.hostCallsTotal;
+  const byFn0 = vm.hostCallsByFunction();
+  for (let i = 0; i < n; i++) {
+    const s = filter.newStream(0);
+    s.sendRequestHeaders(templates[i & (TEMPLATES - 1)], true);
+    maxHeaders = Math.max(maxHeaders, s.hostCalls.proxy_on_request_headers ?? 0);
+    s.sendResponseHeaders(response, true);
+    s.finish();
+  }
+  const perRequest = (vm.hostCallsTotal - before) / n;
+  const byFn = Object.entries(vm.hostCallsByFunction())
+    .map(([f, c]) => [f, (c - (byFn0[f] ?? 0)) / n] as const)
+    .filter(([, c]) => c > 0);
+  void envoy.close();
+  return { maxHeaders, perRequest, byFn };
+}
+
+const fmt = (n: number) => n.toFixed(0).padStart(6);
+console.log(`Earmark filter hot path (build/earmark.wasm in wasm-host), Node ${process.version}`);
+console.log(
+  `load average at start: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')} (shared 2-core machine)`,
+);
+const calls = hostCalls(1_000_000);
+console.log(
+  `host calls: on_request_headers max ${calls.maxHeaders}, full path mean ${calls.perRequest.toFixed(4)} per request`,
+);
+for (const [f, c] of calls.byFn) console.log(`  ${f.padEnd(44)} ${c.toFixed(4)}`);
+gc();
+const small = run(1_000);
+gc();
+const large = run(1_000_000);
+for (const s of [small, large]) {
+  console.log(
+    `${String(s.users).padStart(8)} users: median ${fmt(s.medianNs)} ns/request (wall, batches of ${BATCH}), p90 ${fmt(s.p90Ns)} ns, ` +
+      `CPU median ${fmt(s.cpuMedianNs)} ns, Wasm memory growth ${s.memoryGrowth} B over ${REQUESTS} requests, routed: ${s.routed}`,
+  );
+}
+console.log(
+  `ratio 10^6 / 10^3 users: ${(large.medianNs / small.medianNs).toFixed(2)} (budget ≤ 1.3); budget B ≤ 2500 ns`,
+);
+console.log(
+  `load average at end: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
+console.log(
+  JSON.stringify({
+    ns_per_request_1e3: Math.round(small.medianNs),
+    ns_per_request_1e6: Math.round(large.medianNs),
+    host_calls_request_headers: calls.maxHeaders,
+    host_calls_per_request: Number(calls.perRequest.toFixed(3)),
+    wasm_memory_growth_bytes: Math.max(small.memoryGrowth, large.memoryGrowth),
+  }),
+);
