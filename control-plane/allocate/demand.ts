@@ -59,21 +59,26 @@ export interface DemandContext {
   tier: Uint16Array;
 }
 
+/** Steps one plan must cover: until the next plan, plus the lead time (reservations come that early). */
+export function windowSteps(stepMs: number, cycleMs: number, leadMs: number): number {
+  return Math.max(1, Math.ceil((cycleMs + leadMs) / stepMs));
+}
+
 /** Steps [firstStep, firstStep + windowSteps) of the batch that this plan must cover. */
 export function planWindow(b: ForecastBatch, nowMs: number, cycleMs: number, leadMs: number) {
   const firstStep = Math.min(
     Math.max(0, Math.floor((nowMs - b.issuedAtMs) / b.stepMs)),
     Math.max(0, b.horizon - 1),
   );
-  const windowSteps = Math.max(1, Math.min(b.horizon - firstStep, Math.ceil((cycleMs + leadMs) / b.stepMs)));
-  return { firstStep, windowSteps };
+  const steps = Math.min(b.horizon - firstStep, windowSteps(b.stepMs, cycleMs, leadMs));
+  return { firstStep, windowSteps: Math.max(1, steps) };
 }
 
 export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContext): Wants {
   const U = b.users.length;
   const H = b.horizon;
   const R = b.resources.length;
-  const { firstStep, windowSteps } = planWindow(b, ctx.nowMs, ctx.cycleMs, policy.leadTimeMs);
+  const { firstStep, windowSteps: window } = planWindow(b, ctx.nowMs, ctx.cycleMs, policy.leadTimeMs);
   const col = (k: ResourceKind): number => b.resources.indexOf(k);
   const rc = {
     conc: col('concurrency'),
@@ -149,7 +154,7 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
     }
     // What a plan issued at step h would hold: the largest amount over its window.
     for (let h = firstStep; h < H; h++) {
-      const end = h + windowSteps < H ? h + windowSteps : H;
+      const end = h + window < H ? h + window : H;
       for (let k = 0; k < AMOUNTS; k++) {
         let m = 0;
         for (let s = h; s < end; s++) if (atStep[s * AMOUNTS + k] > m) m = atStep[s * AMOUNTS + k];
@@ -158,5 +163,5 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
       }
     }
   }
-  return { users: b.users, tier: ctx.tier, amount, windowSteps, firstStep, stepTotals, horizon: H };
+  return { users: b.users, tier: ctx.tier, amount, windowSteps: window, firstStep, stepTotals, horizon: H };
 }

@@ -11,15 +11,22 @@ import type { FunctionTrace } from './azure-trace';
 export interface ActivityForecasts {
   from: number;
   window: number;
-  /** p[((f * minutes) + m) * window + h] for m >= from; zero before. */
-  p: Float32Array;
-  /** Per-minute forecasters, one per function, after the last minute (for the allocator path). */
   minutes: number;
+  /** p[((f * minutes) + m) * window + h]: P(active at minute m + h) as forecast at m; zero before `from`. */
+  p: Float32Array;
 }
 
 export interface ActivityHooks {
-  /** Called at minute m (>= from) after the forecasts for m are made, before minute m is observed. */
-  onMinute?(m: number, series: IntermittentSeries[], prior: FleetHazardPrior): void;
+  /**
+   * Called at minute m (>= from) once the forecasts for m are made and before minute m is seen:
+   * `forecasts` holds every minute up to m, so a decision here uses only the past.
+   */
+  onMinute?(
+    m: number,
+    series: IntermittentSeries[],
+    prior: FleetHazardPrior,
+    forecasts: ActivityForecasts,
+  ): void;
 }
 
 export function forecastActivity(
@@ -34,6 +41,7 @@ export function forecastActivity(
   const prior = new FleetHazardPrior();
   const series = Array.from({ length: N }, () => new IntermittentSeries(window, options));
   const p = new Float32Array(N * T * window);
+  const result: ActivityForecasts = { from, window, minutes: T, p };
   const out = new Float64Array(window);
   for (let m = 0; m < T; m++) {
     if (m >= from) {
@@ -41,14 +49,14 @@ export function forecastActivity(
         series[f].activity(prior, window, out);
         p.set(out, (f * T + m) * window);
       }
-      hooks.onMinute?.(m, series, prior);
+      hooks.onMinute?.(m, series, prior, result);
     }
     for (let f = 0; f < N; f++) {
       const gap = series[f].observe(trace.counts[f * T + m]);
       if (gap > 0) prior.addGap(gap);
     }
   }
-  return { from, window, p, minutes: T };
+  return result;
 }
 
 /** Reserved at m when P(active) exceeds 1 - quantile at any minute of the lead window issued at m. */
