@@ -19,7 +19,8 @@ function newestSource(dir: string): number {
   let t = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+    if (e.isDirectory()) t = Math.max(t, newestSource(p));
+    else if (e.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
   }
   return t;
 }
