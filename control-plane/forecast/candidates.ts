@@ -1,12 +1,15 @@
 /**
- * One cycle's candidate forecasts: every model's median and reservation quantile at the scoring
- * lead for every series (what the chooser scores), plus the ONNX model's full output (what a user
- * on that model receives). Baselines run series by series; the ONNX model runs as one batch.
+ * One cycle's candidate forecasts: the median and reservation quantile at the scoring lead of
+ * every model a user needs this cycle (what the chooser scores), plus the ONNX model's full output
+ * for the rows it ran on (what a user on that model receives). Baselines run series by series
+ * through the CandidateRunner; the ONNX model runs as one batch over the rows that need it.
  */
 import type { DemandWindows } from '../domain/demand';
-import type { SeriesForecaster, SeriesForecastRequest } from '../domain/forecaster';
-import { fillRow, FeatureBatch, RowContext } from './model/features';
+import { FeatureBatch, fillRow as fillRowImport, RowContext } from './model/features';
 import type { OnnxQuantileModel } from './model/onnx-model';
+import type { CandidateRunner } from './runner';
+// Hot loops call these through local bindings: tsx compiles imports to getter lookups per call.
+const fillRow = fillRowImport;
 
 /** Reads a level tau from an ascending quantile row, interpolating linearly between levels. */
 export function interpolateLevel(
@@ -32,72 +35,91 @@ export interface OnnxOutput {
   batch: FeatureBatch;
   /** Normalised, out[(row * H + h) * Q + q]. */
   out: Float32Array;
+  /** Per series: its row in the batch, or -1 when the model did not run for it. */
+  rowOf: Int32Array;
 }
 
-/** Builds features for every series of the windows and runs the model. */
+/** Builds features for the series of `users` (all resources) and runs the model on them. */
 export async function runOnnx(
   model: OnnxQuantileModel,
   w: DemandWindows,
   originMs: number,
+  users: Uint8Array,
   rowContext: (u: number, r: number) => RowContext,
   reuse?: FeatureBatch,
 ): Promise<OnnxOutput> {
-  const S = w.users.length * w.resources.length;
-  const batch =
-    reuse && reuse.capacity >= S && reuse.windowSteps === model.signature.window ? reuse : model.newBatch(S);
   const R = w.resources.length;
-  for (let u = 0; u < w.users.length; u++)
+  const S = w.users.length * R;
+  const rowOf = new Int32Array(S).fill(-1);
+  let n = 0;
+  for (let u = 0; u < w.users.length; u++) if (users[u]) for (let r = 0; r < R; r++) rowOf[u * R + r] = n++;
+  const batch =
+    reuse && reuse.capacity >= n && reuse.windowSteps === model.signature.window
+      ? reuse
+      : model.newBatch(Math.max(n, 1));
+  for (let u = 0; u < w.users.length; u++) {
+    if (!users[u]) continue;
     for (let r = 0; r < R; r++) {
       const i = u * R + r;
-      fillRow(batch, i, w.values, i * w.steps, (i + 1) * w.steps, originMs, w.stepMs, rowContext(u, r));
+      fillRow(
+        batch,
+        rowOf[i],
+        w.values,
+        i * w.steps,
+        (i + 1) * w.steps,
+        originMs,
+        w.stepMs,
+        rowContext(u, r),
+      );
     }
-  return { model, batch, out: await model.run(batch, S) };
+  }
+  return { model, batch, out: n > 0 ? await model.run(batch, n) : new Float32Array(0), rowOf };
 }
 
 /**
- * Fills med[i * M + m] and q[i * M + m] (uncalibrated) for every series i and baseline m at lead
- * `lead` (1-based), at the user's reservation level taus[u].
+ * Fills med[i * M + m] and q[i * M + m] (uncalibrated) at lead `lead` (1-based) for every series i
+ * and baseline m with needs(u, m), at the user's reservation level taus[u].
  */
 export function baselinesAtLead(
-  baselines: readonly SeriesForecaster[],
-  usable: Uint8Array,
+  run: CandidateRunner,
   M: number,
-  w: DemandWindows,
-  originMs: number,
   lead: number,
   taus: Float32Array,
+  needs: (u: number, m: number) => boolean,
   med: Float32Array,
   q: Float32Array,
 ): void {
+  const w = run.w;
   const R = w.resources.length;
-  const out = new Float32Array(2 * lead);
-  const levels = [0.5, 0.95];
-  const req: SeriesForecastRequest = {
-    history: w.values,
-    originMs,
-    stepMs: w.stepMs,
-    horizon: lead,
-    quantiles: levels,
-  };
+  const nb = run.baselines.length;
+  const todo: number[] = [];
   for (let u = 0; u < w.users.length; u++) {
-    levels[1] = taus[u];
+    todo.length = 0;
+    for (let m = 0; m < nb; m++) if (needs(u, m)) todo.push(m);
+    const tau = taus[u];
     for (let r = 0; r < R; r++) {
       const i = u * R + r;
-      req.history = w.values.subarray(i * w.steps, (i + 1) * w.steps);
-      for (let m = 0; m < baselines.length; m++) {
-        if (!usable[m]) continue;
-        baselines[m].forecast(req, out);
-        med[i * M + m] = out[lead - 1];
-        q[i * M + m] = out[2 * lead - 1];
-      }
+      for (const m of todo) run.atLead(m, i, lead, tau, med, q, i * M + m);
     }
   }
 }
 
-/** The ONNX model's median and level-tau values at `lead`, in units, into column m. */
+/** Users whose first resource (requests) was idle in at least `share` of the window's steps. */
+export function sparseUsers(w: DemandWindows, share: number): Uint8Array {
+  const R = w.resources.length;
+  const out = new Uint8Array(w.users.length);
+  for (let u = 0; u < w.users.length; u++) {
+    const a = u * R * w.steps;
+    let zeros = 0;
+    for (let t = a; t < a + w.steps; t++) if (w.values[t] === 0) zeros++;
+    out[u] = zeros >= share * w.steps ? 1 : 0;
+  }
+  return out;
+}
+
+/** The ONNX model's median and level-tau values at `lead`, in units, into column m of its rows. */
 export function onnxAtLead(
   o: OnnxOutput,
-  S: number,
   R: number,
   M: number,
   m: number,
@@ -111,13 +133,15 @@ export function onnxAtLead(
   const h = Math.min(lead, H) - 1;
   const qMed = levels.indexOf(0.5);
   const nonNeg = o.batch.nonNegative;
-  for (let i = 0; i < S; i++) {
-    const base = (i * H + h) * Q;
-    const c = o.batch.center[i];
-    const s = o.batch.scale[i];
+  for (let i = 0; i < o.rowOf.length; i++) {
+    const row = o.rowOf[i];
+    if (row < 0) continue;
+    const base = (row * H + h) * Q;
+    const c = o.batch.center[row];
+    const s = o.batch.scale[row];
     let vm = c + s * o.out[base + qMed];
     let vq = c + s * interpolateLevel(levels, o.out, base, 1, taus[(i / R) | 0]);
-    if (nonNeg[i]) {
+    if (nonNeg[row]) {
       if (vm < 0) vm = 0;
       if (vq < 0) vq = 0;
     }

@@ -13,17 +13,20 @@
  * The reservation model supplies every quantile except the median, and is the one reported.
  */
 export interface ChooserOptions {
-  /** Per-step decay of past costs (0.99 ≈ the last 100 steps count). */
+  /** Per-step decay of past costs (0.995: the last ~200 steps count). */
   decay: number;
   /** Switch only when the best model is cheaper than the current one by this fraction. */
   switchPenalty: number;
   underWeight: number;
+  /** The issued median averages the medians of this many models of lowest median cost (1 = the chosen one). */
+  blend: number;
 }
 
 export const DEFAULT_CHOOSER: ChooserOptions = {
-  decay: 0.99,
+  decay: 0.995,
   switchPenalty: 0.02,
   underWeight: 0.5,
+  blend: 2,
 };
 
 export function pinball(y: number, q: number, tau: number): number {
@@ -36,12 +39,14 @@ export function reserveCost(o: ChooserOptions, y: number, q: number, tau: number
 }
 
 /**
- * Picks, for each user slot u in `slots`, the model to use: `cost[u * M + m]` is the decayed cost,
- * `current[u]` the model in use (0xffff = none yet). `usable[m]` masks models that cannot run now.
+ * Picks, for each user slot u in `slots`, the model to use: `cost[u * M + m] / evidence[u * M + m]`
+ * is model m's decayed mean cost (a model never scored for u is not eligible), `current[u]` the
+ * model in use (0xffff = none yet). `usable[m]` masks models that cannot run this cycle.
  */
 export function choose(
   o: ChooserOptions,
   cost: Float64Array,
+  evidence: Float64Array,
   M: number,
   current: Uint16Array,
   slots: Int32Array,
@@ -51,13 +56,66 @@ export function choose(
   for (const u of slots) {
     const base = u * M;
     let best = -1;
-    for (let m = 0; m < M; m++) if (usable[m] && (best < 0 || cost[base + m] < cost[base + best])) best = m;
-    if (best < 0) continue;
+    let bestCost = Infinity;
+    for (let m = 0; m < M; m++) {
+      const e = evidence[base + m];
+      if (!usable[m] || !(e > 0)) continue;
+      const c = cost[base + m] / e;
+      if (c < bestCost) {
+        best = m;
+        bestCost = c;
+      }
+    }
     const cur = current[u];
-    // No evidence yet (all costs zero): start on the preferred model.
-    if (cost[base + best] === 0 && usable[preferred]) best = preferred;
-    if (cur !== 0xffff && usable[cur] && cost[base + best] >= cost[base + cur] * (1 - o.switchPenalty))
+    if (best < 0) {
+      // No evidence yet: start on the preferred model.
+      if (cur === 0xffff || !usable[cur]) current[u] = usable[preferred] ? preferred : current[u];
       continue;
+    }
+    const curCost =
+      cur !== 0xffff && usable[cur] && evidence[base + cur] > 0
+        ? cost[base + cur] / evidence[base + cur]
+        : Infinity;
+    if (bestCost >= curCost * (1 - o.switchPenalty)) continue;
     current[u] = best;
   }
+}
+
+/**
+ * Writes into out[0, k) the `k` eligible models of lowest mean cost for user slot u (the current
+ * one among them), -1 where there are fewer. No allocation: it runs for every user every cycle.
+ */
+export function lowestCost(
+  cost: Float64Array,
+  evidence: Float64Array,
+  M: number,
+  u: number,
+  usable: Uint8Array,
+  k: number,
+  current: number,
+  out: Int16Array,
+  at: number,
+): void {
+  for (let j = 0; j < k; j++) out[at + j] = -1;
+  const mean = (m: number) => cost[u * M + m] / evidence[u * M + m];
+  // Insertion into a k-long sorted list: k is 1-3.
+  for (let m = 0; m < M; m++) {
+    if (!usable[m] || !(evidence[u * M + m] > 0)) continue;
+    const c = mean(m);
+    let j = k - 1;
+    if (out[at + j] >= 0 && mean(out[at + j]) <= c) continue;
+    while (j > 0 && (out[at + j - 1] < 0 || mean(out[at + j - 1]) > c)) {
+      out[at + j] = out[at + j - 1];
+      j--;
+    }
+    out[at + j] = m;
+  }
+  if (current === 0xffff || !usable[current]) {
+    if (out[at] < 0) out[at] = current;
+    return;
+  }
+  for (let j = 0; j < k; j++) if (out[at + j] === current) return;
+  let last = k - 1;
+  while (last > 0 && out[at + last] < 0) last--;
+  out[at + last] = current;
 }

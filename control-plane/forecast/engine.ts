@@ -17,14 +17,15 @@ import type { UserProfile } from '../domain/user';
 import { defaultBaselines, loadIntermittent } from './baselines';
 import { minHistoryOf } from './baselines/needs';
 import { CalibrationOptions, DEFAULT_CALIBRATION } from './calibration';
-import { baselinesAtLead, onnxAtLead, OnnxOutput, runOnnx } from './candidates';
-import { choose, ChooserOptions, DEFAULT_CHOOSER } from './chooser';
+import { baselinesAtLead, onnxAtLead, OnnxOutput, runOnnx, sparseUsers } from './candidates';
+import { choose, ChooserOptions, DEFAULT_CHOOSER, lowestCost } from './chooser';
 import { eventsFor } from './events';
 import { issue } from './issue';
 import type { RowContext } from './model/features';
 import { OnnxQuantileModel } from './model/onnx-model';
 import { PortfolioState } from './portfolio-state';
-import { scoreAndRemember } from './scoring';
+import { CandidateRunner } from './runner';
+import { rememberCandidates, scoreIssued } from './scoring';
 
 export interface ForecastEngineOptions {
   /** ONNX model to load; null for baselines only. Ignored when `model` is given. */
@@ -50,6 +51,15 @@ export interface ForecastEngineOptions {
   /** Called when the model cannot be loaded or run (default: console.warn). */
   onModelError?: (err: Error) => void;
   modelThreads?: number;
+  /** Candidates run only for sparse users (default: the intermittent method). */
+  sparseOnly?: string[];
+  /** A user is sparse when requests were zero in at least this share of the window (default 0.3). */
+  sparseShare?: number;
+  /**
+   * Users are split in this many groups; each cycle one group runs every candidate (exploration),
+   * the others only the models they use. Default: one group per 100,000 series.
+   */
+  exploreGroups?: number;
   /**
    * Tell the model which resource each series is (default true). The evaluation turns it off: a
    * CSV series is no particular resource.
@@ -72,6 +82,8 @@ export interface EngineStatus {
   candidates: string[];
   users: number;
   cycles: number;
+  /** Milliseconds spent in each phase of the last cycle (for telemetry and the benchmark). */
+  lastCycleMs: Record<'scoring' | 'choice' | 'baselines' | 'model' | 'issue', number>;
 }
 
 export interface ForecastEngine {
@@ -102,20 +114,39 @@ export async function createForecastEngine(opts: ForecastEngineOptions = {}): Pr
 
 class Engine implements ForecastEngine {
   private readonly baselines: SeriesForecaster[];
+  /** Per candidate: run only for sparse users (the intermittent method). */
+  private readonly sparseOnly: Uint8Array;
   private readonly horizon: number;
   private readonly quantiles: number[];
   private readonly lead: number;
   private readonly chooser: ChooserOptions;
   private readonly calib: CalibrationOptions;
   private model: OnnxQuantileModel | null = null;
+  /** Whether the engine loaded the model (and so disposes it); a model passed in stays the caller's. */
+  private ownsModel = false;
   private modelFile: string | null = null;
   private modelError: string | null = null;
   private state: PortfolioState | null = null;
   private cycles = 0;
   private batchReuse: OnnxOutput['batch'] | undefined;
+  /** Candidate buffers reused across cycles (S × M each: too large to allocate every minute). */
+  private scratchMed = new Float32Array(0);
+  private scratchQ = new Float32Array(0);
+  private lastCycleMs: EngineStatus['lastCycleMs'] = {
+    scoring: 0,
+    choice: 0,
+    baselines: 0,
+    model: 0,
+    issue: 0,
+  };
 
   constructor(private readonly opts: ForecastEngineOptions) {
-    this.baselines = opts.baselines ?? [...defaultBaselines(), loadIntermittent().forecaster];
+    const intermittent = opts.baselines ? undefined : loadIntermittent().forecaster;
+    this.baselines = opts.baselines ?? [...defaultBaselines(), intermittent!];
+    this.sparseOnly = new Uint8Array(this.baselines.length + 1);
+    this.baselines.forEach(
+      (b, m) => (this.sparseOnly[m] = b === intermittent || opts.sparseOnly?.includes(b.name) ? 1 : 0),
+    );
     this.horizon = opts.horizon ?? 15;
     this.quantiles = [...(opts.quantiles ?? DEFAULT_QUANTILES)];
     if (!this.quantiles.includes(0.5)) throw new Error('forecast quantiles must include 0.5');
@@ -137,6 +168,7 @@ class Engine implements ForecastEngine {
       candidates: this.names(),
       users: this.state?.users ?? 0,
       cycles: this.cycles,
+      lastCycleMs: { ...this.lastCycleMs },
     };
   }
 
@@ -148,6 +180,7 @@ class Engine implements ForecastEngine {
 
   async setModel(spec: OnnxQuantileModel | string | null): Promise<void> {
     let m: OnnxQuantileModel | null;
+    const owned = typeof spec === 'string';
     if (typeof spec === 'string') {
       try {
         m = await OnnxQuantileModel.load(spec, { threads: this.opts.modelThreads });
@@ -164,15 +197,16 @@ class Engine implements ForecastEngine {
         return;
       }
     } else m = spec;
-    if (this.model && this.model !== m) await this.model.dispose();
+    if (this.model && this.model !== m && this.ownsModel) await this.model.dispose();
     this.model = m;
+    this.ownsModel = owned;
     this.modelFile = m?.file ?? null;
     this.modelError = null;
     this.batchReuse = undefined;
   }
 
   async close(): Promise<void> {
-    if (this.model) await this.model.dispose();
+    if (this.model && this.ownsModel) await this.model.dispose();
     this.model = null;
   }
 
@@ -214,12 +248,58 @@ class Engine implements ForecastEngine {
       events.length ? eventsFor(events, u, profiles[i]?.tier ?? '', originMs, w.stepMs, H) : undefined,
     );
 
-    // 1. Candidates at the scoring lead.
+    let mark = performance.now();
+    const lap = (phase: keyof EngineStatus['lastCycleMs']) => {
+      const now = performance.now();
+      this.lastCycleMs[phase] = now - mark;
+      mark = now;
+    };
+    const runner = new CandidateRunner(this.baselines, w, originMs);
     const usable = new Uint8Array(M);
     for (let m = 0; m < nb; m++) usable[m] = w.steps >= minHistoryOf(this.baselines[m], w.stepMs) ? 1 : 0;
-    const med = new Float32Array(S * M).fill(NaN);
-    const qv = new Float32Array(S * M).fill(NaN);
-    baselinesAtLead(this.baselines, usable, M, w, originMs, L, taus, med, qv);
+    usable[mOnnx] = this.model ? 1 : 0;
+
+    // 1. Score what was issued L steps ago against the newest observations.
+    scoreIssued(st, w, slots, t, taus, this.quantiles, this.chooser, this.calib);
+    lap('scoring');
+
+    // 2. Each user keeps or switches models.
+    const cold = names.indexOf(this.opts.coldStartModel ?? '');
+    const K = Math.max(1, this.chooser.blend);
+    const blend = new Int16Array(U * K);
+    const decide = () => {
+      const fallback = usable[names.indexOf('median-12')] ? names.indexOf('median-12') : usable.indexOf(1);
+      const preferred = cold >= 0 && usable[cold] ? cold : usable[mOnnx] ? mOnnx : fallback;
+      choose(this.chooser, st.costMedian, st.evidence, M, st.medianModel, slots, usable, preferred);
+      choose(this.chooser, st.costReserve, st.evidence, M, st.reserveModel, slots, usable, preferred);
+      for (let u = 0; u < U; u++) {
+        const su = slots[u];
+        lowestCost(st.costMedian, st.evidence, M, su, usable, K, st.medianModel[su], blend, u * K);
+      }
+    };
+    decide();
+    lap('choice');
+
+    // 3. Candidates: every model for this cycle's exploration group, the models in use for the rest.
+    const groups = this.opts.exploreGroups ?? Math.max(1, Math.ceil(S / 100_000));
+    const group = this.cycles % groups;
+    const sparse = sparseUsers(w, this.opts.sparseShare ?? 0.3);
+    const inUse = (u: number, m: number) => {
+      if (st.reserveModel[slots[u]] === m) return true;
+      for (let j = u * K; j < (u + 1) * K; j++) if (blend[j] === m) return true;
+      return false;
+    };
+    const explore = (u: number) => slots[u] % groups === group;
+    const needs = (u: number, m: number) =>
+      usable[m] === 1 && (inUse(u, m) || (explore(u) && (!this.sparseOnly[m] || sparse[u] === 1)));
+    if (this.scratchMed.length < S * M) {
+      this.scratchMed = new Float32Array(S * M);
+      this.scratchQ = new Float32Array(S * M);
+    }
+    const med = this.scratchMed.subarray(0, S * M).fill(NaN);
+    const qv = this.scratchQ.subarray(0, S * M);
+    baselinesAtLead(runner, M, L, taus, needs, med, qv);
+    lap('baselines');
     let onnx: OnnxOutput | undefined;
     if (this.model) {
       try {
@@ -230,37 +310,38 @@ class Engine implements ForecastEngine {
           eventNow: userEvents[u]?.now,
           eventSoon: userEvents[u]?.soon,
         });
-        onnx = await runOnnx(this.model, w, originMs, rowCtx, this.batchReuse);
+        const rows = Uint8Array.from(w.users, (_, u) => (needs(u, mOnnx) ? 1 : 0));
+        onnx = await runOnnx(this.model, w, originMs, rows, rowCtx, this.batchReuse);
         this.batchReuse = onnx.batch;
-        onnxAtLead(onnx, S, R, M, mOnnx, L, taus, med, qv);
-        usable[mOnnx] = 1;
+        onnxAtLead(onnx, R, M, mOnnx, L, taus, med, qv);
       } catch (err) {
+        // The model failed this cycle: its users move to their best baseline (or the cold-start one).
         this.reportModelError(err);
         onnx = undefined;
+        usable[mOnnx] = 0;
+        decide();
+        const missing = (u: number, m: number) => needs(u, m) && Number.isNaN(med[u * R * M + m]);
+        baselinesAtLead(runner, M, L, taus, missing, med, qv);
       }
     }
+    lap('model');
+    rememberCandidates(st, w, slots, t, { med, q: qv });
 
-    // 2-3. Score what was issued L steps ago; remember this cycle's candidates.
-    scoreAndRemember(st, w, slots, t, { med, q: qv, usable, taus }, this.quantiles, this.chooser, this.calib);
-
-    // 4. Each user keeps or switches models.
-    const cold = names.indexOf(this.opts.coldStartModel ?? '');
-    const preferred = cold >= 0 ? cold : usable[mOnnx] ? mOnnx : Math.max(0, names.indexOf('median-12'));
-    choose(this.chooser, st.costMedian, M, st.medianModel, slots, usable, preferred);
-    choose(this.chooser, st.costReserve, M, st.reserveModel, slots, usable, preferred);
-
-    // 5. Issue.
+    // 4. Issue.
     const { values, modelOf } = issue(st, {
       w,
       slots,
       originMs,
       horizon: H,
       quantiles: this.quantiles,
-      baselines: this.baselines,
+      runner,
       onnxIndex: mOnnx,
       onnx,
       events: userEvents,
+      medianBlend: blend,
+      blendWidth: K,
     });
+    lap('issue');
     return {
       issuedAtMs: originMs,
       stepMs: w.stepMs,

@@ -5,12 +5,13 @@
  * is never negative, and planned events scale the steps they cover.
  */
 import type { DemandWindows } from '../domain/demand';
-import type { SeriesForecaster, SeriesForecastRequest } from '../domain/forecaster';
-import { recentlyNonNegative } from './baselines/spread';
-import { calibrated } from './calibration';
+import { calibrated as calibratedImport } from './calibration';
 import { interpolateLevel, OnnxOutput } from './candidates';
 import type { UserEvents } from './events';
 import type { PortfolioState } from './portfolio-state';
+import type { CandidateRunner } from './runner';
+// Hot loops call these through local bindings: tsx compiles imports to getter lookups per call.
+const calibrated = calibratedImport;
 
 export interface IssueInput {
   w: DemandWindows;
@@ -18,23 +19,35 @@ export interface IssueInput {
   originMs: number;
   horizon: number;
   quantiles: readonly number[];
-  baselines: readonly SeriesForecaster[];
+  runner: CandidateRunner;
   /** Index of the ONNX model among the candidates, and its output this cycle (if it ran). */
   onnxIndex: number;
   onnx?: OnnxOutput;
   events: (UserEvents | undefined)[];
+  /** Per user u, at [u * blendWidth, (u + 1) * blendWidth): models whose medians are averaged (-1 = none). */
+  medianBlend: Int16Array;
+  blendWidth: number;
 }
 
 /** The model's output for series i in units, as raw[q * H + h] at the given levels. */
-function readOnnx(o: OnnxOutput, i: number, H: number, levels: readonly number[], raw: Float32Array): void {
+function readOnnx(
+  o: OnnxOutput,
+  i: number,
+  H: number,
+  levels: readonly number[],
+  same: boolean,
+  raw: Float32Array,
+): void {
   const { horizon: MH, quantiles: ml } = o.model.signature;
   const MQ = ml.length;
-  const c = o.batch.center[i];
-  const s = o.batch.scale[i];
-  const nonNeg = o.batch.nonNegative[i] === 1;
+  const row = o.rowOf[i];
+  const c = o.batch.center[row];
+  const s = o.batch.scale[row];
+  const nonNeg = o.batch.nonNegative[row] === 1;
   for (let q = 0; q < levels.length; q++)
     for (let h = 0; h < H; h++) {
-      const v = c + s * interpolateLevel(ml, o.out, (i * MH + h) * MQ, 1, levels[q]);
+      const base = (row * MH + h) * MQ;
+      const v = c + s * (same ? o.out[base + q] : interpolateLevel(ml, o.out, base, 1, levels[q]));
       raw[q * H + h] = nonNeg && v < 0 ? 0 : v;
     }
 }
@@ -46,51 +59,62 @@ export function issue(st: PortfolioState, x: IssueInput): { values: Float32Array
   const values = new Float32Array(U * R * Q * H);
   const modelOf = new Uint16Array(U);
   const rawRes = new Float32Array(Q * H);
-  const rawMed = new Float32Array(Q * H);
-  const req: SeriesForecastRequest = {
-    history: w.values,
-    originMs: x.originMs,
-    stepMs: w.stepMs,
-    horizon: H,
-    quantiles,
-  };
+  const rawMed = new Float32Array(H);
+  const medianOnly = [0.5];
+  const mid = new Float64Array(H);
   const qMed = quantiles.indexOf(0.5);
+  const K = x.blendWidth;
+  const kf = st.kf;
+  const kq = new Float64Array(Q);
   const slot = ((Math.round(x.originMs / w.stepMs) % L) + L) % L;
   const rFinal = st.ringFinal[slot];
-  const run = (m: number, i: number, out: Float32Array) => {
-    if (m === x.onnxIndex && x.onnx) readOnnx(x.onnx, i, H, quantiles, out);
-    else x.baselines[m].forecast(req, out);
+  const ml = x.onnx?.model.signature.quantiles ?? [];
+  const sameLevels = ml.length === Q && ml.every((v, q) => v === quantiles[q]);
+  const run = (m: number, i: number, levels: readonly number[], out: Float32Array) => {
+    if (m === x.onnxIndex && x.onnx && x.onnx.rowOf[i] >= 0)
+      readOnnx(x.onnx, i, H, levels, levels === quantiles && sameLevels, out);
+    else x.runner.full(m, i, H, levels, out);
   };
   for (let u = 0; u < U; u++) {
     const su = x.slots[u];
     const mRes = st.reserveModel[su];
-    const mMed = st.medianModel[su];
     modelOf[u] = mRes;
     const ev = x.events[u];
     for (let r = 0; r < R; r++) {
       const i = u * R + r;
       const s = su * R + r;
-      const hist = w.values.subarray(i * w.steps, (i + 1) * w.steps);
-      req.history = hist;
-      run(mRes, i, rawRes);
-      const medSrc = mMed === mRes ? rawRes : (run(mMed, i, rawMed), rawMed);
-      const nonNeg = recentlyNonNegative(hist);
+      run(mRes, i, quantiles, rawRes);
+      mid.fill(0);
+      let nBlend = 0;
+      for (let j = u * K; j < (u + 1) * K; j++) {
+        const m = x.medianBlend[j];
+        if (m < 0) continue;
+        nBlend++;
+        // Blended models give only their median.
+        if (m === mRes) for (let h = 0; h < H; h++) mid[h] += rawRes[qMed * H + h];
+        else {
+          run(m, i, medianOnly, rawMed);
+          for (let h = 0; h < H; h++) mid[h] += rawMed[h];
+        }
+      }
+      for (let h = 0; h < H; h++) mid[h] /= nBlend;
+      const nonNeg = x.runner.nonNeg[i] === 1;
       const k = st.k[s * M + mRes];
+      for (let q = 0; q < Q; q++) kq[q] = k * kf[s * Q + q];
       const base = i * Q * H;
       for (let h = 0; h < H; h++) {
         const ownMid = rawRes[qMed * H + h];
-        const mid = medSrc[qMed * H + h];
         // Outward from the median, so quantiles never cross it or each other.
-        let v = nonNeg && mid < 0 ? 0 : mid;
+        let v = nonNeg && mid[h] < 0 ? 0 : mid[h];
         values[base + qMed * H + h] = v;
         for (let q = qMed + 1; q < Q; q++) {
-          const c = calibrated(ownMid, rawRes[q * H + h], k * st.kf[s * Q + q]);
+          const c = calibrated(ownMid, rawRes[q * H + h], kq[q]);
           v = c > v ? c : v;
           values[base + q * H + h] = v;
         }
         v = values[base + qMed * H + h];
         for (let q = qMed - 1; q >= 0; q--) {
-          const c = calibrated(ownMid, rawRes[q * H + h], k * st.kf[s * Q + q]);
+          const c = calibrated(ownMid, rawRes[q * H + h], kq[q]);
           v = c < v ? c : v;
           values[base + q * H + h] = nonNeg && v < 0 ? 0 : v;
         }

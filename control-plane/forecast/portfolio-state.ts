@@ -13,6 +13,8 @@ export class PortfolioState {
   /** Per user and model: decayed cost of the median (point) and of the reservation quantile. */
   costMedian = new Float64Array(0);
   costReserve = new Float64Array(0);
+  /** Per user and model: decayed count of scorings; costs compare as cost / evidence. */
+  evidence = new Float64Array(0);
   /** Per user: the model giving the median, and the one giving the reservation quantiles. */
   medianModel = new Uint16Array(0);
   reserveModel = new Uint16Array(0);
@@ -70,6 +72,7 @@ export class PortfolioState {
     const { models: M, resources: R, quantiles: Q } = this;
     this.costMedian.fill(0, slot * M, (slot + 1) * M);
     this.costReserve.fill(0, slot * M, (slot + 1) * M);
+    this.evidence.fill(0, slot * M, (slot + 1) * M);
     this.medianModel[slot] = 0xffff;
     this.reserveModel[slot] = 0xffff;
     this.k.fill(1, slot * R * M, (slot + 1) * R * M);
@@ -97,6 +100,7 @@ export class PortfolioState {
     };
     this.costMedian = g64(this.costMedian, cap * M);
     this.costReserve = g64(this.costReserve, cap * M);
+    this.evidence = g64(this.evidence, cap * M);
     this.lastSeen = g64(this.lastSeen, cap);
     this.medianModel = g16(this.medianModel);
     this.reserveModel = g16(this.reserveModel);

@@ -1,11 +1,10 @@
 /**
  * Baselines that use the daily cycle: seasonal naive, and a "seasonal delta" that adds to the
  * current level the change the same hours showed on past days. Both need a day of history and
- * say so through minHistorySteps; with less they fall back to their non-seasonal cousins.
+ * say so through minHistorySteps (the engine skips them with less).
  */
-import type { SeriesForecaster, SeriesForecastRequest } from '../../domain/forecaster';
 import type { HistoryNeeds } from './needs';
-import { writeFlat, writeSpread } from './spread';
+import { PointForecaster, pointForecaster } from './point';
 
 const DAY_MS = 86_400_000;
 
@@ -13,55 +12,47 @@ export function dailyPeriod(stepMs: number): number {
   return Math.max(1, Math.round(DAY_MS / stepMs));
 }
 
-/** The value one day earlier at the same time of day. */
-export function createSeasonalNaive(): SeriesForecaster & HistoryNeeds {
-  let path = new Float64Array(16);
-  return {
-    name: 'seasonal-naive',
-    minHistorySteps: (stepMs) => dailyPeriod(stepMs),
-    forecast(req: SeriesForecastRequest, out: Float32Array) {
-      const h = req.history;
-      const n = h.length;
-      const P = dailyPeriod(req.stepMs);
-      if (n < P) return writeFlat(req, n > 0 ? h[n - 1] : 0, out);
-      if (path.length < req.horizon) path = new Float64Array(req.horizon);
-      for (let k = 0; k < req.horizon; k++) path[k] = h[n - P + (k % P)];
-      writeSpread(req, path.subarray(0, req.horizon), out);
+/** The value one day earlier at the same time of day (the last value with less than a day). */
+export function createSeasonalNaive(): PointForecaster & HistoryNeeds {
+  const needs: HistoryNeeds = { minHistorySteps: (stepMs) => dailyPeriod(stepMs) };
+  return pointForecaster(
+    'seasonal-naive',
+    (v, from, to, stepMs, H, path) => {
+      const P = dailyPeriod(stepMs);
+      if (to - from < P) return path.fill(to > from ? v[to - 1] : 0, 0, H);
+      for (let k = 0; k < H; k++) path[k] = v[to - P + (k % P)];
     },
-  };
+    needs,
+  ) as PointForecaster & HistoryNeeds;
 }
 
 /**
  * Level = mean of the last k steps; plus, averaged over up to `days` past days, how far the value
  * h steps later stood from that day's k-step mean at the same time of day.
  */
-export function createSeasonalDelta(k: number, days = 7): SeriesForecaster & HistoryNeeds {
-  let path = new Float64Array(16);
-  return {
-    name: `seasonal-delta-${k}`,
-    minHistorySteps: (stepMs) => dailyPeriod(stepMs) + k,
-    forecast(req: SeriesForecastRequest, out: Float32Array) {
-      const h = req.history;
-      const n = h.length;
-      const P = dailyPeriod(req.stepMs);
-      const H = req.horizon;
-      if (path.length < H) path = new Float64Array(H);
+export function createSeasonalDelta(k: number, days = 7): PointForecaster & HistoryNeeds {
+  const needs: HistoryNeeds = { minHistorySteps: (stepMs) => dailyPeriod(stepMs) + k };
+  return pointForecaster(
+    `seasonal-delta-${k}`,
+    (v, from, to, stepMs, H, path) => {
+      const n = to - from;
+      const P = dailyPeriod(stepMs);
       const kk = Math.min(k, n);
       let level = 0;
-      for (let i = n - kk; i < n; i++) level += h[i];
+      for (let i = to - kk; i < to; i++) level += v[i];
       level = kk > 0 ? level / kk : 0;
-      // A past day counts only if its horizon is already observed (n - d·P + H <= n).
-      const d = Math.min(days, Math.floor((n - k) / P));
-      if (d < 1 || P < H) return writeFlat(req, level, out);
       path.fill(level, 0, H);
+      // A past day counts only if its horizon is already observed (P >= H).
+      const d = Math.min(days, Math.floor((n - k) / P));
+      if (d < 1 || P < H) return;
       for (let j = 1; j <= d; j++) {
-        const b = n - j * P;
+        const b = to - j * P;
         let m = 0;
-        for (let i = b - k; i < b; i++) m += h[i];
+        for (let i = b - k; i < b; i++) m += v[i];
         m /= k;
-        for (let s = 0; s < H; s++) path[s] += (h[b + s] - m) / d;
+        for (let s = 0; s < H; s++) path[s] += (v[b + s] - m) / d;
       }
-      writeSpread(req, path.subarray(0, H), out);
     },
-  };
+    needs,
+  ) as PointForecaster & HistoryNeeds;
 }

@@ -4,7 +4,9 @@
  * per-user calibration (calibration.ts) rescales every spread to the coverage actually observed.
  */
 import type { SeriesForecastRequest } from '../../domain/forecaster';
-import { noiseScale } from '../model/features';
+import { noiseScale as noiseScaleImport } from '../model/features';
+// Hot loops call these through local bindings: tsx compiles imports to getter lookups per call.
+const noiseScale = noiseScaleImport;
 
 /** Steps used to measure a baseline's noise scale and sign. */
 export const SCALE_STEPS = 48;
@@ -50,13 +52,18 @@ export function z(q: number): number {
 }
 
 /** True when none of the last SCALE_STEPS history values is negative (demand never is). */
-export function recentlyNonNegative(h: ArrayLike<number>): boolean {
-  for (let i = Math.max(0, h.length - SCALE_STEPS); i < h.length; i++) if (h[i] < 0) return false;
+export function recentlyNonNegative(h: ArrayLike<number>, from = 0, to = h.length): boolean {
+  for (let i = Math.max(from, to - SCALE_STEPS); i < to; i++) if (h[i] < 0) return false;
   return true;
 }
 
 /** Per-step standard deviation of a random walk whose mean absolute step is s (σ = s·√(π/2)). */
 const MAD_TO_SD = Math.sqrt(Math.PI / 2);
+
+/** The per-step spread σ of history values[from, to). */
+export function spreadSigma(values: ArrayLike<number>, from: number, to: number): number {
+  return noiseScale(values, from, to, SCALE_STEPS) * MAD_TO_SD;
+}
 
 /**
  * Writes out[q * horizon + h] from point[h], spreading by the noise scale. `point` may be shorter
@@ -64,7 +71,7 @@ const MAD_TO_SD = Math.sqrt(Math.PI / 2);
  */
 export function writeSpread(req: SeriesForecastRequest, point: ArrayLike<number>, out: Float32Array): void {
   const h0 = req.history;
-  const s = noiseScale(h0, 0, h0.length, SCALE_STEPS) * MAD_TO_SD;
+  const s = spreadSigma(h0, 0, h0.length);
   const nonNeg = recentlyNonNegative(h0);
   const H = req.horizon;
   const qs = req.quantiles;

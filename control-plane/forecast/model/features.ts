@@ -60,8 +60,38 @@ export class FeatureBatch {
   }
 }
 
+// A cycle fills every row for the same origin and step: compute their features once.
+let calOrigin = NaN;
+const calValues = new Float32Array(CALENDAR_WIDTH);
+let stepMsSeen = NaN;
+let stepValue = 0;
+
+/** sin/cos of the hour of day and of the day of week (UTC) of originMs. */
+export function calendarOf(originMs: number): Float32Array {
+  if (originMs !== calOrigin) {
+    const hour = (((originMs % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS;
+    const dow = (((Math.floor(originMs / DAY_MS) + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
+    calValues[0] = Math.sin((TWO_PI * hour) / 24);
+    calValues[1] = Math.cos((TWO_PI * hour) / 24);
+    calValues[2] = Math.sin((TWO_PI * (dow + hour / 24)) / 7);
+    calValues[3] = Math.cos((TWO_PI * (dow + hour / 24)) / 7);
+    calOrigin = originMs;
+  }
+  return calValues;
+}
+
+function stepFeature(stepMs: number): number {
+  if (stepMs !== stepMsSeen) {
+    stepValue = Math.log(Math.max(stepMs, 1000) / 60_000) / LOG60;
+    stepMsSeen = stepMs;
+  }
+  return stepValue;
+}
+
+// A local copy: tsx compiles imported constants to a getter call per use, too slow per value.
+const LIMIT = CLIP;
 function clip(x: number): number {
-  return x > CLIP ? CLIP : x < -CLIP ? -CLIP : x;
+  return x > LIMIT ? LIMIT : x < -LIMIT ? -LIMIT : x;
 }
 
 /**
@@ -105,6 +135,7 @@ export function fillRow(
 
   // Window: the last W steps, the oldest available value repeated where history is shorter.
   const w0 = i * W;
+  const inv = 1 / s;
   const first = end > begin ? src[Math.max(begin, end - W)] : 0;
   let zeros = 0;
   let abs = 0;
@@ -115,7 +146,7 @@ export function fillRow(
     if (v === 0) zeros++;
     if (v < 0) nonNeg = 0;
     abs += Math.abs(v);
-    fb.window[w0 + k] = clip((v - c) / s);
+    fb.window[w0 + k] = clip((v - c) * inv);
   }
   for (let j = begin; j < end - W; j++) if (src[j] < 0) nonNeg = 0;
   fb.nonNegative[i] = nonNeg;
@@ -129,13 +160,7 @@ export function fillRow(
     fb.seasonal[o++] = ok ? 1 : 0;
   }
 
-  const cal = i * CALENDAR_WIDTH;
-  const hour = (((originMs % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS;
-  const dow = (((Math.floor(originMs / DAY_MS) + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
-  fb.calendar[cal] = Math.sin((TWO_PI * hour) / 24);
-  fb.calendar[cal + 1] = Math.cos((TWO_PI * hour) / 24);
-  fb.calendar[cal + 2] = Math.sin((TWO_PI * (dow + hour / 24)) / 7);
-  fb.calendar[cal + 3] = Math.cos((TWO_PI * (dow + hour / 24)) / 7);
+  fb.calendar.set(calendarOf(originMs), i * CALENDAR_WIDTH);
 
   const ev = i * EVENTS_WIDTH;
   fb.events[ev] = ctx.eventNow ? 1 : 0;
@@ -143,7 +168,7 @@ export function fillRow(
 
   const cx = i * CONTEXT_WIDTH;
   const meanAbs = abs / W;
-  fb.context[cx] = Math.log(Math.max(stepMs, 1000) / 60_000) / LOG60;
+  fb.context[cx] = stepFeature(stepMs);
   fb.context[cx + 1] = zeros / W;
   fb.context[cx + 2] = meanAbs > 0 ? Math.min(5, s / meanAbs) : 0;
   for (let r = 0; r < 5; r++) fb.context[cx + 3 + r] = ctx.resource === r ? 1 : 0;

@@ -46,6 +46,7 @@ export class OnnxQuantileModel {
         intraOpNumThreads: opts.threads ?? 1,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
+        logSeverityLevel: 3,
       });
     } catch (err) {
       throw new ModelLoadError(file, [

@@ -1,0 +1,195 @@
+/**
+ * Model versions on disk, with metadata and the promotion history:
+ *
+ *   <dir>/registry.json         { "champion": N, "history": [ ...events ] }
+ *   <dir>/v<N>/model.onnx       every version after 0
+ *   <dir>/v<N>/meta.json        how it was made and how it scored
+ *
+ * Version 0 is the committed default model (models/default/), never copied. Writes go through a
+ * temporary file and a rename, so a crash never leaves a half-written registry.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_MODEL_FILE } from '../model/default-model';
+
+export type VersionStatus = 'candidate' | 'champion' | 'retired' | 'rejected';
+
+export interface ModelVersion {
+  version: number;
+  file: string;
+  createdAtMs: number;
+  status: VersionStatus;
+  /** The champion it was trained from / compared against. */
+  parent?: number;
+  /** Free-form: training rows, holdout losses, reason. */
+  info: Record<string, unknown>;
+}
+
+export interface RegistryEvent {
+  atMs: number;
+  action: 'promote' | 'reject' | 'rollback';
+  version: number;
+  /** The champion before the event. */
+  previous: number;
+  reason: string;
+}
+
+interface RegistryFile {
+  champion: number;
+  /** Champions in order of promotion; rollback pops. */
+  lineage: number[];
+  history: RegistryEvent[];
+}
+
+function writeAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}
+
+export class ModelRegistry {
+  private state: RegistryFile;
+
+  constructor(
+    readonly dir: string,
+    readonly defaultModelFile: string = DEFAULT_MODEL_FILE,
+    private readonly now: () => number = Date.now,
+  ) {
+    fs.mkdirSync(dir, { recursive: true });
+    const f = path.join(dir, 'registry.json');
+    if (fs.existsSync(f)) {
+      try {
+        this.state = JSON.parse(fs.readFileSync(f, 'utf8')) as RegistryFile;
+      } catch (err) {
+        throw new Error(
+          `model registry ${f} is not valid JSON (${(err as Error).message}); fix or remove it`,
+          {
+            cause: err,
+          },
+        );
+      }
+      if (
+        !Number.isInteger(this.state.champion) ||
+        !Array.isArray(this.state.lineage) ||
+        !Array.isArray(this.state.history)
+      )
+        throw new Error(`model registry ${f}: expected {champion, lineage, history}`);
+    } else this.state = { champion: 0, lineage: [0], history: [] };
+  }
+
+  private save(): void {
+    writeAtomic(path.join(this.dir, 'registry.json'), JSON.stringify(this.state, null, 2) + '\n');
+  }
+
+  private versionDir(v: number): string {
+    return path.join(this.dir, `v${v}`);
+  }
+
+  fileOf(v: number): string {
+    return v === 0 ? this.defaultModelFile : path.join(this.versionDir(v), 'model.onnx');
+  }
+
+  get championVersion(): number {
+    return this.state.champion;
+  }
+
+  champion(): ModelVersion {
+    return this.get(this.state.champion);
+  }
+
+  get(v: number): ModelVersion {
+    if (v === 0)
+      return {
+        version: 0,
+        file: this.defaultModelFile,
+        createdAtMs: 0,
+        status: this.state.champion === 0 ? 'champion' : 'retired',
+        info: { source: 'committed default (models/default)' },
+      };
+    const metaFile = path.join(this.versionDir(v), 'meta.json');
+    if (!fs.existsSync(metaFile)) throw new Error(`model registry: no version ${v} in ${this.dir}`);
+    return JSON.parse(fs.readFileSync(metaFile, 'utf8')) as ModelVersion;
+  }
+
+  list(): ModelVersion[] {
+    const vs = fs
+      .readdirSync(this.dir)
+      .map((d) => /^v(\d+)$/.exec(d))
+      .filter((m): m is RegExpExecArray => !!m)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+    return [this.get(0), ...vs.filter((v) => v > 0).map((v) => this.get(v))];
+  }
+
+  history(): RegistryEvent[] {
+    return [...this.state.history];
+  }
+
+  /** Stores a new candidate version and returns it. */
+  addCandidate(bytes: Uint8Array, info: Record<string, unknown>): ModelVersion {
+    const existing = this.list().map((v) => v.version);
+    const version = Math.max(...existing) + 1;
+    const dir = this.versionDir(version);
+    fs.mkdirSync(dir, { recursive: true });
+    writeAtomic(path.join(dir, 'model.onnx'), bytes);
+    const meta: ModelVersion = {
+      version,
+      file: this.fileOf(version),
+      createdAtMs: this.now(),
+      status: 'candidate',
+      parent: this.state.champion,
+      info,
+    };
+    this.writeMeta(meta);
+    return meta;
+  }
+
+  private writeMeta(m: ModelVersion): void {
+    if (m.version !== 0)
+      writeAtomic(path.join(this.versionDir(m.version), 'meta.json'), JSON.stringify(m, null, 2) + '\n');
+  }
+
+  private setStatus(v: number, status: VersionStatus, extra: Record<string, unknown> = {}): void {
+    if (v === 0) return;
+    const m = this.get(v);
+    this.writeMeta({ ...m, status, info: { ...m.info, ...extra } });
+  }
+
+  promote(v: number, reason: string): void {
+    this.get(v); // exists
+    const previous = this.state.champion;
+    if (v === previous) return;
+    this.setStatus(previous, 'retired');
+    this.setStatus(v, 'champion', { promotedAtMs: this.now() });
+    this.state.champion = v;
+    this.state.lineage.push(v);
+    this.state.history.push({ atMs: this.now(), action: 'promote', version: v, previous, reason });
+    this.save();
+  }
+
+  reject(v: number, reason: string): void {
+    this.setStatus(v, 'rejected', { rejectedReason: reason });
+    this.state.history.push({
+      atMs: this.now(),
+      action: 'reject',
+      version: v,
+      previous: this.state.champion,
+      reason,
+    });
+    this.save();
+  }
+
+  /** Makes the champion before the current one champion again; returns it. */
+  rollback(reason = 'manual rollback'): ModelVersion {
+    if (this.state.lineage.length < 2)
+      throw new Error('model registry: nothing to roll back to (the champion is the first)');
+    const previous = this.state.lineage.pop()!;
+    const back = this.state.lineage[this.state.lineage.length - 1];
+    this.setStatus(previous, 'retired', { rolledBackAtMs: this.now() });
+    this.setStatus(back, 'champion');
+    this.state.champion = back;
+    this.state.history.push({ atMs: this.now(), action: 'rollback', version: back, previous, reason });
+    this.save();
+    return this.get(back);
+  }
+}

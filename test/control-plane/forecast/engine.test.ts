@@ -1,0 +1,194 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DemandWindows, forecastIndex, RESOURCES } from '../../../control-plane/domain/demand';
+import type { DemandEvent } from '../../../control-plane/domain/event';
+import { createForecastEngine } from '../../../control-plane/forecast/engine';
+import { mutate, ourModel } from '../../models/fixtures';
+
+const MIN = 60_000;
+const START = Date.UTC(2026, 0, 5, 8, 0);
+
+/** Deterministic noise in [-1, 1). */
+function noise(seed: number, i: number): number {
+  const x = Math.sin(seed * 12.9898 + i * 78.233) * 43758.5453;
+  return 2 * (x - Math.floor(x)) - 1;
+}
+
+/** Per user, per resource, the value at minute t. */
+type Gen = (u: number, r: number, t: number) => number;
+
+function windowAt(users: string[], gen: Gen, end: number, steps = 60): DemandWindows {
+  const R = RESOURCES.length;
+  const values = new Float32Array(users.length * R * steps);
+  for (let u = 0; u < users.length; u++)
+    for (let r = 0; r < R; r++)
+      for (let k = 0; k < steps; k++) values[(u * R + r) * steps + k] = gen(u, r, end - steps + k);
+  return { users, resources: RESOURCES, startMs: START + (end - steps) * MIN, stepMs: MIN, steps, values };
+}
+
+describe('forecast engine', () => {
+  let dir: string;
+  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'earmark-engine-'))));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('forecasts every user and resource: 15 steps, ordered quantiles, never negative', async () => {
+    const engine = await createForecastEngine({ modelFile: null });
+    const gen: Gen = (u, r, t) => Math.max(0, 20 + 10 * u + 5 * noise(u * 7 + r, t));
+    const b = await engine.forecast(windowAt(['a', 'b', 'c'], gen, 100));
+    assert.equal(b.horizon, 15);
+    assert.deepEqual(b.quantiles, [0.5, 0.9, 0.95, 0.99]);
+    assert.equal(b.issuedAtMs, START + 100 * MIN);
+    assert.equal(b.values.length, 3 * 5 * 4 * 15);
+    for (let u = 0; u < 3; u++)
+      for (let r = 0; r < 5; r++)
+        for (let h = 0; h < 15; h++)
+          for (let q = 0; q < 4; q++) {
+            const v = b.values[forecastIndex(b, u, r, q, h)];
+            assert.ok(Number.isFinite(v) && v >= 0);
+            if (q > 0) assert.ok(v >= b.values[forecastIndex(b, u, r, q - 1, h)]);
+          }
+    for (const m of b.modelOf) assert.ok(m < b.models.length);
+    // Each user's median is near their level.
+    assert.ok(Math.abs(b.values[forecastIndex(b, 2, 0, 0, 4)] - 40) < 6);
+    await engine.close();
+  });
+
+  it('learns per user which model costs least, and its q0.95 covers about 95 %', async () => {
+    // "steady": noise around a constant (smoothing wins); "ramp": a steady climb (the last value wins).
+    const users = ['steady', 'ramp'];
+    const gen: Gen = (u, r, t) => (u === 0 ? 100 + 10 * noise(r + 1, t) : 5 * t + 0.5 * noise(r + 9, t));
+    const engine = await createForecastEngine({ modelFile: null, scoringLead: 5, exploreGroups: 1 });
+    let covered = 0;
+    let scored = 0;
+    const err = [0, 0];
+    const naiveErr = [0, 0];
+    const meanErr = [0, 0];
+    for (let end = 60; end < 560; end++) {
+      const b = await engine.forecast(windowAt(users, gen, end));
+      if (end < 200) continue;
+      for (let u = 0; u < 2; u++) {
+        const target = gen(u, 0, end + 4); // lead 5
+        err[u] += Math.abs(b.values[forecastIndex(b, u, 0, 0, 4)] - target);
+        naiveErr[u] += Math.abs(gen(u, 0, end - 1) - target);
+        let m = 0;
+        for (let k = 1; k <= 12; k++) m += gen(u, 0, end - k);
+        meanErr[u] += Math.abs(m / 12 - target);
+        if (u === 0) {
+          scored++;
+          if (target <= b.values[forecastIndex(b, u, 0, 2, 4)]) covered++;
+        }
+      }
+    }
+    assert.ok(err[0] < 0.85 * naiveErr[0], `steady: engine ${err[0]} vs naive ${naiveErr[0]}`);
+    assert.ok(err[1] < 0.6 * meanErr[1], `ramp: engine ${err[1]} vs 12-step mean ${meanErr[1]}`);
+    const coverage = covered / scored;
+    assert.ok(coverage > 0.9 && coverage < 0.99, `coverage ${coverage}`);
+    await engine.close();
+  });
+
+  it('applies planned events to the steps they cover, for the users they affect', async () => {
+    const gen: Gen = () => 50;
+    const w = windowAt(['in', 'out'], gen, 100);
+    const origin = w.startMs + w.steps * MIN;
+    const event: DemandEvent = {
+      id: 'e',
+      name: 'sale',
+      startMs: origin + 5 * MIN,
+      endMs: origin + 10 * MIN,
+      users: ['in'],
+      multiplier: 3,
+      updatedAtMs: 0,
+    };
+    const plain = await (await createForecastEngine({ modelFile: null })).forecast(w);
+    const withEvent = await (
+      await createForecastEngine({ modelFile: null })
+    ).forecast(w, { events: [event] });
+    for (let h = 0; h < 15; h++) {
+      const inside = h >= 5 && h < 10;
+      const a = plain.values[forecastIndex(plain, 0, 0, 0, h)];
+      assert.ok(
+        Math.abs(withEvent.values[forecastIndex(withEvent, 0, 0, 0, h)] - (inside ? 3 * a : a)) < 1e-3,
+        `step ${h}`,
+      );
+      assert.equal(
+        withEvent.values[forecastIndex(withEvent, 1, 0, 0, h)],
+        plain.values[forecastIndex(plain, 1, 0, 0, h)],
+      );
+    }
+  });
+
+  it('a missing model file: clear error, forecasts from the baselines', async () => {
+    const errors: string[] = [];
+    const file = path.join(dir, 'nope.onnx');
+    const engine = await createForecastEngine({
+      modelFile: file,
+      onModelError: (e) => errors.push(e.message),
+    });
+    assert.deepEqual(errors, [`model ${file} rejected: file not found`]);
+    assert.equal(engine.status().model, null);
+    assert.match(engine.status().modelError!, /file not found/);
+    const b = await engine.forecast(windowAt(['a'], () => 10, 100));
+    assert.ok(b.values.every((v) => Number.isFinite(v)));
+    assert.notEqual(b.models[b.modelOf[0]], b.models[b.models.length - 1], 'not the (absent) model');
+  });
+
+  it('a corrupt model file: clear error, forecasts from the baselines', async () => {
+    const errors: string[] = [];
+    const file = path.join(dir, 'corrupt.onnx');
+    const { bytes } = await ourModel(2);
+    fs.writeFileSync(file, bytes.subarray(0, bytes.length >> 1)); // truncated mid-weights
+    const engine = await createForecastEngine({
+      modelFile: file,
+      onModelError: (e) => errors.push(e.message),
+    });
+    assert.equal(errors.length, 1);
+    assert.match(errors[0], new RegExp(`model ${file} rejected: not an ONNX model`));
+    const b = await engine.forecast(windowAt(['a'], () => 10, 100));
+    assert.ok(b.values.every((v) => Number.isFinite(v)));
+  });
+
+  it('a model that fails while running: its users fall back to baselines that cycle; a bad swap keeps the good model', async () => {
+    const good = path.join(dir, 'good.onnx');
+    const bad = path.join(dir, 'bad-at-run-time.onnx');
+    const { bytes } = await ourModel(4, 48);
+    fs.writeFileSync(good, bytes);
+    // Declares [batch, 15, 4] but reshapes 60 outputs to [-1, 7, 4]: only onnxruntime finds out.
+    fs.writeFileSync(
+      bad,
+      mutate(bytes, (m) => {
+        const shape = m.graph!.initializer!.find((t) => t.name === 'shape')!;
+        shape.rawData = new Uint8Array(BigInt64Array.from([-1n, 7n, 4n]).buffer);
+      }),
+    );
+    const errors: string[] = [];
+    const engine = await createForecastEngine({
+      modelFile: bad,
+      onModelError: (e) => errors.push(e.message),
+    });
+    assert.equal(engine.status().model, 'test-4', 'it loads: the contract is met on paper');
+    const b = await engine.forecast(windowAt(['a', 'b'], (u, r, t) => 10 + noise(u + r, t), 100));
+    assert.equal(errors.length, 1);
+    assert.ok(b.values.every((v) => Number.isFinite(v)));
+    assert.ok(Array.from(b.modelOf).every((m) => b.models[m] !== 'onnx:test-4'));
+
+    await engine.setModel(good);
+    assert.equal(engine.status().modelFile, good);
+    await engine.setModel(path.join(dir, 'missing.onnx'));
+    assert.equal(engine.status().modelFile, good, 'the last good model stays');
+    assert.match(engine.status().modelError!, /missing.onnx rejected: file not found/);
+    const c = await engine.forecast(windowAt(['c', 'd'], (u, r, t) => 10 + noise(u + r, t), 101));
+    assert.equal(c.models[c.modelOf[0]], 'onnx:test-4', 'new users start on the model');
+    await engine.close();
+  });
+
+  it('rejects windows whose values do not match their shape', async () => {
+    const engine = await createForecastEngine({ modelFile: null });
+    const w = windowAt(['a'], () => 1, 100);
+    await assert.rejects(
+      engine.forecast({ ...w, steps: 59 }),
+      /expected 5 series × 59 steps = 295 values, got 300/,
+    );
+  });
+});
