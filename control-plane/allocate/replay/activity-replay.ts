@@ -13,7 +13,7 @@ export interface ActivityForecasts {
   window: number;
   minutes: number;
   /** p[((f * minutes) + m) * window + h]: P(active at minute m + h) as forecast at m; zero before `from`. */
-  p: Float32Array;
+  p: Float64Array;
 }
 
 export interface ActivityHooks {
@@ -40,7 +40,7 @@ export function forecastActivity(
   const T = trace.minutes;
   const prior = new FleetHazardPrior();
   const series = Array.from({ length: N }, () => new IntermittentSeries(window, options));
-  const p = new Float32Array(N * T * window);
+  const p = new Float64Array(N * T * window);
   const result: ActivityForecasts = { from, window, minutes: T, p };
   const out = new Float64Array(window);
   for (let m = 0; m < T; m++) {

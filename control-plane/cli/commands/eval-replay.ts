@@ -55,19 +55,20 @@ export const command: Command = {
   async run(argv: string[]): Promise<number> {
     const a = parseArgs(argv);
     if (!a.invocations || !a.memory) throw new UsageError('--invocations and --memory are required');
+    const options = {
+      historyMinutes: number(a.history, 'history', (x) => Number.isInteger(x) && x >= 2) ?? 720,
+      quantile: number(a.quantile, 'quantile', (x) => x > 0 && x < 1),
+      budgetKeepAlive: number(a['budget-keepalive'], 'budget-keepalive', (x) => x >= 0) ?? 10,
+      keepAlives: [10, 20, 60, 240],
+      curve: CURVE,
+    };
     const policy = loadPolicyFile(a.policy ?? DEFAULT_POLICY);
     const trace = readFunctionTrace(a.invocations, a.memory);
     if (trace.withoutMemory.length > 0)
       process.stderr.write(
         `note: ${trace.withoutMemory.length} functions have no memory row and are left out\n`,
       );
-    const report = runReplay(trace, policy, {
-      historyMinutes: number(a.history, 'history', (x) => Number.isInteger(x) && x >= 2) ?? 720,
-      quantile: number(a.quantile, 'quantile', (x) => x > 0 && x < 1),
-      budgetKeepAlive: number(a['budget-keepalive'], 'budget-keepalive', (x) => x >= 0) ?? 10,
-      keepAlives: [10, 20, 60, 240],
-      curve: CURVE,
-    });
+    const report = runReplay(trace, policy, options);
     process.stdout.write(formatReport(report));
     process.stdout.write(reportJson(report) + '\n');
     return 0;

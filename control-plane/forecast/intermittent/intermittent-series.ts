@@ -94,7 +94,7 @@ export class IntermittentSeries {
       for (let h = 0; h < horizon; h++) {
         const p = this.prob[h];
         let v = 0;
-        if (n > 0 && p > 0 && q > 1 - p) {
+        if (n > 0 && p > 0 && p > 1 - q) {
           const tau = Math.min(1, (q - (1 - p)) / p);
           v = sorted[Math.min(n - 1, Math.max(0, Math.ceil(tau * n) - 1))];
         }
