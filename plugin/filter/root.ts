@@ -25,25 +25,41 @@ export class FilterRoot extends RootContext {
     const loaded = loadConfig(configSize);
     if (loaded === null) return false;
     const config = loaded;
-    const old = this.st;
-    if (old !== null && old.pool.active > 0) {
-      log(
-        LogLevel.Warn,
-        'earmark: reconfigured with streams in flight; they finish under the new configuration',
-      );
-    }
     const st = new FilterState(this.id, config);
     st.metrics.define();
     st.plan.refresh();
     st.clockMs = nowMs();
     st.usage.intervalStartMs = st.clockMs;
+    const old = this.st;
+    if (old !== null) this.handOver(old, st);
     this.st = st;
+    const previous = this.embedded;
+    if (previous !== null) previous.stop();
+    this.embedded = null;
     if (config.hasSync && config.sync.mode == SyncMode.Embedded) {
       this.embedded = new EmbeddedSync(config, st.keys);
     }
     setTickPeriod(config.tickMs);
     log(LogLevel.Info, 'earmark: filter configured (root ' + this.rootId + ')');
     return true;
+  }
+
+  /**
+   * Reconfigured in place (Envoy normally starts a new root context instead): streams in flight
+   * keep their pooled state and finish under the new configuration; waiters of the old queue and
+   * its usage are settled first.
+   */
+  private handOver(old: FilterState, st: FilterState): void {
+    if (old.pool.active > 0) {
+      log(
+        LogLevel.Warn,
+        'earmark: reconfigured with streams in flight; they finish under the new configuration',
+      );
+    }
+    drainUnderFailMode(old, st.clockMs, this.id);
+    flushUsage(old, st.clockMs);
+    old.metrics.retire();
+    st.pool = old.pool;
   }
 
   onTick(): void {

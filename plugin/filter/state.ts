@@ -14,7 +14,8 @@ export class FilterState {
   readonly rootContextId: u32;
   readonly config: Config;
   readonly keys: Keys;
-  readonly pool: StreamPool = new StreamPool();
+  /** Carried over when the root is reconfigured in place (streams in flight keep their slot). */
+  pool: StreamPool = new StreamPool();
   readonly queue: WaitQueue;
   readonly usage: UsageTable;
   readonly usageBatch: ByteWriter;
