@@ -1,6 +1,10 @@
-/** "Latest point wins": the newest point of each series, the read behind every piece of stored state. */
+/**
+ * "Latest point wins": the newest point of each series, the read behind every piece of stored state.
+ * All points are read in time order and the last per tag value kept: on 10^5 series InfluxDB 1.6 is
+ * far slower at `GROUP BY "user" ORDER BY time DESC LIMIT 1`, and state series hold few points.
+ */
 import type { StoreContext } from './context';
-import { anyOf, ident, ms, qualified, rows, str, where } from './influx/influxql';
+import { anyOf, ms, qualified, rows, str, where } from './influx/influxql';
 
 export interface LatestQuery {
   rp: string;
@@ -16,10 +20,15 @@ export interface LatestQuery {
 export async function latestByTag(ctx: StoreContext, o: LatestQuery): Promise<Record<string, unknown>[]> {
   const filter = o.only && o.only.length <= 200 ? anyOf(o.tag, o.only) : '';
   const since = o.sinceMs === undefined ? '' : `time >= ${ms(o.sinceMs)}`;
-  const q =
-    `SELECT * FROM ${qualified(ctx.db, o.rp, o.measurement)}${where(filter, since)} ` +
-    `GROUP BY ${ident(o.tag)} ORDER BY time DESC LIMIT 1`;
-  const [res] = await ctx.http.query(q, ctx.db);
+  const [res] = await ctx.http.query(
+    `SELECT * FROM ${qualified(ctx.db, o.rp, o.measurement)}${where(filter, since)}`,
+    ctx.db,
+  );
   const wanted = o.only ? new Set(o.only) : undefined;
-  return res.series.flatMap(rows).filter((r) => !wanted || wanted.has(str(r[o.tag])));
+  const latest = new Map<string, Record<string, unknown>>();
+  for (const r of res.series.flatMap(rows)) {
+    const key = str(r[o.tag]);
+    if (!wanted || wanted.has(key)) latest.set(key, r);
+  }
+  return [...latest.values()];
 }

@@ -4,123 +4,44 @@
  * once it answers again. Exactly-once in the data, at-least-once on the wire: every point has an
  * explicit timestamp, so a replayed batch overwrites itself instead of adding points.
  *
- * Order: batches leave strictly in the order they were written (one request in flight; while the
- * spool holds anything, new batches queue behind it on disk). Durability: write() resolves once its
- * points are acknowledged by InfluxDB (204) or fsynced to the spool. Memory: at most
- * maxBufferedLines wait in memory; further writes wait for room (backpressure).
+ * Durability: write() resolves once its points are acknowledged by InfluxDB (204) or fsynced to the
+ * spool. Memory: at most maxBufferedLines wait; further writes wait for room (backpressure).
+ * Order: up to `concurrency` bulk batches are in flight at once (InfluxDB parses them on separate
+ * cores); a write with `now` (state: policies, plan headers) is a barrier that starts only after
+ * everything before it is acknowledged, and nothing after it starts before it is. While the spool
+ * holds anything, all batches queue behind it on disk and are replayed one at a time, in order.
  */
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
-import { InfluxHttp, InfluxHttpError } from '../influx/http-client';
+import { InfluxHttp } from '../influx/http-client';
 import { formatPoint, lineTimestamp, type Point } from '../influx/line-protocol';
+import { WriteLedger } from './ledger';
 import { stderrLogger, type Logger } from './logger';
+import { Sender } from './sender';
 import { DiskSpool, SpoolFullError } from './spool';
+import type { Batch, PostResult, WriteOptions, WriterOptions, WriterStats } from './types';
 
-export interface WriterOptions {
-  /** InfluxDB base URL, e.g. http://127.0.0.1:8086 */
-  url: string;
-  db: string;
-  /** Folder for the disk spool (one writer per folder). */
-  spoolDir: string;
-  /** Lines per write request (size trigger). Default 5000. */
-  batchLines?: number;
-  /** A partial batch is sent this long after its first line (time trigger). Default 1000 ms. */
-  flushIntervalMs?: number;
-  /** Lines held in memory before write() waits for room. Default 200,000. */
-  maxBufferedLines?: number;
-  /** Attempts per batch before it goes to the spool. Default 3. */
-  attemptsBeforeSpool?: number;
-  /** Backoff between attempts and replays: doubles from min to max. Defaults 100 ms, 5 s. */
-  backoffMinMs?: number;
-  backoffMaxMs?: number;
-  /** Spool size limit; past it batches stay in memory and writers wait. Default 1 GiB. */
-  maxSpoolBytes?: number;
-  segmentBytes?: number;
-  requestTimeoutMs?: number;
-  log?: Logger;
-}
-
-export interface WriteOptions {
-  /** Seal the batch now instead of waiting for the size or time trigger. */
-  now?: boolean;
-}
-
-export type WriterState = 'ok' | 'retrying' | 'spooling';
-
-export interface WriterStats {
-  state: WriterState;
-  /** Lines acknowledged by InfluxDB, replays included. */
-  written: number;
-  /** Lines in memory: waiting, or in the request in flight. */
-  buffered: number;
-  /** Write calls waiting for room (backpressure). */
-  waitingWrites: number;
-  /** Lines waiting in the disk spool now, and ever sent to it. */
-  spooled: number;
-  spooledTotal: number;
-  replayed: number;
-  /** Lines InfluxDB refused (HTTP 400); kept in <spoolDir>/rejected/ with the reason. */
-  rejected: number;
-  retries: number;
-  lastError?: string;
-}
-
-/** InfluxDB refused some of the points (HTTP 400: type conflict, beyond retention, ...). */
-export class PointsRejectedError extends Error {}
-
-interface Batch {
-  rp: string;
-  lines: string[];
-  startSeq: number;
-  endSeq: number;
-}
-
-interface Waiter {
-  startSeq: number;
-  endSeq: number;
-  resolve: () => void;
-  reject: (e: Error) => void;
-  failed?: Error;
-}
-
-type PostResult = 'ok' | 'retry' | Error;
+export { PointsRejectedError } from './dead-letter';
+export type { WriteOptions, WriterOptions, WriterState, WriterStats } from './types';
 
 export class StoreWriter {
-  private readonly http: InfluxHttp;
   private readonly o: Required<Omit<WriterOptions, 'log' | 'requestTimeoutMs'>>;
   private readonly log: Logger;
+  private readonly ledger: WriteLedger;
   private open: Batch | undefined;
   private openTimer: NodeJS.Timeout | undefined;
   private sealed: Batch[] = [];
-  private seq = 0;
-  private durableSeq = 0;
-  private bufferedLines = 0;
-  private waiters: Waiter[] = [];
-  private admitQueue: { n: number; go: () => void }[] = [];
+  private inflight: { b: Batch; p: Promise<PostResult> }[] = [];
   private pumping: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private backoff = 0;
   private spoolMode = false;
   private spoolBlocked = false;
   private closing = false;
-  private deadLetters = 0;
-  private readonly s: WriterStats = {
-    state: 'ok',
-    written: 0,
-    buffered: 0,
-    waitingWrites: 0,
-    spooled: 0,
-    spooledTotal: 0,
-    replayed: 0,
-    rejected: 0,
-    retries: 0,
-  };
+  private readonly sender: Sender;
 
   private constructor(
     opts: WriterOptions,
     private readonly spool: DiskSpool,
   ) {
-    this.http = new InfluxHttp({ url: opts.url, requestTimeoutMs: opts.requestTimeoutMs });
     this.log = opts.log ?? stderrLogger;
     this.o = {
       url: opts.url,
@@ -129,22 +50,29 @@ export class StoreWriter {
       batchLines: opts.batchLines ?? 5000,
       flushIntervalMs: opts.flushIntervalMs ?? 1000,
       maxBufferedLines: opts.maxBufferedLines ?? 200_000,
+      concurrency: Math.max(1, opts.concurrency ?? 2),
       attemptsBeforeSpool: opts.attemptsBeforeSpool ?? 3,
       backoffMinMs: opts.backoffMinMs ?? 100,
       backoffMaxMs: opts.backoffMaxMs ?? 5000,
       maxSpoolBytes: opts.maxSpoolBytes ?? 1 << 30,
       segmentBytes: opts.segmentBytes ?? 16 << 20,
     };
+    this.ledger = new WriteLedger(this.o.maxBufferedLines);
+    const http = new InfluxHttp({ url: opts.url, requestTimeoutMs: opts.requestTimeoutMs });
+    this.sender = new Sender(http, this.o, this.log);
+  }
+
+  private get s(): Sender['s'] {
+    return this.sender.s;
   }
 
   /** Opens the spool (replaying what an earlier run left there as soon as InfluxDB answers). */
   static async open(opts: WriterOptions): Promise<StoreWriter> {
-    const log = opts.log ?? stderrLogger;
     const spool = await DiskSpool.open({
       dir: opts.spoolDir,
       maxBytes: opts.maxSpoolBytes ?? 1 << 30,
       segmentBytes: opts.segmentBytes ?? 16 << 20,
-      log,
+      log: opts.log ?? stderrLogger,
     });
     const w = new StoreWriter(opts, spool);
     if (!spool.isEmpty()) w.kick();
@@ -161,16 +89,13 @@ export class StoreWriter {
   stats(): WriterStats {
     return {
       ...this.s,
-      buffered: this.bufferedLines,
-      waitingWrites: this.admitQueue.length,
+      buffered: this.ledger.buffered,
+      waitingWrites: this.ledger.waitingWrites,
       spooled: this.spool.lines,
     };
   }
 
-  /**
-   * Queues points for retention policy `rp`; resolves when they are durable (see file comment).
-   * `now`: send without waiting for the time trigger (small writes someone waits on: a policy, a plan).
-   */
+  /** Queues points for retention policy `rp`; resolves when they are durable (see file comment). */
   async write(rp: string, points: readonly Point[], opts?: WriteOptions): Promise<void> {
     const lines = new Array<string>(points.length);
     for (let i = 0; i < points.length; i++) lines[i] = formatPoint(points[i]);
@@ -182,17 +107,17 @@ export class StoreWriter {
     if (this.closing) throw new Error('store writer is closed');
     for (let i = 0; i < lines.length; i++) {
       if (Number.isNaN(lineTimestamp(lines[i]))) {
-        throw new Error(
-          `line ${i + 1} has no timestamp (replays need one to stay exactly-once): ${lines[i].slice(0, 200)}`,
-        );
+        const line = lines[i].slice(0, 200);
+        throw new Error(`line ${i + 1} has no timestamp (replays need one to stay exactly-once): ${line}`);
       }
     }
     if (lines.length === 0) return;
     return new Promise<void>((resolve, reject) => {
       // Appending happens inside admission, synchronously, so writes keep their call order.
-      this.admit(lines.length, () => {
-        this.waiters.push({ startSeq: this.seq + 1, endSeq: this.seq + lines.length, resolve, reject });
-        this.append(rp, lines);
+      this.ledger.admit(lines.length, () => {
+        if (opts?.now) this.seal(); // a barrier batch holds only its own lines
+        this.ledger.track(this.ledger.seq + 1, this.ledger.seq + lines.length, resolve, reject);
+        this.append(rp, lines, !!opts?.now);
         if (opts?.now) this.seal();
       });
     });
@@ -202,10 +127,9 @@ export class StoreWriter {
   flush(): Promise<void> {
     return new Promise((resolve) =>
       // Through admission, so writes still waiting for room count as "written before".
-      this.admit(0, () => {
+      this.ledger.admit(0, () => {
         this.seal();
-        if (this.durableSeq >= this.seq) resolve();
-        else this.waiters.push({ startSeq: this.seq, endSeq: this.seq, resolve, reject: () => resolve() });
+        this.ledger.track(this.ledger.seq, this.ledger.seq, resolve, () => resolve());
       }),
     );
   }
@@ -217,7 +141,7 @@ export class StoreWriter {
   async delivered(timeoutMs = Infinity): Promise<void> {
     await this.flush();
     const deadline = Date.now() + timeoutMs;
-    while (this.bufferedLines > 0 || !this.spool.isEmpty()) {
+    while (this.ledger.buffered > 0 || !this.spool.isEmpty()) {
       if (Date.now() > deadline) {
         throw new Error(
           `not delivered within ${timeoutMs} ms: ${this.spool.lines} points wait in the spool ` +
@@ -233,44 +157,29 @@ export class StoreWriter {
   async close(): Promise<void> {
     if (this.closing) return;
     await this.flush();
-    this.closing = true;
+    this.closing = this.sender.closing = true;
     this.wake?.();
     await this.pumping;
     await this.spool.close();
-    this.http.close();
+    this.sender.http.close();
   }
 
   // --- buffering --------------------------------------------------------------------------------
 
-  /** Runs `enqueue` now if the buffer has room (or is empty), else in FIFO order once it has. */
-  private admit(n: number, enqueue: () => void): void {
-    this.admitQueue.push({ n, go: enqueue });
-    this.admitWaiting();
-  }
-
-  private admitWaiting(): void {
-    while (this.admitQueue.length) {
-      const next = this.admitQueue[0];
-      if (this.bufferedLines > 0 && this.bufferedLines + next.n > this.o.maxBufferedLines) return;
-      this.admitQueue.shift();
-      this.bufferedLines += next.n;
-      next.go();
-    }
-  }
-
-  private append(rp: string, lines: readonly string[]): void {
+  private append(rp: string, lines: readonly string[], ordered: boolean): void {
     let i = 0;
     while (i < lines.length) {
       if (this.open && this.open.rp !== rp) this.seal();
       if (!this.open) {
-        this.open = { rp, lines: [], startSeq: this.seq + 1, endSeq: this.seq };
+        const seq = this.ledger.seq;
+        this.open = { rp, lines: [], startSeq: seq + 1, endSeq: seq, ordered };
         this.openTimer = setTimeout(() => this.seal(), this.o.flushIntervalMs);
       }
       const take = Math.min(lines.length - i, this.o.batchLines - this.open.lines.length);
       for (let k = 0; k < take; k++) this.open.lines.push(lines[i + k]);
       i += take;
-      this.seq += take;
-      this.open.endSeq = this.seq;
+      this.ledger.seq += take;
+      this.open.endSeq = this.ledger.seq;
       if (this.open.lines.length >= this.o.batchLines) this.seal();
     }
   }
@@ -284,105 +193,92 @@ export class StoreWriter {
     this.kick();
   }
 
-  /** A batch is durable (or dead-lettered): settle the writes it completes, let waiting writers in. */
-  private complete(b: Batch, failure?: Error): void {
-    this.durableSeq = b.endSeq;
-    this.bufferedLines -= b.lines.length;
-    // Waiters are in sequence order: mark the writes this batch carried, then settle the finished ones.
-    if (failure) {
-      for (const w of this.waiters) {
-        if (w.startSeq > b.endSeq) break;
-        if (w.endSeq >= b.startSeq) w.failed = failure;
-      }
-    }
-    while (this.waiters.length && this.waiters[0].endSeq <= this.durableSeq) {
-      const w = this.waiters.shift()!;
-      if (w.failed) w.reject(w.failed);
-      else w.resolve();
-    }
-    this.admitWaiting();
-  }
-
   // --- sending ----------------------------------------------------------------------------------
 
   private kick(): void {
     const w = this.wake;
     this.wake = undefined;
     w?.();
-    if (!this.pumping) {
-      this.pumping = this.pump().finally(() => (this.pumping = undefined));
-    }
+    if (!this.pumping) this.pumping = this.pump().finally(() => (this.pumping = undefined));
   }
 
-  private sleep(ms: number, wakeable: boolean): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
+  /** A nap of `ms` that kick() (a new batch) or close() ends early; cancel() when done waiting. */
+  private sleep(ms: number): { done: Promise<void>; cancel: () => void } {
+    let finish!: () => void;
+    const done = new Promise<void>((resolve) => {
+      finish = (): void => {
         clearTimeout(t);
-        if (this.wake === done) this.wake = undefined;
+        if (this.wake === finish) this.wake = undefined;
         resolve();
       };
-      const t = setTimeout(done, ms);
-      if (wakeable) this.wake = done;
     });
-  }
-
-  private nextBackoff(): number {
-    this.backoff = Math.min(this.o.backoffMaxMs, Math.max(this.o.backoffMinMs, this.backoff * 2));
-    return this.backoff;
+    const t = setTimeout(finish, ms);
+    this.wake = finish;
+    return { done, cancel: finish };
   }
 
   private async pump(): Promise<void> {
     while (!this.closing) {
       if (this.spoolMode || !this.spool.isEmpty()) {
-        // New batches queue behind the spool on disk; if it is full they wait in memory while replay frees room.
-        if (this.sealed.length && (await this.spoolSealed())) continue;
-        const rec = await this.spool.peek();
-        if (!rec) {
-          this.leaveSpoolMode();
-          continue;
-        }
-        const res = await this.post(rec.db, rec.rp, rec.body, rec.lines);
-        if (res === 'retry') {
-          await this.sleep(this.nextBackoff(), true);
-          continue;
-        }
-        await this.spool.ack();
-        this.s.replayed += rec.lines;
-        this.backoff = 0;
+        if (this.inflight.length) await this.drainInflight();
+        else await this.spoolStep();
         continue;
       }
-      const b = this.sealed[0];
-      if (!b) return;
-      let res = await this.post(this.o.db, b.rp, b.lines.join('\n'), b.lines.length);
-      for (let attempt = 1; res === 'retry' && attempt < this.o.attemptsBeforeSpool; attempt++) {
-        this.s.retries++;
-        this.s.state = 'retrying';
-        await this.sleep(this.nextBackoff(), false);
-        res = await this.post(this.o.db, b.rp, b.lines.join('\n'), b.lines.length);
-      }
+      this.launch();
+      const head = this.inflight[0];
+      if (!head) return;
+      // Wake for the head's answer, or for a new batch that may fill a free slot.
+      const nap = this.sleep(60_000);
+      const res = await Promise.race([head.p, nap.done.then(() => null)]);
+      nap.cancel();
+      if (res === null) continue;
+      this.inflight.shift();
       if (res === 'retry') {
+        this.sealed.unshift(head.b);
         this.enterSpoolMode();
         continue;
       }
-      this.sealed.shift();
-      this.backoff = 0;
-      this.complete(b, res === 'ok' ? undefined : res);
+      this.ledger.complete(head.b, res === 'ok' ? undefined : res);
     }
   }
 
-  private async post(db: string, rp: string, body: string, lines: number): Promise<PostResult> {
-    try {
-      await this.http.write(db, rp, body);
-      this.s.written += lines;
-      if (this.s.state === 'retrying') this.s.state = 'ok';
-      return 'ok';
-    } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      this.s.lastError = err.message;
-      if (e instanceof InfluxHttpError && !e.retriable) return this.deadLetter(db, rp, body, lines, err);
-      if (this.s.state === 'ok') this.log.warn(`${err.message}; retrying`);
-      return 'retry';
+  /** Starts sends while slots are free; an ordered batch runs alone. */
+  private launch(): void {
+    while (this.sealed.length && this.inflight.length < this.o.concurrency) {
+      const next = this.sealed[0];
+      if (this.inflight.length && (next.ordered || this.inflight.some((e) => e.b.ordered))) return;
+      this.sealed.shift();
+      this.inflight.push({ b: next, p: this.sender.send(next) });
     }
+  }
+
+  /** Entering spool mode: let the requests in flight finish; the failed ones go to the spool first, in order. */
+  private async drainInflight(): Promise<void> {
+    const entries = this.inflight.splice(0);
+    const results = await Promise.all(entries.map((e) => e.p));
+    entries.forEach((e, i) => {
+      const r = results[i];
+      if (r === 'retry') this.sealed.push(e.b);
+      else this.ledger.complete(e.b, r === 'ok' ? undefined : r);
+    });
+    this.sealed.sort((a, b) => a.startSeq - b.startSeq);
+  }
+
+  /** Spool mode: new batches onto disk, then one replay attempt of the oldest spooled batch. */
+  private async spoolStep(): Promise<void> {
+    // If the spool is full, new batches wait in memory while replay frees room.
+    if (this.sealed.length && (await this.spoolSealed())) return;
+    const rec = await this.spool.peek();
+    if (!rec) return this.leaveSpoolMode();
+    const res = await this.sender.post(rec.db, rec.rp, rec.body, rec.lines);
+    if (res === 'retry') {
+      this.backoff = this.sender.nextBackoff(this.backoff);
+      await this.sleep(this.backoff).done;
+      return;
+    }
+    await this.spool.ack();
+    this.s.replayed += rec.lines;
+    this.backoff = 0;
   }
 
   /** Moves every batch waiting in memory to the spool; false if the spool cannot take them now. */
@@ -403,7 +299,7 @@ export class StoreWriter {
     this.sealed.splice(0, batches.length);
     for (const b of batches) {
       this.s.spooledTotal += b.lines.length;
-      this.complete(b);
+      this.ledger.complete(b);
     }
     return true;
   }
@@ -421,26 +317,10 @@ export class StoreWriter {
   private leaveSpoolMode(): void {
     if (this.spoolMode || this.s.replayed > 0) {
       this.log.info(
-        `InfluxDB at ${this.http.url} answers again; spool replayed (${this.s.replayed} points so far)`,
+        `InfluxDB at ${this.sender.http.url} answers again; spool replayed (${this.s.replayed} points so far)`,
       );
     }
     this.spoolMode = false;
     this.s.state = 'ok';
-  }
-
-  /** A batch InfluxDB refuses will never succeed: keep it on disk with the reason, and say so. */
-  private async deadLetter(db: string, rp: string, body: string, lines: number, err: Error): Promise<Error> {
-    const dir = path.join(this.o.spoolDir, 'rejected');
-    const file = path.join(dir, `${Date.now()}-${++this.deadLetters}.lp`);
-    const reason = err.message.replace(/\n/g, ' ');
-    try {
-      await fsp.mkdir(dir, { recursive: true });
-      await fsp.writeFile(file, `# ${reason}\n# db=${db} rp=${rp} lines=${lines}\n${body}\n`);
-    } catch (e) {
-      this.log.error(`could not keep rejected points in ${file}: ${e}`);
-    }
-    this.s.rejected += lines;
-    this.log.error(`${reason}; the batch (${lines} lines) is kept in ${file}`);
-    return new PointsRejectedError(`${reason} (batch kept in ${file})`);
   }
 }

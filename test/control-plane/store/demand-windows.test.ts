@@ -118,7 +118,7 @@ describe('store: dense demand windows', () => {
       fromMs: t0 - MIN,
       toMs: t0 + 4 * MIN,
       users: ['carol', 'nobody', 'alice'],
-      chunkSteps: 2,
+      rowsPerQuery: 1, // one step per query: chunk boundaries are exercised
     });
     assert.deepEqual(w.users, ['carol', 'nobody', 'alice']);
     assert.equal(w.steps, 5);

@@ -14,22 +14,41 @@ import { ensureSchema } from '../../../control-plane/store/schema';
 import { testInflux, uniqueDb } from '../../support/influx';
 import { recentMinute, recordingLogger, tempDir } from './helpers';
 
-/** A stand-in InfluxDB /write endpoint that records each request and answers with `status()`. */
-async function recordingInflux(status: () => number) {
+/**
+ * A stand-in InfluxDB /write endpoint: records each request it accepts (in the order they were
+ * answered) and a log of request starts and ends, and answers with `status()` after `delayMs`.
+ */
+async function recordingInflux(status: () => number, delayMs = 0) {
   const requests: { rp: string; lines: string[] }[] = [];
+  const events: string[] = [];
+  let active = 0;
+  let maxActive = 0;
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      const code = status();
-      if (code === 204)
-        requests.push({ rp: new URL(req.url!, 'http://x').searchParams.get('rp')!, lines: body.split('\n') });
-      res.writeHead(code).end(code === 204 ? '' : '{"error":"overloaded"}');
+      const rp = new URL(req.url!, 'http://x').searchParams.get('rp')!;
+      const name = `${rp}:${body.split('\n')[0]}`;
+      events.push(`start ${name}`);
+      maxActive = Math.max(maxActive, ++active);
+      setTimeout(() => {
+        const code = status();
+        if (code === 204) requests.push({ rp, lines: body.split('\n') });
+        events.push(`end ${name}`);
+        active--;
+        res.writeHead(code).end(code === 204 ? '' : '{"error":"overloaded"}');
+      }, delayMs);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, requests, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url,
+    requests,
+    events,
+    maxActive: () => maxActive,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
 const line = (i: number): string => `m,user=u v=${i} ${1_000_000 + i}`;
@@ -51,7 +70,7 @@ describe('store writer: batching, retries, rejects, backpressure', function () {
   it('sends full batches at once, a partial one on the timer, in write order across retention policies', async () => {
     const srv = await recordingInflux(() => 204);
     try {
-      await open({ url: srv.url, batchLines: 100, flushIntervalMs: 100 });
+      await open({ url: srv.url, batchLines: 100, flushIntervalMs: 100, concurrency: 1 });
       await Promise.all([
         writer!.writeLines('raw', range(0, 250)),
         writer!.writeLines('state', range(250, 260)),
@@ -71,6 +90,29 @@ describe('store writer: batching, retries, rejects, backpressure', function () {
         srv.requests.flatMap((r) => r.lines),
         range(0, 270),
       );
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('keeps two bulk requests in flight, and runs an ordered (state) write alone, after everything before it', async () => {
+    const srv = await recordingInflux(() => 204, 30);
+    try {
+      await open({ url: srv.url, batchLines: 10, flushIntervalMs: 5, concurrency: 2 });
+      await Promise.all([
+        writer!.writeLines('raw', range(0, 40)),
+        writer!.writeLines('state', range(40, 41), { now: true }),
+        writer!.writeLines('raw', range(41, 61)),
+      ]);
+      assert.equal(srv.maxActive(), 2, 'bulk batches overlap');
+      const e = srv.events;
+      const at = (ev: string): number => e.indexOf(ev);
+      const barrier = `state:${line(40)}`;
+      for (const first of [0, 10, 20, 30])
+        assert.ok(at(`end raw:${line(first)}`) < at(`start ${barrier}`), e.join('\n'));
+      for (const first of [41, 51])
+        assert.ok(at(`end ${barrier}`) < at(`start raw:${line(first)}`), e.join('\n'));
+      assert.deepEqual(srv.requests.flatMap((r) => r.lines).sort(), range(0, 61).sort());
     } finally {
       await srv.close();
     }

@@ -1,0 +1,34 @@
+/** Batches InfluxDB refuses (HTTP 400) can never succeed: they are kept on disk with the reason. */
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Logger } from './logger';
+
+/** InfluxDB refused some of the points (HTTP 400: type conflict, beyond retention, ...). */
+export class PointsRejectedError extends Error {}
+
+let counter = 0;
+
+/**
+ * Writes `<spoolDir>/rejected/<time>-<n>.lp`: the reason and target as `#` comment lines (which
+ * line protocol skips), then the batch, so it can be fixed and posted again by hand.
+ */
+export async function deadLetter(
+  spoolDir: string,
+  target: { db: string; rp: string },
+  body: string,
+  lines: number,
+  err: Error,
+  log: Logger,
+): Promise<PointsRejectedError> {
+  const dir = path.join(spoolDir, 'rejected');
+  const file = path.join(dir, `${Date.now()}-${process.pid}-${++counter}.lp`);
+  const reason = err.message.replace(/\n/g, ' ');
+  try {
+    await fsp.mkdir(dir, { recursive: true });
+    await fsp.writeFile(file, `# ${reason}\n# db=${target.db} rp=${target.rp} lines=${lines}\n${body}\n`);
+  } catch (e) {
+    log.error(`could not keep rejected points in ${file}: ${e}`);
+  }
+  log.error(`${reason}; the batch (${lines} lines) is kept in ${file}`);
+  return new PointsRejectedError(`${reason} (batch kept in ${file})`);
+}
