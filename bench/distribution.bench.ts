@@ -280,9 +280,9 @@ async function main(): Promise<void> {
           `CPU per round server ${fmt(x.serverCpu)} ms, proxies ${fmt(x.proxyCpu)} ms`,
       );
     const d = await deltaRounds(procs, {});
-    line('gzip (default)', d);
+    line('default (gzip from 256 KiB: deltas raw)', d);
     if (process.env.BENCH_ONLY === 'delta') return;
-    line('no compression', await deltaRounds(procs, { compression: false }));
+    line('gzip from 1 KiB', await deltaRounds(procs, { compression: { minBytes: 1024 } }));
     console.log(
       JSON.stringify({
         delta_1k_to_50_p99_ms: +fmt(quantile(d.latencies, 0.99)),

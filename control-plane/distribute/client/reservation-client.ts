@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { SystemClock, type Clock, type TimerHandle } from '../../domain/clock';
+import { encodeAck } from '../codec/delta-request-codec';
 import { decodeDeltaResponse, type DecodedDeltaResponse } from '../codec/delta-response-codec';
 import { RESERVATION_TYPE_URL } from '../codec/resource-codec';
 import { deltaRequestCodec, DELTA_RESERVATIONS_PATH } from '../protos';
@@ -56,7 +57,7 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
   private readonly client: grpc.Client;
   private readonly codec = deltaRequestCodec<object>();
   private readonly clock: Clock;
-  private call: grpc.ClientDuplexStream<object, Buffer> | undefined;
+  private call: grpc.ClientDuplexStream<object | Buffer, Buffer> | undefined;
   private subscribed: Set<string>;
   private stopped = false;
   private backoffMs: number;
@@ -93,9 +94,10 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
     if (this.stopped) return;
     const md = new grpc.Metadata();
     if (this.opts.token !== undefined) md.set('authorization', `Bearer ${this.opts.token}`);
+    const serialize = (m: object | Buffer) => (Buffer.isBuffer(m) ? m : this.codec.serialize(m));
     const call = this.client.makeBidiStreamRequest(
       DELTA_RESERVATIONS_PATH,
-      this.codec.serialize,
+      serialize,
       (b: Buffer) => b,
       md,
       {},
@@ -132,7 +134,7 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
     this.reconnectTimer = this.clock.setTimer(delay, () => this.connect());
   }
 
-  private onResponse(call: grpc.ClientDuplexStream<object, Buffer>, bytes: Buffer): void {
+  private onResponse(call: grpc.ClientDuplexStream<object | Buffer, Buffer>, bytes: Buffer): void {
     this.stats.responses++;
     this.backoffMs = this.opts.reconnect === false ? 0 : (this.opts.reconnect?.initialMs ?? 100);
     let resp: DecodedDeltaResponse;
@@ -159,18 +161,17 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
 
   /** ACK (no error) or NACK (error_detail set) the response with this nonce. */
   private reply(
-    call: grpc.ClientDuplexStream<object, Buffer>,
+    call: grpc.ClientDuplexStream<object | Buffer, Buffer>,
     nonce: string,
     systemVersion: string,
     error?: string,
   ): void {
-    const req: Record<string, unknown> = { typeUrl: RESERVATION_TYPE_URL, responseNonce: nonce };
     if (error !== undefined) {
-      req.errorDetail = { code: grpc.status.INVALID_ARGUMENT, message: error };
       this.stats.nacks++;
       this.lastNack = { nonce, error };
     } else this.stats.acks++;
-    call.write(req);
+    const detail = error === undefined ? undefined : { code: grpc.status.INVALID_ARGUMENT, message: error };
+    call.write(encodeAck(RESERVATION_TYPE_URL, nonce, detail));
     if (error !== undefined) {
       this.emit('response', {
         nonce,

@@ -1,20 +1,33 @@
 /**
  * A proxy's view of its reservations, as the reference client keeps it. A response is applied
- * all or nothing: every resource is decoded and validated first, and one bad resource rejects the
- * whole response (NACK) leaving the previous state untouched, as Envoy does with a bad config.
+ * all or nothing: every resource is validated first, and one bad resource rejects the whole
+ * response (NACK) leaving the previous state untouched, as Envoy does with a bad config.
+ * Like the filter, which copies records rather than building objects, it keeps each reservation's
+ * validated bytes and decodes a Reservation only when asked for it (a held record keeps its
+ * response's buffer alive).
  * TTL: a reservation sent with a ttl expires that long after it (or its last heartbeat) arrived.
  */
 import type { Reservation } from '../../domain/reservation';
 import { readReservation } from '../codec/reservation-codec';
-import { RESERVATION_TYPE_URL } from '../codec/resource-codec';
+import { reservationBytesProblem } from '../codec/reservation-check';
+import { RESERVATION_TYPE_URL, type WireResource } from '../codec/resource-codec';
 import type { DecodedDeltaResponse } from '../codec/delta-response-codec';
 import { reservationProblem } from '../cache/validate-reservation';
 
-export interface HeldReservation {
-  reservation: Reservation;
-  version: string;
-  /** Epoch ms at which it expires unless refreshed; undefined = no TTL. */
-  expiresAtMs?: number;
+export class HeldReservation {
+  constructor(
+    readonly version: string,
+    /** Epoch ms at which it expires unless refreshed; undefined = no TTL. */
+    public expiresAtMs: number | undefined,
+    private readonly bytes: Uint8Array,
+    private readonly start: number,
+    private readonly end: number,
+    private decoded?: Reservation,
+  ) {}
+
+  get reservation(): Reservation {
+    return (this.decoded ??= readReservation(this.bytes, this.start, this.end));
+  }
 }
 
 /** An extra check a proxy applies (e.g. it only routes to instances it knows); a string rejects. */
@@ -59,18 +72,25 @@ export class ReservationState {
       seen.add(r.name);
       if (r.bodyStart < 0) continue; // a heartbeat
       if (r.typeUrl !== RESERVATION_TYPE_URL) return `resource "${r.name}" has type ${r.typeUrl}`;
-      let res: Reservation;
-      try {
-        res = readReservation(resp.bytes, r.bodyStart, r.bodyEnd);
-      } catch (err) {
-        return `resource "${r.name}": ${(err as Error).message}`;
-      }
-      const problem = reservationProblem(res, r.name) ?? this.check?.(res);
+      const problem = this.check
+        ? this.checkDecoded(resp, r)
+        : reservationBytesProblem(resp.bytes, r.bodyStart, r.bodyEnd, r.name);
       if (problem) return `resource "${r.name}" rejected: ${problem}`;
-      r.reservation = res;
     }
     for (const n of resp.removed) if (seen.has(n)) return `resource "${n}" is both updated and removed`;
     return undefined;
+  }
+
+  /** With a custom check the reservation is built now (the check needs it) and kept. */
+  private checkDecoded(resp: DecodedDeltaResponse, r: WireResource): string | undefined {
+    let res: Reservation;
+    try {
+      res = readReservation(resp.bytes, r.bodyStart, r.bodyEnd);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    r.reservation = res;
+    return reservationProblem(res, r.name) ?? this.check!(res);
   }
 
   /** Applies a decoded response atomically at time `nowMs`. */
@@ -83,8 +103,11 @@ export class ReservationState {
     for (const s of resp.resources) {
       const expiresAtMs = s.ttlMs && s.ttlMs > 0 ? nowMs + s.ttlMs : undefined;
       if (expiresAtMs !== undefined && expiresAtMs < this.earliestExpiry) this.earliestExpiry = expiresAtMs;
-      if (s.reservation) {
-        this.held.set(s.name, { reservation: s.reservation, version: s.version, expiresAtMs });
+      if (s.bodyStart >= 0) {
+        this.held.set(
+          s.name,
+          new HeldReservation(s.version, expiresAtMs, resp.bytes, s.bodyStart, s.bodyEnd, s.reservation),
+        );
         updated.push(s.name);
         continue;
       }

@@ -94,7 +94,9 @@ export class DistributionServer {
       clock: this.clock,
       options: {
         maxInFlight: opts.maxInFlight ?? 4,
-        compression: { minBytes: compression?.minBytes ?? 1024, level: compression?.level ?? 1 },
+        // Compress what is big (full plans, resyncs: 1 MiB responses); a routine delta goes raw, as
+        // decompressing it would cost every proxy more CPU than the bytes it saves on a LAN.
+        compression: { minBytes: compression?.minBytes ?? 256 * 1024, level: compression?.level ?? 1 },
       },
       requestCodec: deltaRequestCodec(),
       identified: (s) => this.identified(s),

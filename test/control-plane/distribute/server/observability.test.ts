@@ -48,7 +48,7 @@ describe('distribute/server: callbacks and metrics', () => {
   });
 
   it('exports streams, ACKs, bytes, publish-to-ACK latency and per-node lag', async () => {
-    await h.start();
+    await h.start({ compression: { minBytes: 1024 } });
     h.server.publishPlan(syntheticPlan('plan-1', opts));
     const fast = h.client('fast');
     const slow = h.client('slow');

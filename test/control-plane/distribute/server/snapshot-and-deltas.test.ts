@@ -99,20 +99,24 @@ describe('distribute/server: snapshot, deltas, removals, ACKs', () => {
     );
   });
 
-  it('compresses large responses when the client accepts gzip, and not when compression is off', async () => {
-    h.server.publishPlan(syntheticPlan('plan-1', opts));
-    const c = h.client('proxy-a');
-    await c.waitFor(() => c.state.systemVersion === 'plan-1');
-    assert.ok(responses[0].compressed);
-    assert.ok(responses[0].bytes < responses[0].rawBytes / 2);
-    await h.cleanup();
-    responses.length = 0;
-    await h.start({ compression: false, callbacks: { onResponse: (_s, r) => responses.push(r) } });
-    h.server.publishPlan(syntheticPlan('plan-1', opts));
-    const raw = h.client('proxy-b');
-    await raw.waitFor(() => raw.state.systemVersion === 'plan-1');
-    assert.equal(responses[0].compressed, false);
-    assert.equal(responses[0].bytes, responses[0].rawBytes);
-    assert.equal(raw.state.size, 300);
+  it('compresses responses above the threshold when the client accepts gzip, and none when compression is off', async () => {
+    const run = async (compression: false | { minBytes: number }, node: string) => {
+      await h.cleanup();
+      responses.length = 0;
+      await h.start({ compression, callbacks: { onResponse: (_s, r) => responses.push(r) } });
+      h.server.publishPlan(syntheticPlan('plan-1', opts));
+      const c = h.client(node);
+      await c.waitFor(() => c.state.systemVersion === 'plan-1');
+      assert.equal(c.state.size, 300);
+      return responses[0];
+    };
+    const gz = await run({ minBytes: 1024 }, 'proxy-a');
+    assert.ok(gz.compressed);
+    assert.ok(gz.bytes < gz.rawBytes / 2);
+    const small = await run({ minBytes: 1 << 20 }, 'proxy-b');
+    assert.equal(small.compressed, false, 'below the threshold it goes raw');
+    const off = await run(false, 'proxy-c');
+    assert.equal(off.compressed, false);
+    assert.equal(off.bytes, off.rawBytes);
   });
 });

@@ -1,0 +1,109 @@
+import { strict as assert } from 'node:assert';
+import { reservationProblem } from '../../../../control-plane/distribute/cache/validate-reservation';
+import { reservationBytesProblem } from '../../../../control-plane/distribute/codec/reservation-check';
+import {
+  readReservation,
+  writeReservation,
+} from '../../../../control-plane/distribute/codec/reservation-codec';
+import { WireWriter } from '../../../../control-plane/distribute/codec/wire-writer';
+import { syntheticReservation } from '../../../../control-plane/distribute/testing/synthetic-reservations';
+import type { Reservation } from '../../../../control-plane/domain/reservation';
+
+/** The object path's verdict: decode, then validate. */
+function objectVerdict(bytes: Uint8Array, name: string): boolean {
+  try {
+    return reservationProblem(readReservation(bytes), name) === undefined;
+  } catch {
+    return false;
+  }
+}
+
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const base = syntheticReservation(3, { users: 10 });
+const enc = (r: Reservation) => writeReservation(new WireWriter(), r).finish();
+
+describe('distribute/codec: reservationBytesProblem (validation without decoding)', () => {
+  const variants: [string, Reservation, string?][] = [
+    ['a valid reservation', base],
+    ['non-ASCII strings', { ...base, user: 'ünïcode-✓', tier: 'ór', fallback: '😀-pool' }, 'ünïcode-✓'],
+    ['an empty user', { ...base, user: '' }, base.user],
+    ['another user than the name', base, 'someone-else'],
+    ['an empty instance address', { ...base, instanceAddress: '' }],
+    ['a tier of 257 characters', { ...base, tier: 't'.repeat(257) }],
+    ['a tier of 256 non-ASCII characters (512 bytes)', { ...base, tier: 'é'.repeat(256) }],
+    ['a tier of 257 non-ASCII characters', { ...base, tier: 'é'.repeat(257) }],
+    ['slots above 2^32-1', { ...base, slots: 2 ** 32 }],
+    ['expires not after notBefore', { ...base, expiresMs: base.notBeforeMs }],
+    ['no validity window at all', { ...base, notBeforeMs: 0, expiresMs: 0 }],
+    ['expires beyond 2^53', { ...base, expiresMs: 2 ** 60 }],
+  ];
+  for (const [what, r, name] of variants) {
+    it(`agrees with decode + reservationProblem on ${what}`, () => {
+      const bytes = enc(r);
+      const n = name ?? r.user;
+      assert.equal(reservationBytesProblem(bytes, 0, bytes.length, n) === undefined, objectVerdict(bytes, n));
+    });
+  }
+
+  it('gives a precise reason', () => {
+    const bytes = enc({ ...base, expiresMs: 5, notBeforeMs: 10 });
+    assert.equal(
+      reservationBytesProblem(bytes, 0, bytes.length, base.user),
+      'expiresMs 5 is not after notBeforeMs 10',
+    );
+  });
+
+  it('agrees with the object path on 3,000 randomly corrupted encodings', () => {
+    const random = rng(42);
+    let disagreements = 0;
+    let rejected = 0;
+    for (let k = 0; k < 3000; k++) {
+      const r = syntheticReservation(k, { users: 3000 }, k % 7);
+      const bytes = Buffer.from(enc(r));
+      const mutations = 1 + Math.floor(random() * 3);
+      for (let m = 0; m < mutations; m++) {
+        const kind = random();
+        const at = Math.floor(random() * bytes.length);
+        if (kind < 0.5) bytes[at] = Math.floor(random() * 256);
+        else if (kind < 0.7) bytes[at] ^= 0x80;
+        else bytes[at] = bytes[at] + 1;
+      }
+      const cut = random() < 0.2 ? Math.floor(random() * bytes.length) : bytes.length;
+      const slice = bytes.subarray(0, cut);
+      const fast = reservationBytesProblem(slice, 0, slice.length, r.user) === undefined;
+      const slow = objectVerdict(slice, r.user);
+      if (fast !== slow) disagreements++;
+      if (!slow) rejected++;
+    }
+    assert.equal(disagreements, 0);
+    assert.ok(rejected > 1000, `the corruptions exercise the rejections (${rejected})`);
+  });
+
+  it('takes the last occurrence of a repeated field, as a decoder does', () => {
+    const w = new WireWriter();
+    writeReservation(w, base);
+    w.varint(0x0a).string('later-user'); // user again
+    const bytes = w.finish();
+    assert.equal(reservationBytesProblem(bytes, 0, bytes.length, 'later-user'), undefined);
+    assert.equal(objectVerdict(bytes, 'later-user'), true);
+    assert.match(reservationBytesProblem(bytes, 0, bytes.length, base.user)!, /does not match/);
+  });
+
+  it('judges a repeated number by its last value', () => {
+    const w = new WireWriter();
+    w.varint(0x20).varint(2 ** 40); // slots, out of range
+    writeReservation(w, base); // slots again, in range
+    const bytes = w.finish();
+    assert.equal(reservationBytesProblem(bytes, 0, bytes.length, base.user), undefined);
+    assert.equal(objectVerdict(bytes, base.user), true);
+  });
+});
