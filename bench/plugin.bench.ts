@@ -68,6 +68,7 @@ function setUp(users: number, countHostCalls: boolean) {
     }),
   );
   const response = HeaderMap.from({ ':status': '200' });
+  envoy.advance(100); // the first tick: the filter finds the usage queue
   const drainQueue = () => {
     while (typeof envoy.sharedQueues.dequeue(token) !== 'number');
   };

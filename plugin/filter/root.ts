@@ -14,7 +14,7 @@ import { drainUnderFailMode, queuePass } from './queue_pass';
 import { endStream, onRequestHeaders } from './request_path';
 import { FilterState } from './state';
 import { Holding } from './stream';
-import { flushUsage, flushUsageIfDue } from './usage_flush';
+import { flushUsage, flushUsageIfDue, resolveUsageQueue } from './usage_flush';
 
 export class FilterRoot extends RootContext {
   st: FilterState | null = null;
@@ -57,6 +57,7 @@ export class FilterRoot extends RootContext {
       );
     }
     drainUnderFailMode(old, st.clockMs, this.id);
+    resolveUsageQueue(old);
     flushUsage(old, st.clockMs);
     old.metrics.retire();
     st.pool = old.pool;
@@ -114,6 +115,7 @@ export class FilterRoot extends RootContext {
     const st = this.st;
     if (st !== null) {
       const now = nowMs();
+      resolveUsageQueue(st);
       flushUsage(st, now);
       st.metrics.retire();
     }

@@ -65,8 +65,10 @@ describe('plugin: decisions', () => {
       const second = h.request('u2', 1);
       assert.equal(second.localReply?.status, 429);
       assert.equal(header(second, 'retry-after'), '7');
-      assert.ok(
-        second.localReply!.headers.some(([k, v]) => k === 'content-type' && v === 'application/json'),
+      assert.deepEqual(
+        second.localReply!.headers.filter(([k]) => k === 'content-type'),
+        [['content-type', 'application/json']],
+        'one content type: ours',
       );
       assert.deepEqual(replyJson(second), {
         error: 'no_reservation',
