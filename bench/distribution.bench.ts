@@ -11,7 +11,7 @@
  * reservation before they ACK. They run in child processes (real proxies are other processes; 50 of
  * them in one process would queue on one core), the server runs here. Ends with one JSON line.
  * Environment: BENCH_USERS (100000), BENCH_DELTA_BASE (10000), BENCH_PROXIES (50),
- * BENCH_PROXY_PROCS (2), BENCH_ROUNDS (30), BENCH_FULL_RUNS (3).
+ * BENCH_PROXY_PROCS (2), BENCH_ROUNDS (30), BENCH_FULL_RUNS (3), BENCH_ONLY (full | delta).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
@@ -270,6 +270,7 @@ async function main(): Promise<void> {
         ' (random ids do not compress)',
       );
     }
+    if (process.env.BENCH_ONLY === 'full') return;
     console.log(
       `\ndelta: 1000 changed users to ${PROXIES} proxies in ${procs.length} processes (base ${DELTA_BASE} users), ${ROUNDS} rounds`,
     );
