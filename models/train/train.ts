@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<void> {
     name: 'quantile-mlp',
     version: 0,
     contract: 1,
-    architecture: `MLP ${config.inputs} → ${HIDDEN.join(' → ')} → ${HORIZON}×${config.quantiles.length}, ReLU, non-crossing quantile head`,
+    architecture: `MLP ${config.inputs} → ${HIDDEN.join(' → ')} → ${HORIZON}×${config.quantiles.length}, ReLU, linear quantile head (the engine orders the levels)`,
     window: WINDOW,
     horizon: HORIZON,
     quantiles: config.quantiles,
