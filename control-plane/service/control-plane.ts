@@ -30,6 +30,7 @@ import { leveledLogger } from './logger';
 import { CycleMetrics } from './metrics';
 import { DEFAULT_POLICY_FILE, PolicySource } from './policy-source';
 import { championModelFile, RetrainingSchedule, type RetrainingStatus } from './retraining';
+import { ScalingDeliverer, type ScalingStatus } from './scaling';
 import { CycleStages, type ForecastRecording } from './stages';
 import type { CycleReport, CycleStatus } from './status';
 import { ShortfallTopUp } from './top-up';
@@ -74,6 +75,7 @@ export interface ServiceStatus {
   retraining: RetrainingStatus;
   forecast: ReturnType<ForecastEngine['status']>;
   warmup: { steps: number; users: number; error?: string };
+  scaling: ScalingStatus;
 }
 
 export interface ControlPlane {
@@ -186,7 +188,9 @@ export async function startControlPlane(
       stepMs: forecastStepMs,
       settleMs: o.settleMs ?? reportIntervalMs + 2000,
       onReport: o.onCycle,
+      onPublished: (plan, policy) => scaling.deliver(plan, policy),
     });
+    const scaling = new ScalingDeliverer({ clock, cycleMs: settings.cycleIntervalMs, metrics, logger });
     planProvider = () => cycle.currentPlan;
     intake.target = new ShortfallTopUp({ sink: store, cycle, publisher: distribution, metrics, logger });
 
@@ -267,6 +271,7 @@ export async function startControlPlane(
         retraining: retraining.status(),
         forecast: engine.status(),
         warmup: { ...warmup },
+        scaling: scaling.status(),
       }),
       stop: closeAll,
     };

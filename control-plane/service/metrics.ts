@@ -64,13 +64,15 @@ export class CycleMetrics {
     });
     this.scaling = new Counter({
       name: 'earmark_scaling_deliveries_total',
-      help: 'Scaling recommendation deliveries by outcome (delivered, failed, skipped).',
+      help: 'Scaling recommendation deliveries: delivered, failed, dry_run (forecast_only mode), skipped (one in flight).',
       labelNames: ['outcome'],
       registers,
     });
     // Zero series exist from the start, so dashboards and alerts see them before the first event.
     for (const s of STAGES) this.failures.inc({ stage: s }, 0);
     for (const o of ['ok', 'failed', 'skipped']) this.cycles.inc({ outcome: o }, 0);
+    for (const o of ['granted', 'partial', 'refused']) this.topUps.inc({ outcome: o }, 0);
+    for (const o of ['delivered', 'failed', 'dry_run', 'skipped']) this.scaling.inc({ outcome: o }, 0);
   }
 
   stage(stage: StageName, ms: number): void {

@@ -6,12 +6,13 @@
  */
 import type { SimClock, TimerHandle } from '../../control-plane/domain/clock';
 import type { Capacity } from '../../control-plane/domain/instance';
-import type { UsageReport, UserUsage } from '../../control-plane/domain/usage';
+import type { UsageReport } from '../../control-plane/domain/usage';
 import type { UserProfile } from '../../control-plane/domain/user';
 import type { DemandQuery, ResourceProfile } from '../../control-plane/store';
 import { CompanionInstances, type InstanceRegistryPort } from '../instances/companions';
 import { SyntheticWorkload } from '../workload/synthetic';
 import { ProxyFleet } from './fleet';
+import { usageHistory } from './history';
 import { TrafficDriver } from './traffic';
 
 const MINUTE = 60_000;
@@ -107,53 +108,20 @@ export class DemoTraffic {
   }
 
   /**
-   * Writes the workload's past usage, as proxies would have reported it before Earmark reserved
-   * anything (every request unreserved), so the first forecasts have a day to learn from.
+   * Writes the workload's past usage (as if proxies had reported it before Earmark reserved
+   * anything), so the first forecasts have a day to learn from.
    */
   private async backfill(now: number): Promise<void> {
     const { store } = this.o;
     const end = Math.floor(now / MINUTE) * MINUTE;
     const recent = await store.readDemandWindows({ fromMs: end - 60 * MINUTE, toMs: end, stepMs: MINUTE });
     if (recent.values.some((v) => v > 0)) return;
-    const w = this.workload;
-    const writes: Promise<void>[] = [];
-    for (let t = end - Math.floor(this.o.historyMs / MINUTE) * MINUTE; t < end; t += MINUTE) {
-      const m = w.minuteOf(t);
-      const users: UserUsage[] = [];
-      w.users.forEach((u, i) => {
-        const n = w.count(i, m);
-        if (n === 0) return;
-        users.push({
-          user: u.id,
-          requests: n,
-          admitted: 0,
-          queued: 0,
-          queueWaitMs: 0,
-          queueWaitMaxMs: 0,
-          throttled: 0,
-          redirected: 0,
-          peakInFlight: Math.max(1, Math.ceil((n * u.serviceMs) / MINUTE)),
-          bytesIn: n * BYTES_IN,
-          bytesOut: n * BYTES_OUT,
-          shortfall: 0,
-          unreserved: n,
-        });
-      });
-      if (users.length === 0) continue;
-      writes.push(
-        store.writeUsage({
-          nodeId: 'history',
-          sequence: t / MINUTE,
-          intervalStartMs: t,
-          intervalMs: MINUTE,
-          planVersion: '',
-          users,
-        }),
-      );
-      this.backfilledMinutes++;
-    }
-    writes.push(store.flush());
-    await Promise.all(writes);
+    const reports = usageHistory(this.workload, end - this.o.historyMs, end, {
+      bytesIn: BYTES_IN,
+      bytesOut: BYTES_OUT,
+    });
+    await Promise.all([...reports.map((r) => store.writeUsage(r)), store.flush()]);
+    this.backfilledMinutes = reports.length;
   }
 
   async stop(): Promise<void> {

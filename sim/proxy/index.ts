@@ -24,3 +24,4 @@ export {
   type TrafficOptions,
 } from './traffic';
 export { Pacer } from './pacer';
+export { usageHistory, type CountSource, type HistoryOptions } from './history';

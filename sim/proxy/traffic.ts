@@ -55,6 +55,8 @@ export class TrafficDriver {
   readonly total: DecisionCounts = emptyCounts();
   private minute: DecisionCounts = emptyCounts();
   private minuteIndex: number | undefined;
+  /** Called with every request once the filter has decided (for per-request records: latency, who got what). */
+  onDecision: ((r: ProxyRequest) => void) | undefined;
   /** Called when a minute is complete (by arrival time), with its counts. */
   onMinute: ((minuteStartMs: number, c: DecisionCounts) => void) | undefined;
   private nextMinute: number;
@@ -101,6 +103,7 @@ export class TrafficDriver {
         const b = this.batch!;
         const u = workload.users[b.user[this.cursor++]];
         this.count(this.minuteOf(at)).requests++;
+        this.total.requests++;
         const req = fleet.send(u.id);
         if (req.settled) this.settled(req);
       }
@@ -126,6 +129,7 @@ export class TrafficDriver {
 
   /** Decisions count in the minute they were made (requests in the minute they arrived). */
   private settled(req: ProxyRequest): void {
+    this.onDecision?.(req);
     const c = this.count(this.minuteOf(req.settledAtMs!));
     c[req.decision as FinalDecision]++;
     this.total[req.decision as FinalDecision]++;
