@@ -27,7 +27,7 @@ function readRootId(): string {
 function rootOfStream(value: u32): RootContext | null {
   const idx = <i32>(value >>> 24) - 1;
   if (idx < 0 || idx >= roots.length) return null;
-  return roots[idx];
+  return unchecked(roots[idx]);
 }
 
 export function proxy_on_context_create(contextId: u32, parentId: u32): void {

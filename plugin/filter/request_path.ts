@@ -5,12 +5,14 @@
 // the one cached at the last tick (FilterState.clockMs); waits are measured with a fresh reading.
 import {
   continueStream,
+  log,
+  logEnabled,
   nowMs,
   removeHeader,
   replaceRequestHeader,
   setEffectiveContext,
 } from '../abi/hostcalls';
-import { FilterHeadersStatus, HeaderMapType, StreamType } from '../abi/types';
+import { FilterHeadersStatus, HeaderMapType, LogLevel, StreamType } from '../abi/types';
 import { Action, FailMode } from '../config/config';
 import { Blob, EMPTY } from '../lib/bytes';
 import { releaseKey } from '../plan/live';
@@ -72,8 +74,17 @@ function act(st: FilterState, s: Stream, now: u64): u32 {
   return PAUSE;
 }
 
+/** One line per decision when Envoy's wasm log level is trace (costs a branch otherwise). */
+function trace(s: Stream, decision: string, targetPtr: usize, targetLen: usize): void {
+  if (!logEnabled(LogLevel.Trace)) return;
+  const user = s.userLen > 0 ? String.UTF8.decodeUnsafe(s.user, s.userLen) : '(no identity)';
+  const target = targetLen > 0 ? ' -> ' + String.UTF8.decodeUnsafe(targetPtr, targetLen) : '';
+  log(LogLevel.Trace, 'earmark: ' + user + ': ' + decision + target);
+}
+
 export function admit(st: FilterState, s: Stream, now: u64): void {
   const a = st.admission;
+  trace(s, a.reserved ? 'admitted' : 'unreserved, admitted', a.routePtr, a.routeLen);
   const c = st.config;
   s.holding = a.holding;
   if (a.routeLen > 0) replaceRequestHeader(c.routingHeader.ptr, c.routingHeader.len, a.routePtr, a.routeLen);
@@ -93,6 +104,7 @@ function decisionHeader(st: FilterState, value: Blob): void {
 }
 
 function redirect(st: FilterState, s: Stream, now: u64, targetPtr: usize, targetLen: usize): void {
+  trace(s, 'redirected', targetPtr, targetLen);
   const h = st.config.routingHeader;
   replaceRequestHeader(h.ptr, h.len, targetPtr, targetLen);
   decisionHeader(st, st.redirectedValue);
@@ -102,6 +114,7 @@ function redirect(st: FilterState, s: Stream, now: u64, targetPtr: usize, target
 }
 
 function reject(st: FilterState, s: Stream, now: u64, why: Refusal): void {
+  trace(s, 'rejected', 0, 0);
   const a = st.admission;
   let retryS = <u64>st.config.reject.retryAfterS;
   if (a.why == Why.NoToken && a.retryAfterMs > 0) retryS = (a.retryAfterMs + 999) / 1000;
@@ -130,6 +143,12 @@ export function giveUp(
 }
 
 export function failMode(st: FilterState, s: Stream): u32 {
+  trace(
+    s,
+    st.config.failMode == FailMode.Closed ? 'plan unavailable, 503' : 'plan unavailable, default route',
+    0,
+    0,
+  );
   if (st.config.failMode == FailMode.Closed) {
     st.replies.send(503, Refusal.PlanUnavailable, <u64>st.config.reject.retryAfterS);
     s.replied = true;
@@ -144,6 +163,7 @@ export function failMode(st: FilterState, s: Stream): u32 {
 }
 
 function enqueue(st: FilterState, s: Stream, cachedNow: u64): bool {
+  trace(s, 'queued', 0, 0);
   const now = nowMs(); // the wait is measured and bounded precisely: queueing is off the hot path
   if (now > cachedNow) st.clockMs = now;
   const a = st.admission;

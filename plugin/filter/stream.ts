@@ -85,7 +85,7 @@ export class StreamPool {
 
   get(index: i32): Stream | null {
     if (index < 0 || index >= this.all.length) return null;
-    const s = this.all[index];
+    const s = unchecked(this.all[index]);
     return s.inUse ? s : null;
   }
 

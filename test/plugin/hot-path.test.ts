@@ -62,4 +62,21 @@ describe('plugin: hot path', () => {
     );
     await h.envoy.close();
   });
+
+  it('logs one line per decision when the wasm log level is trace, and none at info', async () => {
+    const h = startFilter({}, { concurrency: 1, logLevel: 'trace' });
+    h.plant('alice', { address: '10.0.0.5:80', slots: 1, onExhausted: 'reject' });
+    h.request('alice');
+    h.request('alice');
+    h.request(undefined);
+    assert.deepEqual(
+      h.envoy.logs.filter((l) => l.level === 'trace').map((l) => l.message),
+      [
+        'earmark: alice: admitted -> 10.0.0.5:80',
+        'earmark: alice: rejected',
+        'earmark: (no identity): unreserved, admitted',
+      ],
+    );
+    await h.envoy.close();
+  });
 });
