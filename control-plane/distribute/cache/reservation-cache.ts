@@ -14,7 +14,6 @@ import type { Clock } from '../../domain/clock';
 import { SystemClock } from '../../domain/clock';
 import type { Plan } from '../../domain/plan';
 import { sameReservation, type Reservation } from '../../domain/reservation';
-import { encodeResourceField } from '../codec/resource-codec';
 import { ChangeLog, type RevisionRecord } from './change-log';
 import { reservationProblem } from './validate-reservation';
 
@@ -24,7 +23,7 @@ export interface CacheEntry {
   readonly version: string;
   /** Cache revision at which this version was published. */
   readonly revision: number;
-  /** The Resource framed as DeltaDiscoveryResponse field 2: encoded on first send (see fieldOf). */
+  /** The Resource framed as DeltaDiscoveryResponse field 2: encoded by the first response that sends it. */
   field?: Buffer;
 }
 
@@ -98,14 +97,6 @@ export class ReservationCache {
   values(): IterableIterator<CacheEntry> {
     return this.entries.values();
   }
-  /**
-   * The entry's Resource bytes, encoded once on first use: publishing stays O(changed) comparisons,
-   * and encoding happens response by response, overlapping with the proxies' decoding.
-   */
-  fieldOf(e: CacheEntry): Buffer {
-    return (e.field ??= encodeResourceField(e.reservation, e.version, this.ttlMs));
-  }
-
   /** Names changed after `revision`, or undefined when the change log no longer covers it. */
   changedSince(revision: number): readonly string[] | undefined {
     return this.log.namesSince(revision);

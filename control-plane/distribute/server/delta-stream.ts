@@ -1,21 +1,15 @@
 /**
- * One proxy's DeltaReservations stream: the xDS incremental protocol loop.
+ * One proxy's DeltaReservations stream: the xDS incremental protocol loop (what to send next is
+ * stream-plan.ts). What the client holds is a revision watermark plus the resources of NACKed
+ * responses, so a stream costs O(subscribed names), not O(users).
  *
- * What the client holds is tracked as a revision watermark, not a per-resource map, so a stream
- * costs O(subscribed names + exceptions), not O(users): after the responses up to revision R are
- * sent, the client holds the cache as of R (for what it subscribes to). Exceptions are kept
- * explicitly: resources of a NACKed response (the client kept its previous versions).
- *
- *  - First request: node.id is required; the subscription (wildcard or names) and
- *    initial_resource_versions decide the first transfer: only resources whose version differs,
- *    plus removals for names the client has that no longer exist.
- *  - Each cache revision is sent as one or more responses; the last carries system_version_info.
- *  - A request whose response_nonce names an in-flight response ACKs it, or NACKs it when
- *    error_detail is set. Unknown nonces are counted and otherwise ignored.
- *  - Slow proxies: a stream writes only while HTTP/2 accepts (write() true, else wait 'drain') and
- *    while fewer than maxInFlight responses await an ACK. Meanwhile revisions accumulate as a
- *    watermark; when the stream can write again it sends the union of what changed, at its latest
- *    state, so a lagging proxy skips intermediate versions and nothing is buffered per revision.
+ *  - First request: node.id is required; the subscription and initial_resource_versions decide
+ *    the first transfer. Each revision goes out as one or more responses; the last carries
+ *    system_version_info.
+ *  - response_nonce naming an in-flight response ACKs it, or NACKs it when error_detail is set.
+ *    Unknown nonces are counted and otherwise ignored.
+ *  - A stream writes only while HTTP/2 accepts (write() true, else wait 'drain') and while fewer
+ *    than maxInFlight responses await an ACK; meanwhile revisions coalesce in the plan.
  */
 import { assertWellFramed } from '../codec/wire-reader';
 import { Status } from '../transport/grpc-status';
@@ -24,7 +18,7 @@ import type { StreamHost } from './stream-host';
 import { parseDeltaRequest, type DeltaRequest, type RawDeltaRequest } from './delta-request';
 import type { ResponseChunk } from './response-chunk';
 import { Subscription } from './subscription';
-import type { Transfer } from './transfer';
+import { BEHIND, StreamPlan } from './stream-plan';
 
 interface InFlight {
   chunk: ResponseChunk;
@@ -47,8 +41,7 @@ export class DeltaStream {
   readonly openedAtMs: number;
   closedAtMs: number | undefined;
   lastRequestAtMs = 0;
-  /** Revision whose changes are sent or queued; fully sent; last ACKed by the client. */
-  collected = 0;
+  /** The last revision fully sent to the client, and the last one it ACKed. */
   sentRevision = 0;
   ackedRevision = 0;
   ackedSystemVersion = '';
@@ -67,12 +60,7 @@ export class DeltaStream {
   };
   lastNack: NackRecord | undefined;
   writeBlocked = false;
-  /** What is being sent now, and the index of the next chunk of it to send. */
-  private transfer: Transfer | undefined;
-  private index = 0;
-  /** Names to send at their current state on the next collection (new explicit subscriptions). */
-  private extra = new Set<string>();
-  private heartbeatTick = 0;
+  private plan: StreamPlan | undefined;
   private pumping = false;
   private repump = false;
   private closed = false;
@@ -128,42 +116,17 @@ export class DeltaStream {
     this.pump();
   }
 
-  /** The first transfer: what differs between the client's initial versions and the cache. */
+  /** The first request: the subscription, and a first transfer of what the client lacks. */
   private start(req: DeltaRequest): void {
-    const sub = Subscription.initial(req.subscribe);
-    this.sub = sub;
-    const cache = this.host.cache;
-    const initial = req.initialVersions;
-    this.collected = cache.revision;
-    if (sub.wildcard && initial.size === 0) {
-      this.setTransfer(this.host.chunks.snapshot());
-      return;
-    }
-    const candidates = new Set<string>(sub.names);
-    if (sub.wildcard) for (const e of cache.values()) candidates.add(e.name);
-    for (const n of initial.keys()) if (sub.covers(n)) candidates.add(n);
-    const names: string[] = [];
-    for (const n of candidates) {
-      const e = cache.get(n);
-      if (e) {
-        if (initial.get(n) !== e.version) names.push(n);
-      } else if (initial.has(n) || sub.names.has(n)) {
-        names.push(n); // a removal: the client has it, or asked for it and must learn it does not exist
-      }
-    }
-    this.setTransfer(this.host.chunks.updates(names));
-  }
-
-  private setTransfer(t: Transfer | undefined): void {
-    this.transfer = t;
-    this.index = 0;
+    this.sub = Subscription.initial(req.subscribe);
+    this.plan = new StreamPlan(this.host.cache, this.host.chunks, this.sub, req.initialVersions);
   }
 
   private resubscribe(req: DeltaRequest): void {
     if (req.subscribe.length === 0 && req.unsubscribe.length === 0) return;
     const { added, becameWildcard } = this.sub!.update(req.subscribe, req.unsubscribe);
-    if (becameWildcard) for (const e of this.host.cache.values()) this.extra.add(e.name);
-    for (const n of added) this.extra.add(n);
+    if (becameWildcard) for (const e of this.host.cache.values()) this.plan!.add([e.name]);
+    this.plan!.add(added);
   }
 
   private onReply(req: DeltaRequest): void {
@@ -229,77 +192,8 @@ export class DeltaStream {
 
   /** The cache moved on, or a heartbeat tick came: send when the stream can. */
   notify(heartbeatTick?: number): void {
-    if (heartbeatTick !== undefined) this.heartbeatTick = heartbeatTick;
+    if (heartbeatTick !== undefined) this.plan?.heartbeat(heartbeatTick);
     this.pump();
-  }
-
-  private heartbeatDue(): boolean {
-    return this.heartbeatTick > 0 && this.host.cache.ttlMs > 0 && this.sentRevision === this.collected;
-  }
-
-  /** Next response to send, collecting (or re-planning) changes when the transfer allows. */
-  private next(): ResponseChunk | undefined {
-    const cache = this.host.cache;
-    const t = this.transfer;
-    if (t && t.hasChunk(this.index)) {
-      // Heartbeats finish first; an unfinished update is merged with the newer revisions.
-      if (t.kind === 'update' && this.collected < cache.revision) this.replan(t);
-    } else {
-      this.transfer = undefined;
-      if (this.collected < cache.revision || this.extra.size > 0) this.collect();
-      else if (this.heartbeatDue()) {
-        const tick = this.heartbeatTick;
-        this.heartbeatTick = 0;
-        const sub = this.sub!;
-        this.setTransfer(
-          sub.wildcard
-            ? this.host.chunks.wildcardHeartbeats(tick)
-            : this.host.chunks.heartbeatsFor([...sub.names]),
-        );
-      }
-    }
-    const chunk = this.transfer?.chunk(this.index);
-    if (chunk) this.index++;
-    return chunk;
-  }
-
-  private changedNames(): readonly string[] | undefined {
-    const names = this.host.cache.changedSince(this.collected);
-    if (names === undefined) {
-      this.fail(
-        Status.UNAVAILABLE,
-        'this stream fell behind the change log; reconnect with initial_resource_versions to resync',
-      );
-    }
-    return names;
-  }
-
-  private collect(): void {
-    const from = this.collected;
-    const changed = this.changedNames();
-    if (!changed) return;
-    const sub = this.sub!;
-    this.collected = this.host.cache.revision;
-    if (this.extra.size === 0 && sub.wildcard) {
-      this.setTransfer(this.host.chunks.wildcardDelta(from, changed));
-      return;
-    }
-    const names = new Set(this.extra);
-    this.extra.clear();
-    for (const n of changed) if (sub.covers(n)) names.add(n);
-    this.setTransfer(this.host.chunks.updates([...names]));
-  }
-
-  /** New revisions while a transfer is unfinished: one transfer of what is left plus what changed, at the latest state. */
-  private replan(t: Transfer): void {
-    const names = new Set<string>(t.namesFrom(this.index));
-    for (const n of this.extra) names.add(n);
-    this.extra.clear();
-    const changed = this.changedNames();
-    if (!changed) return;
-    for (const n of changed) if (this.sub!.covers(n)) names.add(n);
-    this.collected = this.host.cache.revision;
-    this.setTransfer(this.host.chunks.updates([...names]));
   }
 
   private pump(): void {
@@ -320,10 +214,16 @@ export class DeltaStream {
   private async pumpLoop(): Promise<void> {
     const o = this.host.options;
     while (!this.closed && this.sub && !this.writeBlocked && this.inFlight.size < o.maxInFlight) {
-      const chunk = this.next();
+      const chunk = this.plan!.next(this.sentRevision);
+      if (chunk === BEHIND) {
+        return this.fail(
+          Status.UNAVAILABLE,
+          'this stream fell behind the change log; reconnect with initial_resource_versions to resync',
+        );
+      }
       if (!chunk) return;
       // Prepare (encode, compress) the next response while this one is written.
-      const ahead = this.transfer?.hasChunk(this.index) ? this.transfer.chunk(this.index) : undefined;
+      const ahead = this.plan!.peek();
       if (ahead) void ahead.payload(this.call.responseEncoding, o.compression).catch(() => undefined);
       const { payload, compressed } = await chunk.payload(this.call.responseEncoding, o.compression);
       if (this.closed) return;
@@ -403,7 +303,7 @@ export class DeltaStream {
     this.closed = true;
     this.closedAtMs = this.host.clock.now();
     if (!this.call.isEnded) this.call.end(code as never, message);
-    this.transfer = undefined;
+    this.plan?.dispose();
     this.host.closed(this, { code, message });
   }
 }
