@@ -254,7 +254,7 @@ function parseSections(val: Validator, doc: JsonValue, c: Config): void {
   const us = val.member(doc, 'usage');
   if (us !== null && val.object(us, 'usage', ['flush_ms', 'max_users'])) {
     c.usage.flushMs = val.int(us, 'usage', 'flush_ms', 100, 600000, 1000);
-    c.usage.maxUsers = val.int(us, 'usage', 'max_users', 16, 1048576, 4096);
+    c.usage.maxUsers = val.int(us, 'usage', 'max_users', 16, 65536, 4096); // ≤ 13 MiB per worker
   }
 }
 
