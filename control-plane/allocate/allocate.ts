@@ -6,6 +6,7 @@
 import type { ForecastBatch } from '../domain/demand';
 import type { Instance, InstanceLoad } from '../domain/instance';
 import type { Plan } from '../domain/plan';
+import type { Reservation } from '../domain/reservation';
 import type { UserProfile } from '../domain/user';
 import { buildReservations } from './build-plan';
 import { consolidate } from './consolidate';
@@ -80,10 +81,11 @@ export function allocate(input: AllocationInput): AllocationResult {
   const t1 = performance.now();
   const table = buildInstanceTable(input.instances, input.loads, policy, current, nowMs);
   const prev = new Int32Array(U).fill(-1);
-  const before = current?.reservations;
-  if (before) {
+  const before = current ? new Array<Reservation | undefined>(U) : undefined;
+  if (current && before) {
     for (let u = 0; u < U; u++) {
-      const r = before.get(b.users[u]);
+      const r = current.reservations.get(b.users[u]);
+      before[u] = r;
       const i = r === undefined ? undefined : table.byId.get(r.instanceId);
       if (i !== undefined && table.usable[i]) prev[u] = i;
     }
@@ -97,10 +99,10 @@ export function allocate(input: AllocationInput): AllocationResult {
     policy.stickiness.maxMovesPerCycle,
   );
   const t2 = performance.now();
-  const { reservations, squeezed } = buildReservations(wants, packed, table, {
+  const { reservations, squeezed, counts } = buildReservations(wants, packed, table, {
     policy,
     nowMs,
-    current: before,
+    before,
   });
   const t3 = performance.now();
   const scaling = recommendScaling({
@@ -122,26 +124,16 @@ export function allocate(input: AllocationInput): AllocationResult {
     scaling,
   };
 
-  let reserved = 0;
-  let moved = 0;
-  let unchanged = 0;
-  for (const r of reservations.values()) {
-    if (r.slots > 0 || r.memoryMb > 0 || r.cpuMillicores > 0 || r.ratePerMinute > 0 || r.bandwidthKbps > 0)
-      reserved++;
-    const old = before?.get(r.user);
-    if (old && old.instanceId !== r.instanceId) moved++;
-    if (old === r) unchanged++;
-  }
   const stats: AllocationStats = {
     users: U,
-    reserved,
+    reserved: counts.reserved,
     squeezed: squeezed.length,
     instancesUsed: packed.state.nUsed,
-    moved,
+    moved: counts.moved,
     consolidationMoves: cons.moves,
     instancesEmptied: cons.emptied.length,
     unknownTier,
-    unchanged,
+    unchanged: counts.unchanged,
     ms: { wants: t1 - t0, pack: t2 - t1, build: t3 - t2, scaling: t4 - t3, total: performance.now() - t0 },
   };
   return { plan, ledger: new CapacityLedger(plan, table, policy, packed.state.free), stats };

@@ -20,25 +20,17 @@ const { grantedAmount } = packer;
 export interface BuildContext {
   policy: Policy;
   nowMs: number;
-  current?: ReadonlyMap<string, Reservation>;
+  /** Each user's reservation in the current plan (by user index), if any. */
+  before?: readonly (Reservation | undefined)[];
 }
 
-function sameContent(a: Reservation, b: Reservation): boolean {
-  return (
-    a.instanceId === b.instanceId &&
-    a.instanceAddress === b.instanceAddress &&
-    a.slots === b.slots &&
-    a.ratePerMinute === b.ratePerMinute &&
-    a.burst === b.burst &&
-    a.cpuMillicores === b.cpuMillicores &&
-    a.memoryMb === b.memoryMb &&
-    a.bandwidthKbps === b.bandwidthKbps &&
-    a.tier === b.tier &&
-    a.priority === b.priority &&
-    a.maxQueueWaitMs === b.maxQueueWaitMs &&
-    a.onExhausted === b.onExhausted &&
-    a.fallback === b.fallback
-  );
+export interface BuildCounts {
+  /** Users holding something. */
+  reserved: number;
+  /** Users whose instance changed. */
+  moved: number;
+  /** Reservations reused as they were. */
+  unchanged: number;
 }
 
 function capacityOf(a: Float64Array, o: number, share: number): Capacity {
@@ -60,11 +52,13 @@ export function buildReservations(
   p: PackResult,
   t: InstanceTable,
   ctx: BuildContext,
-): { reservations: Map<string, Reservation>; squeezed: Squeeze[] } {
-  const { policy, nowMs, current } = ctx;
+): { reservations: Map<string, Reservation>; squeezed: Squeeze[]; counts: BuildCounts } {
+  const { policy, nowMs, before } = ctx;
   const reservations = new Map<string, Reservation>();
+  const counts: BuildCounts = { reserved: 0, moved: 0, unchanged: 0 };
   const a = w.amount;
   const keepUntil = nowMs + policy.validityMs / 2;
+  const fallbacks = policy.tiers.map((x) => x.fallback || policy.fallback);
   for (let u = 0; u < w.users.length; u++) {
     const i = p.assign[u];
     if (i < 0) continue;
@@ -72,28 +66,56 @@ export function buildReservations(
     const inst = t.instances[i];
     const o = u * AMOUNTS;
     const sh = p.share[u];
-    const r: Reservation = {
+    const slots = grantedAmount(a[o + A_SLOTS], sh);
+    const rate = grantedAmount(a[o + A_RATE], sh);
+    const cpu = grantedAmount(a[o + A_CPU], sh);
+    const mem = grantedAmount(a[o + A_MEM], sh);
+    const bw = grantedAmount(a[o + A_BW], sh);
+    const fallback = fallbacks[w.tier[u]];
+    if (slots > 0 || rate > 0 || cpu > 0 || mem > 0 || bw > 0) counts.reserved++;
+    const b = before?.[u];
+    if (b && b.instanceId !== inst.id) counts.moved++;
+    // Compared field by field before building anything: most users are unchanged most cycles.
+    if (
+      b &&
+      b.instanceId === inst.id &&
+      b.instanceAddress === inst.address &&
+      b.slots === slots &&
+      b.ratePerMinute === rate &&
+      b.burst === 0 &&
+      b.cpuMillicores === cpu &&
+      b.memoryMb === mem &&
+      b.bandwidthKbps === bw &&
+      b.tier === tier.name &&
+      b.priority === tier.priority &&
+      b.maxQueueWaitMs === tier.maxQueueWaitMs &&
+      b.onExhausted === tier.onExhausted &&
+      b.fallback === fallback &&
+      b.expiresMs >= keepUntil &&
+      b.notBeforeMs <= nowMs
+    ) {
+      reservations.set(b.user, b);
+      counts.unchanged++;
+      continue;
+    }
+    reservations.set(w.users[u], {
       user: w.users[u],
       instanceId: inst.id,
       instanceAddress: inst.address,
-      slots: grantedAmount(a[o + A_SLOTS], sh),
-      ratePerMinute: grantedAmount(a[o + A_RATE], sh),
+      slots,
+      ratePerMinute: rate,
       burst: 0,
-      cpuMillicores: grantedAmount(a[o + A_CPU], sh),
-      memoryMb: grantedAmount(a[o + A_MEM], sh),
-      bandwidthKbps: grantedAmount(a[o + A_BW], sh),
+      cpuMillicores: cpu,
+      memoryMb: mem,
+      bandwidthKbps: bw,
       tier: tier.name,
       priority: tier.priority,
       maxQueueWaitMs: tier.maxQueueWaitMs,
       onExhausted: tier.onExhausted,
       notBeforeMs: nowMs,
       expiresMs: nowMs + policy.validityMs,
-      fallback: tier.fallback || policy.fallback,
-    };
-    const before = current?.get(r.user);
-    const keep =
-      before && sameContent(before, r) && before.expiresMs >= keepUntil && before.notBeforeMs <= nowMs;
-    reservations.set(r.user, keep ? before : r);
+      fallback,
+    });
   }
   const squeezed: Squeeze[] = [];
   for (let k = 0; k < p.squeezed.length; k++) {
@@ -114,5 +136,5 @@ export function buildReservations(
       reason,
     });
   }
-  return { reservations, squeezed };
+  return { reservations, squeezed, counts };
 }

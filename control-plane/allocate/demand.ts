@@ -27,7 +27,7 @@ export interface Wants {
   /** Steps covered by one plan, and the first forecast step that is still in the future. */
   windowSteps: number;
   firstStep: number;
-  /** stepTotals[h * DIMS + d]: sum over users of what they would hold at horizon step h. */
+  /** stepTotals[h * DIMS + d]: what a plan issued at step h holds in total (largest sum over its window). */
   stepTotals: Float64Array;
   horizon: number;
 }
@@ -113,10 +113,16 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
     ps.bandwidthKbps,
   ]);
   const amount = new Float64Array(U * AMOUNTS);
-  const stepTotals = new Float64Array(H * 4);
   const atStep = new Float64Array(H * AMOUNTS); // this user's tier-quantile amounts per step
   const Q = b.quantiles.length;
   const v = b.values;
+
+  const derive = series.some((c) => c < 0);
+  const bounded = policy.tiers.map(
+    (t, i) => t.minSlots > 0 || caps.subarray(i * AMOUNTS, (i + 1) * AMOUNTS).some(Number.isFinite),
+  );
+  const stepSums = new Float64Array(H * DIMS);
+  const end = Math.min(H, firstStep + window);
 
   for (let u = 0; u < U; u++) {
     const ti = ctx.tier[u];
@@ -136,32 +142,46 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
         atStep[h * AMOUNTS + k] = x > 0 ? Math.ceil(x * g - 1e-9) : 0; // NaN and negatives hold nothing
       }
     }
+    if (derive || bounded[ti]) {
+      for (let h = firstStep; h < H; h++) {
+        const o = h * AMOUNTS;
+        let slots = atStep[o + A_SLOTS];
+        if (series[A_SLOTS] < 0) slots = Math.ceil(atStep[o + A_RATE] / perSlot[A_RATE] - 1e-9);
+        let any = slots > 0;
+        for (let k = 1; k < AMOUNTS; k++) {
+          if (series[k] < 0) atStep[o + k] = slots * perSlot[k];
+          if (atStep[o + k] > 0) any = true;
+        }
+        if (any && slots < minSlots[ti]) slots = minSlots[ti];
+        atStep[o + A_SLOTS] = slots;
+        for (let k = 0; k < AMOUNTS; k++) {
+          const c = caps[ti * AMOUNTS + k];
+          if (atStep[o + k] > c) atStep[o + k] = c;
+        }
+      }
+    }
+    // This plan holds the largest amount over its window; scaling needs the per-step sums.
+    for (let k = 0; k < AMOUNTS; k++) {
+      let m = 0;
+      for (let s = firstStep; s < end; s++) if (atStep[s * AMOUNTS + k] > m) m = atStep[s * AMOUNTS + k];
+      amount[u * AMOUNTS + k] = m;
+    }
     for (let h = firstStep; h < H; h++) {
       const o = h * AMOUNTS;
-      let slots = atStep[o + A_SLOTS];
-      if (series[A_SLOTS] < 0) slots = Math.ceil(atStep[o + A_RATE] / perSlot[A_RATE] - 1e-9);
-      let any = slots > 0;
-      for (let k = 1; k < AMOUNTS; k++) {
-        if (series[k] < 0) atStep[o + k] = slots * perSlot[k];
-        if (atStep[o + k] > 0) any = true;
-      }
-      if (any && slots < minSlots[ti]) slots = minSlots[ti];
-      atStep[o + A_SLOTS] = slots;
-      for (let k = 0; k < AMOUNTS; k++) {
-        const c = caps[ti * AMOUNTS + k];
-        if (atStep[o + k] > c) atStep[o + k] = c;
-      }
-    }
-    // What a plan issued at step h would hold: the largest amount over its window.
-    for (let h = firstStep; h < H; h++) {
-      const end = h + window < H ? h + window : H;
-      for (let k = 0; k < AMOUNTS; k++) {
-        let m = 0;
-        for (let s = h; s < end; s++) if (atStep[s * AMOUNTS + k] > m) m = atStep[s * AMOUNTS + k];
-        if (h === firstStep) amount[u * AMOUNTS + k] = m;
-        if (k !== A_RATE) stepTotals[h * 4 + (k === A_SLOTS ? 0 : k - 1)] += m;
-      }
+      const t = h * DIMS;
+      stepSums[t] += atStep[o + A_SLOTS];
+      stepSums[t + 1] += atStep[o + A_CPU];
+      stepSums[t + 2] += atStep[o + A_MEM];
+      stepSums[t + 3] += atStep[o + A_BW];
     }
   }
+  // What the plan issued at step h must hold in total: the largest sum over its window.
+  const stepTotals = new Float64Array(H * DIMS);
+  for (let h = firstStep; h < H; h++)
+    for (let d = 0; d < DIMS; d++) {
+      let m = 0;
+      for (let s = h; s < Math.min(H, h + window); s++) m = Math.max(m, stepSums[s * DIMS + d]);
+      stepTotals[h * DIMS + d] = m;
+    }
   return { users: b.users, tier: ctx.tier, amount, windowSteps: window, firstStep, stepTotals, horizon: H };
 }
