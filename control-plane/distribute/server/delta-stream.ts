@@ -75,6 +75,8 @@ export class DeltaStream {
     call.on('end', () => this.close(Status.OK, 'client closed the stream'));
     call.on('cancelled', () => this.close(Status.CANCELLED, 'stream cancelled or connection lost'));
     call.on('failed', (err) => this.close(err.code, err.message));
+    // Ended by the server itself (shutdown): the stream is gone all the same.
+    call.on('closed', (st) => this.close(st?.code ?? Status.CANCELLED, st?.message ?? 'stream closed'));
   }
 
   get isOpen(): boolean {

@@ -18,6 +18,8 @@ export interface ServerCallEvents {
    *  'error': an EventEmitter 'error' without a listener would crash the process. */
   failed: [err: GrpcError];
   drain: [];
+  /** The HTTP/2 stream is gone, whoever ended it; with the status the server sent, if it sent one. */
+  closed: [status: { code: number; message: string } | undefined];
 }
 
 export class ServerCall extends EventEmitter<ServerCallEvents> {
@@ -29,6 +31,7 @@ export class ServerCall extends EventEmitter<ServerCallEvents> {
   private headersSent = false;
   private ended = false;
   private bytesOut = 0;
+  private sentStatus: { code: number; message: string } | undefined;
 
   constructor(
     readonly stream: http2.ServerHttp2Stream,
@@ -50,6 +53,7 @@ export class ServerCall extends EventEmitter<ServerCallEvents> {
         this.ended = true;
         this.emit('cancelled');
       }
+      this.emit('closed', this.sentStatus);
     });
     stream.on('error', () => undefined); // surfaced through 'close'; an unhandled 'error' would crash the process
   }
@@ -140,6 +144,7 @@ export class ServerCall extends EventEmitter<ServerCallEvents> {
     if (this.ended) return;
     this.ended = true;
     if (this.stream.destroyed || this.stream.closed) return;
+    this.sentStatus = { code, message };
     const trailers: http2.OutgoingHttpHeaders = { 'grpc-status': String(code) };
     if (message) trailers['grpc-message'] = encodeGrpcMessage(message);
     if (!this.headersSent) {

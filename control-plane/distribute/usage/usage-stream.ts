@@ -63,6 +63,7 @@ export class UsageStream {
     });
     call.on('cancelled', () => this.finish(Status.CANCELLED, 'cancelled'));
     call.on('failed', (e) => this.finish(e.code, e.message));
+    call.on('closed', (st) => this.finish(st?.code ?? Status.CANCELLED, st?.message ?? 'stream closed'));
   }
 
   info(): StreamInfo {

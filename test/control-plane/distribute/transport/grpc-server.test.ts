@@ -79,6 +79,13 @@ describe('distribute/transport: gRPC over HTTP/2', () => {
     await c.waitFor(() => c.lastStatus !== undefined, 5000, 'status');
     assert.equal(c.lastStatus!.code, grpc.status.UNAVAILABLE);
     assert.equal(c.state.size, 50);
+    const n = h.server.node('proxy-a')!;
+    assert.equal(n.connected, false, 'the server records the stream it ended as closed');
+    assert.ok(
+      (await h.registry.getSingleMetricAsString('earmark_distribution_streams')).includes(
+        'service="discovery"} 0',
+      ),
+    );
   });
 
   it('refuses a message larger than the limit before buffering it', () => {
