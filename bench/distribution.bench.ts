@@ -150,6 +150,7 @@ class AckBook {
 
 async function startServer(extra: Partial<DistributionServerOptions>) {
   const acks = new AckBook();
+  const sent = new AckBook(); // when the response completing a revision was handed to HTTP/2
   const server = new DistributionServer({
     auth: { tokens: [TOKEN] },
     logger: new MemoryLogger(),
@@ -157,11 +158,14 @@ async function startServer(extra: Partial<DistributionServerOptions>) {
       onAck: (s, a) => {
         if (a.revision !== undefined) acks.record(a.revision, s.nodeId!, performance.now());
       },
+      onResponse: (s, r) => {
+        if (r.revision !== undefined) sent.record(r.revision, s.nodeId!, performance.now());
+      },
     },
     ...extra,
   });
   const { port } = await server.start();
-  return { server, acks, address: `127.0.0.1:${port}` };
+  return { server, acks, sent, address: `127.0.0.1:${port}` };
 }
 
 const quantile = (xs: number[], q: number) =>
@@ -204,7 +208,7 @@ async function fullPlanRuns(
 }
 
 async function deltaRounds(procs: Proxies[], extra: Partial<DistributionServerOptions>) {
-  const { server, acks, address } = await startServer(extra);
+  const { server, acks, sent, address } = await startServer(extra);
   const o = { users: DELTA_BASE };
   server.publishPlan(syntheticPlan('base', o));
   const nodes = Array.from({ length: PROXIES }, (_, i) => `proxy-${String(i).padStart(2, '0')}`);
@@ -219,6 +223,7 @@ async function deltaRounds(procs: Proxies[], extra: Partial<DistributionServerOp
   );
   await acks.waitFor(server.cache.revision, PROXIES);
   const latencies: number[] = [];
+  const sendLatencies: number[] = [];
   const perRoundMax: number[] = [];
   const proxyCpu0 = (await Promise.all(procs.map((p) => p.bytes()))).reduce((n, b) => n + b.cpuMs, 0);
   const serverCpu0 = cpuMs();
@@ -233,13 +238,15 @@ async function deltaRounds(procs: Proxies[], extra: Partial<DistributionServerOp
     const got = await acks.waitFor(r.revision, PROXIES);
     const ls = [...got.values()].map((t) => t - t0);
     latencies.push(...ls);
+    const out = await sent.waitFor(r.revision, PROXIES);
+    sendLatencies.push(...[...out.values()].map((t) => t - t0));
     perRoundMax.push(Math.max(...ls));
   }
   const serverCpu = (cpuMs() - serverCpu0) / ROUNDS;
   const proxyCpu =
     ((await Promise.all(procs.map((p) => p.bytes()))).reduce((n, b) => n + b.cpuMs, 0) - proxyCpu0) / ROUNDS;
   await server.stop(100);
-  return { latencies, perRoundMax, serverCpu, proxyCpu };
+  return { latencies, sendLatencies, perRoundMax, serverCpu, proxyCpu };
 }
 
 async function main(): Promise<void> {
@@ -278,7 +285,8 @@ async function main(): Promise<void> {
       console.log(
         `  ${name}: publish→ACK over ${x.latencies.length} ACKs p50 ${fmt(median(x.latencies))} ms, ` +
           `p99 ${fmt(quantile(x.latencies, 0.99))} ms, max ${fmt(Math.max(...x.latencies))} ms; ` +
-          `CPU per round server ${fmt(x.serverCpu)} ms, proxies ${fmt(x.proxyCpu)} ms`,
+          `CPU per round server ${fmt(x.serverCpu)} ms, proxies ${fmt(x.proxyCpu)} ms; ` +
+          `server side (publish→response handed to HTTP/2) p99 ${fmt(quantile(x.sendLatencies, 0.99))} ms`,
       );
     const d = await deltaRounds(procs, {});
     line('default (gzip from 256 KiB: deltas raw)', d);

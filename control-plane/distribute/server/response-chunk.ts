@@ -29,11 +29,14 @@ export class ResponseChunk {
     /** Set on the response that completes a revision: the client then holds that revision. */
     readonly toRevision: number | undefined,
     readonly systemVersion: string,
+    /** One of several responses of a large transfer: compressed whatever its own size. */
+    readonly partOfLarge = false,
   ) {}
 
   /** The message payload for a call's encoding; compressed at most once per encoding, shared by streams. */
   payload(encoding: Encoding, c: CompressionSettings): Promise<{ payload: Buffer; compressed: boolean }> {
-    const enc = encoding !== 'identity' && this.body.length >= c.minBytes ? encoding : 'identity';
+    const big = this.partOfLarge || this.body.length >= c.minBytes;
+    const enc = encoding !== 'identity' && big ? encoding : 'identity';
     let p = this.encoded.get(enc);
     if (!p) {
       p =

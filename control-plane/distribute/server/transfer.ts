@@ -115,6 +115,7 @@ export class Transfer {
         removed,
         toRevision,
         systemVersion,
+        start > 0 || !last, // one of several responses: the transfer is large
       ),
     );
   }

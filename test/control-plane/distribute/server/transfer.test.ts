@@ -78,4 +78,19 @@ describe('distribute/server: Transfer', () => {
     );
     assert.equal(hb.kind, 'heartbeat');
   });
+
+  it('compresses every response of a multi-response transfer, the small last one included', async () => {
+    const cache = new ReservationCache();
+    cache.publishPlan(syntheticPlan('p', opts));
+    const chunks = drain(new ChunkSource(cache, 2000, 't-').snapshot());
+    const settings = { minBytes: 1 << 20, level: 1 };
+    const last = await chunks[chunks.length - 1].payload('gzip', settings);
+    assert.equal(last.compressed, true);
+    const [single] = drain(new ChunkSource(cache, 1 << 20, 't-').updates([userId(1)]));
+    assert.equal(
+      (await single.payload('gzip', settings)).compressed,
+      false,
+      'a small lone response goes raw',
+    );
+  });
 });
