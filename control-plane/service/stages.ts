@@ -13,6 +13,7 @@ import type { Plan } from '../domain/plan';
 import type { UserProfile } from '../domain/user';
 import type { ForecastEngine } from '../forecast/engine';
 import type { DemandQuery, ForecastWriteOptions, InstanceLoadSample } from '../store';
+import { DemandCache } from './demand-cache';
 import type { PolicyInForce, PolicySource } from './policy-source';
 
 /** What the cycle needs of the store (control-plane/store's Store implements it). */
@@ -73,18 +74,21 @@ export function originOf(nowMs: number, stepMs: number, settleMs: number): numbe
 }
 
 export class CycleStages {
-  constructor(private readonly o: StageOptions) {}
+  private readonly history: DemandCache;
+
+  constructor(private readonly o: StageOptions) {
+    this.history = new DemandCache(o.store, { stepMs: o.stepMs, historySteps: o.historySteps });
+  }
 
   /** `extraSteps` reads that much older history too (the warm-up replays it). */
   async read(nowMs: number, extraSteps = 0): Promise<CycleInputs> {
     const { store, stepMs } = this.o;
     const originMs = originOf(nowMs, stepMs, this.o.settleMs);
-    const fromMs = originMs - (this.o.historySteps + extraSteps) * stepMs;
     // Usage the distribution server received is in the writer's batch: make it readable first.
     await store.flush();
     const policy = await this.o.policies.current();
     const [windows, allProfiles, events, instances, loads] = await Promise.all([
-      store.readDemandWindows({ fromMs, toMs: originMs, stepMs }),
+      this.history.read(originMs, extraSteps),
       store.readProfiles(),
       store.readEvents(originMs, originMs + this.o.horizonSteps * stepMs),
       store.readInstances(),

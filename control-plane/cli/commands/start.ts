@@ -8,7 +8,15 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Command, UsageError } from '../command';
-import { loadSettings, parseDurationMs, settingsHelp, type Settings } from '../../config';
+import {
+  loadSettings,
+  parseDurationMs,
+  SETTINGS,
+  SettingsError,
+  settingsHelp,
+  type Settings,
+} from '../../config';
+import { suggest } from '../../config/load-settings';
 import { SimClock } from '../../domain/clock';
 import { startControlPlane, type ControlPlane } from '../../service';
 import { runningInstance, startLocalInflux, type LocalInflux } from '../../../scripts/influxdb/local-influxd';
@@ -19,6 +27,16 @@ import type { DecisionCounts } from '../../../sim/proxy/traffic';
 import { randomBytes } from 'node:crypto';
 
 const DEMO = { speed: 30, users: 50, proxies: 2, workers: 2, instances: 4, seed: 1, history: '24h' };
+const DEMO_FLAGS = [
+  '--speed',
+  '--users',
+  '--proxies',
+  '--workers',
+  '--instances',
+  '--seed',
+  '--history',
+  '--run-for',
+];
 
 const HELP = `usage: earmark start [options] [setting flags]
 
@@ -90,7 +108,10 @@ function parseDemoArgs(rest: string[]): DemoArgs {
     else if (flag === '--seed') out.seed = positive('seed', value(), true);
     else if (flag === '--history') out.historyMs = duration(value());
     else if (flag === '--run-for') out.runForMs = duration(value());
-    else throw new UsageError(`unknown option ${rest[i]}`);
+    else {
+      const near = suggest(flag, [...DEMO_FLAGS, ...SETTINGS.map((d) => d.flag)]);
+      throw new UsageError(`unknown option ${rest[i]}${near ? ` (did you mean ${near}?)` : ''}`);
+    }
   }
   return out;
 }
@@ -122,7 +143,13 @@ export const command: Command = {
   summary: 'Run the local demo: InfluxDB, control plane, emulated Envoy proxies, synthetic users',
   help: HELP,
   async run(argv: string[]): Promise<number> {
-    const loaded = loadSettings({ env: process.env, argv, allowOtherFlags: true });
+    let loaded;
+    try {
+      loaded = loadSettings({ env: process.env, argv, allowOtherFlags: true });
+    } catch (err) {
+      if (err instanceof SettingsError) throw new UsageError(err.message);
+      throw err;
+    }
     const demo = parseDemoArgs(loaded.rest);
     const settings: Settings = { ...loaded.settings };
     const say = (line: string) => process.stdout.write(line + '\n');
@@ -139,7 +166,8 @@ export const command: Command = {
     if (loaded.origin.influxUrl === 'default') {
       const dir = path.resolve(settings.dataDir, 'influxdb');
       const running = await runningInstance(dir);
-      influx = running ?? (await startLocalInflux({ dir }));
+      // Its own process group: Ctrl-C reaches only us, and we stop influxd after the last flush.
+      influx = running ?? (await startLocalInflux({ dir, detached: true }));
       startedInflux = !running;
       settings.influxUrl = influx.url;
       say(
