@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { UsageReport, UserUsage } from '../control-plane/domain/usage';
-import { Store, silentLogger } from '../control-plane/store';
+import { LiveDemandWindows, Store, silentLogger } from '../control-plane/store';
 import { InfluxHttp } from '../control-plane/store/influx/http-client';
 import { startLocalInflux } from '../scripts/influxdb/local-influxd';
 
@@ -144,13 +144,34 @@ async function main(): Promise<void> {
     const w = await store.readDemandWindows({ fromMs: lastMs - 600_000, toMs: lastMs });
     const readSecs = (Date.now() - readStart) / 1000;
 
+    // The in-memory alternative for the forecast cycle: the same reports into LiveDemandWindows.
+    const live = new LiveDemandWindows({ steps: 60 });
+    const liveStart = process.cpuUsage();
+    for (let i = 0; i < 6; i++) {
+      for (const r of reports) {
+        fill(r, i, t0 + i * INTERVAL_MS);
+        live.writeUsage(r);
+      }
+    }
+    const liveFeed = process.cpuUsage(liveStart);
+    const snapStart = Date.now();
+    const snap = live.snapshot(t0 + 6 * INTERVAL_MS);
+    const snapSecs = (Date.now() - snapStart) / 1000;
+
     const stats = store.stats();
-    const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+    const load = os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ');
     const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
     const sorted = [...windows].sort((a, b) => a - b);
-    console.log(`ingest: ${fmt(USERS)} users on ${NODES} proxies, ${INTERVAL_MS / 1000} s usage intervals, ${SECONDS} s run`);
+    console.log(
+      `ingest: ${fmt(USERS)} users on ${NODES} proxies, ${INTERVAL_MS / 1000} s usage intervals, ${SECONDS} s run`,
+    );
     console.log(`  machine: ${os.cpus().length} cores, load average ${load} (shared with other work)`);
-    console.log(`  warm-up (creates ${fmt(USERS)} series): ${fmt(warmPoints)} points in ${warmSecs.toFixed(1)} s`);
+    console.log(
+      `  warm-up (creates ${fmt(USERS)} series): ${fmt(warmPoints)} points in ${warmSecs.toFixed(1)} s`,
+    );
     console.log(`  sustained: ${fmt(points)} points in ${secs.toFixed(1)} s = ${fmt(rate)} points/s`);
     if (sorted.length) {
       console.log(
@@ -164,8 +185,16 @@ async function main(): Promise<void> {
     console.log(
       `  writer: ${fmt(stats.written)} lines acknowledged, ${stats.retries} retries, ${fmt(stats.spooledTotal)} spooled, ${stats.rejected} rejected`,
     );
-    console.log(`  check: ${fmt(stored)} usage points stored, ${fmt(expectedUsage)} written${stored === expectedUsage ? ' (all there)' : ' MISMATCH'}`);
-    console.log(`  read: dense windows for ${fmt(w.users.length)} users × ${w.steps} minutes in ${readSecs.toFixed(2)} s`);
+    console.log(
+      `  check: ${fmt(stored)} usage points stored, ${fmt(expectedUsage)} written${stored === expectedUsage ? ' (all there)' : ' MISMATCH'}`,
+    );
+    console.log(
+      `  read: dense windows for ${fmt(w.users.length)} users × ${w.steps} minutes in ${readSecs.toFixed(2)} s`,
+    );
+    console.log(
+      `  live windows: ${fmt(6 * USERS)} user-intervals fed in ${((liveFeed.user + liveFeed.system) / 1e6).toFixed(2)} CPU-s, ` +
+        `snapshot of ${fmt(snap.users.length)} users × ${snap.steps} minutes in ${snapSecs.toFixed(2)} s`,
+    );
     console.log(JSON.stringify({ points_per_s: Math.round(rate) }));
     if (stored !== expectedUsage) process.exitCode = 1;
   } finally {

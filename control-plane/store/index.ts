@@ -4,6 +4,7 @@
  */
 export { Store, type StoreOptions } from './store';
 export type { DemandQuery } from './demand-windows';
+export { LiveDemandWindows, type LiveDemandOptions } from './live-demand';
 export type { ForecastQuery, ForecastWriteOptions, StoredForecast } from './forecasts';
 export {
   LOAD_METRICS,
@@ -23,7 +24,7 @@ export {
   type ResourceProfile,
 } from './resource-profiles';
 export { DEFAULT_DATABASE, M as MEASUREMENTS, RP as RETENTION_POLICIES, RAW_RETENTION_MS } from './schema';
-export { InvalidUsageError, usagePoints } from './usage';
+export { InvalidUsageError, usageLines, usagePoints } from './usage';
 export type { ContextObservation } from './user-profiles';
 export {
   PointsRejectedError,
