@@ -3,7 +3,8 @@
  *  1. 100,000 users on 1,000 instances (5 resources, 4 quantiles, 15 steps; 10 % gold, 30 % silver,
  *     60 % free), a cold cycle (no current plan) and warm cycles (the previous plan current, every
  *     forecast value perturbed by up to ±10 %);
- *  2. 1,000,000 users on 10,000 instances (3 resources: requests, concurrency, memory), the same.
+ *  2. 1,000,000 users on 10,000 instances (3 resources: requests, concurrency, memory; CPU and
+ *     bandwidth derived per slot at the synthetic fleet's ratios), the same.
  * Figures are wall-clock ms of allocate() (and CPU ms of this process, as the machine is shared).
  * The JSON figures are the slowest cycle measured at each size, cold included.
  * Environment: BENCH_WARM_CYCLES (3), BENCH_SKIP_1E6 (unset).
@@ -73,7 +74,7 @@ function print(run: Run): void {
 
 function size(users: number, instances: number, resources?: readonly ResourceKind[]): number {
   console.log(
-    `${users.toLocaleString('en')} users on ${instances.toLocaleString('en')} instances (${(resources ?? ['5']).length === 1 ? 5 : resources!.length} resources, 4 quantiles, 15 steps):`,
+    `${users.toLocaleString('en')} users on ${instances.toLocaleString('en')} instances (${resources?.length ?? 5} resources, 4 quantiles, 15 steps):`,
   );
   const base = syntheticForecast({ users, resources });
   const insts = syntheticInstances(instances, policy.instanceClasses[0].capacity);
@@ -95,6 +96,8 @@ console.log(
     .join(' ')} (shared machine)`,
 );
 const a = size(100_000, 1_000);
+// CPU and bandwidth are derived from slots at the synthetic fleet's own ratios (as the 10^5 run has them).
+policy.perSlot = { requestsPerMinute: 60, cpuMillicores: 12, memoryMb: 48, bandwidthKbps: 400 };
 const b = process.env.BENCH_SKIP_1E6 ? NaN : size(1_000_000, 10_000, ['requests', 'concurrency', 'memory']);
 console.log(
   `load average at the end ${os

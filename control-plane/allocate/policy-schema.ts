@@ -216,7 +216,7 @@ export const POLICY_SCHEMA: FieldSpec = {
           min: 0,
           max: 1,
           default: 0.25,
-          doc: 'Empty instances used less than this share, when others can take their users.',
+          doc: 'An instance used less than this share is emptied when the others can take its users.',
         },
         maxMovesPerCycle: {
           kind: 'number',

@@ -3,7 +3,7 @@ import type { ReplayScore } from './accounting';
 import type { ReplayReport } from './run-replay';
 
 const row = (name: string, s: ReplayScore) =>
-  `${name.padEnd(44)} ${s.coldPct.toFixed(2).padStart(7)} ${s.idleGbH.toFixed(1).padStart(10)}`;
+  `${name.padEnd(52)} ${s.coldPct.toFixed(2).padStart(7)} ${s.idleGbH.toFixed(1).padStart(10)}`;
 
 const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
 const pair = (s: ReplayScore) => ({ cold_pct: round(s.coldPct, 2), idle_gb_h: round(s.idleGbH, 1) });
@@ -15,7 +15,7 @@ export function formatReport(r: ReplayReport): string {
       `evaluated ${ev.from + 1}-${ev.to} (${r.invokedMinutes} invoked function-minutes)`,
     `cold = invoked minute without a reservation; idle = reserved minute without an invocation x average memory`,
     '',
-    `${'policy'.padEnd(44)} ${'cold %'.padStart(7)} ${'idle GB-h'.padStart(10)}`,
+    `${'policy'.padEnd(52)} ${'cold %'.padStart(7)} ${'idle GB-h'.padStart(10)}`,
     row(`earmark: intermittent + allocate, q=${r.quantile.toFixed(3)}, lead ${r.leadTimeMs / 1000}s`, r.ours),
     ...r.keepAlive.map((k) => row(`fixed keep-alive ${k.minutes} min`, k.score)),
     '',

@@ -46,9 +46,11 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       },
     );
     r.setTimeout(req.timeoutMs, () => r.destroy(new Error(`no answer within ${req.timeoutMs} ms`)));
-    r.on('error', (e: NodeJS.ErrnoException) =>
-      reject(new Error(e.code ? `${e.code} ${e.message.replace(/^\w+ /, '')}` : e.message)),
-    );
+    // "connect ECONNREFUSED 127.0.0.1:9" -> "ECONNREFUSED 127.0.0.1:9": the code first, once.
+    r.on('error', (e: NodeJS.ErrnoException) => {
+      const m = e.code && e.message.includes(e.code) ? e.message.slice(e.message.indexOf(e.code)) : e.message;
+      reject(new Error(e.code && !m.startsWith(e.code) ? `${e.code}: ${m}` : m, { cause: e }));
+    });
     r.end(req.body);
   });
 }
