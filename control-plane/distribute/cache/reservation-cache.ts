@@ -17,14 +17,43 @@ import { sameReservation, type Reservation } from '../../domain/reservation';
 import { ChangeLog, type RevisionRecord } from './change-log';
 import { reservationProblem } from './validate-reservation';
 
-export interface CacheEntry {
+/**
+ * One user's reservation as the cache holds it: a copy of the published fields plus its version,
+ * in one object (a 10^5-user plan would otherwise allocate, and later collect, twice as many).
+ */
+export interface CacheEntry extends Readonly<Reservation> {
   readonly name: string;
-  readonly reservation: Readonly<Reservation>;
   readonly version: string;
   /** Cache revision at which this version was published. */
   readonly revision: number;
   /** The Resource framed as DeltaDiscoveryResponse field 2: encoded by the first response that sends it. */
   field?: Buffer;
+}
+
+/** The entry for `r`: a flat copy, so a caller mutating its plan later cannot change the cache. */
+function entryOf(r: Reservation, version: string, revision: number): CacheEntry {
+  return {
+    user: r.user,
+    instanceId: r.instanceId,
+    instanceAddress: r.instanceAddress,
+    slots: r.slots,
+    ratePerMinute: r.ratePerMinute,
+    burst: r.burst,
+    cpuMillicores: r.cpuMillicores,
+    memoryMb: r.memoryMb,
+    bandwidthKbps: r.bandwidthKbps,
+    tier: r.tier,
+    priority: r.priority,
+    maxQueueWaitMs: r.maxQueueWaitMs,
+    onExhausted: r.onExhausted,
+    notBeforeMs: r.notBeforeMs,
+    expiresMs: r.expiresMs,
+    fallback: r.fallback,
+    name: r.user,
+    version,
+    revision,
+    field: undefined,
+  };
 }
 
 export interface PublishResult {
@@ -146,7 +175,7 @@ export class ReservationCache {
         continue;
       }
       const old = this.entries.get(name);
-      if (!old || !sameReservation(old.reservation, r)) changed.push(r);
+      if (!old || !sameReservation(old, r)) changed.push(r);
     }
     if (systemVersion !== undefined && (typeof systemVersion !== 'string' || systemVersion.length > 256)) {
       problems.push('systemVersion must be a string of at most 256 characters');
@@ -173,8 +202,7 @@ export class ReservationCache {
     const version = this.prefix + revision.toString(36);
     const names: string[] = [];
     for (const r of changed) {
-      // A copy: a caller mutating its plan afterwards must not change what the cache compares against.
-      this.entries.set(r.user, { name: r.user, reservation: { ...r }, version, revision });
+      this.entries.set(r.user, entryOf(r, version, revision));
       names.push(r.user);
     }
     for (const n of removed) {

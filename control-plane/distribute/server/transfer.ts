@@ -84,7 +84,7 @@ export class Transfer {
       if (this.kind === 'heartbeat') w.raw(this.ctx.heartbeatField(name)!);
       else if (e.field) w.raw(e.field);
       else {
-        writeResourceField(w, e.reservation, e.version, cache.ttlMs);
+        writeResourceField(w, e, e.version, cache.ttlMs);
         e.field = w.view(at, w.pos);
         fresh = true;
       }
