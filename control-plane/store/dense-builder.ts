@@ -13,8 +13,9 @@ import {
   type ProfileCost,
 } from './resource-profiles';
 
-const R = RESOURCES.length;
-const [REQ, CONC, CPU, MEM, BW] = [0, 1, 2, 3, 4];
+/** Resource count and positions in DemandWindows (RESOURCES order), shared with live-demand.ts. */
+export const R = RESOURCES.length;
+export const [REQ, CONC, CPU, MEM, BW] = [0, 1, 2, 3, 4];
 
 /** One proxy's view of one user within one step. null = not measured in any row. */
 interface NodeStep {

@@ -13,6 +13,7 @@
  */
 import { RESOURCES, type DemandWindows } from '../domain/demand';
 import type { UsageReport, UsageSink, UserUsage } from '../domain/usage';
+import { BW, CONC, CPU, MEM, R, REQ } from './dense-builder';
 import {
   DEFAULT_RESOURCE_PROFILE,
   deriveCpuMillicores,
@@ -20,8 +21,6 @@ import {
   type ProfileCost,
 } from './resource-profiles';
 
-const R = RESOURCES.length;
-const [REQ, CONC, CPU, MEM, BW] = [0, 1, 2, 3, 4];
 /** Steps for which each proxy's reports are kept (resends replace; peaks add up per proxy). */
 const RECENT_STEPS = 3;
 
