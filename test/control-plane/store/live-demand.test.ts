@@ -79,7 +79,11 @@ describe('store: live demand windows from the usage stream', () => {
         }
       }
     }
-    assert.equal(cell(fromLive, 'a', 0, 0), 5 + 1 + 2, 'the resend replaced the first report of that interval');
+    assert.equal(
+      cell(fromLive, 'a', 0, 0),
+      5 + 1 + 2,
+      'the resend replaced the first report of that interval',
+    );
     assert.equal(cell(fromLive, 'a', 1, 0), 2 + 2, 'peak per proxy, added up');
   });
 
