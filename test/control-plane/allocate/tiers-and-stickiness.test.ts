@@ -1,5 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { allocate } from '../../../control-plane/allocate/allocate';
+import type { Policy } from '../../../control-plane/allocate/policy';
+import type { ResourceKind } from '../../../control-plane/domain/demand';
+import type { Plan } from '../../../control-plane/domain/plan';
 import { batchOf, CAP10, instances, perSlotDemand, profiles, testPolicy } from './helpers';
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -101,59 +104,41 @@ describe('allocate: higher tiers win under scarcity', () => {
 
 describe('allocate: sticky assignments', () => {
   const users = Array.from({ length: 24 }, (_, i) => `u${i}`);
-  const demand = (scale: number) => (u: number, r: Parameters<ReturnType<typeof perSlotDemand>>[0]) =>
-    perSlotDemand(1 + (u % 3))(r) * scale;
+  type Demand = (u: number, r: ResourceKind) => number;
+  const base: Demand = (u, r) => perSlotDemand(1 + (u % 3))(r);
+  const eight = instances(8, CAP10);
+  /** One cycle at minute `min`, the forecast issued then, on eight 10-slot instances by default. */
+  const cycle = (policy: Policy, min: number, d: Demand, current?: Plan, inst = eight) =>
+    allocate({
+      nowMs: min * 60_000,
+      cycleMs: 60_000,
+      forecast: batchOf(users, d, { issuedAtMs: min * 60_000 }),
+      policy,
+      instances: inst,
+      current,
+    });
+  const instanceOf = (p: Plan, u: string) => p.reservations.get(u)!.instanceId;
 
   it('keeps every user on its instance when the forecast changes a little', () => {
     const policy = testPolicy('stickiness: { consolidateBelow: 0 }');
-    const inst = instances(8, CAP10);
-    const a = allocate({
-      nowMs: 0,
-      cycleMs: 60_000,
-      forecast: batchOf(users, demand(1)),
-      policy,
-      instances: inst,
-    });
+    const a = cycle(policy, 0, base);
     // Half the users need a slot less, the others the same: everyone still fits where they are.
-    const changed = (u: number, r: Parameters<ReturnType<typeof perSlotDemand>>[0]) =>
-      perSlotDemand(1 + (u % 3) - (u % 2 === 0 && u % 3 > 0 ? 1 : 0))(r);
-    const b = allocate({
-      nowMs: 60_000,
-      cycleMs: 60_000,
-      forecast: batchOf(users, changed, { issuedAtMs: 60_000 }),
+    const b = cycle(
       policy,
-      instances: inst,
-      current: a.plan,
-    });
+      1,
+      (u, r) => perSlotDemand(1 + (u % 3) - (u % 2 === 0 && u % 3 > 0 ? 1 : 0))(r),
+      a.plan,
+    );
     assert.ok(b.stats.unchanged < users.length, 'the forecast did change');
     assert.equal(b.stats.moved, 0);
-    for (const u of users)
-      assert.equal(b.plan.reservations.get(u)!.instanceId, a.plan.reservations.get(u)!.instanceId, u);
+    for (const u of users) assert.equal(instanceOf(b.plan, u), instanceOf(a.plan, u), u);
   });
 
   it('moves a user only when its instance can no longer hold it', () => {
     const policy = testPolicy('stickiness: { consolidateBelow: 0 }');
-    const inst = instances(8, CAP10);
-    const a = allocate({
-      nowMs: 0,
-      cycleMs: 60_000,
-      forecast: batchOf(users, demand(1)),
-      policy,
-      instances: inst,
-    });
-    const grow = (u: number, r: Parameters<ReturnType<typeof perSlotDemand>>[0]) =>
-      u === 5 ? perSlotDemand(9)(r) : demand(1)(u, r);
-    const b = allocate({
-      nowMs: 60_000,
-      cycleMs: 60_000,
-      forecast: batchOf(users, grow, { issuedAtMs: 60_000 }),
-      policy,
-      instances: inst,
-      current: a.plan,
-    });
-    const moved = users.filter(
-      (u) => b.plan.reservations.get(u)!.instanceId !== a.plan.reservations.get(u)!.instanceId,
-    );
+    const a = cycle(policy, 0, base);
+    const b = cycle(policy, 1, (u, r) => (u === 5 ? perSlotDemand(9)(r) : base(u, r)), a.plan);
+    const moved = users.filter((u) => instanceOf(b.plan, u) !== instanceOf(a.plan, u));
     assert.ok(moved.includes('u5'), 'the grown user moved');
     assert.ok(moved.length <= 2, `few users moved: ${moved}`);
     assert.equal(b.plan.reservations.get('u5')!.slots, 9);
@@ -161,39 +146,22 @@ describe('allocate: sticky assignments', () => {
 
   it('moves the users of a draining instance', () => {
     const policy = testPolicy('stickiness: { consolidateBelow: 0 }');
-    const inst = instances(8, CAP10);
-    const a = allocate({
-      nowMs: 0,
-      cycleMs: 60_000,
-      forecast: batchOf(users, demand(1)),
+    const a = cycle(policy, 0, base);
+    const drained = instanceOf(a.plan, 'u0');
+    const b = cycle(
       policy,
-      instances: inst,
-    });
-    const drained = a.plan.reservations.get('u0')!.instanceId;
-    const inst2 = inst.map((i) => (i.id === drained ? { ...i, state: 'draining' as const } : i));
-    const b = allocate({
-      nowMs: 60_000,
-      cycleMs: 60_000,
-      forecast: batchOf(users, demand(1), { issuedAtMs: 60_000 }),
-      policy,
-      instances: inst2,
-      current: a.plan,
-    });
+      1,
+      base,
+      a.plan,
+      eight.map((i) => (i.id === drained ? { ...i, state: 'draining' as const } : i)),
+    );
     for (const r of b.plan.reservations.values()) assert.notEqual(r.instanceId, drained);
-    const stayed = users.filter((u) => a.plan.reservations.get(u)!.instanceId !== drained);
-    for (const u of stayed)
-      assert.equal(b.plan.reservations.get(u)!.instanceId, a.plan.reservations.get(u)!.instanceId);
+    for (const u of users.filter((x) => instanceOf(a.plan, x) !== drained))
+      assert.equal(instanceOf(b.plan, u), instanceOf(a.plan, u));
   });
 
   it('packs onto few instances, and empties an underused one within the move budget', () => {
-    const inst = instances(8, CAP10);
-    const a = allocate({
-      nowMs: 0,
-      cycleMs: 60_000,
-      forecast: batchOf(users, demand(1)),
-      policy: testPolicy(),
-      instances: inst,
-    });
+    const a = cycle(testPolicy(), 0, base);
     const slots = sum([...a.plan.reservations.values()].map((r) => r.slots));
     assert.equal(
       a.stats.instancesUsed,
@@ -201,25 +169,20 @@ describe('allocate: sticky assignments', () => {
       `${slots} slots on the fewest 10-slot instances`,
     );
     // Demand falls by two thirds: the same instances are now mostly empty.
-    const low = (u: number, r: Parameters<ReturnType<typeof perSlotDemand>>[0]) =>
-      u % 3 === 0 ? perSlotDemand(1)(r) : 0;
-    const none = allocate({
-      nowMs: 60_000,
-      cycleMs: 60_000,
-      forecast: batchOf(users, low, { issuedAtMs: 60_000 }),
-      policy: testPolicy('stickiness: { consolidateBelow: 0.5, maxMovesPerCycle: 0 }'),
-      instances: inst,
-      current: a.plan,
-    });
+    const low: Demand = (u, r) => (u % 3 === 0 ? perSlotDemand(1)(r) : 0);
+    const none = cycle(
+      testPolicy('stickiness: { consolidateBelow: 0.5, maxMovesPerCycle: 0 }'),
+      1,
+      low,
+      a.plan,
+    );
     assert.equal(none.stats.consolidationMoves, 0, 'no budget, no moves');
-    const b = allocate({
-      nowMs: 60_000,
-      cycleMs: 60_000,
-      forecast: batchOf(users, low, { issuedAtMs: 60_000 }),
-      policy: testPolicy('stickiness: { consolidateBelow: 0.5, maxMovesPerCycle: 100 }'),
-      instances: inst,
-      current: a.plan,
-    });
+    const b = cycle(
+      testPolicy('stickiness: { consolidateBelow: 0.5, maxMovesPerCycle: 100 }'),
+      1,
+      low,
+      a.plan,
+    );
     assert.ok(
       b.stats.instancesEmptied > 0 && b.stats.instancesUsed < none.stats.instancesUsed,
       JSON.stringify(b.stats),
@@ -229,40 +192,15 @@ describe('allocate: sticky assignments', () => {
 
   it('reuses unchanged reservations so only changes are distributed', () => {
     const policy = testPolicy('validity: 10m');
-    const inst = instances(8, CAP10);
-    const a = allocate({
-      nowMs: 0,
-      cycleMs: 60_000,
-      forecast: batchOf(users, demand(1)),
-      policy,
-      instances: inst,
-    });
-    const change = (u: number, r: Parameters<ReturnType<typeof perSlotDemand>>[0]) =>
-      u === 7 ? perSlotDemand(1)(r) : demand(1)(u, r);
-    const b = allocate({
-      nowMs: 60_000,
-      cycleMs: 60_000,
-      forecast: batchOf(users, change, { issuedAtMs: 60_000 }),
-      policy,
-      instances: inst,
-      current: a.plan,
-    });
-    const same = users.filter((u) => b.plan.reservations.get(u) === a.plan.reservations.get(u));
-    assert.deepEqual(
-      users.filter((u) => !same.includes(u)),
-      ['u7'],
-    );
+    const a = cycle(policy, 0, base);
+    const change: Demand = (u, r) => (u === 7 ? perSlotDemand(1)(r) : base(u, r));
+    const b = cycle(policy, 1, change, a.plan);
+    const changed = users.filter((u) => b.plan.reservations.get(u) !== a.plan.reservations.get(u));
+    assert.deepEqual(changed, ['u7']);
     assert.equal(b.stats.unchanged, users.length - 1);
     // Past half its validity a reservation is renewed even when nothing changed.
-    const c = allocate({
-      nowMs: 420_000,
-      cycleMs: 60_000,
-      forecast: batchOf(users, change, { issuedAtMs: 420_000 }),
-      policy,
-      instances: inst,
-      current: b.plan,
-    });
+    const c = cycle(policy, 7, change, b.plan);
     assert.equal(c.stats.unchanged, 0);
-    assert.equal(c.plan.reservations.get('u0')!.expiresMs, 420_000 + 600_000);
+    assert.equal(c.plan.reservations.get('u0')!.expiresMs, 7 * 60_000 + 600_000);
   });
 });
