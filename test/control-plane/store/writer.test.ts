@@ -96,7 +96,7 @@ describe('store writer: batching, retries, rejects, backpressure', function () {
   });
 
   it('keeps two bulk requests in flight, and runs an ordered (state) write alone, after everything before it', async () => {
-    const srv = await recordingInflux(() => 204, 30);
+    const srv = await recordingInflux(() => 204, 100);
     try {
       await open({ url: srv.url, batchLines: 10, flushIntervalMs: 5, concurrency: 2 });
       await Promise.all([
