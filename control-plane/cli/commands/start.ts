@@ -4,9 +4,8 @@
  * companion instances and the synthetic workload — on a clock running --speed times real time.
  * Ctrl-C stops it all cleanly.
  */
-import * as fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
-import * as path from 'node:path';
 import { Command, UsageError } from '../command';
 import {
   loadSettings,
@@ -17,14 +16,7 @@ import {
   type Settings,
 } from '../../config';
 import { suggest } from '../../config/load-settings';
-import { SimClock } from '../../domain/clock';
-import { startControlPlane, type ControlPlane } from '../../service';
-import { runningInstance, startLocalInflux, type LocalInflux } from '../../../scripts/influxdb/local-influxd';
-import { DemoTraffic } from '../../../sim/proxy/demo-traffic';
-import { progressLine } from '../../../sim/proxy/demo-console';
-import { Pacer } from '../../../sim/proxy/pacer';
-import type { DecisionCounts } from '../../../sim/proxy/traffic';
-import { randomBytes } from 'node:crypto';
+import { DemoStack, type DemoOptions } from '../../../sim/proxy/demo-stack';
 
 const DEMO = { speed: 30, users: 50, proxies: 2, workers: 2, instances: 4, seed: 1, history: '24h' };
 const DEMO_FLAGS = [
@@ -69,16 +61,7 @@ to var/api-token (apiTokenFile); use it as: curl -H "authorization: Bearer $(cat
 
 example: npm start -- --speed 60 --users 200`;
 
-interface DemoArgs {
-  speed: number;
-  users: number;
-  proxies: number;
-  workers: number;
-  instances: number;
-  seed: number;
-  historyMs: number;
-  runForMs: number;
-}
+type DemoArgs = Omit<DemoOptions, 'localInflux'> & { runForMs: number };
 
 function parseDemoArgs(rest: string[]): DemoArgs {
   const out: DemoArgs = { ...DEMO, historyMs: 24 * 3600_000, runForMs: 0 };
@@ -124,20 +107,6 @@ function portFree(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** Simulated time only moves forward across runs, so stored "latest" state is never from the future. */
-function clockFile(s: Settings): string {
-  return path.resolve(s.dataDir, 'demo-clock.json');
-}
-function startTime(s: Settings): number {
-  const now = Math.floor(Date.now() / 60_000) * 60_000;
-  try {
-    const last = Number(JSON.parse(fs.readFileSync(clockFile(s), 'utf8')).simulatedMs);
-    return Number.isFinite(last) ? Math.max(now, Math.ceil(last / 60_000) * 60_000 + 60_000) : now;
-  } catch {
-    return now;
-  }
-}
-
 export const command: Command = {
   name: 'start',
   summary: 'Run the local demo: InfluxDB, control plane, emulated Envoy proxies, synthetic users',
@@ -152,7 +121,6 @@ export const command: Command = {
     }
     const demo = parseDemoArgs(loaded.rest);
     const settings: Settings = { ...loaded.settings };
-    const say = (line: string) => process.stdout.write(line + '\n');
     // Embedded defaults: fall back to free ports rather than failing when the usual ones are taken.
     if (loaded.origin.apiPort === 'default' && !(await portFree(settings.apiHost, settings.apiPort)))
       settings.apiPort = 0;
@@ -161,99 +129,67 @@ export const command: Command = {
     if (!settings.grpcToken) settings.grpcToken = randomBytes(18).toString('base64url');
     if (loaded.origin.logLevel === 'default') settings.logLevel = 'warn';
 
-    let influx: LocalInflux | undefined;
-    let startedInflux = false;
-    if (loaded.origin.influxUrl === 'default') {
-      const dir = path.resolve(settings.dataDir, 'influxdb');
-      const running = await runningInstance(dir);
-      // Its own process group: Ctrl-C reaches only us, and we stop influxd after the last flush.
-      influx = running ?? (await startLocalInflux({ dir, detached: true }));
-      startedInflux = !running;
-      settings.influxUrl = influx.url;
-      say(
-        `InfluxDB ${running ? 'already running' : 'started'}: ${influx.url} (pid ${influx.pid}, data in ${dir})`,
-      );
-    }
-    const clock = new SimClock(startTime(settings));
-    const pacer = new Pacer(clock, demo.speed);
-    let traffic: DemoTraffic | undefined;
-    let cp: ControlPlane | undefined;
-    let lastMinute: { startMs: number; counts: DecisionCounts } | undefined;
-    let stopping: Promise<number> | undefined;
-
-    const shutdown = (why: string): Promise<number> =>
-      (stopping ??= (async () => {
-        say(`\nstopping (${why}): workload, proxies, control plane${startedInflux ? ', InfluxDB' : ''} ...`);
-        await pacer.stop();
-        await traffic?.stop();
-        await cp?.stop();
-        fs.mkdirSync(path.dirname(clockFile(settings)), { recursive: true });
-        fs.writeFileSync(clockFile(settings), JSON.stringify({ simulatedMs: clock.now() }) + '\n');
-        if (startedInflux) await influx?.stop();
-        say('stopped cleanly.');
-        return 0;
-      })());
+    // Signals first: a Ctrl-C during start-up stops what has started so far.
+    const stop = new StopRequest();
+    const stack = new DemoStack(
+      settings,
+      { ...demo, localInflux: loaded.origin.influxUrl === 'default' },
+      (line) => process.stdout.write(line + '\n'),
+    );
     try {
-      cp = await startControlPlane(settings, {
-        clock,
-        storeWriter: { flushIntervalMs: Math.max(20, Math.round(1000 / demo.speed)) },
-        runFirstCycle: false,
-        onCycle: (report) => {
-          const versions = () => traffic?.fleet?.planVersions() ?? [];
-          const print = () =>
-            say(progressLine({ report, minute: lastMinute, proxyVersions: versions(), lagMs: pacer.lagMs }));
-          if (!report.ok || !traffic?.fleet) return print();
-          void traffic.fleet
-            .waitForPlan(report.planVersion!, 1000)
-            .catch(() => undefined)
-            .then(print);
-        },
-      });
-      say(`control plane: API ${cp.apiUrl}, gRPC ${cp.grpcAddress} (proxy token required)`);
-      traffic = new DemoTraffic({
-        clock,
-        controlPlane: cp.grpcAddress,
-        token: cp.grpcToken,
-        registry: cp.state,
-        store: cp.store,
-        users: demo.users,
-        seed: demo.seed,
-        proxies: demo.proxies,
-        workers: demo.workers,
-        instances: demo.instances,
-        capacity: { slots: 256, cpuMillicores: 4000, memoryMb: 16384, bandwidthKbps: 1_000_000 },
-        historyMs: demo.historyMs,
-      });
-      await traffic.start();
-      traffic.driver.onMinute = (startMs, counts) => (lastMinute = { startMs, counts });
-      say(
-        `simulation: ${demo.users} users (seed ${demo.seed}), ${demo.proxies} proxies × ${demo.workers} workers, ` +
-          `${demo.instances} companion instances, ${demo.speed}× real time` +
-          (traffic.backfilledMinutes
-            ? `; wrote ${traffic.backfilledMinutes} minutes of usage history first`
-            : ''),
-      );
-      say(`\ndashboard: ${cp.dashboardUrl}`);
-      say(`API token: ${cp.apiTokenFile ? `in ${cp.apiTokenFile}` : 'from your settings'} — e.g.`);
-      say(`  curl -s -H "authorization: Bearer ${cp.apiToken}" ${cp.apiUrl}/v1/plan | head -c 400`);
-      say(`Ctrl-C stops everything.\n`);
-      cp.cycle.trigger();
-      pacer.start();
+      await stack.start(() => stop.asked !== undefined);
     } catch (err) {
-      await shutdown('start failed').catch(() => undefined);
+      await stack.shutdown('start failed').catch(() => undefined);
+      stop.dispose();
       throw err;
     }
-    return new Promise<number>((resolve) => {
-      const onSignal = (sig: string) => {
-        process.once(sig as NodeJS.Signals, () => process.exit(130)); // a second Ctrl-C: give up waiting
-        shutdown(sig).then(resolve, (err) => {
-          process.stderr.write(`earmark start: stopping failed: ${err?.message ?? err}\n`);
-          resolve(1);
-        });
-      };
-      process.once('SIGINT', () => onSignal('SIGINT'));
-      process.once('SIGTERM', () => onSignal('SIGTERM'));
-      if (demo.runForMs > 0) setTimeout(() => onSignal('--run-for elapsed'), demo.runForMs).unref();
-    });
+    const why = await stop.wait(demo.runForMs);
+    try {
+      await stack.shutdown(why);
+      return 0;
+    } catch (err) {
+      process.stderr.write(`earmark start: stopping failed: ${(err as Error).message}\n`);
+      return 1;
+    } finally {
+      stop.dispose();
+    }
   },
 };
+
+/**
+ * SIGINT/SIGTERM as one stop request. One Ctrl-C can arrive twice (the terminal's, and npm passing
+ * it on): only a second press seconds later gives up waiting for the clean stop.
+ */
+class StopRequest {
+  asked: string | undefined;
+  private at = 0;
+  private wake: ((why: string) => void) | undefined;
+  private readonly handler = (sig: NodeJS.Signals) => this.ask(sig);
+
+  constructor() {
+    process.on('SIGINT', this.handler);
+    process.on('SIGTERM', this.handler);
+  }
+
+  private ask(why: string): void {
+    if (this.asked !== undefined) {
+      if (Date.now() - this.at > 3000) process.exit(130);
+      return;
+    }
+    this.asked = why;
+    this.at = Date.now();
+    this.wake?.(why);
+  }
+
+  /** Resolves with the reason once a stop is asked for (or after `afterMs`, when > 0). */
+  wait(afterMs: number): Promise<string> {
+    if (this.asked !== undefined) return Promise.resolve(this.asked);
+    if (afterMs > 0) setTimeout(() => this.ask('--run-for elapsed'), afterMs).unref();
+    return new Promise((r) => (this.wake = r));
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.handler);
+    process.off('SIGTERM', this.handler);
+  }
+}
