@@ -46,6 +46,47 @@ export interface ModuleExports {
   proxy_on_delete?: F;
 }
 
+/**
+ * An exports record with every callback slot present from the start: one fixed object shape, so
+ * V8 loads `vm.exports.proxy_on_*` inline (filling a `{}` key by key turns it into a dictionary).
+ */
+export const emptyExports = (): ModuleExports => ({
+  _initialize: undefined,
+  _start: undefined,
+  main: undefined,
+  __main_void: undefined,
+  malloc: undefined,
+  proxy_on_memory_allocate: undefined,
+  proxy_validate_configuration: undefined,
+  proxy_on_vm_start: undefined,
+  proxy_on_configure: undefined,
+  proxy_on_tick: undefined,
+  proxy_on_context_create: undefined,
+  proxy_on_new_connection: undefined,
+  proxy_on_downstream_data: undefined,
+  proxy_on_upstream_data: undefined,
+  proxy_on_downstream_connection_close: undefined,
+  proxy_on_upstream_connection_close: undefined,
+  proxy_on_request_headers: undefined,
+  proxy_on_request_body: undefined,
+  proxy_on_request_trailers: undefined,
+  proxy_on_request_metadata: undefined,
+  proxy_on_response_headers: undefined,
+  proxy_on_response_body: undefined,
+  proxy_on_response_trailers: undefined,
+  proxy_on_response_metadata: undefined,
+  proxy_on_http_call_response: undefined,
+  proxy_on_grpc_receive: undefined,
+  proxy_on_grpc_close: undefined,
+  proxy_on_grpc_receive_initial_metadata: undefined,
+  proxy_on_grpc_receive_trailing_metadata: undefined,
+  proxy_on_queue_ready: undefined,
+  proxy_on_foreign_function: undefined,
+  proxy_on_done: undefined,
+  proxy_on_log: undefined,
+  proxy_on_delete: undefined,
+});
+
 const w = (n: number, ret: boolean): string => `${Array(n).fill('i32').join(' ')} -> ${ret ? 'i32' : ''}`;
 
 /** Expected signatures (WasmCallWord<N> / WasmCallVoid<N>, ABI 0.2.x); a mismatch refuses the module. */

@@ -28,15 +28,24 @@ const normKey = (k: string): string => {
 const normValue = (v: string): string => (typeof v === 'string' ? utf8ToLatin1(v) : utf8ToLatin1(String(v)));
 
 export class HeaderMap {
-  /** Raw latin1 keys (lower case) and values, parallel arrays. */
-  readonly keys: string[];
-  readonly values: string[];
+  /** Raw latin1 keys (lower case) and values, parallel arrays (read-only outside this class). */
+  keys: string[];
+  values: string[];
   /** How many leading entries are pseudo-headers. */
   private pseudo = 0;
+  /** The arrays may be shared with a clone: copy them before the first change (copy on write). */
+  private shared = false;
 
   constructor(keys: string[] = [], values: string[] = []) {
     this.keys = keys;
     this.values = values;
+  }
+
+  private own(): void {
+    if (!this.shared) return;
+    this.keys = this.keys.slice();
+    this.values = this.values.slice();
+    this.shared = false;
   }
 
   static from(init: HeadersInit | HeaderMap | undefined): HeaderMap {
@@ -53,10 +62,16 @@ export class HeaderMap {
     return m;
   }
 
-  /** An independent copy (the filter mutates the stream's map; a driver can reuse its template). */
+  /**
+   * An independent copy (the filter mutates the stream's map; a driver can reuse its template).
+   * Both maps share the arrays until either changes (a stream whose headers the filter only reads
+   * copies nothing).
+   */
   clone(): HeaderMap {
-    const m = new HeaderMap(this.keys.slice(), this.values.slice());
+    const m = new HeaderMap(this.keys, this.values);
     m.pseudo = this.pseudo;
+    m.shared = true;
+    this.shared = true;
     return m;
   }
 
@@ -100,6 +115,7 @@ export class HeaderMap {
 
   /** addCopy: pseudo-headers go after the last pseudo-header, others at the end. */
   addRaw(key: string, value: string): void {
+    this.own();
     if (key.charCodeAt(0) === 58 /* ':' */) {
       const at = this.pseudo++;
       if (at === this.keys.length) {
@@ -116,6 +132,8 @@ export class HeaderMap {
   }
 
   removeRaw(key: string): void {
+    if (this.indexOfRaw(key) < 0) return;
+    this.own();
     for (let i = this.keys.length - 1; i >= 0; i--) {
       if (this.keys[i] === key) {
         if (i < this.pseudo) this.pseudo--;
@@ -131,8 +149,20 @@ export class HeaderMap {
     this.addRaw(key, value);
   }
 
+  /** Replace the value at an index (Envoy's inline-header setters change a header in place). */
+  setValueAt(i: number, value: string): void {
+    this.own();
+    this.values[i] = value;
+  }
+
   clear(): void {
     this.pseudo = 0;
+    if (this.shared) {
+      this.keys = [];
+      this.values = [];
+      this.shared = false;
+      return;
+    }
     this.keys.length = 0;
     this.values.length = 0;
   }

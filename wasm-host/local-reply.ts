@@ -47,7 +47,7 @@ const percentEncode = (latin1: string): string =>
 /** Set a header in place if present (Envoy's inline-header setters), else append it. */
 const setInPlace = (h: HeaderMap, key: string, value: string): void => {
   const i = h.indexOfRaw(key);
-  if (i >= 0) h.values[i] = value;
+  if (i >= 0) h.setValueAt(i, value);
   else h.addRaw(key, value);
 };
 

@@ -13,6 +13,8 @@ export class VmMemory {
   private memory: WebAssembly.Memory | undefined;
   private buffer: ArrayBuffer = new ArrayBuffer(0);
   u8: Uint8Array = new Uint8Array(0);
+  /** The same bytes as 32-bit words (aligned word copies, e.g. shared-data values). */
+  i32: Int32Array = new Int32Array(0);
   dv: DataView = new DataView(this.buffer);
   private fast: FastBuffer = Buffer.alloc(0) as FastBuffer;
 
@@ -31,23 +33,30 @@ export class VmMemory {
     return this.u8.length;
   }
 
-  /** Rebuild views if the memory grew since last time; cheap enough to call on every host call. */
+  /**
+   * Rebuild views if the memory grew since last time (a grow detaches the old buffer, and a view
+   * of a detached buffer has length 0, which V8 reads inline; ArrayBuffer.byteLength is a call).
+   */
   check(): void {
-    if (this.buffer.byteLength === 0 && this.memory !== undefined) this.refresh();
+    if (this.u8.length === 0 && this.memory !== undefined) this.refresh();
   }
 
   private refresh(): void {
     const buf = this.memory!.buffer;
     this.buffer = buf;
     this.u8 = new Uint8Array(buf);
+    this.i32 = new Int32Array(buf);
     this.dv = new DataView(buf);
     this.fast = Buffer.from(buf) as FastBuffer;
   }
 
   /** True when [ptr, ptr+size) lies inside memory. Arguments are raw i32s from Wasm. */
   ok(ptr: number, size: number): boolean {
+    const end = (ptr >>> 0) + (size >>> 0);
+    const n = this.u8.length; // 0 once detached: then refresh, even for an empty range
+    if (end <= n && n !== 0) return true;
     this.check();
-    return (ptr >>> 0) + (size >>> 0) <= this.u8.length;
+    return end <= this.u8.length;
   }
 
   /** Bytes copied out of memory (owned by the caller), or undefined when out of bounds. */

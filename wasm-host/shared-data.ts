@@ -3,8 +3,10 @@
 // writes unconditionally; a stale cas gives CAS_MISMATCH; writing an absent key always succeeds;
 // the ABI has no delete. Keys and values are bytes (see shared-store.ts for the layout).
 
-import { WasmResult } from './abi';
+import { WasmResult as WasmResultValues } from './abi';
 import { SharedStore } from './shared-store';
+// Local copy: module exports are getters under tsx, too slow on the per-call path.
+const WasmResult = WasmResultValues;
 
 export interface SharedEntry {
   value: Uint8Array;
@@ -34,17 +36,18 @@ export class SharedData {
     return s;
   }
 
-  /** SharedData::set on a store, key and value given as (bytes, offset, length). */
+  /** SharedData::set on a store, key and value given as (bytes, offset, length); src32 = its words. */
   setIn(
     store: SharedStore,
     src: Uint8Array,
+    src32: Int32Array,
     kAt: number,
     kLen: number,
     vAt: number,
     vLen: number,
     cas: number,
   ): number {
-    return store.set(src, kAt, kLen, src, vAt, vLen, cas, this.nextCas) < 0
+    return store.set(src, kAt, kLen, src, vAt, vLen, cas, this.nextCas, src32) < 0
       ? WasmResult.CasMismatch
       : WasmResult.Ok;
   }

@@ -2,22 +2,76 @@
 // cost a GC-visible object graph and several cache misses per lookup. Here a lookup hashes the key
 // straight from Wasm memory (no string is built), probes an open-addressing index of
 // (hash, record) pairs and compares bytes with the record in a byte slab.
-// Record layout in the slab: u32 keyLen | u32 valueLen | u32 valueCap | u32 cas | key | value[cap].
-// Updates rewrite the value in place when it fits, else append a new record; the slab is
-// compacted when more than half of it is dead. There is no delete (the ABI has none).
+// Record layout in the slab (4-byte aligned): u32 keyLen | u32 valueLen | u32 valueCap | u32 cas |
+// key, padded to 4 | value[cap], cap a multiple of 4. Values are word-aligned so a get or set of an
+// aligned buffer copies 4 bytes at a time without building a subarray. Updates rewrite the value in
+// place when it fits, else append a new record; the slab is compacted when more than half of it is
+// dead. There is no delete (the ABI has none).
 
 const HEADER = 16;
+const pad4 = (n: number): number => (n + 3) & ~3;
 
-/** FNV-1a over bytes. */
-const hashBytes = (u8: Uint8Array, at: number, len: number): number => {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < len; i++) h = Math.imul(h ^ u8[at + i], 0x01000193);
+/**
+ * Hash of a key: its little-endian 32-bit words (read as words when the key is aligned and u32 is a
+ * view of the same buffer, assembled from bytes otherwise: same value), then the tail bytes, then
+ * a murmur3-style finish so every byte reaches the low bits the index uses.
+ */
+const hashKey = (u8: Uint8Array, u32: Int32Array, at: number, len: number): number => {
+  let h = len;
+  const n = len >>> 2;
+  if ((at & 3) === 0 && u32.length > 0) {
+    const w = at >>> 2;
+    for (let i = 0; i < n; i++) {
+      h = Math.imul(h ^ u32[w + i], 0x9e3779b1);
+      h ^= h >>> 15;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const p = at + 4 * i;
+      const word = u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24);
+      h = Math.imul(h ^ word, 0x9e3779b1);
+      h ^= h >>> 15;
+    }
+  }
+  for (let i = n << 2; i < len; i++) h = Math.imul(h ^ u8[at + i], 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
   return h | 0;
 };
 
+/**
+ * Copy len bytes from src[from] to dst[to]: by 32-bit words when both offsets are aligned (views
+ * of the same buffers given), by bytes otherwise; never allocates.
+ */
+const copyBytes = (
+  src: Uint8Array,
+  src32: Int32Array,
+  from: number,
+  dst: Uint8Array,
+  dst32: Int32Array,
+  to: number,
+  len: number,
+): void => {
+  let i = 0;
+  if (((from | to) & 3) === 0 && src32.length > 0 && dst32.length > 0) {
+    const words = len >>> 2;
+    const f = from >>> 2;
+    const t = to >>> 2;
+    for (; i < words; i++) dst32[t + i] = src32[f + i];
+    i <<= 2;
+  }
+  for (; i < len; i++) dst[to + i] = src[from + i];
+};
+
+/** An Int32Array over the same bytes as u8 (when u8 starts its buffer), for word copies. */
+const NO_WORDS = new Int32Array(0);
+export const wordsOf = (u8: Uint8Array): Int32Array =>
+  u8.byteOffset === 0 && (u8.buffer.byteLength & 3) === 0 ? new Int32Array(u8.buffer) : NO_WORDS;
+
 export class SharedStore {
   private slab = new Uint8Array(1 << 16);
-  private dv = new DataView(this.slab.buffer);
+  private slab32 = new Int32Array(this.slab.buffer);
   private used = 0;
   private dead = 0;
   /** [hash, record offset + 1] pairs; offset 0 marks an empty slot. */
@@ -25,56 +79,70 @@ export class SharedStore {
   private mask = 1023;
   count = 0;
 
-  /** Record offset for a key in `u8` (Wasm memory or any bytes), or -1. */
-  find(u8: Uint8Array, at: number, len: number): number {
-    return this.findHashed(u8, at, len, hashBytes(u8, at, len));
+  /** Record offset for a key in `u8` (Wasm memory or any bytes; u32 = wordsOf(u8)), or -1. */
+  find(u8: Uint8Array, at: number, len: number, u32: Int32Array = NO_WORDS): number {
+    return this.findHashed(u8, u32, at, len, hashKey(u8, u32, at, len));
   }
 
-  private findHashed(u8: Uint8Array, at: number, len: number, h: number): number {
+  private findHashed(u8: Uint8Array, u32: Int32Array, at: number, len: number, h: number): number {
     const index = this.index;
-    const slab = this.slab;
-    const dv = this.dv;
-    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
       const ref = index[2 * i + 1];
       if (ref === 0) return -1;
-      if (index[2 * i] !== h) continue;
-      const off = ref - 1;
-      if (dv.getUint32(off, true) !== len) continue;
-      const k = off + HEADER;
-      let j = 0;
-      while (j < len && slab[k + j] === u8[at + j]) j++;
-      if (j === len) return off;
+      if (index[2 * i] === h && this.keyIs(ref - 1, u8, u32, at, len)) return ref - 1;
     }
   }
 
+  /** Whether the record at off has this key (compared by words when the key is aligned). */
+  private keyIs(off: number, u8: Uint8Array, u32: Int32Array, at: number, len: number): boolean {
+    const slab32 = this.slab32;
+    if (slab32[off >>> 2] !== len) return false;
+    const k = off + HEADER;
+    let j = 0;
+    if ((at & 3) === 0 && u32.length > 0) {
+      const n = len >>> 2;
+      const kw = k >>> 2;
+      const aw = at >>> 2;
+      while (j < n && slab32[kw + j] === u32[aw + j]) j++;
+      if (j < n) return false;
+      j <<= 2;
+    }
+    const slab = this.slab;
+    while (j < len && slab[k + j] === u8[at + j]) j++;
+    return j === len;
+  }
+
   valueLength(off: number): number {
-    return this.dv.getUint32(off + 4, true);
+    return this.slab32[(off >>> 2) + 1];
   }
 
   cas(off: number): number {
-    return this.dv.getUint32(off + 12, true);
+    return this.slab32[(off >>> 2) + 3] >>> 0;
   }
 
-  /** Copy a record's value to `dst` at `at` (the caller checked bounds). */
-  copyValue(off: number, dst: Uint8Array, at: number): void {
-    const len = this.valueLength(off);
-    const from = off + HEADER + this.dv.getUint32(off, true);
-    if (len <= 64) {
-      const slab = this.slab;
-      for (let i = 0; i < len; i++) dst[at + i] = slab[from + i];
-    } else dst.set(this.slab.subarray(from, from + len), at);
+  private valueAt(off: number): number {
+    return off + HEADER + pad4(this.slab32[off >>> 2]);
+  }
+
+  /** Copy a record's value to `dst` at `at` (the caller checked bounds); dst32 = wordsOf(dst). */
+  copyValue(off: number, dst: Uint8Array, at: number, dst32: Int32Array = NO_WORDS): void {
+    copyBytes(this.slab, this.slab32, this.valueAt(off), dst, dst32, at, this.valueLength(off));
   }
 
   value(off: number): Uint8Array {
-    const from = off + HEADER + this.dv.getUint32(off, true);
+    const from = this.valueAt(off);
     return this.slab.slice(from, from + this.valueLength(off));
   }
 
   key(off: number): Uint8Array {
-    return this.slab.slice(off + HEADER, off + HEADER + this.dv.getUint32(off, true));
+    return this.slab.slice(off + HEADER, off + HEADER + this.slab32[off >>> 2]);
   }
 
-  /** SharedData::set for key/value bytes; `nextCas` is the process-wide counter. Returns the record. */
+  /**
+   * SharedData::set for key/value bytes; `nextCas` is the process-wide counter; `vsrc32` =
+   * wordsOf(vsrc) lets aligned values be copied by words. Returns the record, or -1 on a stale cas.
+   */
   set(
     src: Uint8Array,
     kAt: number,
@@ -84,25 +152,28 @@ export class SharedStore {
     vLen: number,
     cas: number,
     nextCas: () => number,
+    vsrc32: Int32Array = NO_WORDS,
   ): number {
-    const h = hashBytes(src, kAt, kLen);
-    const off = this.findHashed(src, kAt, kLen, h);
+    const src32 = vsrc === src ? vsrc32 : NO_WORDS;
+    const h = hashKey(src, src32, kAt, kLen);
+    const off = this.findHashed(src, src32, kAt, kLen, h);
     if (off >= 0) {
-      if (cas !== 0 && cas !== this.cas(off)) return -1;
-      const cap = this.dv.getUint32(off + 8, true);
-      if (vLen <= cap) {
-        this.dv.setUint32(off + 4, vLen, true);
-        this.dv.setUint32(off + 12, nextCas(), true);
-        this.slab.set(vsrc.subarray(vAt, vAt + vLen), off + HEADER + kLen);
+      const w = off >>> 2;
+      const slab32 = this.slab32;
+      if (cas !== 0 && cas !== slab32[w + 3] >>> 0) return -1;
+      if (vLen <= slab32[w + 2]) {
+        slab32[w + 1] = vLen;
+        slab32[w + 3] = nextCas();
+        copyBytes(vsrc, vsrc32, vAt, this.slab, slab32, this.valueAt(off), vLen);
         return off;
       }
-      this.dead += HEADER + kLen + cap;
-      const fresh = this.append(src, kAt, kLen, vsrc, vAt, vLen, nextCas());
+      this.dead += HEADER + pad4(kLen) + slab32[w + 2];
+      const fresh = this.append(src, kAt, kLen, vsrc, vAt, vLen, nextCas(), vsrc32);
       this.repoint(h, off, fresh);
       if (this.dead > this.used / 2 && this.dead > 1 << 20) this.compact();
       return fresh;
     }
-    const fresh = this.append(src, kAt, kLen, vsrc, vAt, vLen, nextCas());
+    const fresh = this.append(src, kAt, kLen, vsrc, vAt, vLen, nextCas(), vsrc32);
     if (2 * (this.count + 1) > this.mask + 1) this.growIndex();
     this.insert(h, fresh);
     this.count++;
@@ -117,23 +188,26 @@ export class SharedStore {
     vAt: number,
     vLen: number,
     cas: number,
+    vsrc32: Int32Array,
   ): number {
-    const size = HEADER + kLen + vLen;
+    const cap = pad4(vLen);
+    const size = HEADER + pad4(kLen) + cap;
     if (this.used + size > this.slab.length) {
       let n = this.slab.length * 2;
       while (this.used + size > n) n *= 2;
       const next = new Uint8Array(n);
       next.set(this.slab.subarray(0, this.used));
       this.slab = next;
-      this.dv = new DataView(next.buffer);
+      this.slab32 = new Int32Array(next.buffer);
     }
     const off = this.used;
-    this.dv.setUint32(off, kLen, true);
-    this.dv.setUint32(off + 4, vLen, true);
-    this.dv.setUint32(off + 8, vLen, true);
-    this.dv.setUint32(off + 12, cas, true);
-    this.slab.set(src.subarray(kAt, kAt + kLen), off + HEADER);
-    this.slab.set(vsrc.subarray(vAt, vAt + vLen), off + HEADER + kLen);
+    const w = off >>> 2;
+    this.slab32[w] = kLen;
+    this.slab32[w + 1] = vLen;
+    this.slab32[w + 2] = cap;
+    this.slab32[w + 3] = cas;
+    copyBytes(src, NO_WORDS, kAt, this.slab, this.slab32, off + HEADER, kLen);
+    copyBytes(vsrc, vsrc32, vAt, this.slab, this.slab32, off + HEADER + pad4(kLen), vLen);
     this.used += size;
     return off;
   }
@@ -164,25 +238,26 @@ export class SharedStore {
   /** Drop dead records: copy the live ones into a fresh slab and repoint the index. */
   private compact(): void {
     const old = this.slab;
-    const oldDv = this.dv;
-    this.slab = new Uint8Array(Math.max(1 << 16, this.used - this.dead));
-    this.dv = new DataView(this.slab.buffer);
+    const old32 = this.slab32;
+    this.slab = new Uint8Array(Math.max(1 << 16, pad4(this.used - this.dead)));
+    this.slab32 = new Int32Array(this.slab.buffer);
     this.used = 0;
     this.dead = 0;
     const index = this.index;
     for (let i = 1; i < index.length; i += 2) {
       if (index[i] === 0) continue;
       const off = index[i] - 1;
-      const kLen = oldDv.getUint32(off, true);
-      const vLen = oldDv.getUint32(off + 4, true);
+      const w = off >>> 2;
+      const kLen = old32[w];
       const fresh = this.append(
         old,
         off + HEADER,
         kLen,
         old,
-        off + HEADER + kLen,
-        vLen,
-        oldDv.getUint32(off + 12, true),
+        off + HEADER + pad4(kLen),
+        old32[w + 1],
+        old32[w + 3],
+        old32,
       );
       index[i] = fresh + 1;
     }

@@ -150,7 +150,7 @@ export abstract class StreamState {
     const vm = this.vm!;
     const ctx = this.ctx!;
     const name = CB[d][0];
-    const f = vm.exports[name];
+    const f = d === 0 ? vm.exports.proxy_on_request_headers : vm.exports.proxy_on_response_headers;
     if (f === undefined) return 0;
     const before = vm.hostCallsTotal;
     const map = d === 0 ? this.requestHeaders : this.responseHeaders;
@@ -173,7 +173,7 @@ export abstract class StreamState {
     const vm = this.vm!;
     const ctx = this.ctx!;
     const name = CB[d][1];
-    const f = vm.exports[name];
+    const f = d === 0 ? vm.exports.proxy_on_request_body : vm.exports.proxy_on_response_body;
     if (d === 0) this.reqBody = data;
     else this.respBody = data;
     this.eos = endOfStream;
@@ -205,7 +205,7 @@ export abstract class StreamState {
     const vm = this.vm!;
     const ctx = this.ctx!;
     const name = CB[d][2];
-    const f = vm.exports[name];
+    const f = d === 0 ? vm.exports.proxy_on_request_trailers : vm.exports.proxy_on_response_trailers;
     const side = d === 0 ? this.req : this.resp;
     if (d === 0) this.reqTrailersAvail = true;
     else this.respTrailersAvail = true;

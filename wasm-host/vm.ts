@@ -17,7 +17,7 @@ import { VmMemory } from './memory';
 import type { Stat } from './metrics';
 import type { ProcessCore } from './process-core';
 import type { HostThread } from './thread';
-import { CompiledCode, EXPORT_SIGNATURES, ModuleExports } from './code';
+import { CompiledCode, emptyExports, EXPORT_SIGNATURES, ModuleExports } from './code';
 const { Context: ContextClass } = contextModule; // read once: tsx module exports are getters
 // Local copies: module exports are getters under tsx, too slow on the per-call path.
 const CalloutType = CalloutTypeValues;
@@ -32,7 +32,7 @@ export class WasmTrap extends Error {}
 
 export class WasmVm {
   readonly mem = new VmMemory();
-  exports: ModuleExports = {};
+  exports: ModuleExports = emptyExports();
   readonly contexts = new Map<number, Context>();
   readonly rootContexts = new Map<string, Context>();
   readonly vmContext: Context;

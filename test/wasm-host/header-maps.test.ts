@@ -105,4 +105,25 @@ describe('wasm-host: header maps (pairs_util.cc, envoy context.cc)', () => {
     send(s, 'get:x-bin', { 'x-bin': 'é✓' });
     assert.equal(r(s, 'get'), 'é✓');
   });
+
+  it('a HeaderMap passed to several streams is copied for each: the filter changes only its own', () => {
+    const template = HeaderMap.from({ ':method': 'GET', ':path': '/', 'x-op': 'add:x-a=1' });
+    const p = probe(envoy);
+    const s1 = p.newStream(0);
+    s1.sendRequestHeaders(template);
+    const s2 = p.newStream(0);
+    s2.sendRequestHeaders(template);
+    assert.deepEqual(s1.requestHeaders.getAll('x-a'), ['1']);
+    assert.deepEqual(
+      s2.requestHeaders.getAll('x-a'),
+      ['1'],
+      'not 1,1: the first stream did not write the template',
+    );
+    assert.equal(template.has('x-a'), false);
+    template.set('x-later', 'v'); // the driver changing its template afterwards changes no stream
+    assert.equal(s1.requestHeaders.has('x-later'), false);
+    const copy = template.clone();
+    copy.clear();
+    assert.equal(template.get('x-later'), 'v', 'clearing a copy leaves the original');
+  });
 });

@@ -4,7 +4,7 @@
  * values in place or elsewhere, and compacts.
  */
 import { strict as assert } from 'node:assert';
-import { SharedStore } from '../../wasm-host/shared-store';
+import { SharedStore, wordsOf } from '../../wasm-host/shared-store';
 
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s));
 
@@ -73,5 +73,44 @@ describe('wasm-host: shared-data store (flat index and slab)', () => {
     s.set(k2, 0, 3, b('two'), 0, 3, 0, next);
     assert.equal(Buffer.from(s.value(s.find(k1, 0, 3))).toString(), 'one');
     assert.equal(Buffer.from(s.value(s.find(k2, 0, 3))).toString(), 'two');
+  });
+
+  it('finds a key whatever its alignment, read by words or by bytes', () => {
+    const s = new SharedStore();
+    const key = b('earmark/r/user-12345'); // 20 bytes: five words
+    put(s, 'earmark/r/user-12345', 'v');
+    put(s, 'earmark/r/user-1234', 'w'); // same prefix, tail of 3 bytes
+    const mem = new Uint8Array(64);
+    const words = wordsOf(mem);
+    for (const at of [0, 1, 2, 3, 4, 8]) {
+      mem.fill(0);
+      mem.set(key, at);
+      const off = s.find(mem, at, key.length, words);
+      assert.ok(off >= 0, `found at offset ${at}`);
+      assert.equal(Buffer.from(s.value(off)).toString(), 'v');
+      assert.equal(s.find(mem, at, key.length - 1, words), s.find(b('earmark/r/user-1234'), 0, 19));
+    }
+  });
+
+  it('copies values in and out by words or by bytes with the same result', () => {
+    const s = new SharedStore();
+    const mem = new Uint8Array(256);
+    const words = wordsOf(mem);
+    const value = Uint8Array.from({ length: 93 }, (_, i) => (i * 37 + 11) & 255);
+    const k = b('k');
+    for (const at of [16, 17, 18, 19]) {
+      mem.fill(0);
+      mem.set(value, at);
+      assert.ok(s.set(k, 0, 1, mem, at, value.length, 0, next, words) >= 0);
+      const off = s.find(k, 0, 1);
+      assert.deepEqual([...s.value(off)], [...value], `stored from offset ${at}`);
+      const out = new Uint8Array(256);
+      s.copyValue(off, out, at + 100, wordsOf(out));
+      assert.deepEqual(
+        [...out.subarray(at + 100, at + 100 + value.length)],
+        [...value],
+        `read to ${at + 100}`,
+      );
+    }
   });
 });

@@ -21,7 +21,7 @@ export const sharedImports = (vm: WasmVm): Def[] => {
       sig(5),
       (kPtr: number, kSize: number, ptrPtr: number, sizePtr: number, casPtr: number) => {
         if (!mem.ok(kPtr, kSize)) return WasmResult.InvalidMemoryAccess;
-        const off = store.find(mem.u8, kPtr >>> 0, kSize >>> 0);
+        const off = store.find(mem.u8, kPtr >>> 0, kSize >>> 0, mem.i32);
         if (off < 0) return WasmResult.NotFound;
         // The value is copied into the module through its allocator (copyToPointerSize).
         const size = store.valueLength(off);
@@ -29,7 +29,7 @@ export const sharedImports = (vm: WasmVm): Def[] => {
         if (size > 0) {
           p = vm.alloc(size);
           if (p === 0) return WasmResult.InvalidMemoryAccess;
-          store.copyValue(off, mem.u8, p);
+          store.copyValue(off, mem.u8, p, mem.i32);
         }
         if (!mem.setU32(ptrPtr, p) || !mem.setU32(sizePtr, size)) return WasmResult.InvalidMemoryAccess;
         return mem.setU32(casPtr, store.cas(off)) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
@@ -40,7 +40,16 @@ export const sharedImports = (vm: WasmVm): Def[] => {
       sig(5),
       (kPtr: number, kSize: number, vPtr: number, vSize: number, cas: number) => {
         if (!mem.ok(kPtr, kSize) || !mem.ok(vPtr, vSize)) return WasmResult.InvalidMemoryAccess;
-        return data.setIn(store, mem.u8, kPtr >>> 0, kSize >>> 0, vPtr >>> 0, vSize >>> 0, cas >>> 0);
+        return data.setIn(
+          store,
+          mem.u8,
+          mem.i32,
+          kPtr >>> 0,
+          kSize >>> 0,
+          vPtr >>> 0,
+          vSize >>> 0,
+          cas >>> 0,
+        );
       },
     ],
     [
