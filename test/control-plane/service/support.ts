@@ -171,6 +171,7 @@ export async function startWorld(o: ControlPlaneOptions = {}, over: Partial<Sett
       driver.detach();
       await fleet.close();
       await cp.stop();
+      fs.rmSync(settings.dataDir, { recursive: true, force: true });
     },
   };
 }
