@@ -118,9 +118,6 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
   const v = b.values;
 
   const derive = series.some((c) => c < 0);
-  const bounded = policy.tiers.map(
-    (t, i) => t.minSlots > 0 || caps.subarray(i * AMOUNTS, (i + 1) * AMOUNTS).some(Number.isFinite),
-  );
   const stepSums = new Float64Array(H * DIMS);
   const end = Math.min(H, firstStep + window);
 
@@ -130,49 +127,57 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
     const hi = qHi[ti];
     const w = qW[ti];
     const g = headroom[ti];
+    const capAt = ti * AMOUNTS;
     for (let k = 0; k < AMOUNTS; k++) {
       const r = series[k];
       if (r < 0) continue;
       const base = (u * R + r) * Q;
       const oLo = (base + lo) * H;
       const oHi = (base + hi) * H;
+      const cap = caps[capAt + k];
       for (let h = firstStep; h < H; h++) {
         let x = v[oLo + h];
         if (w !== 0) x += w * (v[oHi + h] - x);
-        atStep[h * AMOUNTS + k] = x > 0 ? Math.ceil(x * g - 1e-9) : 0; // NaN and negatives hold nothing
+        let y = x > 0 ? Math.ceil(x * g - 1e-9) : 0; // NaN and negatives hold nothing
+        if (y > cap) y = cap;
+        atStep[h * AMOUNTS + k] = y;
       }
     }
-    if (derive || bounded[ti]) {
+    if (derive || minSlots[ti] > 0) {
       for (let h = firstStep; h < H; h++) {
         const o = h * AMOUNTS;
         let slots = atStep[o + A_SLOTS];
         if (series[A_SLOTS] < 0) slots = Math.ceil(atStep[o + A_RATE] / perSlot[A_RATE] - 1e-9);
         let any = slots > 0;
         for (let k = 1; k < AMOUNTS; k++) {
-          if (series[k] < 0) atStep[o + k] = slots * perSlot[k];
+          if (series[k] < 0) atStep[o + k] = Math.min(caps[capAt + k], slots * perSlot[k]);
           if (atStep[o + k] > 0) any = true;
         }
         if (any && slots < minSlots[ti]) slots = minSlots[ti];
-        atStep[o + A_SLOTS] = slots;
-        for (let k = 0; k < AMOUNTS; k++) {
-          const c = caps[ti * AMOUNTS + k];
-          if (atStep[o + k] > c) atStep[o + k] = c;
-        }
+        atStep[o + A_SLOTS] = Math.min(caps[capAt + A_SLOTS], slots);
       }
     }
     // This plan holds the largest amount over its window; scaling needs the per-step sums.
-    for (let k = 0; k < AMOUNTS; k++) {
-      let m = 0;
-      for (let s = firstStep; s < end; s++) if (atStep[s * AMOUNTS + k] > m) m = atStep[s * AMOUNTS + k];
-      amount[u * AMOUNTS + k] = m;
-    }
+    const o0 = u * AMOUNTS;
+    for (let k = 0; k < AMOUNTS; k++) amount[o0 + k] = 0;
     for (let h = firstStep; h < H; h++) {
       const o = h * AMOUNTS;
+      const sl = atStep[o + A_SLOTS];
+      const cpu = atStep[o + A_CPU];
+      const mem = atStep[o + A_MEM];
+      const bw = atStep[o + A_BW];
       const t = h * DIMS;
-      stepSums[t] += atStep[o + A_SLOTS];
-      stepSums[t + 1] += atStep[o + A_CPU];
-      stepSums[t + 2] += atStep[o + A_MEM];
-      stepSums[t + 3] += atStep[o + A_BW];
+      stepSums[t] += sl;
+      stepSums[t + 1] += cpu;
+      stepSums[t + 2] += mem;
+      stepSums[t + 3] += bw;
+      if (h < end) {
+        if (sl > amount[o0 + A_SLOTS]) amount[o0 + A_SLOTS] = sl;
+        if (atStep[o + A_RATE] > amount[o0 + A_RATE]) amount[o0 + A_RATE] = atStep[o + A_RATE];
+        if (cpu > amount[o0 + A_CPU]) amount[o0 + A_CPU] = cpu;
+        if (mem > amount[o0 + A_MEM]) amount[o0 + A_MEM] = mem;
+        if (bw > amount[o0 + A_BW]) amount[o0 + A_BW] = bw;
+      }
     }
   }
   // What the plan issued at step h must hold in total: the largest sum over its window.
