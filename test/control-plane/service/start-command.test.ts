@@ -85,7 +85,8 @@ describe('earmark start (npm start): the local demo stack as a process', functio
     const url = new URL(dashboard);
     const token = decodeURIComponent(url.hash.replace('#token=', ''));
     assert.equal(fs.readFileSync(path.join(dir, 'api-token'), 'utf8').trim(), token);
-    await waitFor(/cycle 3: \d+ users forecast, \d+ reserved, plan \d+ on 2\/2 proxies/, 'three cycles');
+    await waitFor(/cycle 3: \d+ users forecast, \d+ reserved, plan \d+ on \d\/2 proxies/, 'three cycles');
+    await waitFor(/on 2\/2 proxies/, 'both proxies on a plan');
     await waitFor(/\d+ requests — reserved hit \d+%/, 'a minute of traffic');
 
     const get = async (p: string) => {
