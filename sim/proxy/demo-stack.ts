@@ -68,6 +68,8 @@ export class DemoStack {
       // Its own process group: Ctrl-C reaches only us, and we stop influxd after the last flush.
       this.influx = running ?? (await startLocalInflux({ dir, detached: true }));
       this.startedInflux = !running;
+      // Detached, influxd would outlive a crash of this process: take it down on any exit.
+      if (this.startedInflux) process.once('exit', this.killInflux);
       settings.influxUrl = this.influx.url;
       say(
         `InfluxDB ${running ? 'already running' : 'started'}: ${this.influx.url} (pid ${this.influx.pid}, data in ${dir})`,
@@ -131,6 +133,14 @@ export class DemoStack {
     this.pacer.start();
   }
 
+  private readonly killInflux = (): void => {
+    try {
+      if (this.influx) process.kill(this.influx.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+
   /** Stops what was started, newest first: time, workload and proxies, the service, influxd. */
   shutdown(why: string): Promise<void> {
     return (this.stopping ??= (async () => {
@@ -142,7 +152,10 @@ export class DemoStack {
       await this.cp?.stop();
       fs.mkdirSync(path.dirname(clockFile(this.settings)), { recursive: true });
       fs.writeFileSync(clockFile(this.settings), JSON.stringify({ simulatedMs: this.clock.now() }) + '\n');
-      if (this.startedInflux) await this.influx?.stop();
+      if (this.startedInflux) {
+        await this.influx?.stop();
+        process.off('exit', this.killInflux);
+      }
       this.say('stopped cleanly.');
     })());
   }
