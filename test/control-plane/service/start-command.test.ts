@@ -19,8 +19,15 @@ const alive = (pid: number) => {
 describe('earmark start (npm start): the local demo stack as a process', function () {
   this.timeout(180_000);
   let child: ChildProcess | undefined;
-  after(() => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+  let influxPid = 0;
+  // A failed run must not leave the demo or its influxd behind.
+  after(async () => {
+    if (child && child.exitCode === null) {
+      child.kill('SIGINT');
+      for (let i = 0; i < 100 && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 200));
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    if (influxPid && alive(influxPid)) process.kill(influxPid, 'SIGTERM');
   });
 
   it('documents its options and refuses a misspelled one with a suggestion', () => {
@@ -80,7 +87,7 @@ describe('earmark start (npm start): the local demo stack as a process', functio
       }
       return re.exec(out)!;
     };
-    const influxPid = Number((await waitFor(/InfluxDB started: \S+ \(pid (\d+)/, 'InfluxDB start'))[1]);
+    influxPid = Number((await waitFor(/InfluxDB started: \S+ \(pid (\d+)/, 'InfluxDB start'))[1]);
     const [, dashboard] = await waitFor(/dashboard: (\S+)/, 'dashboard URL');
     const url = new URL(dashboard);
     const token = decodeURIComponent(url.hash.replace('#token=', ''));
