@@ -47,6 +47,10 @@ export async function runOnnx(
   users: Uint8Array,
   rowContext: (u: number, r: number) => RowContext,
   reuse?: FeatureBatch,
+  /** Per series noise scale over the last 48 steps, when already computed. */
+  scales?: Float32Array,
+  /** A previous cycle's output buffer, reused when large enough. */
+  into?: Float32Array,
 ): Promise<OnnxOutput> {
   const R = w.resources.length;
   const S = w.users.length * R;
@@ -73,7 +77,7 @@ export async function runOnnx(
       );
     }
   }
-  return { model, batch, out: n > 0 ? await model.run(batch, n) : new Float32Array(0), rowOf };
+  return { model, batch, out: n > 0 ? await model.run(batch, n, into) : new Float32Array(0), rowOf };
 }
 
 /**

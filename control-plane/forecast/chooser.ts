@@ -97,15 +97,19 @@ export function lowestCost(
   at: number,
 ): void {
   for (let j = 0; j < k; j++) out[at + j] = -1;
-  const mean = (m: number) => cost[u * M + m] / evidence[u * M + m];
-  // Insertion into a k-long sorted list: k is 1-3.
+  const base = u * M;
+  // Insertion into a k-long sorted list (k is 1-3); means recomputed inline (no closure per call).
   for (let m = 0; m < M; m++) {
-    if (!usable[m] || !(evidence[u * M + m] > 0)) continue;
-    const c = mean(m);
+    const e = evidence[base + m];
+    if (!usable[m] || !(e > 0)) continue;
+    const c = cost[base + m] / e;
     let j = k - 1;
-    if (out[at + j] >= 0 && mean(out[at + j]) <= c) continue;
-    while (j > 0 && (out[at + j - 1] < 0 || mean(out[at + j - 1]) > c)) {
-      out[at + j] = out[at + j - 1];
+    const last = out[at + j];
+    if (last >= 0 && cost[base + last] / evidence[base + last] <= c) continue;
+    while (j > 0) {
+      const prev = out[at + j - 1];
+      if (prev >= 0 && cost[base + prev] / evidence[base + prev] <= c) break;
+      out[at + j] = prev;
       j--;
     }
     out[at + j] = m;

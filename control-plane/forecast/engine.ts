@@ -57,9 +57,17 @@ export interface ForecastEngineOptions {
   sparseShare?: number;
   /**
    * Users are split in this many groups; each cycle one group runs every candidate (exploration),
-   * the others only the models they use. Default: one group per 100,000 series.
+   * the others only the models they use. Default: one group per 50,000 series (all users explore
+   * every cycle up to 10,000 users of 5 resources; at 100,000 users, each every 10 minutes).
    */
   exploreGroups?: number;
+  /** Series per exploration group when exploreGroups is not given (50,000; shards divide it). */
+  exploreSeriesPerGroup?: number;
+  /**
+   * Worker threads to split the users across (0, the default: run in the calling thread). Each
+   * user stays in one thread; takes `modelFile` and the default baselines only.
+   */
+  threads?: number;
   /**
    * Tell the model which resource each series is (default true). The evaluation turns it off: a
    * CSV series is no particular resource.
@@ -73,9 +81,13 @@ export interface ForecastContext {
   events?: readonly DemandEvent[];
   /** The user's reservation quantile (their tier's), default the engine's. */
   reservationQuantile?: (user: string, profile: UserProfile | undefined) => number | undefined;
+  /** The same, precomputed per user in window order (NaN = the default); wins over the function. */
+  reservationQuantiles?: Float32Array;
 }
 
 export interface EngineStatus {
+  horizon: number;
+  quantiles: number[];
   model: string | null;
   modelFile: string | null;
   modelError: string | null;
@@ -106,6 +118,12 @@ const RESOURCE_INDEX: Record<string, number> = {
 };
 
 export async function createForecastEngine(opts: ForecastEngineOptions = {}): Promise<ForecastEngine> {
+  if (opts.threads && opts.threads > 0) {
+    // Required lazily: the worker side imports this module.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { ShardedForecastEngine } = require('./sharded-engine') as typeof import('./sharded-engine');
+    return ShardedForecastEngine.create(opts, opts.threads);
+  }
   const engine = new Engine(opts);
   if (opts.model) await engine.setModel(opts.model);
   else if (opts.modelFile) await engine.setModel(opts.modelFile);
@@ -129,6 +147,7 @@ class Engine implements ForecastEngine {
   private state: PortfolioState | null = null;
   private cycles = 0;
   private batchReuse: OnnxOutput['batch'] | undefined;
+  private outReuse: Float32Array | undefined;
   /** Candidate buffers reused across cycles (S × M each: too large to allocate every minute). */
   private scratchMed = new Float32Array(0);
   private scratchQ = new Float32Array(0);
@@ -162,6 +181,8 @@ class Engine implements ForecastEngine {
 
   status(): EngineStatus {
     return {
+      horizon: this.horizon,
+      quantiles: [...this.quantiles],
       model: this.model?.name ?? null,
       modelFile: this.modelFile,
       modelError: this.modelError,
@@ -203,6 +224,7 @@ class Engine implements ForecastEngine {
     this.modelFile = m?.file ?? null;
     this.modelError = null;
     this.batchReuse = undefined;
+    this.outReuse = undefined;
   }
 
   async close(): Promise<void> {
@@ -237,7 +259,11 @@ class Engine implements ForecastEngine {
     const defaultTau = this.opts.reservationQuantile ?? 0.95;
     const taus = new Float32Array(U);
     for (let u = 0; u < U; u++) {
-      const want = ctx.reservationQuantile?.(w.users[u], profiles[u]) ?? defaultTau;
+      const pre = ctx.reservationQuantiles?.[u];
+      const want =
+        pre !== undefined && !Number.isNaN(pre)
+          ? pre
+          : (ctx.reservationQuantile?.(w.users[u], profiles[u]) ?? defaultTau);
       let best = 0;
       for (let q = 1; q < Q; q++)
         if (Math.abs(this.quantiles[q] - want) < Math.abs(this.quantiles[best] - want)) best = q;
@@ -260,7 +286,7 @@ class Engine implements ForecastEngine {
     usable[mOnnx] = this.model ? 1 : 0;
 
     // 1. Score what was issued L steps ago against the newest observations.
-    scoreIssued(st, w, slots, t, taus, this.quantiles, this.chooser, this.calib);
+    scoreIssued(st, w, slots, t, taus, runner.scale, this.quantiles, this.chooser, this.calib);
     lap('scoring');
 
     // 2. Each user keeps or switches models.
@@ -281,7 +307,8 @@ class Engine implements ForecastEngine {
     lap('choice');
 
     // 3. Candidates: every model for this cycle's exploration group, the models in use for the rest.
-    const groups = this.opts.exploreGroups ?? Math.max(1, Math.ceil(S / 100_000));
+    const groups =
+      this.opts.exploreGroups ?? Math.max(1, Math.ceil(S / (this.opts.exploreSeriesPerGroup ?? 50_000)));
     const group = this.cycles % groups;
     const sparse = sparseUsers(w, this.opts.sparseShare ?? 0.3);
     const inUse = (u: number, m: number) => {
@@ -303,16 +330,29 @@ class Engine implements ForecastEngine {
     let onnx: OnnxOutput | undefined;
     if (this.model) {
       try {
-        const rowCtx = (u: number, r: number): RowContext => ({
-          resource: this.opts.resourceFeature === false ? -1 : (RESOURCE_INDEX[w.resources[r]] ?? -1),
-          mobile: profiles[u]?.context?.device === 'mobile',
-          networkQuality: profiles[u]?.context?.networkQuality,
-          eventNow: userEvents[u]?.now,
-          eventSoon: userEvents[u]?.soon,
-        });
+        const rc: RowContext = {}; // one object, refilled per row: fillRow reads it at once
+        const noResource = this.opts.resourceFeature === false;
+        const rowCtx = (u: number, r: number): RowContext => {
+          rc.resource = noResource ? -1 : (RESOURCE_INDEX[w.resources[r]] ?? -1);
+          rc.mobile = profiles[u]?.context?.device === 'mobile';
+          rc.networkQuality = profiles[u]?.context?.networkQuality;
+          rc.eventNow = userEvents[u]?.now;
+          rc.eventSoon = userEvents[u]?.soon;
+          return rc;
+        };
         const rows = Uint8Array.from(w.users, (_, u) => (needs(u, mOnnx) ? 1 : 0));
-        onnx = await runOnnx(this.model, w, originMs, rows, rowCtx, this.batchReuse);
+        onnx = await runOnnx(
+          this.model,
+          w,
+          originMs,
+          rows,
+          rowCtx,
+          this.batchReuse,
+          runner.scale,
+          this.outReuse,
+        );
         this.batchReuse = onnx.batch;
+        if (onnx.out.buffer !== this.outReuse?.buffer) this.outReuse = new Float32Array(onnx.out.buffer);
         onnxAtLead(onnx, R, M, mOnnx, L, taus, med, qv);
       } catch (err) {
         // The model failed this cycle: its users move to their best baseline (or the cold-start one).
@@ -338,6 +378,7 @@ class Engine implements ForecastEngine {
       onnxIndex: mOnnx,
       onnx,
       events: userEvents,
+      candidateMedians: med,
       medianBlend: blend,
       blendWidth: K,
     });

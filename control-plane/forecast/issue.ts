@@ -24,6 +24,8 @@ export interface IssueInput {
   onnxIndex: number;
   onnx?: OnnxOutput;
   events: (UserEvents | undefined)[];
+  /** This cycle's candidate medians, [series * models + model] (NaN = not run). */
+  candidateMedians: Float32Array;
   /** Per user u, at [u * blendWidth, (u + 1) * blendWidth): models whose medians are averaged (-1 = none). */
   medianBlend: Int16Array;
   blendWidth: number;
@@ -70,11 +72,16 @@ export function issue(st: PortfolioState, x: IssueInput): { values: Float32Array
   const rFinal = st.ringFinal[slot];
   const ml = x.onnx?.model.signature.quantiles ?? [];
   const sameLevels = ml.length === Q && ml.every((v, q) => v === quantiles[q]);
-  const run = (m: number, i: number, levels: readonly number[], out: Float32Array) => {
-    if (m === x.onnxIndex && x.onnx && x.onnx.rowOf[i] >= 0)
-      readOnnx(x.onnx, i, H, levels, levels === quantiles && sameLevels, out);
-    else x.runner.full(m, i, H, levels, out);
-  };
+  const cand = x.candidateMedians;
+  const onnx = x.onnx;
+  const runner = x.runner;
+  function run(m: number, i: number, levels: readonly number[], out: Float32Array): void {
+    if (m === x.onnxIndex && onnx && onnx.rowOf[i] >= 0)
+      readOnnx(onnx, i, H, levels, levels === quantiles && sameLevels, out);
+    else if (runner.isFlat(m) && !Number.isNaN(cand[i * M + m]))
+      runner.fullFlat(i, cand[i * M + m], H, levels, out);
+    else runner.full(m, i, H, levels, out);
+  }
   for (let u = 0; u < U; u++) {
     const su = x.slots[u];
     const mRes = st.reserveModel[su];

@@ -6,24 +6,43 @@
 import type { DemandWindows } from '../domain/demand';
 import type { SeriesForecaster, SeriesForecastRequest } from '../domain/forecaster';
 import { isPointForecaster, PointForecaster } from './baselines/point';
-import {
-  recentlyNonNegative as recentlyNonNegativeImport,
-  spreadSigma as spreadSigmaImport,
-  z as zImport,
-} from './baselines/spread';
+import { MAD_TO_SD as MAD_TO_SD_IMPORT, SCALE_STEPS, z as zImport } from './baselines/spread';
 import { isLevelForecaster, LevelForecaster } from './baselines/window-quantile';
 // Hot loops call these through local bindings: tsx compiles imports to getter lookups per call.
-const recentlyNonNegative = recentlyNonNegativeImport;
-const spreadSigma = spreadSigmaImport;
+const MAD_TO_SD = MAD_TO_SD_IMPORT;
+const SCALE = SCALE_STEPS;
 const z = zImport;
 
 export class CandidateRunner {
-  /** Per series: random-walk spread per step, and whether demand was never negative. */
+  /** Per series: the noise scale (features.ts), random-walk spread per step, never negative. */
+  readonly scale: Float32Array;
   readonly sigma: Float32Array;
   readonly nonNeg: Uint8Array;
   private readonly point: (PointForecaster | undefined)[];
   private readonly level: (LevelForecaster | undefined)[];
   private path = new Float64Array(16);
+  /** √(h + 1) for h < 64, and z-scores of the last two level sets and last level (Map lookups add up). */
+  private static readonly SQRT = Float64Array.from({ length: 64 }, (_, h) => Math.sqrt(h + 1));
+  private zLevels: (readonly number[] | undefined)[] = [undefined, undefined];
+  private zValues: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
+  private zTau = NaN;
+  private zTauValue = 0;
+
+  private zsOf(levels: readonly number[]): Float64Array {
+    if (levels === this.zLevels[0]) return this.zValues[0];
+    if (levels === this.zLevels[1]) return this.zValues[1];
+    this.zLevels = [levels, this.zLevels[0]];
+    this.zValues = [Float64Array.from(levels, (q) => z(q)), this.zValues[0]];
+    return this.zValues[0];
+  }
+
+  private zOfTau(tau: number): number {
+    if (tau !== this.zTau) {
+      this.zTau = tau;
+      this.zTauValue = z(tau);
+    }
+    return this.zTauValue;
+  }
   private lv = new Float64Array(8);
   private readonly req: SeriesForecastRequest;
 
@@ -33,16 +52,60 @@ export class CandidateRunner {
     originMs: number,
   ) {
     const S = w.users.length * w.resources.length;
+    this.scale = new Float32Array(S);
     this.sigma = new Float32Array(S);
     this.nonNeg = new Uint8Array(S);
+    const v = w.values;
     for (let i = 0; i < S; i++) {
-      const a = i * w.steps;
-      this.sigma[i] = spreadSigma(w.values, a, a + w.steps);
-      this.nonNeg[i] = recentlyNonNegative(w.values, a, a + w.steps) ? 1 : 0;
+      // One pass over the last SCALE_STEPS values: noise scale and sign (as noiseScale and
+      // recentlyNonNegative compute them, fused: this runs for every series every cycle).
+      const end = (i + 1) * w.steps;
+      const from = Math.max(i * w.steps, end - SCALE);
+      let diff = 0;
+      let abs = 0;
+      let neg = 0;
+      for (let t = from; t < end; t++) {
+        const x = v[t];
+        abs += x < 0 ? -x : x;
+        if (x < 0) neg = 1;
+        if (t > from) diff += Math.abs(x - v[t - 1]);
+      }
+      const n = end - from;
+      const sc = Math.max(n > 1 ? diff / (n - 1) : 0, n > 0 ? (0.01 * abs) / n : 0, 1e-6);
+      this.scale[i] = sc;
+      this.sigma[i] = sc * MAD_TO_SD;
+      this.nonNeg[i] = neg ? 0 : 1;
     }
     this.point = baselines.map((b) => (isPointForecaster(b) ? b : undefined));
     this.level = baselines.map((b) => (isLevelForecaster(b) ? b : undefined));
     this.req = { history: w.values, originMs, stepMs: w.stepMs, horizon: 1, quantiles: [] };
+  }
+
+  /** Whether baseline m's path is flat (its median at any lead is its median at every step). */
+  isFlat(m: number): boolean {
+    return this.point[m]?.flat === true;
+  }
+
+  /** raw[q * n + h] of a flat point baseline whose median for series i is `median`. */
+  fullFlat(i: number, median: number, n: number, levels: readonly number[], raw: Float32Array): void {
+    this.path.fill(median, 0, Math.min(n, this.path.length));
+    if (this.path.length < n) this.path = new Float64Array(n).fill(median);
+    this.spread(i, n, levels, raw);
+  }
+
+  /** raw[q * n + h] = path[h] + z_q·σ_i·√(h + 1), clamped at 0 for series never negative. */
+  private spread(i: number, n: number, levels: readonly number[], raw: Float32Array): void {
+    const sg = this.sigma[i];
+    const nn = this.nonNeg[i] === 1;
+    const zs = this.zsOf(levels);
+    const sq = CandidateRunner.SQRT;
+    for (let q = 0; q < levels.length; q++) {
+      const zq = zs[q] * sg;
+      for (let h = 0; h < n; h++) {
+        const v = this.path[h] + zq * (h < 64 ? sq[h] : Math.sqrt(h + 1));
+        raw[q * n + h] = nn && v < 0 ? 0 : v;
+      }
+    }
   }
 
   /** raw[q * n + h] for levels q and steps h < n, of baseline m for series i. */
@@ -54,15 +117,7 @@ export class CandidateRunner {
     if (p) {
       if (this.path.length < n) this.path = new Float64Array(n);
       p.point(w.values, from, to, w.stepMs, n, this.path);
-      const sg = this.sigma[i];
-      const nn = this.nonNeg[i] === 1;
-      for (let q = 0; q < levels.length; q++) {
-        const zq = z(levels[q]) * sg;
-        for (let h = 0; h < n; h++) {
-          const v = this.path[h] + zq * Math.sqrt(h + 1);
-          raw[q * n + h] = nn && v < 0 ? 0 : v;
-        }
-      }
+      this.spread(i, n, levels, raw);
       return;
     }
     const l = this.level[m];
@@ -90,7 +145,7 @@ export class CandidateRunner {
       if (this.path.length < L) this.path = new Float64Array(L);
       p.point(w.values, from, from + w.steps, w.stepMs, L, this.path);
       const mid = this.path[L - 1];
-      const v = mid + z(tau) * this.sigma[i] * Math.sqrt(L);
+      const v = mid + this.zOfTau(tau) * this.sigma[i] * Math.sqrt(L);
       const nn = this.nonNeg[i] === 1;
       med[j] = nn && mid < 0 ? 0 : mid;
       q[j] = nn && v < 0 ? 0 : v;

@@ -10,9 +10,7 @@ import {
   updateFactor as updateFactorImport,
 } from './calibration';
 import { ChooserOptions, reserveCost as reserveCostImport } from './chooser';
-import { noiseScale as noiseScaleImport } from './model/features';
 import type { PortfolioState } from './portfolio-state';
-const noiseScale = noiseScaleImport;
 const reserveCost = reserveCostImport;
 // Hot loops call these through local bindings: tsx compiles imports to getter lookups per call.
 const calibrated = calibratedImport;
@@ -35,6 +33,7 @@ export function scoreIssued(
   slots: Int32Array,
   originStep: number,
   taus: Float32Array,
+  scales: Float32Array,
   quantiles: readonly number[],
   chooser: ChooserOptions,
   calib: CalibrationOptions,
@@ -58,7 +57,7 @@ export function scoreIssued(
       const i = u * R + r;
       const s = su * R + r;
       const y = w.values[(i + 1) * w.steps - 1];
-      const scale = noiseScale(w.values, i * w.steps, (i + 1) * w.steps, 48);
+      const scale = scales[i];
       for (let m = 0; m < M; m++) {
         const pm = rMed[s * M + m];
         if (Number.isNaN(pm)) continue;

@@ -17,6 +17,8 @@ export interface PointForecaster extends SeriesForecaster {
     horizon: number,
     path: Float64Array,
   ): void;
+  /** The path is the same value at every step: one step tells all (the engine reuses it). */
+  readonly flat?: boolean;
 }
 
 export function isPointForecaster(f: SeriesForecaster): f is PointForecaster {

@@ -58,7 +58,7 @@ export function recentlyNonNegative(h: ArrayLike<number>, from = 0, to = h.lengt
 }
 
 /** Per-step standard deviation of a random walk whose mean absolute step is s (σ = s·√(π/2)). */
-const MAD_TO_SD = Math.sqrt(Math.PI / 2);
+export const MAD_TO_SD = Math.sqrt(Math.PI / 2);
 
 /** The per-step spread σ of history values[from, to). */
 export function spreadSigma(values: ArrayLike<number>, from: number, to: number): number {

@@ -88,8 +88,12 @@ function stepFeature(stepMs: number): number {
   return stepValue;
 }
 
-// A local copy: tsx compiles imported constants to a getter call per use, too slow per value.
+// Local copies: tsx compiles imported constants to a getter call per use, too slow per value.
 const LIMIT = CLIP;
+const LAG_DAYS: readonly number[] = [...SEASONAL_LAG_DAYS];
+const CAL_W = CALENDAR_WIDTH;
+const EV_W = EVENTS_WIDTH;
+const CX_W = CONTEXT_WIDTH;
 function clip(x: number): number {
   return x > LIMIT ? LIMIT : x < -LIMIT ? -LIMIT : x;
 }
@@ -125,11 +129,13 @@ export function fillRow(
   originMs: number,
   stepMs: number,
   ctx: RowContext = {},
+  /** noiseScale(src, begin, end, 48) when the caller has it (used only when the window is 48). */
+  scale48?: number,
 ): void {
   const W = fb.windowSteps;
   const H = fb.horizon;
   const c = end > begin ? src[end - 1] : 0;
-  const s = noiseScale(src, begin, end, W);
+  const s = W === 48 && scale48 !== undefined ? scale48 : noiseScale(src, begin, end, W);
   fb.center[i] = c;
   fb.scale[i] = s;
 
@@ -137,6 +143,7 @@ export function fillRow(
   const w0 = i * W;
   const inv = 1 / s;
   const first = end > begin ? src[Math.max(begin, end - W)] : 0;
+  const win = fb.window;
   let zeros = 0;
   let abs = 0;
   let nonNeg = 1;
@@ -144,29 +151,39 @@ export function fillRow(
     const j = end - W + k;
     const v = j >= begin ? src[j] : first;
     if (v === 0) zeros++;
-    if (v < 0) nonNeg = 0;
-    abs += Math.abs(v);
-    fb.window[w0 + k] = clip((v - c) * inv);
+    if (v < 0) {
+      nonNeg = 0;
+      abs -= v;
+    } else abs += v;
+    const x = (v - c) * inv;
+    win[w0 + k] = x > LIMIT ? LIMIT : x < -LIMIT ? -LIMIT : x;
   }
   for (let j = begin; j < end - W; j++) if (src[j] < 0) nonNeg = 0;
   fb.nonNegative[i] = nonNeg;
 
   // Seasonal: per lag, what happened over the next H steps one day (one week) before, and a mask.
   let o = i * fb.seasonalWidth;
-  for (const days of SEASONAL_LAG_DAYS) {
-    const b = end - 1 - Math.round((days * DAY_MS) / stepMs);
-    const ok = b >= begin && b + H < end;
-    for (let k = 1; k <= H; k++) fb.seasonal[o++] = ok ? clip((src[b + k] - src[b]) / s) : 0;
-    fb.seasonal[o++] = ok ? 1 : 0;
+  const seasonal = fb.seasonal;
+  for (let d = 0; d < LAG_DAYS.length; d++) {
+    const b = end - 1 - Math.round((LAG_DAYS[d] * DAY_MS) / stepMs);
+    if (b >= begin && b + H < end) {
+      for (let k = 1; k <= H; k++) seasonal[o++] = clip((src[b + k] - src[b]) * inv);
+      seasonal[o++] = 1;
+    } else {
+      seasonal.fill(0, o, o + H + 1);
+      o += H + 1;
+    }
   }
 
-  fb.calendar.set(calendarOf(originMs), i * CALENDAR_WIDTH);
+  const cal = calendarOf(originMs);
+  const c0 = i * CAL_W;
+  for (let k = 0; k < CAL_W; k++) fb.calendar[c0 + k] = cal[k];
 
-  const ev = i * EVENTS_WIDTH;
+  const ev = i * EV_W;
   fb.events[ev] = ctx.eventNow ? 1 : 0;
   fb.events[ev + 1] = ctx.eventSoon ? 1 : 0;
 
-  const cx = i * CONTEXT_WIDTH;
+  const cx = i * CX_W;
   const meanAbs = abs / W;
   fb.context[cx] = stepFeature(stepMs);
   fb.context[cx + 1] = zeros / W;

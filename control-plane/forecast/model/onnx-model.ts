@@ -62,13 +62,14 @@ export class OnnxQuantileModel {
   }
 
   /**
-   * Runs rows [0, n) of fb; returns normalised outputs, out[(row * horizon + h) * Q + q].
-   * Throws when onnxruntime fails or the output is not the declared shape.
+   * Runs rows [0, n) of fb; returns normalised outputs, out[(row * horizon + h) * Q + q], in
+   * `into` when it is large enough (a cycle reuses one buffer). Throws when onnxruntime fails or
+   * the output is not the declared shape.
    */
-  async run(fb: FeatureBatch, n: number): Promise<Float32Array> {
+  async run(fb: FeatureBatch, n: number, into?: Float32Array): Promise<Float32Array> {
     const { window: W, horizon: H, quantiles } = this.signature;
     const Q = quantiles.length;
-    const out = new Float32Array(n * H * Q);
+    const out = into && into.length >= n * H * Q ? into.subarray(0, n * H * Q) : new Float32Array(n * H * Q);
     for (let r0 = 0; r0 < n; r0 += this.chunkRows) {
       const m = Math.min(this.chunkRows, n - r0);
       const slice = (a: Float32Array, width: number) =>
@@ -80,14 +81,25 @@ export class OnnxQuantileModel {
         events: slice(fb.events, EVENTS_WIDTH),
         context: slice(fb.context, CONTEXT_WIDTH),
       };
-      const res = await this.session.run(feeds);
+      // Pre-allocated output: onnxruntime writes straight into `out` (no copy, no garbage).
+      const target = new ort.Tensor('float32', out.subarray(r0 * H * Q, (r0 + m) * H * Q), [m, H, Q]);
+      let res: ort.InferenceSession.OnnxValueMapType;
+      try {
+        res = await this.session.run(feeds, { [OUTPUT_NAME]: target });
+      } catch (err) {
+        throw new Error(
+          `model ${this.file}: onnxruntime failed: ${err instanceof Error ? err.message : String(err)}`,
+          {
+            cause: err,
+          },
+        );
+      }
       const t = res[OUTPUT_NAME];
       if (!t || t.type !== 'float32' || t.data.length !== m * H * Q)
         throw new Error(
           `model ${this.file}: output "${OUTPUT_NAME}" is ${t ? `${t.type} [${t.dims.join(', ')}]` : 'missing'}, expected float32 [${m}, ${H}, ${Q}]`,
         );
-      out.set(t.data as Float32Array, r0 * H * Q);
-      for (const v of Object.values(res)) v.dispose?.();
+      if (t.data !== target.data) out.set(t.data as Float32Array, r0 * H * Q);
     }
     return out;
   }

@@ -192,3 +192,39 @@ describe('forecast engine', () => {
     );
   });
 });
+
+describe('sharded forecast engine (worker threads)', function () {
+  this.timeout(120_000);
+
+  it('forecasts exactly what one engine forecasts, users split across threads by id', async () => {
+    const users = Array.from({ length: 12 }, (_, i) => `user-${i}`);
+    const gen: Gen = (u, r, t) =>
+      Math.max(0, 30 + 3 * u + 8 * noise(u * 5 + r, t) + (u % 3 === 0 ? 0.4 * t : 0));
+    const one = await createForecastEngine({ modelFile: null, exploreGroups: 1 });
+    const two = await createForecastEngine({ modelFile: null, exploreGroups: 1, threads: 2 });
+    for (let end = 60; end < 75; end++) {
+      const w = windowAt(users, gen, end);
+      const a = await one.forecast(w, { reservationQuantile: (u) => (u.endsWith('1') ? 0.99 : undefined) });
+      const b = await two.forecast(w, { reservationQuantile: (u) => (u.endsWith('1') ? 0.99 : undefined) });
+      assert.deepEqual(Array.from(b.values), Array.from(a.values), `cycle ending ${end}`);
+      assert.deepEqual(Array.from(b.modelOf), Array.from(a.modelOf));
+      assert.deepEqual(b.models, a.models);
+    }
+    assert.equal(two.status().users, 12);
+    await one.close();
+    await two.close();
+  });
+
+  it('reports a missing model once and forecasts from baselines', async () => {
+    const errors: string[] = [];
+    const engine = await createForecastEngine({
+      modelFile: '/nonexistent/m.onnx',
+      threads: 2,
+      onModelError: (e) => errors.push(e.message),
+    });
+    assert.deepEqual(errors, ['model /nonexistent/m.onnx rejected: file not found']);
+    const b = await engine.forecast(windowAt(['a', 'b', 'c'], () => 5, 100));
+    assert.ok(b.values.every((v) => Number.isFinite(v)));
+    await engine.close();
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * Worker-thread side of the sharded engine (sharded-engine.ts): one ForecastEngine over a fixed
+ * share of the users. It gathers its users' windows from the shared input, forecasts, and writes
+ * its users' quantiles straight into the shared output.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { DemandEvent } from '../domain/event';
+import type { ResourceKind } from '../domain/demand';
+import type { UserProfile } from '../domain/user';
+import { createForecastEngine, EngineStatus, ForecastEngine, ForecastEngineOptions } from './engine';
+
+export type ShardRequest =
+  { kind: 'forecast'; job: ShardJob } | { kind: 'setModel'; file: string | null } | { kind: 'close' };
+
+export interface ShardJob {
+  /** Shared, all users: values[(g * R + r) * steps + t]. */
+  input: SharedArrayBuffer;
+  /** Shared, all users: the batch's values. */
+  output: SharedArrayBuffer;
+  modelOf: SharedArrayBuffer;
+  /** This shard's users and their global indices. */
+  users: string[];
+  global: Int32Array;
+  resources: readonly ResourceKind[];
+  startMs: number;
+  stepMs: number;
+  steps: number;
+  profiles: [string, UserProfile][];
+  events: DemandEvent[];
+  /** Per shard user, or empty. */
+  taus: Float32Array;
+}
+
+export type ShardReply =
+  | { kind: 'ready' | 'done' | 'swapped'; status: EngineStatus }
+  | { kind: 'model-error'; message: string }
+  | { kind: 'error'; message: string };
+
+async function main(options: ForecastEngineOptions): Promise<void> {
+  const post = (m: ShardReply) => parentPort!.postMessage(m);
+  const engine: ForecastEngine = await createForecastEngine({
+    ...options,
+    onModelError: (e) => post({ kind: 'model-error', message: e.message }),
+  });
+  post({ kind: 'ready', status: engine.status() });
+  parentPort!.on('message', async (m: ShardRequest) => {
+    try {
+      if (m.kind === 'close') {
+        await engine.close();
+        process.exit(0);
+      } else if (m.kind === 'setModel') {
+        await engine.setModel(m.file);
+        post({ kind: 'swapped', status: engine.status() });
+      } else {
+        const j = m.job;
+        const R = j.resources.length;
+        const span = R * j.steps;
+        const input = new Float32Array(j.input);
+        const values = new Float32Array(j.users.length * span);
+        for (let k = 0; k < j.users.length; k++)
+          values.set(input.subarray(j.global[k] * span, (j.global[k] + 1) * span), k * span);
+        const b = await engine.forecast(
+          {
+            users: j.users,
+            resources: j.resources,
+            startMs: j.startMs,
+            stepMs: j.stepMs,
+            steps: j.steps,
+            values,
+          },
+          {
+            profiles: new Map(j.profiles),
+            events: j.events,
+            reservationQuantiles: j.taus.length ? j.taus : undefined,
+          },
+        );
+        const out = new Float32Array(j.output);
+        const modelOf = new Uint16Array(j.modelOf);
+        const per = R * b.quantiles.length * b.horizon;
+        for (let k = 0; k < j.users.length; k++) {
+          out.set(b.values.subarray(k * per, (k + 1) * per), j.global[k] * per);
+          modelOf[j.global[k]] = b.modelOf[k];
+        }
+        post({ kind: 'done', status: engine.status() });
+      }
+    } catch (err) {
+      post({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+    }
+  });
+}
+
+if (parentPort) void main(workerData as ForecastEngineOptions);
