@@ -1,7 +1,11 @@
-/** `earmark serve`: the HTTP API (and dashboard) on the settings, over the store on InfluxDB. */
+/**
+ * `earmark serve`: the whole control plane on the settings: the forecast → allocate → publish cycle,
+ * the gRPC distribution server the proxies sync from, and the HTTP API and dashboard, over the store
+ * on InfluxDB. (`earmark start` runs the same service inside a local demo stack.)
+ */
 import { Command, UsageError } from '../command';
 import { loadSettings, redactedSettings, SettingsError, settingsHelp } from '../../config';
-import { startApiService } from '../../api/api-service';
+import { startControlPlane } from '../../service/control-plane';
 import type { Logger } from '../../api/logger';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -18,21 +22,22 @@ function consoleLogger(level: (typeof LEVELS)[number]): Logger {
 
 export const command: Command = {
   name: 'serve',
-  summary: 'Run the control plane HTTP API and dashboard (reads InfluxDB)',
+  summary: 'Run the control plane: cycle, gRPC plan distribution, HTTP API and dashboard',
   help: [
     'usage: earmark serve [--config settings.yaml] [--<setting> <value> ...]',
     '',
-    'Starts the HTTP API (/v1, /openapi.json, /metrics, /healthz, /readyz) and the dashboard',
-    '(/dashboard) on apiHost:apiPort, over the store in InfluxDB at influxUrl (start one with',
-    '`npm run influx:start`). Stops cleanly on Ctrl-C.',
+    'Starts the control plane over the store in InfluxDB at influxUrl (start one with',
+    '`npm run influx:start`): every cycleIntervalMs it reads demand, forecasts, allocates and',
+    'publishes the plan to the proxies over gRPC on grpcHost:grpcPort (bearer grpcToken); the HTTP',
+    'API (/v1, /openapi.json, /metrics, /healthz, /readyz) and the dashboard (/dashboard) listen on',
+    'apiHost:apiPort. Stops cleanly on Ctrl-C (the store is flushed first).',
     '',
     'The API needs a bearer token. With no apiToken set, a new one is generated at each start, written',
     'to apiTokenFile (mode 0600; `earmark plan` and `earmark reservation` read it there) and printed',
     'as part of the dashboard link (#token=..., which the browser keeps and never sends to a server).',
     '',
-    'This runs the API only; the forecast → allocate → publish cycle and the gRPC distribution',
-    'server join it in the full service (`npm start`). With policyFile set and no policy stored yet,',
-    'the file is stored as policy version 1.',
+    'With policyFile set and no policy stored yet, the file is stored as policy version 1.',
+    'For a self-contained demo with emulated proxies and synthetic traffic, use `earmark start`.',
     '',
     'settings (file < environment < flags):',
     settingsHelp(),
@@ -51,12 +56,13 @@ export const command: Command = {
     }
     const logger = consoleLogger(settings.logLevel);
     logger.debug('settings', redactedSettings(settings));
-    const svc = await startApiService(settings, { logger });
+    const svc = await startControlPlane(settings, { logger });
     process.stdout.write(
       [
-        `earmark API     ${svc.url}   (OpenAPI ${svc.url}/openapi.json, metrics ${svc.url}/metrics)`,
+        `earmark API     ${svc.apiUrl}   (OpenAPI ${svc.apiUrl}/openapi.json, metrics ${svc.apiUrl}/metrics)`,
         `dashboard       ${svc.dashboardUrl}`,
-        svc.tokenFile ? `API token in    ${svc.tokenFile}` : 'API token from  the apiToken setting',
+        svc.apiTokenFile ? `API token in    ${svc.apiTokenFile}` : 'API token from  the apiToken setting',
+        `plan sync       grpc://${svc.grpcAddress} (proxies: /earmark.v1.ReservationDiscoveryService)`,
         `store           ${settings.influxUrl} database ${settings.influxDatabase}`,
         'Ctrl-C stops.',
         '',
@@ -68,7 +74,7 @@ export const command: Command = {
       process.once('SIGTERM', stop);
     });
     process.stdout.write('stopping…\n');
-    await svc.close();
+    await svc.stop();
     return 0;
   },
 };

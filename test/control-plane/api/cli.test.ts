@@ -11,6 +11,22 @@ import { main } from '../../../control-plane/cli/main';
 import { Store, silentLogger } from '../../../control-plane/store';
 import { testInflux, uniqueDb } from '../../support/influx';
 import * as seed from './support/seed';
+import type { UserUsage } from '../../../control-plane/domain/usage';
+
+const ZERO_USAGE: Omit<UserUsage, 'user'> = {
+  requests: 0,
+  admitted: 0,
+  queued: 0,
+  queueWaitMs: 0,
+  queueWaitMaxMs: 0,
+  throttled: 0,
+  redirected: 0,
+  peakInFlight: 0,
+  bytesIn: 0,
+  bytesOut: 0,
+  shortfall: 0,
+  unreserved: 0,
+};
 
 const ROOT = path.join(__dirname, '../../..');
 
@@ -60,10 +76,41 @@ describe('cli: earmark serve, plan and reservation', function () {
   const tokenFile = () => path.join(dir, 'api-token');
   const flags = () => ['--url', url, '--api-token-file', tokenFile()];
 
+  // Three ready instances, nine gold users and twenty minutes of their usage, stored before the
+  // service starts, so its first cycle computes a real plan from them.
+  const USERS = Array.from({ length: 9 }, (_, i) => `user-000${i}`);
+  const seedStore = async (now: number) => {
+    const store = await Store.open({ url: influxUrl, database, spoolDir: path.join(dir, 'writer'), log: silentLogger });
+    await store.schemaReady;
+    const insts = seed.instances(3).map((i) => ({ ...i, instanceClass: 'standard' }));
+    await store.writeInstances(insts, now - 30 * 60_000);
+    await store.writeProfiles(USERS.map((user) => ({ user, tier: 'gold', updatedAtMs: now - 30 * 60_000 })));
+    for (let m = 20; m >= 1; m--) {
+      const start = Math.floor(now / 60_000) * 60_000 - m * 60_000;
+      await store.writeUsage({
+        nodeId: 'proxy-a',
+        sequence: 21 - m,
+        intervalStartMs: start,
+        intervalMs: 60_000,
+        planVersion: '',
+        users: USERS.map((user) => ({
+          ...ZERO_USAGE,
+          user,
+          requests: 30,
+          admitted: 30,
+          peakInFlight: 2,
+        })),
+      });
+    }
+    await store.flush();
+    await store.close();
+  };
+
   before(async () => {
     influxUrl = (await testInflux()).url;
     database = uniqueDb('serve');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'earmark-serve-'));
+    await seedStore(Date.now());
     child = spawn(
       process.execPath,
       [
@@ -71,6 +118,7 @@ describe('cli: earmark serve, plan and reservation', function () {
         path.join(ROOT, 'control-plane/cli/main-run.ts'),
         'serve',
         '--api-port=0',
+        '--grpc-port=0',
         `--influx-url=${influxUrl}`,
         `--influx-database=${database}`,
         `--api-token-file=${tokenFile()}`,
@@ -81,6 +129,7 @@ describe('cli: earmark serve, plan and reservation', function () {
     );
     const printed = await waitFor(child, /Ctrl-C stops/);
     url = /earmark API\s+(http:\/\/\S+)/.exec(printed)![1];
+    assert.match(printed, /plan sync\s+grpc:\/\/127\.0\.0\.1:\d+/);
   });
 
   after(async () => {
@@ -105,39 +154,28 @@ describe('cli: earmark serve, plan and reservation', function () {
     );
   });
 
-  it('plan says there is no plan yet (exit 1), then shows the stored plan per instance', async () => {
-    const none = await cli(['plan', ...flags()]);
-    assert.equal(none.code, 1);
-    assert.match(none.err, /No plan has been computed yet/);
-
-    const store = await Store.open({
-      url: influxUrl,
-      database,
-      spoolDir: path.join(dir, 'writer'),
-      log: silentLogger,
-    });
-    const plan = seed.plan(9, seed.instances(3), Date.now());
-    await store.writePlan(plan);
-    await store.close();
-
-    // The API re-reads the stored plan at most every 10 s: poll until it shows.
+  it('plan and reservation show the plan the service computed from the stored demand', async () => {
+    // The first cycle runs at start; poll until the plan command finds it.
     let shown = await cli(['plan', ...flags()]);
-    for (let i = 0; i < 30 && shown.code !== 0; i++) {
+    for (let i = 0; i < 60 && shown.code !== 0; i++) {
       await new Promise((r) => setTimeout(r, 500));
       shown = await cli(['plan', ...flags()]);
     }
     assert.equal(shown.code, 0, shown.err);
-    assert.match(shown.out, new RegExp(`plan ${plan.version}`));
-    assert.match(shown.out, /9 users hold reservations on 3 instances/);
-    for (const id of ['inst-0', 'inst-1', 'inst-2'])
-      assert.match(shown.out, new RegExp(`^${id}\\s+3\\s`, 'm'));
-    const json = await cli(['plan', ...flags(), '--json']);
-    assert.equal(JSON.parse(json.out).plan.users, 9);
+    const token = fs.readFileSync(tokenFile(), 'utf8').trim();
+    const auth = { headers: { authorization: `Bearer ${token}` } };
+    const api = (await (await fetch(`${url}/v1/plan`, auth)).json()) as any;
+    assert.match(shown.out, new RegExp(`plan ${api.version.replace(/[.+]/g, '\\$&')}`));
+
+    const json = JSON.parse((await cli(['plan', ...flags(), '--json'])).out);
+    assert.equal(json.plan.users, USERS.length, 'every user with demand holds a reservation');
+    assert.ok(json.plan.users > 0);
 
     const one = await cli(['reservation', 'user-0004', ...flags()]);
     assert.equal(one.code, 0, one.err);
-    const r = plan.reservations.get('user-0004')!;
-    assert.match(one.out, new RegExp(`instance\\s+${r.instanceId} at ${r.instanceAddress}`));
+    const r = (await (await fetch(`${url}/v1/users/user-0004/reservation`, auth)).json()) as any;
+    assert.match(one.out, new RegExp(`instance\\s+${r.instanceId} at ${r.instanceAddress.replace(/\./g, '\\.')}`));
+    assert.match(r.instanceId, /^inst-[0-2]$/, 'reserved on one of the stored instances');
     assert.match(one.out, new RegExp(`holds\\s+${r.slots} slots`));
     const ghost = await cli(['reservation', 'ghost', ...flags()]);
     assert.equal(ghost.code, 1);
