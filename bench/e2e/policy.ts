@@ -1,0 +1,74 @@
+/**
+ * The allocation policy the benchmark gives the control plane (seeded as version 1): every replayed
+ * user is one tier, "function"; one instance class sized as the benchmark's companion instances
+ * (memory is what binds: slots, CPU and bandwidth are left ample, the instance model has no such
+ * limits). Exhausted reservations queue briefly and are topped up; what waits too long goes to the
+ * platform's on-demand path (the fallback), never to a 429.
+ */
+import type { ExhaustedAction } from '../../control-plane/domain/reservation';
+
+export interface TierKnobs {
+  quantile: number;
+  headroom: number;
+  maxQueueWaitMs: number;
+  onExhausted: ExhaustedAction;
+  minSlots: number;
+}
+
+export const DEFAULT_TIER: TierKnobs = {
+  quantile: 0.9,
+  headroom: 1,
+  maxQueueWaitMs: 50,
+  onExhausted: 'top_up',
+  minSlots: 1,
+};
+
+export const TIER_NAME = 'function';
+export const INSTANCE_CLASS = 'companion';
+/** Where redirected requests go: the platform's on-demand path, not a companion instance. */
+export const FALLBACK = 'on-demand.companion.svc:8080';
+
+export interface PolicyInput {
+  tier: TierKnobs;
+  leadTimeMs: number;
+  validityMs: number;
+  instances: number;
+  instanceMemoryMb: number;
+}
+
+export function policyYaml(p: PolicyInput): string {
+  const t = p.tier;
+  return `# Policy of the end-to-end benchmark (bench/e2e/policy.ts): one tier, one instance class.
+tiers:
+  ${TIER_NAME}:
+    quantile: ${t.quantile}
+    priority: 10
+    maxQueueWait: ${t.maxQueueWaitMs}ms
+    onExhausted: ${t.onExhausted}
+    headroom: ${t.headroom}
+    minSlots: ${t.minSlots}
+defaultTier: ${TIER_NAME}
+leadTime: ${p.leadTimeMs}ms
+validity: ${p.validityMs}ms
+fallback: ${FALLBACK}
+overcommit:
+  slots: 1
+  cpu: 1
+  memory: 1
+  bandwidth: 1
+instanceClasses:
+  ${INSTANCE_CLASS}:
+    capacity:
+      slots: 1000000
+      cpuMillicores: 1000000000
+      memoryMb: ${Math.floor(p.instanceMemoryMb)}
+      bandwidthKbps: 1000000000
+    costPerHour: 1
+    warmup: ${p.leadTimeMs}ms
+scaling:
+  mode: forecast_only
+  instanceClass: ${INSTANCE_CLASS}
+  minInstances: ${p.instances}
+  maxInstances: ${p.instances}
+`;
+}

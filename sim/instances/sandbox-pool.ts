@@ -1,0 +1,421 @@
+/**
+ * The companion instances of the end-to-end benchmark, as a serverless platform sees them: a few
+ * instances with finite memory, on which each user's requests run in sandboxes of that user (one
+ * request at a time per sandbox, holding the user's memory while it exists).
+ *
+ * A request takes, in this order: an idle warm sandbox of its user (held by a reservation, or kept
+ * alive after an earlier request), a sandbox still warming for a reservation (it waits the rest of
+ * the warm-up), or a new sandbox (it pays the whole cold start). A new sandbox needs free memory on
+ * an instance. Memory a sandbox holds is held: kept-alive sandboxes are not evicted to make room
+ * (keep-alive is a reservation made by the first request), so when nothing fits, the request waits
+ * for capacity, first come first served, up to `maxCapacityWaitMs` (then the platform gives up on
+ * it: it is not served). A sandbox that no reservation holds is released
+ * `keepAliveMs` after its last request. Every policy of the benchmark runs on this one model; only
+ * what it reserves, when, and how long it keeps sandboxes alive differ. Time is simulated
+ * milliseconds and only moves forward.
+ */
+import { HeldMemory, type AccountingWindow } from './held-memory';
+import { MinHeap } from './min-heap';
+
+export interface PoolInstance {
+  id: string;
+  memoryMb: number;
+}
+
+export interface SandboxPoolOptions {
+  instances: readonly PoolInstance[];
+  /** Memory one sandbox of user u holds, MB (the trace's allocated memory). */
+  userMemoryMb: ArrayLike<number>;
+  /** What a request pays when it lands where nothing is warm. */
+  coldStartMs: number;
+  /** How long a sandbox no reservation holds stays warm after its last request (0 = released at once). */
+  keepAliveMs: number;
+  /** Held memory is counted inside this window only. */
+  window: AccountingWindow;
+  /** Longest a request waits for capacity before the platform gives up on it (default 60 s). */
+  maxCapacityWaitMs?: number;
+  binMs?: number;
+}
+
+export const DEFAULT_MAX_CAPACITY_WAIT_MS = 60_000;
+
+/** How a request got its sandbox: reserved/kept = warm at once, warming = waited for the rest of a warm-up. */
+export type StartKind = 'reserved' | 'kept' | 'warming' | 'cold';
+
+export interface Sandbox {
+  readonly id: number;
+  readonly user: number;
+  readonly inst: number;
+  readonly createdMs: number;
+  readonly readyMs: number;
+  busy: boolean;
+  reserved: boolean;
+  lastUsedMs: number;
+  alive: boolean;
+  /** Start of the current accounting segment (the reserved flag has not changed since). */
+  segMs: number;
+  /** Bumped whenever a scheduled keep-alive expiry stops applying. */
+  gen: number;
+}
+
+export class Ticket {
+  kind: StartKind | undefined;
+  /** The platform gave up waiting for capacity for it (never served). */
+  timedOut = false;
+  /** When the request got a sandbox (its arrival, or later after waiting for capacity). */
+  assignedMs = NaN;
+  /** When its service begins (after a cold start or warm-up) and ends. */
+  startMs = NaN;
+  endMs = NaN;
+  sandbox: Sandbox | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly user: number,
+    readonly arrivalMs: number,
+    readonly serviceMs: number,
+    /** Instance the request was routed to (-1: any; the platform's front end picks). */
+    readonly target: number,
+    /** Take a reserved sandbox before a kept one (a request admitted on its reservation). */
+    readonly preferReserved: boolean,
+  ) {}
+
+  get waiting(): boolean {
+    return this.kind === undefined;
+  }
+  get capacityWaitMs(): number {
+    return this.assignedMs - this.arrivalMs;
+  }
+  get coldMs(): number {
+    return this.startMs - this.assignedMs;
+  }
+}
+
+interface Expiry {
+  at: number;
+  seq: number;
+  box: Sandbox;
+  gen: number;
+}
+
+export interface PoolCounters {
+  created: number;
+  released: number;
+  cold: number;
+  warming: number;
+  capacityWaits: number;
+  capacityTimeouts: number;
+  /** Reserved sandboxes that could not be placed when asked for (capacity), retried on every release. */
+  reservationDeficits: number;
+}
+
+export class SandboxPool {
+  readonly held: HeldMemory;
+  readonly counters: PoolCounters = {
+    created: 0,
+    released: 0,
+    cold: 0,
+    warming: 0,
+    capacityWaits: 0,
+    capacityTimeouts: 0,
+    reservationDeficits: 0,
+  };
+  /** Called when a request that waited for capacity gets its sandbox. */
+  onStart: ((t: Ticket) => void) | undefined;
+  /** Called when the platform gives up on a request waiting for capacity. */
+  onTimeout: ((t: Ticket) => void) | undefined;
+  private readonly boxes: Sandbox[][];
+  private readonly usedMb: Float64Array;
+  private readonly busyCount: Int32Array;
+  private readonly expiries = new MinHeap<Expiry>();
+  private readonly waiters: Ticket[] = [];
+  private readonly resInst: Int32Array;
+  private readonly resSlots: Int32Array;
+  private readonly deficit = new Set<number>();
+  /** A sandbox was released since the last settle(): deficits and waiters may now fit. */
+  private released = false;
+  private settling = false;
+  private seq = 0;
+  private nextId = 1;
+
+  constructor(private readonly o: SandboxPoolOptions) {
+    if (o.instances.length === 0) throw new Error('the pool needs at least one instance');
+    const users = o.userMemoryMb.length;
+    this.held = new HeldMemory(o.window, users, o.binMs);
+    this.boxes = Array.from({ length: users }, () => []);
+    this.usedMb = new Float64Array(o.instances.length);
+    this.busyCount = new Int32Array(o.instances.length);
+    this.resInst = new Int32Array(users).fill(-1);
+    this.resSlots = new Int32Array(users);
+  }
+
+  get waitingRequests(): number {
+    return this.waiters.length;
+  }
+
+  /** Memory in use on instance i (MB). */
+  used(i: number): number {
+    return this.usedMb[i];
+  }
+
+  /** Requests running (or starting) on instance i. */
+  busy(i: number): number {
+    return this.busyCount[i];
+  }
+
+  sandboxesOf(user: number): readonly Sandbox[] {
+    return this.boxes[user];
+  }
+
+  /** The next keep-alive expiry or capacity-wait deadline (Infinity when none): drivers treat it as an event. */
+  nextEventMs(): number {
+    let next = Infinity;
+    for (let e = this.expiries.peek(); e; e = this.expiries.peek()) {
+      if (e.gen === e.box.gen && e.box.alive) {
+        next = e.at;
+        break;
+      }
+      this.expiries.pop();
+    }
+    // Waiters are in arrival order, so the first has the earliest deadline.
+    if (this.waiters.length > 0) next = Math.min(next, this.waiters[0].arrivalMs + this.maxWaitMs);
+    return next;
+  }
+
+  /** Releases every sandbox whose keep-alive ran out by `now`, at its own time, serving waiters. */
+  advance(now: number): void {
+    for (;;) {
+      const e = this.expiries.peek();
+      const w = this.waiters[0];
+      const wAt = w ? w.arrivalMs + this.maxWaitMs : Infinity;
+      if (!(e && e.at <= now) && !(wAt <= now)) break;
+      if (e && e.at <= now && e.at <= wAt) {
+        this.expiries.pop();
+        if (e.gen !== e.box.gen || !e.box.alive) continue;
+        this.release(e.box, e.at);
+        this.settle(e.at);
+      } else {
+        this.waiters.shift();
+        w!.timedOut = true;
+        this.counters.capacityTimeouts++;
+        this.onTimeout?.(w!);
+      }
+    }
+  }
+
+  private get maxWaitMs(): number {
+    return this.o.maxCapacityWaitMs ?? DEFAULT_MAX_CAPACITY_WAIT_MS;
+  }
+
+  /** A request arrives; it either has its sandbox (kind set) or waits for capacity (see onStart). */
+  request(user: number, now: number, serviceMs: number, target = -1, preferReserved = true): Ticket {
+    const t = new Ticket(this.nextId++, user, now, serviceMs, target, preferReserved);
+    if (!this.assign(t, now)) {
+      this.counters.capacityWaits++;
+      this.waiters.push(t);
+    }
+    return t;
+  }
+
+  /** The request's service ended at `now`: its sandbox goes idle (or to a waiter of the same user). */
+  finish(t: Ticket, now: number): void {
+    const box = t.sandbox;
+    if (!box || !box.busy) throw new Error(`request ${t.id} is not running`);
+    box.busy = false;
+    this.busyCount[box.inst]--;
+    box.lastUsedMs = now;
+    const i = this.waiters.findIndex((w) => w.user === box.user && (w.target < 0 || w.target === box.inst));
+    if (i >= 0) {
+      const w = this.waiters.splice(i, 1)[0];
+      this.occupy(w, box, now, box.reserved ? 'reserved' : 'kept');
+      this.onStart?.(w);
+      return;
+    }
+    if (!box.reserved) this.keepAlive(box, now);
+    this.settle(now);
+  }
+
+  /**
+   * User u should hold `slots` reserved sandboxes on instance `inst` (-1: anywhere) from `now`.
+   * Idle or busy sandboxes of the user already there are adopted; the rest start warming now.
+   * Fewer slots: idle reserved sandboxes are let go first (they fall back to keep-alive).
+   */
+  setReservation(user: number, inst: number, slots: number, now: number): void {
+    this.place(user, inst, slots, now);
+    if (this.waiters.length > 0) this.serveWaiters(now);
+    this.settle(now);
+  }
+
+  private place(user: number, inst: number, slots: number, now: number): void {
+    this.resInst[user] = inst;
+    this.resSlots[user] = slots;
+    const boxes = this.boxes[user];
+    const here = (b: Sandbox) => inst < 0 || b.inst === inst;
+    for (const b of [...boxes]) if (b.reserved && !here(b)) this.unreserve(b, now);
+    let have = boxes.filter((b) => b.reserved).length;
+    // Let idle ones go before busy ones; newest first, so long-warm ones stay.
+    const excess = boxes
+      .filter((b) => b.reserved)
+      .sort((a, b) => Number(a.busy) - Number(b.busy) || b.id - a.id);
+    for (let k = 0; have > slots; k++, have--) this.unreserve(excess[k], now);
+    const adoptable = boxes
+      .filter((b) => !b.reserved && here(b))
+      .sort((a, b) => Number(a.busy) - Number(b.busy) || a.id - b.id);
+    for (let k = 0; have < slots && k < adoptable.length; k++, have++) this.adopt(adoptable[k], now);
+    while (have < slots) {
+      const box = this.create(user, inst, now);
+      if (!box) break;
+      box.reserved = true;
+      have++;
+    }
+    if (have < slots) {
+      if (!this.deficit.has(user)) this.counters.reservationDeficits++;
+      this.deficit.add(user);
+    } else this.deficit.delete(user);
+  }
+
+  /** Ends the run: sandboxes still alive are counted until `now`. */
+  close(now: number): void {
+    for (const list of this.boxes)
+      for (const b of list) {
+        this.held.add(b.user, this.o.userMemoryMb[b.user], b.segMs, now, b.reserved);
+        b.segMs = now;
+      }
+  }
+
+  // ---- internals ----
+
+  private assign(t: Ticket, now: number): boolean {
+    let best: Sandbox | undefined;
+    let bestRank = 9;
+    for (const b of this.boxes[t.user]) {
+      if (b.busy || (t.target >= 0 && b.inst !== t.target)) continue;
+      let rank: number;
+      if (b.readyMs > now) rank = 2;
+      else rank = b.reserved === t.preferReserved ? 0 : 1;
+      if (rank < bestRank || (rank === bestRank && rank === 2 && b.readyMs < best!.readyMs)) {
+        best = b;
+        bestRank = rank;
+      }
+    }
+    if (best) {
+      const kind: StartKind = best.readyMs > now ? 'warming' : best.reserved ? 'reserved' : 'kept';
+      if (kind === 'warming') this.counters.warming++;
+      this.occupy(t, best, now, kind);
+      return true;
+    }
+    const box = this.create(t.user, t.target, now);
+    if (!box) return false;
+    this.counters.cold++;
+    this.occupy(t, box, now, 'cold');
+    return true;
+  }
+
+  private occupy(t: Ticket, box: Sandbox, now: number, kind: StartKind): void {
+    box.gen++; // a scheduled keep-alive expiry no longer applies
+    box.busy = true;
+    this.busyCount[box.inst]++;
+    t.kind = kind;
+    t.sandbox = box;
+    t.assignedMs = now;
+    t.startMs = Math.max(now, box.readyMs);
+    t.endMs = t.startMs + t.serviceMs;
+  }
+
+  /** A new sandbox for `user` on `inst` (-1: the instance with most room), or undefined if none fits. */
+  private create(user: number, inst: number, now: number): Sandbox | undefined {
+    const mb = this.o.userMemoryMb[user];
+    const i = inst >= 0 ? (this.free(inst) >= mb ? inst : -1) : this.pickInstance(mb);
+    if (i < 0) return undefined;
+    const ready = now + this.o.coldStartMs;
+    const box: Sandbox = {
+      id: this.nextId++,
+      user,
+      inst: i,
+      createdMs: now,
+      readyMs: ready,
+      busy: false,
+      reserved: false,
+      lastUsedMs: ready,
+      alive: true,
+      segMs: now,
+      gen: 0,
+    };
+    this.usedMb[i] += mb;
+    this.boxes[user].push(box);
+    this.counters.created++;
+    return box;
+  }
+
+  private free(i: number): number {
+    return this.o.instances[i].memoryMb - this.usedMb[i];
+  }
+
+  /** The instance with the most free memory that fits `mb` (-1: none). */
+  private pickInstance(mb: number): number {
+    let best = -1;
+    for (let i = 0; i < this.o.instances.length; i++)
+      if (this.free(i) >= mb && (best < 0 || this.free(i) > this.free(best))) best = i;
+    return best;
+  }
+
+  private keepAlive(box: Sandbox, now: number): void {
+    const at = Math.max(box.lastUsedMs, box.readyMs) + this.o.keepAliveMs;
+    if (at <= now) return this.release(box, now);
+    box.gen++;
+    this.expiries.push({ at, seq: this.seq++, box, gen: box.gen });
+  }
+
+  private adopt(box: Sandbox, now: number): void {
+    this.segment(box, now);
+    box.gen++;
+    box.reserved = true;
+  }
+
+  private unreserve(box: Sandbox, now: number): void {
+    this.segment(box, now);
+    box.reserved = false;
+    if (!box.busy) this.keepAlive(box, now);
+  }
+
+  private segment(box: Sandbox, now: number): void {
+    this.held.add(box.user, this.o.userMemoryMb[box.user], box.segMs, now, box.reserved);
+    box.segMs = now;
+  }
+
+  private release(box: Sandbox, at: number): void {
+    this.segment(box, at);
+    box.alive = false;
+    box.gen++;
+    this.usedMb[box.inst] -= this.o.userMemoryMb[box.user];
+    const list = this.boxes[box.user];
+    list.splice(list.indexOf(box), 1);
+    this.counters.released++;
+    this.released = true;
+  }
+
+  /** After releases: reservations short of room and requests waiting for capacity try again. */
+  private settle(now: number): void {
+    if (this.settling) return;
+    this.settling = true;
+    try {
+      while (this.released) {
+        this.released = false;
+        for (const u of [...this.deficit]) this.place(u, this.resInst[u], this.resSlots[u], now);
+        if (this.waiters.length > 0) this.serveWaiters(now);
+      }
+    } finally {
+      this.settling = false;
+    }
+  }
+
+  private serveWaiters(now: number): void {
+    for (let k = 0; k < this.waiters.length;) {
+      const w = this.waiters[k];
+      if (this.assign(w, now)) {
+        this.waiters.splice(k, 1);
+        this.onStart?.(w);
+      } else k++;
+    }
+  }
+}
