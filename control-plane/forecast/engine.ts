@@ -11,15 +11,14 @@
  * The ONNX model failing to load or run never fails the cycle: its users fall back to baselines.
  */
 import { DEFAULT_QUANTILES, DemandWindows, ForecastBatch } from '../domain/demand';
-import type { DemandEvent } from '../domain/event';
 import type { SeriesForecaster } from '../domain/forecaster';
-import type { UserProfile } from '../domain/user';
 import { defaultBaselines, loadIntermittent } from './baselines';
 import { minHistoryOf } from './baselines/needs';
 import { CalibrationOptions, DEFAULT_CALIBRATION } from './calibration';
+import type { EngineStatus, ForecastContext, ForecastEngine, ForecastEngineOptions } from './engine-types';
 import { baselinesAtLead, onnxAtLead, OnnxOutput, runOnnx, sparseUsers } from './candidates';
 import { choose, ChooserOptions, DEFAULT_CHOOSER, lowestCost } from './chooser';
-import { eventsFor } from './events';
+import { perUser } from './per-user';
 import { issue } from './issue';
 import type { RowContext } from './model/features';
 import { OnnxQuantileModel } from './model/onnx-model';
@@ -27,87 +26,7 @@ import { PortfolioState } from './portfolio-state';
 import { CandidateRunner } from './runner';
 import { rememberCandidates, scoreIssued } from './scoring';
 
-export interface ForecastEngineOptions {
-  /** ONNX model to load; null for baselines only. Ignored when `model` is given. */
-  modelFile?: string | null;
-  /** An already loaded model. */
-  model?: OnnxQuantileModel;
-  /** Candidate baselines (default: defaultBaselines() and the intermittent method). */
-  baselines?: SeriesForecaster[];
-  /** Forecast steps (default 15). */
-  horizon?: number;
-  /** Output quantile levels, ascending, containing 0.5 (default DEFAULT_QUANTILES). */
-  quantiles?: readonly number[];
-  /** Lead (steps, 1-based) at which candidates are scored (default 5: the nearest reserved minute). */
-  scoringLead?: number;
-  /** Reservation level for users without one (default 0.95); snapped to an output quantile. */
-  reservationQuantile?: number;
-  chooser?: Partial<ChooserOptions>;
-  calibration?: Partial<CalibrationOptions>;
-  /** Cycles after which an unseen user's state is dropped (default 1440). */
-  forgetAfterCycles?: number;
-  /** Model a user starts on before any evidence (default: the ONNX model, else "median-12"). */
-  coldStartModel?: string;
-  /** Called when the model cannot be loaded or run (default: console.warn). */
-  onModelError?: (err: Error) => void;
-  modelThreads?: number;
-  /** Candidates run only for sparse users (default: the intermittent method). */
-  sparseOnly?: string[];
-  /** A user is sparse when requests were zero in at least this share of the window (default 0.3). */
-  sparseShare?: number;
-  /**
-   * Users are split in this many groups; each cycle one group runs every candidate (exploration),
-   * the others only the models they use. Default: one group per 50,000 series (all users explore
-   * every cycle up to 10,000 users of 5 resources; at 100,000 users, each every 10 minutes).
-   */
-  exploreGroups?: number;
-  /** Series per exploration group when exploreGroups is not given (50,000; shards divide it). */
-  exploreSeriesPerGroup?: number;
-  /**
-   * Worker threads to split the users across (0, the default: run in the calling thread). Each
-   * user stays in one thread; takes `modelFile` and the default baselines only.
-   */
-  threads?: number;
-  /**
-   * Tell the model which resource each series is (default true). The evaluation turns it off: a
-   * CSV series is no particular resource.
-   */
-  resourceFeature?: boolean;
-}
-
-export interface ForecastContext {
-  /** Tier (for events) and context (device, network) per user. */
-  profiles?: ReadonlyMap<string, UserProfile>;
-  events?: readonly DemandEvent[];
-  /** The user's reservation quantile (their tier's), default the engine's. */
-  reservationQuantile?: (user: string, profile: UserProfile | undefined) => number | undefined;
-  /** The same, precomputed per user in window order (NaN = the default); wins over the function. */
-  reservationQuantiles?: Float32Array;
-}
-
-export interface EngineStatus {
-  horizon: number;
-  quantiles: number[];
-  model: string | null;
-  modelFile: string | null;
-  modelError: string | null;
-  candidates: string[];
-  users: number;
-  cycles: number;
-  /** Milliseconds spent in each phase of the last cycle (for telemetry and the benchmark). */
-  lastCycleMs: Record<'scoring' | 'choice' | 'baselines' | 'model' | 'issue', number>;
-}
-
-export interface ForecastEngine {
-  forecast(windows: DemandWindows, ctx?: ForecastContext): Promise<ForecastBatch>;
-  /**
-   * Swap the ONNX model (after promotion or rollback); null = baselines only. A file that cannot be
-   * loaded is reported (status().modelError, onModelError) and the current model, if any, stays.
-   */
-  setModel(model: OnnxQuantileModel | string | null): Promise<void>;
-  status(): EngineStatus;
-  close(): Promise<void>;
-}
+export type { EngineStatus, ForecastContext, ForecastEngine, ForecastEngineOptions } from './engine-types';
 
 const RESOURCE_INDEX: Record<string, number> = {
   requests: 0,
@@ -254,24 +173,13 @@ class Engine implements ForecastEngine {
     const t = Math.round(originMs / w.stepMs);
     const slots = st.slotsFor(w.users, this.cycles++);
 
-    // Per user: profile, reservation level (snapped to an output quantile), events.
-    const profiles = w.users.map((u) => ctx.profiles?.get(u));
-    const defaultTau = this.opts.reservationQuantile ?? 0.95;
-    const taus = new Float32Array(U);
-    for (let u = 0; u < U; u++) {
-      const pre = ctx.reservationQuantiles?.[u];
-      const want =
-        pre !== undefined && !Number.isNaN(pre)
-          ? pre
-          : (ctx.reservationQuantile?.(w.users[u], profiles[u]) ?? defaultTau);
-      let best = 0;
-      for (let q = 1; q < Q; q++)
-        if (Math.abs(this.quantiles[q] - want) < Math.abs(this.quantiles[best] - want)) best = q;
-      taus[u] = this.quantiles[best];
-    }
-    const events = ctx.events ?? [];
-    const userEvents = w.users.map((u, i) =>
-      events.length ? eventsFor(events, u, profiles[i]?.tier ?? '', originMs, w.stepMs, H) : undefined,
+    const { profiles, taus, userEvents } = perUser(
+      w,
+      ctx,
+      this.quantiles,
+      this.opts.reservationQuantile ?? 0.95,
+      originMs,
+      H,
     );
 
     let mark = performance.now();
