@@ -3,18 +3,12 @@
 // get returns the first value, byteSize is the sum of key and value lengths.
 // Keys and values are stored as latin1 strings (one char per byte), so any bytes round-trip.
 
+import { asciiLower } from './latin1';
 import { latin1ToUtf8, utf8ToLatin1 } from './memory';
 
 export type HeadersInit = Record<string, string> | ReadonlyArray<readonly [string, string]>;
 
-/** ASCII-only lower-casing, like absl::AsciiStrToLower behind Http::LowerCaseString. */
-export const asciiLower = (s: string): string => {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 65 && c <= 90) return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
-  }
-  return s;
-};
+export { asciiLower };
 
 /** Driver key → Envoy key: UTF-8 bytes as latin1, ASCII lower case (fast path: already so). */
 const normKey = (k: string): string => {
@@ -145,7 +139,12 @@ export class HeaderMap {
 
   /** setCopy in current Envoy: remove every entry of the key, then add one. */
   setRaw(key: string, value: string): void {
-    this.removeRaw(key);
+    const i = this.indexOfRaw(key);
+    if (i >= 0 && i === this.keys.length - 1 && key.charCodeAt(0) !== 58 /* ':' */) {
+      this.setValueAt(i, value); // the only entry, already last: removing and adding changes nothing else
+      return;
+    }
+    if (i >= 0) this.removeRaw(key);
     this.addRaw(key, value);
   }
 

@@ -3,18 +3,15 @@
 // range outside the current memory is refused (the caller turns that into INVALID_MEMORY_ACCESS).
 // Views are rebuilt only when the memory grew (a grow detaches the old ArrayBuffer).
 
-/** Node's fast latin1 codecs on Buffer; present at runtime, missing from @types/node. */
-interface FastBuffer extends Buffer {
-  latin1Slice(start: number, end: number): string;
-  latin1Write(s: string, offset: number, length?: number): number;
-}
+import { asciiLower, InternCache, latin1Of, type FastBuffer } from './latin1';
+import { NO_WORDS, wordsOf, type WordViews } from './shared-store';
 
 export class VmMemory {
   private memory: WebAssembly.Memory | undefined;
   private buffer: ArrayBuffer = new ArrayBuffer(0);
   u8: Uint8Array = new Uint8Array(0);
-  /** The same bytes as 32-bit words (aligned word copies, e.g. shared-data values). */
-  i32: Int32Array = new Int32Array(0);
+  /** The same bytes as 64- and 32-bit words (aligned copies of shared-data values and keys). */
+  words: WordViews = NO_WORDS;
   dv: DataView = new DataView(this.buffer);
   private fast: FastBuffer = Buffer.alloc(0) as FastBuffer;
 
@@ -45,7 +42,7 @@ export class VmMemory {
     const buf = this.memory!.buffer;
     this.buffer = buf;
     this.u8 = new Uint8Array(buf);
-    this.i32 = new Int32Array(buf);
+    this.words = wordsOf(this.u8);
     this.dv = new DataView(buf);
     this.fast = Buffer.from(buf) as FastBuffer;
   }
@@ -72,33 +69,32 @@ export class VmMemory {
     ptr >>>= 0;
     size >>>= 0;
     if (!this.ok(ptr, size)) return undefined;
-    return size <= 64 ? this.interned(ptr, size) : this.fast.latin1Slice(ptr, ptr + size);
+    return size <= InternCache.MAX
+      ? this.intern.get(this.u8, this.words.i32, this.fast, ptr, size)
+      : this.fast.latin1Slice(ptr, ptr + size);
+  }
+
+  /** latin1(), ASCII-lower-cased: a header name as Envoy's LowerCaseString makes it. */
+  latin1Lower(ptr: number, size: number): string | undefined {
+    ptr >>>= 0;
+    size >>>= 0;
+    if (!this.ok(ptr, size)) return undefined;
+    return size <= InternCache.MAX
+      ? this.intern.getLower(this.u8, this.words.i32, this.fast, ptr, size)
+      : asciiLower(this.fast.latin1Slice(ptr, ptr + size));
+  }
+
+  /** Like latin1() for bytes that change from call to call (header values): never cached. */
+  latin1Value(ptr: number, size: number): string | undefined {
+    ptr >>>= 0;
+    size >>>= 0;
+    if (!this.ok(ptr, size)) return undefined;
+    return latin1Of(this.u8, this.fast, ptr, size);
   }
 
   // Header names are usually constants at a fixed address in the module's data, read again on
-  // every request: a small cache by (address, size), verified byte for byte, returns the same
-  // string without building it again.
-  private readonly internAt = new Int32Array(256).fill(-1);
-  private readonly internStr: string[] = new Array<string>(256).fill('');
-
-  private interned(ptr: number, size: number): string {
-    const u8 = this.u8;
-    const slot = (ptr ^ (size << 7)) & 255;
-    const cached = this.internStr[slot];
-    if (this.internAt[slot] === ptr && cached.length === size) {
-      let i = 0;
-      while (i < size && cached.charCodeAt(i) === u8[ptr + i]) i++;
-      if (i === size) return cached;
-    }
-    let s: string;
-    if (size <= 8) {
-      s = '';
-      for (let i = 0; i < size; i++) s += String.fromCharCode(u8[ptr + i]);
-    } else s = this.fast.latin1Slice(ptr, ptr + size);
-    this.internAt[slot] = ptr;
-    this.internStr[slot] = s;
-    return s;
-  }
+  // every request: they come back from a small cache keyed by address, verified byte for byte.
+  private readonly intern = new InternCache();
 
   /** Write a latin1 string at ptr (caller checked bounds). */
   writeLatin1(ptr: number, s: string): void {
@@ -114,7 +110,8 @@ export class VmMemory {
   setU32(ptr: number, value: number): boolean {
     ptr >>>= 0;
     if (!this.ok(ptr, 4)) return false;
-    this.dv.setUint32(ptr, value >>> 0, true);
+    if ((ptr & 3) === 0) this.words.i32[ptr >>> 2] = value;
+    else this.dv.setUint32(ptr, value >>> 0, true);
     return true;
   }
 

@@ -4,7 +4,7 @@
 // the ABI has no delete. Keys and values are bytes (see shared-store.ts for the layout).
 
 import { WasmResult as WasmResultValues } from './abi';
-import { SharedStore } from './shared-store';
+import { SharedStore, type WordViews } from './shared-store';
 // Local copy: module exports are getters under tsx, too slow on the per-call path.
 const WasmResult = WasmResultValues;
 
@@ -36,18 +36,18 @@ export class SharedData {
     return s;
   }
 
-  /** SharedData::set on a store, key and value given as (bytes, offset, length); src32 = its words. */
+  /** SharedData::set on a store, key and value given as (bytes, offset, length); words = wordsOf(src). */
   setIn(
     store: SharedStore,
     src: Uint8Array,
-    src32: Int32Array,
+    words: WordViews,
     kAt: number,
     kLen: number,
     vAt: number,
     vLen: number,
     cas: number,
   ): number {
-    return store.set(src, kAt, kLen, src, vAt, vLen, cas, this.nextCas, src32) < 0
+    return store.set(src, kAt, kLen, src, vAt, vLen, cas, this.nextCas, words) < 0
       ? WasmResult.CasMismatch
       : WasmResult.Ok;
   }

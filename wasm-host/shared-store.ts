@@ -2,19 +2,39 @@
 // cost a GC-visible object graph and several cache misses per lookup. Here a lookup hashes the key
 // straight from Wasm memory (no string is built), probes an open-addressing index of
 // (hash, record) pairs and compares bytes with the record in a byte slab.
-// Record layout in the slab (4-byte aligned): u32 keyLen | u32 valueLen | u32 valueCap | u32 cas |
-// key, padded to 4 | value[cap], cap a multiple of 4. Values are word-aligned so a get or set of an
-// aligned buffer copies 4 bytes at a time without building a subarray. Updates rewrite the value in
+// Record layout in the slab (8-byte aligned): u32 keyLen | u32 valueLen | u32 valueCap | u32 cas |
+// key, padded to 8 | value[cap], cap a multiple of 8. Values are 8-aligned so a get or set of an
+// aligned buffer copies 8 bytes at a time without building a subarray. Updates rewrite the value in
 // place when it fits, else append a new record; the slab is compacted when more than half of it is
 // dead. There is no delete (the ABI has none).
 
 const HEADER = 16;
-const pad4 = (n: number): number => (n + 3) & ~3;
+const pad8 = (n: number): number => (n + 7) & ~7;
+
+/** 64- and 32-bit views of the same bytes as a Uint8Array, for copies by words (empty: none). */
+export class WordViews {
+  constructor(
+    readonly i64: BigInt64Array,
+    readonly i32: Int32Array,
+  ) {}
+}
+
+export const NO_WORDS = new WordViews(new BigInt64Array(0), new Int32Array(0));
+
+/** Word views of u8's buffer (when u8 starts it), else NO_WORDS. */
+export const wordsOf = (u8: Uint8Array): WordViews => {
+  if (u8.byteOffset !== 0) return NO_WORDS;
+  const n = u8.buffer.byteLength;
+  return new WordViews(
+    (n & 7) === 0 ? new BigInt64Array(u8.buffer) : NO_WORDS.i64,
+    (n & 3) === 0 ? new Int32Array(u8.buffer) : NO_WORDS.i32,
+  );
+};
 
 /**
- * Hash of a key: its little-endian 32-bit words (read as words when the key is aligned and u32 is a
- * view of the same buffer, assembled from bytes otherwise: same value), then the tail bytes, then
- * a murmur3-style finish so every byte reaches the low bits the index uses.
+ * Hash of a key: its little-endian 32-bit words (read as words when the key is aligned and a word
+ * view is given, assembled from bytes otherwise: same value), then the tail bytes, then a
+ * murmur3-style finish so every byte reaches the low bits the index uses.
  */
 const hashKey = (u8: Uint8Array, u32: Int32Array, at: number, len: number): number => {
   let h = len;
@@ -41,37 +61,45 @@ const hashKey = (u8: Uint8Array, u32: Int32Array, at: number, len: number): numb
 };
 
 /**
- * Copy len bytes from src[from] to dst[to]: by 32-bit words when both offsets are aligned (views
- * of the same buffers given), by bytes otherwise; never allocates.
+ * Copy len bytes from src[from] to dst[to] without allocating: by 64-bit words while both offsets
+ * are 8-aligned (V8 moves BigInt64Array elements without making BigInts), then 32-bit words, then
+ * bytes. A 90-byte record is 11 moves and 2 byte copies instead of 90.
  */
 const copyBytes = (
   src: Uint8Array,
-  src32: Int32Array,
+  sw: WordViews,
   from: number,
   dst: Uint8Array,
-  dst32: Int32Array,
+  dw: WordViews,
   to: number,
   len: number,
 ): void => {
   let i = 0;
-  if (((from | to) & 3) === 0 && src32.length > 0 && dst32.length > 0) {
-    const words = len >>> 2;
-    const f = from >>> 2;
-    const t = to >>> 2;
-    for (; i < words; i++) dst32[t + i] = src32[f + i];
-    i <<= 2;
+  if (((from | to) & 7) === 0 && sw.i64.length > 0 && dw.i64.length > 0) {
+    const s64 = sw.i64;
+    const d64 = dw.i64;
+    const n = len >>> 3;
+    const f = from >>> 3;
+    const t = to >>> 3;
+    for (let k = 0; k < n; k++) d64[t + k] = s64[f + k];
+    i = n << 3;
+  }
+  if ((((from + i) | (to + i)) & 3) === 0 && sw.i32.length > 0 && dw.i32.length > 0) {
+    const s32 = sw.i32;
+    const d32 = dw.i32;
+    const n = (len - i) >>> 2;
+    const f = (from + i) >>> 2;
+    const t = (to + i) >>> 2;
+    for (let k = 0; k < n; k++) d32[t + k] = s32[f + k];
+    i += n << 2;
   }
   for (; i < len; i++) dst[to + i] = src[from + i];
 };
 
-/** An Int32Array over the same bytes as u8 (when u8 starts its buffer), for word copies. */
-const NO_WORDS = new Int32Array(0);
-export const wordsOf = (u8: Uint8Array): Int32Array =>
-  u8.byteOffset === 0 && (u8.buffer.byteLength & 3) === 0 ? new Int32Array(u8.buffer) : NO_WORDS;
-
 export class SharedStore {
   private slab = new Uint8Array(1 << 16);
   private slab32 = new Int32Array(this.slab.buffer);
+  private words = wordsOf(this.slab);
   private used = 0;
   private dead = 0;
   /** [hash, record offset + 1] pairs; offset 0 marks an empty slot. */
@@ -79,8 +107,9 @@ export class SharedStore {
   private mask = 1023;
   count = 0;
 
-  /** Record offset for a key in `u8` (Wasm memory or any bytes; u32 = wordsOf(u8)), or -1. */
-  find(u8: Uint8Array, at: number, len: number, u32: Int32Array = NO_WORDS): number {
+  /** Record offset for a key in `u8` (Wasm memory or any bytes; w = wordsOf(u8)), or -1. */
+  find(u8: Uint8Array, at: number, len: number, w: WordViews = NO_WORDS): number {
+    const u32 = w.i32;
     return this.findHashed(u8, u32, at, len, hashKey(u8, u32, at, len));
   }
 
@@ -122,12 +151,12 @@ export class SharedStore {
   }
 
   private valueAt(off: number): number {
-    return off + HEADER + pad4(this.slab32[off >>> 2]);
+    return off + HEADER + pad8(this.slab32[off >>> 2]);
   }
 
-  /** Copy a record's value to `dst` at `at` (the caller checked bounds); dst32 = wordsOf(dst). */
-  copyValue(off: number, dst: Uint8Array, at: number, dst32: Int32Array = NO_WORDS): void {
-    copyBytes(this.slab, this.slab32, this.valueAt(off), dst, dst32, at, this.valueLength(off));
+  /** Copy a record's value to `dst` at `at` (the caller checked bounds); dw = wordsOf(dst). */
+  copyValue(off: number, dst: Uint8Array, at: number, dw: WordViews = NO_WORDS): void {
+    copyBytes(this.slab, this.words, this.valueAt(off), dst, dw, at, this.valueLength(off));
   }
 
   value(off: number): Uint8Array {
@@ -140,7 +169,7 @@ export class SharedStore {
   }
 
   /**
-   * SharedData::set for key/value bytes; `nextCas` is the process-wide counter; `vsrc32` =
+   * SharedData::set for key/value bytes; `nextCas` is the process-wide counter; `vw` =
    * wordsOf(vsrc) lets aligned values be copied by words. Returns the record, or -1 on a stale cas.
    */
   set(
@@ -152,9 +181,9 @@ export class SharedStore {
     vLen: number,
     cas: number,
     nextCas: () => number,
-    vsrc32: Int32Array = NO_WORDS,
+    vw: WordViews = NO_WORDS,
   ): number {
-    const src32 = vsrc === src ? vsrc32 : NO_WORDS;
+    const src32 = vsrc === src ? vw.i32 : NO_WORDS.i32;
     const h = hashKey(src, src32, kAt, kLen);
     const off = this.findHashed(src, src32, kAt, kLen, h);
     if (off >= 0) {
@@ -164,16 +193,16 @@ export class SharedStore {
       if (vLen <= slab32[w + 2]) {
         slab32[w + 1] = vLen;
         slab32[w + 3] = nextCas();
-        copyBytes(vsrc, vsrc32, vAt, this.slab, slab32, this.valueAt(off), vLen);
+        copyBytes(vsrc, vw, vAt, this.slab, this.words, this.valueAt(off), vLen);
         return off;
       }
-      this.dead += HEADER + pad4(kLen) + slab32[w + 2];
-      const fresh = this.append(src, kAt, kLen, vsrc, vAt, vLen, nextCas(), vsrc32);
+      this.dead += HEADER + pad8(kLen) + slab32[w + 2];
+      const fresh = this.append(src, kAt, kLen, vsrc, vAt, vLen, nextCas(), vw);
       this.repoint(h, off, fresh);
       if (this.dead > this.used / 2 && this.dead > 1 << 20) this.compact();
       return fresh;
     }
-    const fresh = this.append(src, kAt, kLen, vsrc, vAt, vLen, nextCas(), vsrc32);
+    const fresh = this.append(src, kAt, kLen, vsrc, vAt, vLen, nextCas(), vw);
     if (2 * (this.count + 1) > this.mask + 1) this.growIndex();
     this.insert(h, fresh);
     this.count++;
@@ -188,10 +217,10 @@ export class SharedStore {
     vAt: number,
     vLen: number,
     cas: number,
-    vsrc32: Int32Array,
+    vw: WordViews,
   ): number {
-    const cap = pad4(vLen);
-    const size = HEADER + pad4(kLen) + cap;
+    const cap = pad8(vLen);
+    const size = HEADER + pad8(kLen) + cap;
     if (this.used + size > this.slab.length) {
       let n = this.slab.length * 2;
       while (this.used + size > n) n *= 2;
@@ -199,6 +228,7 @@ export class SharedStore {
       next.set(this.slab.subarray(0, this.used));
       this.slab = next;
       this.slab32 = new Int32Array(next.buffer);
+      this.words = wordsOf(next);
     }
     const off = this.used;
     const w = off >>> 2;
@@ -206,8 +236,8 @@ export class SharedStore {
     this.slab32[w + 1] = vLen;
     this.slab32[w + 2] = cap;
     this.slab32[w + 3] = cas;
-    copyBytes(src, NO_WORDS, kAt, this.slab, this.slab32, off + HEADER, kLen);
-    copyBytes(vsrc, vsrc32, vAt, this.slab, this.slab32, off + HEADER + pad4(kLen), vLen);
+    copyBytes(src, NO_WORDS, kAt, this.slab, this.words, off + HEADER, kLen);
+    copyBytes(vsrc, vw, vAt, this.slab, this.words, off + HEADER + pad8(kLen), vLen);
     this.used += size;
     return off;
   }
@@ -239,8 +269,10 @@ export class SharedStore {
   private compact(): void {
     const old = this.slab;
     const old32 = this.slab32;
-    this.slab = new Uint8Array(Math.max(1 << 16, pad4(this.used - this.dead)));
+    const oldWords = this.words;
+    this.slab = new Uint8Array(Math.max(1 << 16, pad8(this.used - this.dead)));
     this.slab32 = new Int32Array(this.slab.buffer);
+    this.words = wordsOf(this.slab);
     this.used = 0;
     this.dead = 0;
     const index = this.index;
@@ -254,10 +286,10 @@ export class SharedStore {
         off + HEADER,
         kLen,
         old,
-        off + HEADER + pad4(kLen),
+        off + HEADER + pad8(kLen),
         old32[w + 1],
         old32[w + 3],
-        old32,
+        oldWords,
       );
       index[i] = fresh + 1;
     }

@@ -11,6 +11,7 @@ import {
   MetricType as MetricTypeValues,
 } from './abi';
 import type { Context, PluginSpec } from './context';
+import { ContextTable } from './context-table';
 import * as contextModule from './context';
 import { buildImports, HostFn } from './imports';
 import { VmMemory } from './memory';
@@ -33,16 +34,13 @@ export class WasmTrap extends Error {}
 export class WasmVm {
   readonly mem = new VmMemory();
   exports: ModuleExports = emptyExports();
-  readonly contexts = new Map<number, Context>();
+  readonly contexts = new ContextTable();
   readonly rootContexts = new Map<string, Context>();
   readonly vmContext: Context;
   private nextContextId = 1;
 
   current: Context;
   effectiveId = 0;
-  private readonly savedCtx: Context[] = [];
-  private readonly savedEff: number[] = [];
-  private depth = 0;
 
   /** 0 = all host calls allowed, 1 = startVm allowlist, 2 = allocMemory allowlist, 3 = nothing (start section). */
   restricted = 3;
@@ -209,8 +207,13 @@ export class WasmVm {
     return (this.nextCalloutId[type] += 4);
   }
 
-  /** contextOrEffectiveContext(): the effective context if set and alive, else the current one. */
+  /**
+   * contextOrEffectiveContext(): the effective context if set and alive, else the current one.
+   * While malloc runs (restricted mode 2) it is the VM context (cpp-host allocMemory calls malloc
+   * on vm_context()); alloc() leaves `current` alone instead of saving and restoring it.
+   */
   ctx(): Context {
+    if (this.restricted === 2) return this.vmContext;
     if (this.effectiveId === 0) return this.current;
     return this.contexts.get(this.effectiveId) ?? this.current;
   }
@@ -226,20 +229,6 @@ export class WasmVm {
     while (this.afterActions.length > 0) this.afterActions.shift()!();
   }
 
-  private enter(c: Context): void {
-    this.savedCtx[this.depth] = this.current;
-    this.savedEff[this.depth] = this.effectiveId;
-    this.depth++;
-    this.current = c;
-    this.effectiveId = 0;
-  }
-
-  private leave(): void {
-    this.depth--;
-    this.current = this.savedCtx[this.depth];
-    this.effectiveId = this.savedEff[this.depth];
-  }
-
   private trapped(name: string, e: unknown): void {
     const err = e as Error;
     const frames = (err?.stack ?? '')
@@ -253,38 +242,53 @@ export class WasmVm {
 
   // Fixed-arity call helpers: a trap returns 0 and fails the VM; the caller checks vm.failed.
   call0(c: Context, name: string, f: () => unknown): number {
-    this.enter(c);
+    // SaveRestoreContext: the callee runs as c; nested calls restore what they found.
+    const prev = this.current;
+    const prevEff = this.effectiveId;
+    this.current = c;
+    this.effectiveId = 0;
     try {
       return (f() as number) | 0;
     } catch (e) {
       this.trapped(name, e);
       return 0;
     } finally {
-      this.leave();
+      this.current = prev;
+      this.effectiveId = prevEff;
     }
   }
 
   call1(c: Context, name: string, f: (a: number) => unknown, a: number): number {
-    this.enter(c);
+    // SaveRestoreContext: the callee runs as c; nested calls restore what they found.
+    const prev = this.current;
+    const prevEff = this.effectiveId;
+    this.current = c;
+    this.effectiveId = 0;
     try {
       return (f(a) as number) | 0;
     } catch (e) {
       this.trapped(name, e);
       return 0;
     } finally {
-      this.leave();
+      this.current = prev;
+      this.effectiveId = prevEff;
     }
   }
 
   call2(c: Context, name: string, f: (a: number, b: number) => unknown, a: number, b: number): number {
-    this.enter(c);
+    // SaveRestoreContext: the callee runs as c; nested calls restore what they found.
+    const prev = this.current;
+    const prevEff = this.effectiveId;
+    this.current = c;
+    this.effectiveId = 0;
     try {
       return (f(a, b) as number) | 0;
     } catch (e) {
       this.trapped(name, e);
       return 0;
     } finally {
-      this.leave();
+      this.current = prev;
+      this.effectiveId = prevEff;
     }
   }
 
@@ -296,25 +300,39 @@ export class WasmVm {
     b: number,
     x: number,
   ): number {
-    this.enter(c);
+    // SaveRestoreContext: the callee runs as c; nested calls restore what they found.
+    const prev = this.current;
+    const prevEff = this.effectiveId;
+    this.current = c;
+    this.effectiveId = 0;
     try {
       return (f(a, b, x) as number) | 0;
     } catch (e) {
       this.trapped(name, e);
       return 0;
     } finally {
-      this.leave();
+      this.current = prev;
+      this.effectiveId = prevEff;
     }
   }
 
-  /** WasmBase::allocMemory: call malloc in restricted mode on the VM context; 0 when it fails. */
+  /**
+   * WasmBase::allocMemory: call malloc in restricted mode on the VM context; 0 when it fails.
+   * The VM context is what ctx() answers in restricted mode 2, so `current` is not touched.
+   */
   alloc(size: number): number {
-    if (this.failed) return 0;
+    if (this.failState !== undefined) return 0;
     const prev = this.restricted;
-    this.restricted = 2;
-    const a = this.call1(this.vmContext, 'malloc', this.exports.malloc!, size) >>> 0;
-    this.restricted = prev;
-    if (a === 0 || this.failed) return 0;
+    this.restricted = 2; // malloc may not set an effective context either: that call traps
+    let a = 0;
+    try {
+      a = (this.exports.malloc!(size) as number) >>> 0;
+    } catch (e) {
+      this.trapped('malloc', e);
+    } finally {
+      this.restricted = prev;
+    }
+    if (a === 0 || this.failState !== undefined) return 0;
     return this.mem.ok(a, size) ? a : 0;
   }
 

@@ -92,13 +92,13 @@ describe('wasm-host: shared-data store (flat index and slab)', () => {
     }
   });
 
-  it('copies values in and out by words or by bytes with the same result', () => {
+  it('copies values in and out by 64-bit words, 32-bit words or bytes with the same result', () => {
     const s = new SharedStore();
     const mem = new Uint8Array(256);
     const words = wordsOf(mem);
     const value = Uint8Array.from({ length: 93 }, (_, i) => (i * 37 + 11) & 255);
     const k = b('k');
-    for (const at of [16, 17, 18, 19]) {
+    for (const at of [16, 17, 18, 19, 20]) {
       mem.fill(0);
       mem.set(value, at);
       assert.ok(s.set(k, 0, 1, mem, at, value.length, 0, next, words) >= 0);

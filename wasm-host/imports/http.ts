@@ -9,7 +9,8 @@ import {
   StreamType as StreamTypeValues,
   WasmResult as WasmResultValues,
 } from '../abi';
-import { asciiLower, type HeaderMap } from '../header-map';
+import type { HeaderMap } from '../header-map';
+import { asciiLower } from '../latin1';
 import { marshalPairs, pairsSize, parsePairs } from '../pairs';
 import type { WasmVm } from '../vm';
 import { sig, type Def } from './index';
@@ -31,24 +32,35 @@ export const httpImports = (vm: WasmVm): Def[] => {
     return c.stream === null ? null : c.stream.getMap(type, mutable);
   };
 
-  const lowerKey = asciiLower;
+  /**
+   * add (addCopy), replace (setCopy) or remove a header; Envoy lower-cases the key. Returns the
+   * map to change and leaves the key (and value) in `key`/`value`, or returns a WasmResult.
+   */
+  let key = '';
+  let value = '';
+  const target = (
+    type: number,
+    kPtr: number,
+    kSize: number,
+    vPtr: number,
+    vSize: number,
+  ): HeaderMap | number => {
+    if (type >>> 0 > HeaderMapType.MAX) return WasmResult.BadArgument;
+    const k = mem.latin1Lower(kPtr, kSize);
+    const v = vSize === -1 ? '' : mem.latin1Value(vPtr, vSize);
+    if (k === undefined || v === undefined) return WasmResult.InvalidMemoryAccess;
+    const map = mapOf(type, true);
+    if (map === null) return WasmResult.BadArgument;
+    key = k;
+    value = v;
+    return map;
+  };
 
-  /** add (addCopy), replace (setCopy) or remove a header; Envoy lower-cases the key. */
-  const mutate =
-    (op: 'add' | 'replace' | 'remove') =>
-    (type: number, kPtr: number, kSize: number, vPtr: number, vSize: number): number => {
-      if (type >>> 0 > HeaderMapType.MAX) return WasmResult.BadArgument;
-      const key = mem.latin1(kPtr, kSize);
-      const value = op === 'remove' ? '' : mem.latin1(vPtr, vSize);
-      if (key === undefined || value === undefined) return WasmResult.InvalidMemoryAccess;
-      const map = mapOf(type, true);
-      if (map === null) return WasmResult.BadArgument;
-      if (op === 'add') map.addRaw(lowerKey(key), value);
-      else if (op === 'replace') map.setRaw(lowerKey(key), value);
-      else map.removeRaw(lowerKey(key));
-      vm.ctx().stream?.headersModified(type);
-      return WasmResult.Ok;
-    };
+  const modified = (type: number): number => {
+    const s = vm.ctx().stream;
+    if (s !== null) s.headersModified(type);
+    return WasmResult.Ok;
+  };
 
   return [
     [
@@ -68,12 +80,35 @@ export const httpImports = (vm: WasmVm): Def[] => {
           : WasmResult.InvalidMemoryAccess;
       },
     ],
-    ['env.proxy_add_header_map_value', sig(5), mutate('add')],
-    ['env.proxy_replace_header_map_value', sig(5), mutate('replace')],
+    [
+      'env.proxy_add_header_map_value',
+      sig(5),
+      (type: number, kPtr: number, kSize: number, vPtr: number, vSize: number) => {
+        const map = target(type, kPtr, kSize, vPtr, vSize >>> 0);
+        if (typeof map === 'number') return map;
+        map.addRaw(key, value);
+        return modified(type);
+      },
+    ],
+    [
+      'env.proxy_replace_header_map_value',
+      sig(5),
+      (type: number, kPtr: number, kSize: number, vPtr: number, vSize: number) => {
+        const map = target(type, kPtr, kSize, vPtr, vSize >>> 0);
+        if (typeof map === 'number') return map;
+        map.setRaw(key, value);
+        return modified(type);
+      },
+    ],
     [
       'env.proxy_remove_header_map_value',
       sig(3),
-      (type: number, kPtr: number, kSize: number) => mutate('remove')(type, kPtr, kSize, 0, 0),
+      (type: number, kPtr: number, kSize: number) => {
+        const map = target(type, kPtr, kSize, 0, -1);
+        if (typeof map === 'number') return map;
+        map.removeRaw(key);
+        return modified(type);
+      },
     ],
     [
       'env.proxy_get_header_map_pairs',
@@ -105,7 +140,7 @@ export const httpImports = (vm: WasmVm): Def[] => {
         const map = mapOf(type, true);
         if (map === null) return WasmResult.BadArgument;
         map.clear();
-        for (let i = 0; i < pairs.keys.length; i++) map.addRaw(lowerKey(pairs.keys[i]), pairs.values[i]);
+        for (let i = 0; i < pairs.keys.length; i++) map.addRaw(asciiLower(pairs.keys[i]), pairs.values[i]);
         vm.ctx().stream?.headersModified(type);
         return WasmResult.Ok;
       },

@@ -21,7 +21,7 @@ export const sharedImports = (vm: WasmVm): Def[] => {
       sig(5),
       (kPtr: number, kSize: number, ptrPtr: number, sizePtr: number, casPtr: number) => {
         if (!mem.ok(kPtr, kSize)) return WasmResult.InvalidMemoryAccess;
-        const off = store.find(mem.u8, kPtr >>> 0, kSize >>> 0, mem.i32);
+        const off = store.find(mem.u8, kPtr >>> 0, kSize >>> 0, mem.words);
         if (off < 0) return WasmResult.NotFound;
         // The value is copied into the module through its allocator (copyToPointerSize).
         const size = store.valueLength(off);
@@ -29,7 +29,7 @@ export const sharedImports = (vm: WasmVm): Def[] => {
         if (size > 0) {
           p = vm.alloc(size);
           if (p === 0) return WasmResult.InvalidMemoryAccess;
-          store.copyValue(off, mem.u8, p, mem.i32);
+          store.copyValue(off, mem.u8, p, mem.words);
         }
         if (!mem.setU32(ptrPtr, p) || !mem.setU32(sizePtr, size)) return WasmResult.InvalidMemoryAccess;
         return mem.setU32(casPtr, store.cas(off)) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
@@ -43,7 +43,7 @@ export const sharedImports = (vm: WasmVm): Def[] => {
         return data.setIn(
           store,
           mem.u8,
-          mem.i32,
+          mem.words,
           kPtr >>> 0,
           kSize >>> 0,
           vPtr >>> 0,
