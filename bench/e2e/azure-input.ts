@@ -69,7 +69,7 @@ export async function readAzureTrace(
           throw new TraceFormatError(
             file,
             line,
-            `${header[minutes[k]]} = "${cell}" is not a count (a non-negative integer)`,
+            `minute ${k + 1} = "${cell}" is not a count (a non-negative integer)`,
           );
         entry.counts[day * 1440 + k] = Number(cell);
       }
