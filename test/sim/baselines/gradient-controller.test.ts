@@ -111,15 +111,13 @@ describe('adaptive concurrency (gradient controller model)', () => {
       const c = new GradientController(T0, seed);
       const end = sequential(c, T0, 50, 1);
       const out: number[] = [];
-      let t = end;
       while (out.length < 5) {
-        const next = c.nextEventMs();
-        t = next;
+        const t = c.nextEventMs();
         const before = c.stats.minRttWindows;
         c.fire(t);
         if (c.stats.minRttWindows > before) {
           out.push(t);
-          t = sequential(c, t, 50, 1);
+          sequential(c, t, 50, 1);
         }
       }
       return { out, end };
