@@ -9,10 +9,9 @@ import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { SystemClock, type Clock, type TimerHandle } from '../../domain/clock';
 import { encodeAck } from '../codec/delta-request-codec';
-import { decodeDeltaResponse, type DecodedDeltaResponse } from '../codec/delta-response-codec';
 import { RESERVATION_TYPE_URL } from '../codec/resource-codec';
 import { deltaRequestCodec, DELTA_RESERVATIONS_PATH } from '../protos';
-import { ReservationState, type ReservationCheck } from './reservation-state';
+import { ReservationState, type ApplyResult, type ReservationCheck } from './reservation-state';
 
 export interface ReservationClientOptions {
   /** host:port of the distribution server. */
@@ -137,21 +136,21 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
   private onResponse(call: grpc.ClientDuplexStream<object | Buffer, Buffer>, bytes: Buffer): void {
     this.stats.responses++;
     this.backoffMs = this.opts.reconnect === false ? 0 : (this.opts.reconnect?.initialMs ?? 100);
-    let resp: DecodedDeltaResponse;
+    let r: ApplyResult;
     try {
-      resp = decodeDeltaResponse(bytes);
+      r = this.state.apply(bytes, this.clock.now());
     } catch (err) {
       return this.reply(call, '', '', `undecodable response: ${(err as Error).message}`);
     }
-    const r = this.state.apply(resp, this.clock.now());
-    if (!r.ok) return this.reply(call, resp.nonce, resp.systemVersionInfo, r.error);
+    if (!r.ok) return this.reply(call, r.nonce, r.systemVersion, r.error);
+    // ACK first: the server measures publish-to-ACK, and the bookkeeping below can wait.
+    this.reply(call, r.nonce, r.systemVersion);
     this.stats.resources += r.updated.length;
     this.stats.removals += r.removed.length;
     this.stats.heartbeats += r.heartbeats;
-    this.reply(call, resp.nonce, resp.systemVersionInfo);
     this.emit('response', {
-      nonce: resp.nonce,
-      systemVersion: resp.systemVersionInfo,
+      nonce: r.nonce,
+      systemVersion: r.systemVersion,
       applied: true,
       updated: r.updated,
       removed: r.removed,

@@ -2,40 +2,77 @@
  * A proxy's view of its reservations, as the reference client keeps it. A response is applied
  * all or nothing: every resource is validated first, and one bad resource rejects the whole
  * response (NACK) leaving the previous state untouched, as Envoy does with a bad config.
- * Like the filter, which copies records rather than building objects, it keeps each reservation's
- * validated bytes and decodes a Reservation only when asked for it (a held record keeps its
- * response's buffer alive).
+ * Like the filter, which copies records rather than building objects, it reads a response in one
+ * pass into reused arrays (codec/response-reader.ts), validates each reservation's bytes, keeps
+ * them, and decodes a Reservation only when asked for it (a held record keeps its response's
+ * buffer alive). A user's record is updated in place, so a delta allocates nothing per user.
  * TTL: a reservation sent with a ttl expires that long after it (or its last heartbeat) arrived.
  */
 import type { Reservation } from '../../domain/reservation';
-import { readReservation } from '../codec/reservation-codec';
-import { reservationBytesProblem } from '../codec/reservation-check';
-import { RESERVATION_TYPE_URL, type WireResource } from '../codec/resource-codec';
-import type { DecodedDeltaResponse } from '../codec/delta-response-codec';
 import { reservationProblem } from '../cache/validate-reservation';
+import { readReservation } from '../codec/reservation-codec';
+import { reservationBytesProblem as bytesProblem } from '../codec/reservation-check';
+import { RESERVATION_TYPE_URL } from '../codec/resource-codec';
+import { readDeltaResponse as readResponse, StagedResponse } from '../codec/response-reader';
+
+// Module constants: under tsx an imported binding is a getter call on every use, and these are
+// used once per resource.
+const TYPE_URL = RESERVATION_TYPE_URL;
+const reservationBytesProblem = bytesProblem;
+const readDeltaResponse = readResponse;
 
 export class HeldReservation {
+  /** The response that last named this user (ReservationState's duplicate check). */
+  stamp = 0;
+
   constructor(
-    readonly version: string,
+    /** Read-only to callers: a newer version of the same user replaces it in place. */
+    public version: string,
     /** Epoch ms at which it expires unless refreshed; undefined = no TTL. */
     public expiresAtMs: number | undefined,
-    private readonly bytes: Uint8Array,
-    private readonly start: number,
-    private readonly end: number,
-    private decoded?: Reservation,
+    private bytes: Uint8Array,
+    private start: number,
+    private end: number,
+    private decoded: Reservation | undefined,
   ) {}
 
   get reservation(): Reservation {
     return (this.decoded ??= readReservation(this.bytes, this.start, this.end));
+  }
+
+  /** Holds a newer version (ReservationState.apply only). */
+  replace(
+    version: string,
+    expiresAtMs: number | undefined,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    decoded: Reservation | undefined,
+  ): void {
+    this.version = version;
+    this.expiresAtMs = expiresAtMs;
+    this.bytes = bytes;
+    this.start = start;
+    this.end = end;
+    this.decoded = decoded;
   }
 }
 
 /** An extra check a proxy applies (e.g. it only routes to instances it knows); a string rejects. */
 export type ReservationCheck = (r: Reservation) => string | undefined;
 
+/** What applying one response did; nonce and systemVersion are the response's, for the ACK/NACK. */
 export type ApplyResult =
-  | { ok: true; updated: string[]; removed: string[]; heartbeats: number; ignoredHeartbeats: number }
-  | { ok: false; error: string };
+  | {
+      ok: true;
+      nonce: string;
+      systemVersion: string;
+      updated: string[];
+      removed: string[];
+      heartbeats: number;
+      ignoredHeartbeats: number;
+    }
+  | { ok: false; nonce: string; systemVersion: string; error: string };
 
 export class ReservationState {
   readonly held = new Map<string, HeldReservation>();
@@ -43,6 +80,15 @@ export class ReservationState {
   systemVersion = '';
   /** No TTL runs out before this (a lower bound: refreshes only move deadlines later). */
   private earliestExpiry = Infinity;
+  private readonly staged = new StagedResponse();
+  /** Serial of the response being applied: a held record stamped with it was named in it. */
+  private stamp = 0;
+  /** The held record of each resource of the response being applied (undefined: a new user). */
+  private readonly found: (HeldReservation | undefined)[] = [];
+  /** Names of the response that are not held yet (new users, heartbeats of unknown ones). */
+  private readonly fresh = new Set<string>();
+  /** Reservations built for the custom check, by resource index (kept when applied). */
+  private readonly decoded: (Reservation | undefined)[] = [];
 
   constructor(private readonly check?: ReservationCheck) {}
 
@@ -60,68 +106,109 @@ export class ReservationState {
     return out;
   }
 
-  /** Decodes and validates every resource (filling `reservation`); a string is the reason to reject. */
-  private stage(resp: DecodedDeltaResponse): string | undefined {
-    if (resp.typeUrl !== RESERVATION_TYPE_URL)
-      return `response type_url "${resp.typeUrl}" is not ${RESERVATION_TYPE_URL}`;
-    const seen = new Set<string>();
-    for (const r of resp.resources) {
-      if (!r.name) return 'a resource has no name';
-      if (!r.version) return `resource "${r.name}" has no version`;
-      if (seen.has(r.name)) return `resource "${r.name}" appears twice in one response`;
-      seen.add(r.name);
-      if (r.bodyStart < 0) continue; // a heartbeat
-      if (r.typeUrl !== RESERVATION_TYPE_URL) return `resource "${r.name}" has type ${r.typeUrl}`;
-      const problem = this.check
-        ? this.checkDecoded(resp, r)
-        : reservationBytesProblem(resp.bytes, r.bodyStart, r.bodyEnd, r.name);
-      if (problem) return `resource "${r.name}" rejected: ${problem}`;
+  /**
+   * Applies an encoded DeltaDiscoveryResponse atomically at time `nowMs`. Throws WireFormatError
+   * when the bytes are not a well-formed response (there is then no nonce to NACK).
+   */
+  apply(bytes: Uint8Array, nowMs: number): ApplyResult {
+    const s = readDeltaResponse(bytes, this.staged);
+    try {
+      const error = this.problem(s);
+      if (error !== undefined)
+        return { ok: false, nonce: s.nonce, systemVersion: s.systemVersionInfo, error };
+      return this.commit(s, nowMs);
+    } finally {
+      s.release();
+      this.found.length = 0;
+      if (this.fresh.size > 0) this.fresh.clear();
+      if (this.check) this.decoded.length = 0;
     }
-    for (const n of resp.removed) if (seen.has(n)) return `resource "${n}" is both updated and removed`;
+  }
+
+  /**
+   * Validates every resource; a string is the reason to reject the whole response. Looks each name
+   * up once (commit reuses it); a name seen twice is caught by the stamp on its held record.
+   */
+  private problem(s: StagedResponse): string | undefined {
+    if (s.typeUrl !== TYPE_URL) return `response type_url "${s.typeUrl}" is not ${TYPE_URL}`;
+    const stamp = ++this.stamp;
+    for (let i = 0; i < s.count; i++) {
+      const name = s.names[i];
+      if (!name) return 'a resource has no name';
+      if (!s.versions[i]) return `resource "${name}" has no version`;
+      const h = this.held.get(name);
+      this.found.push(h);
+      if (h ? h.stamp === stamp : this.fresh.size === this.fresh.add(name).size)
+        return `resource "${name}" appears twice in one response`;
+      if (h) h.stamp = stamp;
+      if (s.bodyStarts[i] < 0) continue; // a heartbeat
+      if (s.typeUrls[i] !== TYPE_URL) return `resource "${name}" has type ${s.typeUrls[i]}`;
+      const problem = this.check
+        ? this.checkDecoded(s, i)
+        : reservationBytesProblem(s.bytes, s.bodyStarts[i], s.bodyEnds[i], name);
+      if (problem) return `resource "${name}" rejected: ${problem}`;
+    }
+    for (let k = 0; k < s.removedCount; k++) {
+      const n = s.removed[k];
+      if (this.held.get(n)?.stamp === stamp || this.fresh.has(n))
+        return `resource "${n}" is both updated and removed`;
+    }
     return undefined;
   }
 
   /** With a custom check the reservation is built now (the check needs it) and kept. */
-  private checkDecoded(resp: DecodedDeltaResponse, r: WireResource): string | undefined {
+  private checkDecoded(s: StagedResponse, i: number): string | undefined {
     let res: Reservation;
     try {
-      res = readReservation(resp.bytes, r.bodyStart, r.bodyEnd);
+      res = readReservation(s.bytes, s.bodyStarts[i], s.bodyEnds[i]);
     } catch (err) {
       return (err as Error).message;
     }
-    r.reservation = res;
-    return reservationProblem(res, r.name) ?? this.check!(res);
+    this.decoded[i] = res;
+    return reservationProblem(res, s.names[i]) ?? this.check!(res);
   }
 
-  /** Applies a decoded response atomically at time `nowMs`. */
-  apply(resp: DecodedDeltaResponse, nowMs: number): ApplyResult {
-    const problem = this.stage(resp);
-    if (problem !== undefined) return { ok: false, error: problem };
+  private commit(s: StagedResponse, nowMs: number): ApplyResult {
     const updated: string[] = [];
     let heartbeats = 0;
     let ignoredHeartbeats = 0;
-    for (const s of resp.resources) {
-      const expiresAtMs = s.ttlMs && s.ttlMs > 0 ? nowMs + s.ttlMs : undefined;
+    for (let i = 0; i < s.count; i++) {
+      const name = s.names[i];
+      const ttl = s.ttls[i];
+      const expiresAtMs = ttl > 0 ? nowMs + ttl : undefined;
       if (expiresAtMs !== undefined && expiresAtMs < this.earliestExpiry) this.earliestExpiry = expiresAtMs;
-      if (s.bodyStart >= 0) {
-        this.held.set(
-          s.name,
-          new HeldReservation(s.version, expiresAtMs, resp.bytes, s.bodyStart, s.bodyEnd, s.reservation),
-        );
-        updated.push(s.name);
+      const h = this.found[i];
+      const start = s.bodyStarts[i];
+      if (start >= 0) {
+        const version = s.versions[i];
+        const decoded = this.check ? this.decoded[i] : undefined;
+        if (h) h.replace(version, expiresAtMs, s.bytes, start, s.bodyEnds[i], decoded);
+        else
+          this.held.set(
+            name,
+            new HeldReservation(version, expiresAtMs, s.bytes, start, s.bodyEnds[i], decoded),
+          );
+        updated.push(name);
         continue;
       }
       // A heartbeat refreshes the TTL only of the version it names; any other is ignored.
-      const h = this.held.get(s.name);
-      if (h && h.version === s.version) {
+      if (h && h.version === s.versions[i]) {
         h.expiresAtMs = expiresAtMs;
         heartbeats++;
       } else ignoredHeartbeats++;
     }
     const removed: string[] = [];
-    for (const n of resp.removed) if (this.held.delete(n)) removed.push(n);
-    if (resp.systemVersionInfo) this.systemVersion = resp.systemVersionInfo;
-    return { ok: true, updated, removed, heartbeats, ignoredHeartbeats };
+    for (let k = 0; k < s.removedCount; k++) if (this.held.delete(s.removed[k])) removed.push(s.removed[k]);
+    if (s.systemVersionInfo) this.systemVersion = s.systemVersionInfo;
+    return {
+      ok: true,
+      nonce: s.nonce,
+      systemVersion: s.systemVersionInfo,
+      updated,
+      removed,
+      heartbeats,
+      ignoredHeartbeats,
+    };
   }
 
   /** Removes reservations whose TTL ran out by `nowMs`; returns their names. Scans only when one may have. */

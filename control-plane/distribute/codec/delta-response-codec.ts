@@ -1,10 +1,10 @@
 /**
  * envoy.service.discovery.v3.DeltaDiscoveryResponse, assembled from pre-framed Resource fields with
- * one copy (the server) and decoded without reflection (the reference client).
+ * one copy (the server) and decoded without reflection (tests; the reference client uses
+ * response-reader.ts).
  * Fields: system_version_info = 1, resources = 2, type_url = 4, nonce = 5, removed_resources = 6.
  */
-import { readResource, type WireResource } from './resource-codec';
-import { WireReader } from './wire-reader';
+import { readDeltaResponse, StagedResponse } from './response-reader';
 import { WireWriter } from './wire-writer';
 
 export interface DeltaResponseParts {
@@ -37,7 +37,18 @@ export function encodeDeltaResponse(p: DeltaResponseParts): Buffer {
   return Buffer.concat([head.finish(), ...p.resourceFields]);
 }
 
-const topReader = new WireReader();
+/** One resource as a client sees it on the wire, its body still encoded. */
+export interface WireResource {
+  name: string;
+  version: string;
+  /** Any.type_url; '' when the resource has no body (a heartbeat). */
+  typeUrl: string;
+  /** Where the body (Any.value) lies in the response's bytes; bodyStart is -1 for a heartbeat. */
+  bodyStart: number;
+  bodyEnd: number;
+  /** Resource.ttl in milliseconds; undefined when unset. */
+  ttlMs?: number;
+}
 
 export interface DecodedDeltaResponse {
   /** The encoded response; resources point into it (bodyStart/bodyEnd). */
@@ -49,41 +60,29 @@ export interface DecodedDeltaResponse {
   removed: string[];
 }
 
-/** Decodes a response; throws WireFormatError on malformed bytes (the client NACKs what it cannot read). */
+/**
+ * Decodes a response into objects (tests, tools); throws WireFormatError on malformed bytes.
+ * The reference client reads into a reused StagedResponse instead (response-reader.ts).
+ */
 export function decodeDeltaResponse(buf: Uint8Array): DecodedDeltaResponse {
-  const out: DecodedDeltaResponse = {
-    bytes: buf,
-    systemVersionInfo: '',
-    typeUrl: '',
-    nonce: '',
-    resources: [],
-    removed: [],
-  };
-  const rd = topReader.reset(buf);
-  while (!rd.done) {
-    const tag = rd.varint();
-    switch (tag) {
-      case 0x0a:
-        out.systemVersionInfo = rd.string();
-        break;
-      case 0x12: {
-        const len = rd.length();
-        out.resources.push(readResource(buf, rd.pos, rd.pos + len));
-        rd.pos += len;
-        break;
-      }
-      case 0x22:
-        out.typeUrl = rd.string();
-        break;
-      case 0x2a:
-        out.nonce = rd.string();
-        break;
-      case 0x32:
-        out.removed.push(rd.string());
-        break;
-      default:
-        rd.skip(tag & 7); // removed_resource_names, control_plane: not used by Earmark
-    }
+  const s = readDeltaResponse(buf, new StagedResponse());
+  const resources: WireResource[] = [];
+  for (let i = 0; i < s.count; i++) {
+    resources.push({
+      name: s.names[i],
+      version: s.versions[i],
+      typeUrl: s.typeUrls[i],
+      bodyStart: s.bodyStarts[i],
+      bodyEnd: s.bodyEnds[i],
+      ttlMs: s.ttls[i] < 0 ? undefined : s.ttls[i],
+    });
   }
-  return out;
+  return {
+    bytes: buf,
+    systemVersionInfo: s.systemVersionInfo,
+    typeUrl: s.typeUrl,
+    nonce: s.nonce,
+    resources,
+    removed: s.removed.slice(0, s.removedCount),
+  };
 }

@@ -4,36 +4,26 @@
  * common (ASCII) path. The reference client accepts or NACKs a response with it and decodes a
  * reservation only when asked, as the filter copies records instead of building objects.
  * test/.../reservation-check.test.ts pins the equivalence with the object path.
+ * Positions and values live in locals (one-byte tags and lengths are read inline): a proxy runs
+ * this for every reservation it receives, so it is the reference client's hottest loop.
  */
-import { MAX_NAME_LENGTH } from '../cache/validate-reservation';
+import { MAX_NAME_LENGTH as MAX_NAME } from '../cache/validate-reservation';
+import { readVarint as varint, varintEnd } from './varint';
+
+// Module constants: under tsx an imported binding is read through a getter on every use.
+const MAX_NAME_LENGTH = MAX_NAME;
+const readVarint = varint;
+const cursor = varintEnd;
 
 const UINT32_MAX = 0xffffffff;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-let b: Uint8Array = new Uint8Array(0);
-let p = 0;
-let end = 0;
-
-/** The next varint, or NaN when truncated or longer than 10 bytes. */
-function varint(): number {
-  let result = 0;
-  let mul = 1;
-  for (let i = 0; i < 10; i++) {
-    if (p >= end) return NaN;
-    const byte = b[p++];
-    result += (byte & 0x7f) * mul;
-    if (byte < 0x80) return result;
-    mul *= 128;
-  }
-  return NaN;
-}
-
-/** UTF-16 length of b[from, to) read as UTF-8, or -1 when it is not valid UTF-8. */
-function utf16Length(from: number, to: number): number {
+/** UTF-16 length of buf[from, to) read as UTF-8, or -1 when it is not valid UTF-8. */
+function utf16Length(buf: Uint8Array, from: number, to: number): number {
   for (let i = from; i < to; i++) {
-    if (b[i] > 0x7f) {
+    if (buf[i] > 0x7f) {
       try {
-        return utf8.decode(b.subarray(from, to)).length;
+        return utf8.decode(buf.subarray(from, to)).length;
       } catch {
         return -1;
       }
@@ -42,14 +32,14 @@ function utf16Length(from: number, to: number): number {
   return to - from;
 }
 
-/** True when b[from, to) holds exactly the UTF-8 of `name`. */
-function bytesEqualString(from: number, to: number, name: string): boolean {
+/** True when buf[from, to) holds exactly the UTF-8 of `name`. */
+function bytesEqualString(buf: Uint8Array, from: number, to: number, name: string): boolean {
   if (to - from === name.length) {
     let i = 0;
-    while (i < name.length && b[from + i] === name.charCodeAt(i)) i++;
+    while (i < name.length && buf[from + i] === name.charCodeAt(i)) i++;
     if (i === name.length) return true;
   }
-  return Buffer.from(name, 'utf8').equals(b.subarray(from, to));
+  return Buffer.from(name, 'utf8').equals(buf.subarray(from, to));
 }
 
 function lengthProblem(field: string, units: number, required: boolean): string | undefined {
@@ -59,33 +49,16 @@ function lengthProblem(field: string, units: number, required: boolean): string 
   return undefined;
 }
 
-const U32_NAMES = [
-  '',
-  '',
-  '',
-  '',
-  'slots',
-  'ratePerMinute',
-  'burst',
-  'cpuMillicores',
-  'memoryMb',
-  'bandwidthKbps',
-  '',
-  'priority',
-  'maxQueueWaitMs',
-];
-const lastU32 = new Float64Array(13);
+const u32Problem = (field: string, v: number) =>
+  v > UINT32_MAX ? `${field} must be an integer in [0, 2^32-1], got ${v}` : undefined;
 
-/** undefined when buf[start, stop) is a valid Reservation for resource `name`; else the reason. */
+/** undefined when buf[start, end) is a valid Reservation for resource `name`; else the reason. */
 export function reservationBytesProblem(
   buf: Uint8Array,
   start: number,
-  stop: number,
+  end: number,
   name: string,
 ): string | undefined {
-  b = buf;
-  p = start;
-  end = stop;
   // The last occurrence of a field wins, as in a decoder; every string occurrence must be UTF-8.
   let userStart = -1;
   let userEnd = -1;
@@ -94,50 +67,96 @@ export function reservationBytesProblem(
   let addressLen = 0;
   let tierLen = 0;
   let fallbackLen = 0;
-  const u32 = lastU32; // fields 4-9, 11, 12 by number; last value wins
-  u32.fill(0);
+  let slots = 0;
+  let rate = 0;
+  let burst = 0;
+  let cpu = 0;
+  let memory = 0;
+  let bandwidth = 0;
+  let priority = 0;
+  let maxWait = 0;
   let notBefore = 0;
   let expires = 0;
+  let p = start;
   while (p < end) {
-    const tag = varint();
-    if (Number.isNaN(tag)) return 'truncated varint';
+    let tag = buf[p];
+    if (tag < 0x80) p++;
+    else {
+      tag = readVarint(buf, p, end);
+      if (tag !== tag) return 'truncated varint';
+      p = cursor.pos;
+    }
     const wire = tag & 7;
     if (wire === 2) {
-      const len = varint();
-      if (Number.isNaN(len) || p + len > end) return `field ${Math.floor(tag / 8)} overruns the reservation`;
+      let len = p < end ? buf[p] : 0x80;
+      if (len < 0x80) p++;
+      else {
+        len = readVarint(buf, p, end);
+        if (len === len) p = cursor.pos;
+      }
+      if (len !== len || p + len > end) return `field ${Math.floor(tag / 8)} overruns the reservation`;
       const from = p;
       p += len;
       switch (tag) {
         case 0x0a:
           userStart = from;
           userEnd = p;
-          userLen = utf16Length(from, p);
+          userLen = utf16Length(buf, from, p);
           if (userLen < 0) return 'invalid UTF-8 in user';
           break;
         case 0x12:
-          instanceLen = utf16Length(from, p);
+          instanceLen = utf16Length(buf, from, p);
           if (instanceLen < 0) return 'invalid UTF-8 in instanceId';
           break;
         case 0x1a:
-          addressLen = utf16Length(from, p);
+          addressLen = utf16Length(buf, from, p);
           if (addressLen < 0) return 'invalid UTF-8 in instanceAddress';
           break;
         case 0x52:
-          tierLen = utf16Length(from, p);
+          tierLen = utf16Length(buf, from, p);
           if (tierLen < 0) return 'invalid UTF-8 in tier';
           break;
         case 130:
-          fallbackLen = utf16Length(from, p);
+          fallbackLen = utf16Length(buf, from, p);
           if (fallbackLen < 0) return 'invalid UTF-8 in fallback';
           break;
       }
     } else if (wire === 0) {
-      const v = varint();
-      if (Number.isNaN(v)) return 'truncated varint';
-      const field = Math.floor(tag / 8);
-      if (field === 14) notBefore = v;
-      else if (field === 15) expires = v;
-      else if ((field >= 4 && field <= 9) || field === 11 || field === 12) u32[field] = v;
+      const v = readVarint(buf, p, end);
+      if (v !== v) return 'truncated varint';
+      p = cursor.pos;
+      switch (tag) {
+        case 0x20:
+          slots = v;
+          break;
+        case 0x28:
+          rate = v;
+          break;
+        case 0x30:
+          burst = v;
+          break;
+        case 0x38:
+          cpu = v;
+          break;
+        case 0x40:
+          memory = v;
+          break;
+        case 0x48:
+          bandwidth = v;
+          break;
+        case 0x58:
+          priority = v;
+          break;
+        case 0x60:
+          maxWait = v;
+          break;
+        case 0x70:
+          notBefore = v;
+          break;
+        case 0x78:
+          expires = v;
+          break;
+      }
     } else if (wire === 1 || wire === 5) {
       p += wire === 1 ? 8 : 4;
       if (p > end) return 'truncated fixed-width field';
@@ -150,10 +169,17 @@ export function reservationBytesProblem(
     lengthProblem('tier', tierLen, false) ??
     lengthProblem('fallback', fallbackLen, false);
   if (s) return s;
-  if (!bytesEqualString(userStart, userEnd, name)) return `user does not match resource name "${name}"`;
-  for (let f = 4; f <= 12; f++) {
-    if (u32[f] > UINT32_MAX) return `${U32_NAMES[f]} must be an integer in [0, 2^32-1], got ${u32[f]}`;
-  }
+  if (!bytesEqualString(buf, userStart, userEnd, name)) return `user does not match resource name "${name}"`;
+  const n =
+    u32Problem('slots', slots) ??
+    u32Problem('ratePerMinute', rate) ??
+    u32Problem('burst', burst) ??
+    u32Problem('cpuMillicores', cpu) ??
+    u32Problem('memoryMb', memory) ??
+    u32Problem('bandwidthKbps', bandwidth) ??
+    u32Problem('priority', priority) ??
+    u32Problem('maxQueueWaitMs', maxWait);
+  if (n) return n;
   if (!Number.isSafeInteger(notBefore))
     return `notBeforeMs must be a non-negative safe integer, got ${notBefore}`;
   if (!Number.isSafeInteger(expires)) return `expiresMs must be a non-negative safe integer, got ${expires}`;

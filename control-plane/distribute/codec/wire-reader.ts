@@ -2,6 +2,12 @@
  * A minimal protobuf reader over a Uint8Array, the twin of wire-writer.ts. Every read is bounds
  * checked and throws WireFormatError, so a truncated or corrupt message is an error, never garbage.
  */
+import { readVarint as varint, varintEnd } from './varint';
+
+// Module constants: under tsx an imported binding is read through a getter on every use.
+const readVarint = varint;
+const cursor = varintEnd;
+
 export class WireFormatError extends Error {
   constructor(message: string) {
     super(message);
@@ -40,21 +46,10 @@ export class WireReader {
 
   /** Unsigned varint as a number; exact up to 2^53, which covers uint32 and epoch milliseconds. */
   varint(): number {
-    const b = this.buf;
-    let p = this.pos;
-    let result = 0;
-    let mul = 1;
-    for (let i = 0; i < 10; i++) {
-      if (p >= this.end) throw new WireFormatError(`truncated varint at byte ${this.pos}`);
-      const byte = b[p++];
-      result += (byte & 0x7f) * mul;
-      if (byte < 0x80) {
-        this.pos = p;
-        return result;
-      }
-      mul *= 128;
-    }
-    throw new WireFormatError(`varint longer than 10 bytes at byte ${this.pos}`);
+    const v = readVarint(this.buf, this.pos, this.end);
+    if (v !== v) throw new WireFormatError(`truncated or overlong varint at byte ${this.pos}`);
+    this.pos = cursor.pos;
+    return v;
   }
 
   /** The length prefix of a length-delimited field, checked against the enclosing message. */
@@ -166,11 +161,13 @@ export class InternCache {
     return undefined;
   }
 
-  add(b: Uint8Array, start: number, len: number, s: string): void {
-    if (len > 64) return;
+  /** Remembers `s` as the string of b[start, start + len); returns s. */
+  add(b: Uint8Array, start: number, len: number, s: string): string {
+    if (len > 64) return s;
     this.bytes[this.next] = b.slice(start, start + len);
     this.strings[this.next] = s;
     this.next = (this.next + 1) % this.size;
+    return s;
   }
 }
 
