@@ -37,10 +37,6 @@ const dir = (): Direction => ({
   ended: false,
   trailersForwarded: false,
 });
-const CB = [
-  ['proxy_on_request_headers', 'proxy_on_request_body', 'proxy_on_request_trailers'],
-  ['proxy_on_response_headers', 'proxy_on_response_body', 'proxy_on_response_trailers'],
-] as const;
 
 export abstract class StreamState {
   requestHeaders: HeaderMap = EMPTY_MAP;
@@ -149,7 +145,7 @@ export abstract class StreamState {
     if (this.failed()) return this.checkFail(4);
     const vm = this.vm!;
     const ctx = this.ctx!;
-    const name = CB[d][0];
+    const name = d === 0 ? 'proxy_on_request_headers' : 'proxy_on_response_headers';
     const f = d === 0 ? vm.exports.proxy_on_request_headers : vm.exports.proxy_on_response_headers;
     if (f === undefined) return 0;
     const before = vm.hostCallsTotal;
@@ -172,7 +168,7 @@ export abstract class StreamState {
     if (this.failed()) return this.checkFail(3);
     const vm = this.vm!;
     const ctx = this.ctx!;
-    const name = CB[d][1];
+    const name = d === 0 ? 'proxy_on_request_body' : 'proxy_on_response_body';
     const f = d === 0 ? vm.exports.proxy_on_request_body : vm.exports.proxy_on_response_body;
     if (d === 0) this.reqBody = data;
     else this.respBody = data;
@@ -204,7 +200,7 @@ export abstract class StreamState {
     if (this.failed()) return this.checkFail(1);
     const vm = this.vm!;
     const ctx = this.ctx!;
-    const name = CB[d][2];
+    const name = d === 0 ? 'proxy_on_request_trailers' : 'proxy_on_response_trailers';
     const f = d === 0 ? vm.exports.proxy_on_request_trailers : vm.exports.proxy_on_response_trailers;
     const side = d === 0 ? this.req : this.resp;
     if (d === 0) this.reqTrailersAvail = true;

@@ -148,7 +148,6 @@ export function proxy_on_delete(contextId: u32): void {
     deleteStream(contextId);
     if (root !== null) {
       const slot = <i32>(v & 0xffffff);
-      root.onStreamDone(slot);
       root.onStreamDelete(slot);
     }
   } else {

@@ -46,8 +46,10 @@ export class RootContext {
   onResponseBody(_slot: i32, _size: u32, _endOfStream: bool): u32 {
     return 0;
   }
-  onStreamDone(_slot: i32): void {}
-  /** The stream is gone; the root frees the slot (called once, after onStreamDone). */
+  /**
+   * The stream is done and gone (on_delete; this module exports no on_done, so Envoy treats the
+   * stream as done right before): the root gives back what it held and frees the slot. Once.
+   */
   onStreamDelete(_slot: i32): void {}
 }
 

@@ -11,7 +11,8 @@ const RET_LEN: usize = slots + 4;
 const RET_U32: usize = slots + 12;
 const RET_U64: usize = slots + 16;
 
-/** Where the last host call put its result. */
+/** Where the last host call put its result (unmanaged: read on every request, no GC frame). */
+@unmanaged
 export class Returned {
   ptr: usize = 0;
   len: usize = 0;

@@ -7,7 +7,7 @@ import { getSharedData, setSharedData } from '../abi/shared_data';
 import { returned } from '../abi/hostcalls';
 import { WasmResult } from '../abi/types';
 import { Action, Config } from '../config/config';
-import { KIND_RESERVATION, Keys } from '../plan/keys';
+import { KIND_RESERVATION, Keys, UserKeys } from '../plan/keys';
 import { Acquire, Limits, MAX_CAS_ATTEMPTS, acquireKey, giveSlot, takeInfo, takeSlot } from '../plan/live';
 import { RecordStatus, ReservationView, decodeRecord } from '../plan/record';
 import { Holding, Stream } from './stream';
@@ -20,11 +20,33 @@ export const enum Why {
   Contended = 4,
 }
 
+/**
+ * Unmanaged (plain memory, owned by the filter state): an attempt runs on every request, without
+ * a GC frame. It keeps the configuration it needs as plain values; the strings (fallbacks, route)
+ * point into the Config's buffers, which the filter state keeps alive.
+ */
+@unmanaged
 export class Admission {
-  readonly config: Config;
-  readonly keys: Keys;
+  private readonly keys: UserKeys;
+  private readonly poolKeyPtr: usize;
+  private readonly poolKeyLen: usize;
   private readonly view: ReservationView = new ReservationView();
   private readonly limits: Limits = new Limits();
+  private readonly slotLeaseMs: u64;
+  private readonly defaultAction: Action;
+  private readonly defaultMaxWaitMs: u32;
+  private readonly defaultFallbackPtr: usize;
+  private readonly defaultFallbackLen: usize;
+  private readonly poolSlots: u32;
+  private readonly poolRatePerMinute: u32;
+  private readonly poolBurst: u32;
+  private readonly poolAction: Action;
+  private readonly poolMaxWaitMs: u32;
+  private readonly poolPriority: u32;
+  private readonly poolFallbackPtr: usize;
+  private readonly poolFallbackLen: usize;
+  private readonly poolRoutePtr: usize;
+  private readonly poolRouteLen: usize;
 
   // Verdict of the last attempt.
   admitted: bool = false;
@@ -45,8 +67,26 @@ export class Admission {
   inFlight: u32 = 0;
 
   constructor(config: Config, keys: Keys) {
-    this.config = config;
-    this.keys = keys;
+    this.keys = keys.users;
+    this.poolKeyPtr = keys.pool.ptr;
+    this.poolKeyLen = keys.pool.len;
+    this.slotLeaseMs = <u64>config.slotLeaseMs;
+    const d = config.defaults;
+    this.defaultAction = d.onExhausted;
+    this.defaultMaxWaitMs = d.maxQueueWaitMs;
+    this.defaultFallbackPtr = d.fallback.ptr;
+    this.defaultFallbackLen = d.fallback.len;
+    const u = config.unreserved;
+    this.poolSlots = u.slots;
+    this.poolRatePerMinute = u.ratePerMinute;
+    this.poolBurst = u.burst;
+    this.poolAction = u.onExhausted;
+    this.poolMaxWaitMs = u.maxQueueWaitMs;
+    this.poolPriority = u.priority;
+    this.poolFallbackPtr = u.fallback.ptr;
+    this.poolFallbackLen = u.fallback.len;
+    this.poolRoutePtr = u.route.ptr;
+    this.poolRouteLen = u.route.len;
   }
 
   attempt(s: Stream, now: u64): void {
@@ -58,7 +98,7 @@ export class Admission {
     this.retryAfterMs = 0;
     this.inFlight = 0;
     if (s.userLen > 0) {
-      const keyLen = this.keys.user(KIND_RESERVATION, s.user, s.userLen);
+      const keyLen = this.keys.build(KIND_RESERVATION, s.user, s.userLen);
       for (let i = 0; i < MAX_CAS_ATTEMPTS; i++) {
         if (!this.lookup(keyLen, now) || this.takeReserved(keyLen, now)) break;
       }
@@ -88,7 +128,7 @@ export class Admission {
     l.ratePerMinute = v.ratePerMinute;
     l.burst = v.burst;
     if (!l.unlimited) {
-      const r = takeSlot(v.livePtr, l, now, <u64>this.config.slotLeaseMs);
+      const r = takeSlot(v.livePtr, l, now, this.slotLeaseMs);
       this.inFlight = takeInfo.inFlight;
       if (r != Acquire.Admitted) {
         this.why = r == Acquire.NoSlot ? Why.NoSlot : Why.NoToken;
@@ -110,52 +150,49 @@ export class Admission {
   /** Policy of an exhausted (or contended) reservation, from the record or the defaults. */
   private exhausted(): void {
     const v = this.view;
-    const d = this.config.defaults;
     if (this.admitted) return;
-    this.action = v.onExhausted != 0 ? <Action>v.onExhausted : d.onExhausted;
-    this.maxWaitMs = v.maxQueueWaitMs != 0 ? v.maxQueueWaitMs : d.maxQueueWaitMs;
+    this.action = v.onExhausted != 0 ? <Action>v.onExhausted : this.defaultAction;
+    this.maxWaitMs = v.maxQueueWaitMs != 0 ? v.maxQueueWaitMs : this.defaultMaxWaitMs;
     this.priority = v.priority;
     if (v.fallbackLen > 0) {
       this.fallbackPtr = v.fallbackPtr;
       this.fallbackLen = v.fallbackLen;
     } else {
-      this.fallbackPtr = d.fallback.ptr;
-      this.fallbackLen = d.fallback.len;
+      this.fallbackPtr = this.defaultFallbackPtr;
+      this.fallbackLen = this.defaultFallbackLen;
     }
   }
 
   private attemptUnreserved(now: u64): void {
-    const u = this.config.unreserved;
     const l = this.limits;
-    l.slots = u.slots;
-    l.ratePerMinute = u.ratePerMinute;
-    l.burst = u.burst;
+    l.slots = this.poolSlots;
+    l.ratePerMinute = this.poolRatePerMinute;
+    l.burst = this.poolBurst;
     this.why = Why.NoReservation;
     if (!l.unlimited) {
-      const k = this.keys.pool;
-      const r = acquireKey(k.ptr, k.len, l, now, <u64>this.config.slotLeaseMs);
+      const r = acquireKey(this.poolKeyPtr, this.poolKeyLen, l, now, this.slotLeaseMs);
       this.inFlight = takeInfo.inFlight;
       if (r != Acquire.Admitted) {
         this.why = r == Acquire.NoSlot ? Why.NoSlot : r == Acquire.NoToken ? Why.NoToken : Why.Contended;
         this.retryAfterMs = r == Acquire.NoToken ? takeInfo.retryAfterMs : 0;
-        this.action = u.onExhausted;
-        this.maxWaitMs = u.maxQueueWaitMs;
-        this.priority = u.priority;
-        this.fallbackPtr = u.fallback.ptr;
-        this.fallbackLen = u.fallback.len;
+        this.action = this.poolAction;
+        this.maxWaitMs = this.poolMaxWaitMs;
+        this.priority = this.poolPriority;
+        this.fallbackPtr = this.poolFallbackPtr;
+        this.fallbackLen = this.poolFallbackLen;
         return;
       }
       this.holding = Holding.PoolSlot;
     }
     this.admitted = true;
-    this.routePtr = u.route.ptr;
-    this.routeLen = u.route.len;
+    this.routePtr = this.poolRoutePtr;
+    this.routeLen = this.poolRouteLen;
   }
 }
 
 /** Gives a user's slot back to their record; false when the record stayed contended. */
-export function releaseUserSlot(keys: Keys, user: usize, userLen: usize): bool {
-  const keyLen = keys.user(KIND_RESERVATION, user, userLen);
+export function releaseUserSlot(keys: UserKeys, user: usize, userLen: usize): bool {
+  const keyLen = keys.build(KIND_RESERVATION, user, userLen);
   const view = releaseView;
   for (let i = 0; i < MAX_CAS_ATTEMPTS; i++) {
     if (getSharedData(keys.buf, keyLen) != WasmResult.Ok) return true;

@@ -5,7 +5,7 @@
 import { getHeader, getProperty, returned } from '../abi/hostcalls';
 import { HeaderMapType, WasmResult } from '../abi/types';
 import { hashBytes } from '../lib/bytes';
-import { Identity } from '../config/config';
+import { HotSettings } from './state';
 import { Stream } from './stream';
 
 export const enum IdentityResult {
@@ -14,13 +14,13 @@ export const enum IdentityResult {
   Invalid = 2,
 }
 
-export function readIdentity(id: Identity, maxBytes: usize, s: Stream): IdentityResult {
+export function readIdentity(h: HotSettings, s: Stream): IdentityResult {
   const r =
-    id.header.len > 0
-      ? getHeader(HeaderMapType.RequestHeaders, id.header.ptr, id.header.len)
-      : getProperty(id.property.ptr, id.property.len);
+    h.identityHeaderLen > 0
+      ? getHeader(HeaderMapType.RequestHeaders, h.identityHeaderPtr, h.identityHeaderLen)
+      : getProperty(h.identityPropertyPtr, h.identityPropertyLen);
   if (r != WasmResult.Ok || returned.len == 0) return IdentityResult.Missing;
-  if (returned.len > maxBytes) return IdentityResult.Invalid;
+  if (returned.len > h.maxUserIdBytes) return IdentityResult.Invalid;
   memory.copy(s.user, returned.ptr, returned.len);
   s.userLen = returned.len;
   s.userHash = hashBytes(s.user, s.userLen);

@@ -44,9 +44,12 @@ const COUNTER_NAMES: string[] = [
   'earmark_usage_batches_dropped',
 ];
 
+/** Unmanaged (plain memory): counting on the request path needs no GC frame. */
+@unmanaged
 export class FilterMetrics {
-  private readonly ids: StaticArray<u32> = new StaticArray<u32>(Counter.COUNT);
-  private readonly pending: StaticArray<u64> = new StaticArray<u64>(Counter.COUNT);
+  /** Metric ids (u32) and pending increments (u64) per counter. */
+  private readonly ids: usize = heap.alloc((<usize>Counter.COUNT) << 2);
+  private readonly pending: usize = FilterMetrics.zeroed((<usize>Counter.COUNT) << 3);
   private queueDepthId: u32 = 0;
   private reportedDepth: i64 = 0;
   private queueWaitId: u32 = 0;
@@ -55,8 +58,15 @@ export class FilterMetrics {
   private planStaleId: u32 = 0;
   private planResourcesId: u32 = 0;
 
+  private static zeroed(bytes: usize): usize {
+    const p = heap.alloc(bytes);
+    memory.fill(p, 0, bytes);
+    return p;
+  }
+
   define(): void {
-    for (let i = 0; i < Counter.COUNT; i++) this.ids[i] = defineMetric(MetricType.Counter, COUNTER_NAMES[i]);
+    for (let i = 0; i < Counter.COUNT; i++)
+      store<u32>(this.ids + ((<usize>i) << 2), defineMetric(MetricType.Counter, COUNTER_NAMES[i]));
     this.queueDepthId = defineMetric(MetricType.Gauge, 'earmark_queue_depth');
     this.queueWaitId = defineMetric(MetricType.Histogram, 'earmark_queue_wait_ms');
     this.planGenerationId = defineMetric(MetricType.Gauge, 'earmark_plan_generation');
@@ -66,7 +76,8 @@ export class FilterMetrics {
   }
 
   count(c: Counter): void {
-    unchecked((this.pending[c] += 1)); // c is a Counter below COUNT
+    const p = this.pending + ((<usize>c) << 3); // c is a Counter below COUNT
+    store<u64>(p, load<u64>(p) + 1);
   }
 
   /** Records one queue wait (a host call: queued requests are off the hot path). */
@@ -77,10 +88,11 @@ export class FilterMetrics {
   /** Flushes counters and gauges (on tick). */
   flush(queueDepth: i32): void {
     for (let i = 0; i < Counter.COUNT; i++) {
-      const n = this.pending[i];
+      const p = this.pending + ((<usize>i) << 3);
+      const n = load<u64>(p);
       if (n != 0) {
-        incrementMetric(this.ids[i], <i64>n);
-        this.pending[i] = 0;
+        incrementMetric(load<u32>(this.ids + ((<usize>i) << 2)), <i64>n);
+        store<u64>(p, 0);
       }
     }
     const delta = <i64>queueDepth - this.reportedDepth;

@@ -1,14 +1,18 @@
 // The filter's view of the plan's freshness, from the meta record the sync root maintains. Read
 // once per tick; a request only compares the clock against the cached mark, and re-reads the
 // record only when that mark says the plan went stale (so a recovered plan is noticed at once).
+// Unmanaged (plain memory owned by the filter state): the check costs no GC frame per request.
 import { getSharedData } from '../abi/shared_data';
 import { returned } from '../abi/hostcalls';
 import { WasmResult } from '../abi/types';
 import { Blob } from '../lib/bytes';
 import { PlanMeta, decodeMeta } from '../plan/meta';
 
+@unmanaged
 export class PlanView {
-  readonly key: Blob;
+  /** The meta record's key (bytes owned by the filter state's Keys). */
+  private readonly keyPtr: usize;
+  private readonly keyLen: usize;
   readonly ttlMs: u64;
   present: bool = false;
   freshMs: u64 = 0;
@@ -18,13 +22,14 @@ export class PlanView {
   private readonly meta: PlanMeta = new PlanMeta();
 
   constructor(key: Blob, ttlMs: u64) {
-    this.key = key;
+    this.keyPtr = key.ptr;
+    this.keyLen = key.len;
     this.ttlMs = ttlMs;
   }
 
   refresh(): void {
     if (
-      getSharedData(this.key.ptr, this.key.len) == WasmResult.Ok &&
+      getSharedData(this.keyPtr, this.keyLen) == WasmResult.Ok &&
       decodeMeta(returned.ptr, returned.len, this.meta)
     ) {
       this.present = this.meta.generation > 0;

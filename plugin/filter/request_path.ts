@@ -20,7 +20,7 @@ import { Why, releaseUserSlot } from './admission';
 import { IdentityResult, readIdentity } from './identity';
 import { Refusal } from './local_reply';
 import { Counter } from './metrics';
-import { FilterState } from './state';
+import { FilterState, HotSettings } from './state';
 import { Holding, MAX_FALLBACK, Stream } from './stream';
 import * as U from './usage';
 import { flushUsage } from './usage_flush';
@@ -31,7 +31,7 @@ const PAUSE: u32 = FilterHeadersStatus.StopIteration;
 export function onRequestHeaders(st: FilterState, s: Stream): u32 {
   const now = st.clockMs;
   st.metrics.count(Counter.Requests);
-  if (readIdentity(st.config.identity, <usize>st.config.maxUserIdBytes, s) != IdentityResult.Found) {
+  if (readIdentity(st.hot, s) != IdentityResult.Found) {
     st.metrics.count(Counter.IdentityMissing);
   }
   s.decided = true;
@@ -74,9 +74,15 @@ function act(st: FilterState, s: Stream, now: u64): u32 {
   return PAUSE;
 }
 
-/** One line per decision when Envoy's wasm log level is trace (costs a branch otherwise). */
+/**
+ * One line per decision when Envoy's wasm log level is trace. Callers check tracing() first, so
+ * the request path neither builds nor passes strings otherwise.
+ */
+function tracing(): bool {
+  return logEnabled(LogLevel.Trace);
+}
+
 function trace(s: Stream, decision: string, targetPtr: usize, targetLen: usize): void {
-  if (!logEnabled(LogLevel.Trace)) return;
   const user = s.userLen > 0 ? String.UTF8.decodeUnsafe(s.user, s.userLen) : '(no identity)';
   const target = targetLen > 0 ? ' -> ' + String.UTF8.decodeUnsafe(targetPtr, targetLen) : '';
   log(LogLevel.Trace, 'earmark: ' + user + ': ' + decision + target);
@@ -84,12 +90,13 @@ function trace(s: Stream, decision: string, targetPtr: usize, targetLen: usize):
 
 export function admit(st: FilterState, s: Stream, now: u64): void {
   const a = st.admission;
-  trace(s, a.reserved ? 'admitted' : 'unreserved, admitted', a.routePtr, a.routeLen);
-  const c = st.config;
+  if (tracing()) trace(s, a.reserved ? 'admitted' : 'unreserved, admitted', a.routePtr, a.routeLen);
+  const h = st.hot;
   s.holding = a.holding;
-  if (a.routeLen > 0) replaceRequestHeader(c.routingHeader.ptr, c.routingHeader.len, a.routePtr, a.routeLen);
-  else removeHeader(HeaderMapType.RequestHeaders, c.routingHeader.ptr, c.routingHeader.len);
-  decisionHeader(st, a.reserved ? st.admittedValue : st.unreservedValue);
+  if (a.routeLen > 0) replaceRequestHeader(h.routingHeaderPtr, h.routingHeaderLen, a.routePtr, a.routeLen);
+  else removeHeader(HeaderMapType.RequestHeaders, h.routingHeaderPtr, h.routingHeaderLen);
+  if (a.reserved) decisionHeader(h, h.admittedPtr, h.admittedLen);
+  else decisionHeader(h, h.unreservedPtr, h.unreservedLen);
   st.metrics.count(a.reserved ? Counter.Admitted : Counter.UnreservedAdmitted);
   const e = usageEntry(st, s, now);
   if (e >= 0) {
@@ -98,23 +105,23 @@ export function admit(st: FilterState, s: Stream, now: u64): void {
   }
 }
 
-function decisionHeader(st: FilterState, value: Blob): void {
-  const h = st.config.decisionHeader;
-  if (h.len > 0) replaceRequestHeader(h.ptr, h.len, value.ptr, value.len);
+function decisionHeader(h: HotSettings, valuePtr: usize, valueLen: usize): void {
+  if (h.decisionHeaderLen > 0)
+    replaceRequestHeader(h.decisionHeaderPtr, h.decisionHeaderLen, valuePtr, valueLen);
 }
 
 function redirect(st: FilterState, s: Stream, now: u64, targetPtr: usize, targetLen: usize): void {
-  trace(s, 'redirected', targetPtr, targetLen);
-  const h = st.config.routingHeader;
-  replaceRequestHeader(h.ptr, h.len, targetPtr, targetLen);
-  decisionHeader(st, st.redirectedValue);
+  if (tracing()) trace(s, 'redirected', targetPtr, targetLen);
+  const h = st.hot;
+  replaceRequestHeader(h.routingHeaderPtr, h.routingHeaderLen, targetPtr, targetLen);
+  decisionHeader(h, h.redirectedPtr, h.redirectedLen);
   st.metrics.count(Counter.Redirected);
   const e = usageEntry(st, s, now);
   if (e >= 0) st.usage.add32(e, U.F_REDIRECTED, 1);
 }
 
 function reject(st: FilterState, s: Stream, now: u64, why: Refusal): void {
-  trace(s, 'rejected', 0, 0);
+  if (tracing()) trace(s, 'rejected', 0, 0);
   const a = st.admission;
   let retryS = <u64>st.config.reject.retryAfterS;
   if (a.why == Why.NoToken && a.retryAfterMs > 0) retryS = (a.retryAfterMs + 999) / 1000;
@@ -143,27 +150,22 @@ export function giveUp(
 }
 
 export function failMode(st: FilterState, s: Stream): u32 {
-  trace(
-    s,
-    st.config.failMode == FailMode.Closed ? 'plan unavailable, 503' : 'plan unavailable, default route',
-    0,
-    0,
-  );
-  if (st.config.failMode == FailMode.Closed) {
+  const h = st.hot;
+  if (tracing()) trace(s, h.failClosed ? 'plan unavailable, 503' : 'plan unavailable, default route', 0, 0);
+  if (h.failClosed) {
     st.replies.send(503, Refusal.PlanUnavailable, <u64>st.config.reject.retryAfterS);
     s.replied = true;
     st.metrics.count(Counter.FailClosed);
     return PAUSE;
   }
-  const h = st.config.routingHeader;
-  removeHeader(HeaderMapType.RequestHeaders, h.ptr, h.len);
-  decisionHeader(st, st.failOpenValue);
+  removeHeader(HeaderMapType.RequestHeaders, h.routingHeaderPtr, h.routingHeaderLen);
+  decisionHeader(h, h.failOpenPtr, h.failOpenLen);
   st.metrics.count(Counter.FailOpen);
   return CONTINUE;
 }
 
 function enqueue(st: FilterState, s: Stream, cachedNow: u64): bool {
-  trace(s, 'queued', 0, 0);
+  if (tracing()) trace(s, 'queued', 0, 0);
   const now = nowMs(); // the wait is measured and bounded precisely: queueing is off the hot path
   if (now > cachedNow) st.clockMs = now;
   const a = st.admission;
@@ -243,7 +245,7 @@ export function endStream(st: FilterState, s: Stream, now: u64): Holding {
   if (held != Holding.None) {
     const ok =
       held == Holding.UserSlot
-        ? releaseUserSlot(st.keys, s.user, s.userLen)
+        ? releaseUserSlot(st.userKeys, s.user, s.userLen)
         : releaseKey(st.keys.pool.ptr, st.keys.pool.len);
     if (!ok) {
       // Contended beyond the retry budget: keep the debt and pay it on tick, never drop it.

@@ -13,7 +13,7 @@ import { EmbeddedSync } from '../sync/embedded';
 import { drainUnderFailMode, queuePass } from './queue_pass';
 import { endStream, onRequestHeaders } from './request_path';
 import { FilterState } from './state';
-import { Holding } from './stream';
+import { Holding, Stream } from './stream';
 import { flushUsage, flushUsageIfDue, resolveUsageQueue } from './usage_flush';
 
 export class FilterRoot extends RootContext {
@@ -89,7 +89,9 @@ export class FilterRoot extends RootContext {
     for (let i = p.length - 1; i >= 0; i--) {
       const b = p[i];
       const ok =
-        b.len == 0 ? releaseKey(st.keys.pool.ptr, st.keys.pool.len) : releaseUserSlot(st.keys, b.ptr, b.len);
+        b.len == 0
+          ? releaseKey(st.keys.pool.ptr, st.keys.pool.len)
+          : releaseUserSlot(st.keys.users, b.ptr, b.len);
       if (ok) p.splice(i, 1);
     }
   }
@@ -159,26 +161,17 @@ export class FilterRoot extends RootContext {
     return FilterDataStatus.Continue;
   }
 
-  onStreamDone(slot: i32): void {
-    const st = this.st;
-    if (st === null) return;
-    const s = st.pool.get(slot);
-    if (s === null) return;
-    this.finish(st, slot);
-  }
-
   onStreamDelete(slot: i32): void {
     const st = this.st;
     if (st === null) return;
     const s = st.pool.get(slot);
     if (s === null) return;
-    this.finish(st, slot);
+    this.finish(st, s);
     st.pool.release(s);
   }
 
-  /** Gives back what the stream held (idempotent) and lets waiters take a freed slot. */
-  private finish(st: FilterState, slot: i32): void {
-    const s = st.pool.get(slot)!;
+  /** Gives back what the stream held and lets waiters take a freed slot. */
+  private finish(st: FilterState, s: Stream): void {
     if (!s.queued && s.holding == Holding.None && s.bytesIn == 0 && s.bytesOut == 0) return;
     // The clock is read only when a wait must be measured; usage stamps may use the last reading.
     const now = s.queued ? nowMs() : st.clockMs;

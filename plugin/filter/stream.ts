@@ -1,6 +1,7 @@
 // Per-stream state of the filter, pooled: a worker reuses Stream objects (and their user-id
 // buffers) request after request, so the request path allocates nothing once the pool has grown
-// to the worker's peak concurrency.
+// to the worker's peak concurrency. Streams and the pool are unmanaged (plain memory owned by the
+// filter root): the request path then runs without GC shadow-stack frames.
 import { MAX_USER_BYTES } from '../plan/keys';
 
 /** What a stream holds in the shared live counters, to give back when it ends. */
@@ -13,6 +14,7 @@ export const enum Holding {
   PoolSlot = 2,
 }
 
+@unmanaged
 export class Stream {
   readonly index: i32;
   contextId: u32 = 0;
@@ -67,25 +69,33 @@ export class Stream {
   }
 }
 
+@unmanaged
 export class StreamPool {
-  readonly all: Array<Stream> = [];
-  private free: Array<i32> = [];
+  /** Stream pointers by index, and a stack of free indexes; both grow by doubling. */
+  private streams: usize = 0;
+  private freeList: usize = 0;
+  private cap: i32 = 0;
+  private count: i32 = 0;
+  private freeCount: i32 = 0;
 
   acquire(contextId: u32): Stream {
     let s: Stream;
-    if (this.free.length > 0) {
-      s = this.all[this.free.pop()];
+    if (this.freeCount > 0) {
+      this.freeCount--;
+      s = this.at(load<i32>(this.freeList + ((<usize>this.freeCount) << 2)));
     } else {
-      s = new Stream(this.all.length);
-      this.all.push(s);
+      if (this.count == this.cap) this.grow();
+      s = new Stream(this.count);
+      store<usize>(this.streams + ((<usize>this.count) << alignof<usize>()), changetype<usize>(s));
+      this.count++;
     }
     s.reset(contextId);
     return s;
   }
 
   get(index: i32): Stream | null {
-    if (index < 0 || index >= this.all.length) return null;
-    const s = unchecked(this.all[index]);
+    if (index < 0 || index >= this.count) return null;
+    const s = this.at(index);
     return s.inUse ? s : null;
   }
 
@@ -93,10 +103,24 @@ export class StreamPool {
     if (!s.inUse) return;
     s.inUse = false;
     s.contextId = 0;
-    this.free.push(s.index);
+    store<i32>(this.freeList + ((<usize>this.freeCount) << 2), s.index);
+    this.freeCount++;
   }
 
   get active(): i32 {
-    return this.all.length - this.free.length;
+    return this.count - this.freeCount;
+  }
+
+  @inline private at(index: i32): Stream {
+    return changetype<Stream>(load<usize>(this.streams + ((<usize>index) << alignof<usize>())));
+  }
+
+  private grow(): void {
+    const cap = this.cap == 0 ? 16 : this.cap << 1;
+    const streamBytes = (<usize>cap) << alignof<usize>();
+    const freeBytes = (<usize>cap) << 2;
+    this.streams = this.streams == 0 ? heap.alloc(streamBytes) : heap.realloc(this.streams, streamBytes);
+    this.freeList = this.freeList == 0 ? heap.alloc(freeBytes) : heap.realloc(this.freeList, freeBytes);
+    this.cap = cap;
   }
 }

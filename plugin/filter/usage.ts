@@ -26,6 +26,7 @@ export const F_SHORTFALL: usize = 64;
 export const F_UNRESERVED: usize = 68;
 const ENTRY_HEADER: usize = 72;
 
+@unmanaged
 export class UsageTable {
   readonly maxUsers: u32;
   readonly maxUserBytes: usize;

@@ -8,9 +8,37 @@ export const KIND_RESERVATION: u8 = 0x72; // 'r': the user's record (reservation
 export const MAX_PREFIX_BYTES: usize = 64;
 export const MAX_USER_BYTES: usize = 256;
 
+/**
+ * Builds per-user keys in a buffer that starts with the prefix: prefix, kind, '/', user id.
+ * Unmanaged (plain memory): the request path builds a key without a GC frame.
+ */
+@unmanaged
+export class UserKeys {
+  /** The key being built; valid until the next build. */
+  readonly buf: usize;
+  readonly prefixLen: usize;
+
+  constructor(prefix: Blob) {
+    this.buf = heap.alloc(MAX_PREFIX_BYTES + 2 + MAX_USER_BYTES);
+    this.prefixLen = prefix.len;
+    memory.copy(this.buf, prefix.ptr, prefix.len);
+  }
+
+  /** Builds the key of `kind` for a user id; returns its length (the key is at `buf`). */
+  build(kind: u8, userPtr: usize, userLen: usize): usize {
+    const p = this.prefixLen;
+    store<u8>(this.buf + p, kind);
+    store<u8>(this.buf + p + 1, 0x2f);
+    memory.copy(this.buf + p + 2, userPtr, userLen);
+    return p + 2 + userLen;
+  }
+}
+
 export class Keys {
   readonly prefix: Blob;
-  /** Scratch for per-user keys: prefix, kind, '/', user id. */
+  /** Per-user keys, built in a scratch buffer. */
+  readonly users: UserKeys;
+  /** Scratch for per-user keys: prefix, kind, '/', user id (users.buf). */
   readonly buf: usize;
   readonly meta: Blob;
   readonly pool: Blob;
@@ -18,10 +46,10 @@ export class Keys {
   readonly usageQueue: Blob;
 
   constructor(prefix: Blob) {
-    const buf = heap.alloc(MAX_PREFIX_BYTES + 2 + MAX_USER_BYTES);
-    memory.copy(buf, prefix.ptr, prefix.len);
+    const users = new UserKeys(prefix);
     this.prefix = prefix;
-    this.buf = buf;
+    this.users = users;
+    this.buf = users.buf;
     this.meta = join(prefix, 'meta');
     this.pool = join(prefix, 'pool');
     this.leader = join(prefix, 'leader');
@@ -30,11 +58,7 @@ export class Keys {
 
   /** Builds the key of `kind` for a user id; returns its length (the key is at `buf`). */
   user(kind: u8, userPtr: usize, userLen: usize): usize {
-    const p = this.prefix.len;
-    store<u8>(this.buf + p, kind);
-    store<u8>(this.buf + p + 1, 0x2f);
-    memory.copy(this.buf + p + 2, userPtr, userLen);
-    return p + 2 + userLen;
+    return this.users.build(kind, userPtr, userLen);
   }
 }
 

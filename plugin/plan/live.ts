@@ -22,6 +22,7 @@ export const enum Acquire {
   Contended = 3,
 }
 
+@unmanaged
 export class Limits {
   slots: u32 = 0;
   ratePerMinute: u32 = 0;
@@ -40,6 +41,7 @@ export class Limits {
 }
 
 /** After a take: the in-flight count it left (for peak usage) and the wait for the next token. */
+@unmanaged
 export class TakeInfo {
   inFlight: u32 = 0;
   retryAfterMs: u64 = 0;

@@ -21,6 +21,8 @@ export const enum StreamState {
   Backoff = 3,
 }
 
+/** A decoded meta record (unmanaged: plain memory, made once per owner). */
+@unmanaged
 export class PlanMeta {
   state: u32 = 0;
   generation: u64 = 0;

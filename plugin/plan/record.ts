@@ -32,7 +32,11 @@ export const enum RecordStatus {
   Invalid = 2,
 }
 
-/** The fields the sync root writes; strings as (ptr, len) into the decoded message. */
+/**
+ * The fields the sync root writes; strings as (ptr, len) into the decoded message. Unmanaged
+ * (plain memory, made once per owner): decoding a record on the request path needs no GC frame.
+ */
+@unmanaged
 export class RecordFields {
   slots: u32 = 0;
   ratePerMinute: u32 = 0;
@@ -49,6 +53,7 @@ export class RecordFields {
 }
 
 /** A decoded record; pointers point into the bytes decoded (scratch: this callback only). */
+@unmanaged
 export class ReservationView extends RecordFields {
   /** The whole record, and its live part (writable: it is the module's own copy). */
   ptr: usize = 0;

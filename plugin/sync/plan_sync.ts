@@ -20,6 +20,9 @@ import { RecordWriter } from './record_writer';
 import { ReservationDecoder } from './reservation';
 import { SyncMetrics } from './sync_metrics';
 
+/** Scratch for reading an earlier sync root's meta record (unmanaged: made once). */
+const loadedMeta = new PlanMeta();
+
 export class PlanSync {
   readonly config: Config;
   readonly keys: Keys;
@@ -61,7 +64,7 @@ export class PlanSync {
   private loadMeta(): void {
     const k = this.keys.meta;
     if (getSharedData(k.ptr, k.len) != WasmResult.Ok) return;
-    const m = new PlanMeta();
+    const m = loadedMeta;
     if (!decodeMeta(returned.ptr, returned.len, m)) return;
     this.meta.generation = m.generation;
     this.meta.appliedMs = m.appliedMs;
