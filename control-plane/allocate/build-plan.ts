@@ -47,6 +47,13 @@ const REASONS: Record<number, string> = {
   [SQUEEZE_NO_INSTANCE]: 'no usable instance',
 };
 
+/** The bucket for `burstMs` of the rate; 0 (the filter's default: as many tokens as slots) when not larger. */
+export function burstOf(ratePerMinute: number, slots: number, burstMs: number): number {
+  if (!(burstMs > 0) || !(ratePerMinute > 0)) return 0;
+  const b = Math.ceil((ratePerMinute * burstMs) / 60_000 - 1e-9);
+  return b > slots ? b : 0;
+}
+
 export function buildReservations(
   w: Wants,
   p: PackResult,
@@ -72,6 +79,7 @@ export function buildReservations(
     const mem = grantedAmount(a[o + A_MEM], sh);
     const bw = grantedAmount(a[o + A_BW], sh);
     const fallback = fallbacks[w.tier[u]];
+    const burst = burstOf(rate, slots, policy.rateBurstMs ?? 0);
     if (slots > 0 || rate > 0 || cpu > 0 || mem > 0 || bw > 0) counts.reserved++;
     const b = before?.[u];
     if (b && b.instanceId !== inst.id) counts.moved++;
@@ -82,7 +90,7 @@ export function buildReservations(
       b.instanceAddress === inst.address &&
       b.slots === slots &&
       b.ratePerMinute === rate &&
-      b.burst === 0 &&
+      b.burst === burst &&
       b.cpuMillicores === cpu &&
       b.memoryMb === mem &&
       b.bandwidthKbps === bw &&
@@ -104,7 +112,7 @@ export function buildReservations(
       instanceAddress: inst.address,
       slots,
       ratePerMinute: rate,
-      burst: 0,
+      burst,
       cpuMillicores: cpu,
       memoryMb: mem,
       bandwidthKbps: bw,

@@ -114,6 +114,7 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
   ]);
   const amount = new Float64Array(U * AMOUNTS);
   const atStep = new Float64Array(H * AMOUNTS); // this user's tier-quantile amounts per step
+  const positive = new Uint8Array(H); // some forecast of this user above zero at step h (before rounding)
   const Q = b.quantiles.length;
   const v = b.values;
 
@@ -128,6 +129,7 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
     const w = qW[ti];
     const g = headroom[ti];
     const capAt = ti * AMOUNTS;
+    positive.fill(0);
     for (let k = 0; k < AMOUNTS; k++) {
       const r = series[k];
       if (r < 0) continue;
@@ -138,8 +140,13 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
       for (let h = firstStep; h < H; h++) {
         let x = v[oLo + h];
         if (w !== 0) x += w * (v[oHi + h] - x);
-        let y = x > 0 ? Math.ceil(x * g - 1e-9) : 0; // NaN and negatives hold nothing
+        // NaN and negatives hold nothing. Slots count requests in flight: a calibrated quantile q of
+        // an integer series is covered when y ≤ q, i.e. y ≤ floor(q), so floor(q) slots cover
+        // exactly as often (ceil holds 2 for a q0.9 of 1.02 on a series of ones). Other amounts are
+        // rounded up (the rate too: 0 would mean "no limit" to the filter).
+        let y = !(x > 0) ? 0 : k === A_SLOTS ? Math.floor(x * g + 1e-6) : Math.ceil(x * g - 1e-9);
         if (y > cap) y = cap;
+        if (x > 0) positive[h] = 1;
         atStep[h * AMOUNTS + k] = y;
       }
     }
@@ -148,7 +155,7 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
         const o = h * AMOUNTS;
         let slots = atStep[o + A_SLOTS];
         if (series[A_SLOTS] < 0) slots = Math.ceil(atStep[o + A_RATE] / perSlot[A_RATE] - 1e-9);
-        let any = slots > 0;
+        let any = slots > 0 || positive[h] === 1;
         for (let k = 1; k < AMOUNTS; k++) {
           if (series[k] < 0) atStep[o + k] = Math.min(caps[capAt + k], slots * perSlot[k]);
           if (atStep[o + k] > 0) any = true;

@@ -161,6 +161,7 @@ function toPolicy(raw: Raw, r: YamlReader): Policy | undefined {
     leadTimeMs: raw.leadTime,
     validityMs: raw.validity,
     loadMaxAgeMs: raw.loadMaxAge,
+    rateBurstMs: raw.rateBurst,
     overcommit: raw.overcommit,
     perSlot: raw.perSlot,
     fallback: raw.fallback,

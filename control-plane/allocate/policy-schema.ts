@@ -157,6 +157,12 @@ export const POLICY_SCHEMA: FieldSpec = {
       default: 180_000,
       doc: 'Live instance load older than this is ignored.',
     },
+    rateBurst: {
+      kind: 'duration',
+      min: 0,
+      default: 0,
+      doc: "Token-bucket burst of each reservation, as this much time of its rate (0: as many tokens as slots, the filter's default).",
+    },
     fallback: {
       kind: 'string',
       default: '',

@@ -105,6 +105,12 @@ export interface Policy {
   validityMs: number;
   /** Live load older than this is ignored. */
   loadMaxAgeMs: number;
+  /**
+   * Token-bucket burst of each reservation, as this many ms of its rate (0 or absent: as many
+   * tokens as slots, the filter's default). Lets a reservation absorb the burstiness of arrivals
+   * its per-minute rate is forecast for.
+   */
+  rateBurstMs?: number;
   overcommit: Overcommit;
   /** Per slot, used when the forecast has no series for a resource. */
   perSlot: { requestsPerMinute: number; cpuMillicores: number; memoryMb: number; bandwidthKbps: number };

@@ -1,0 +1,73 @@
+import { strict as assert } from 'node:assert';
+import { allocate } from '../../../control-plane/allocate/allocate';
+import { burstOf } from '../../../control-plane/allocate/build-plan';
+import { batchOf, instances, testPolicy } from './helpers';
+
+const BIG = { slots: 1000, cpuMillicores: 1e6, memoryMb: 1e6, bandwidthKbps: 1e9 };
+
+describe('allocate: counts from quantiles, and the rate burst', () => {
+  it('holds floor(q) slots for a quantile of requests in flight, and rounds other amounts up', () => {
+    // q0.99 of concurrency 1.02 on a series of ones: one slot covers y ≤ 1.02 exactly as often.
+    const forecast = batchOf(['ones', 'twos'], (u, r) =>
+      r === 'concurrency'
+        ? [1.02, 2.97][u]
+        : r === 'requests'
+          ? [40.6, 90.2][u]
+          : r === 'memory'
+            ? [102.4, 300.1][u]
+            : 0,
+    );
+    const { plan } = allocate({
+      nowMs: 0,
+      cycleMs: 60_000,
+      forecast,
+      policy: testPolicy(),
+      instances: instances(1, BIG),
+    });
+    const ones = plan.reservations.get('ones')!;
+    const twos = plan.reservations.get('twos')!;
+    assert.deepEqual([ones.slots, ones.ratePerMinute, ones.memoryMb], [1, 41, 103]);
+    assert.deepEqual([twos.slots, twos.ratePerMinute, twos.memoryMb], [2, 91, 301]);
+  });
+
+  it('still holds the tier floor when a forecast is above zero but below one', () => {
+    const policy = testPolicy();
+    for (const t of policy.tiers) t.minSlots = 1;
+    const forecast = batchOf(['rare'], (_u, r) => (r === 'concurrency' ? 0.3 : 0));
+    const { plan } = allocate({ nowMs: 0, cycleMs: 60_000, forecast, policy, instances: instances(1, BIG) });
+    assert.equal(plan.reservations.get('rare')!.slots, 1);
+  });
+
+  it('gives each reservation a bucket of rateBurst worth of its rate (none by default)', () => {
+    const forecast = batchOf(['busy'], (_u, r) => (r === 'concurrency' ? 2 : r === 'requests' ? 600 : 0));
+    const plain = allocate({
+      nowMs: 0,
+      cycleMs: 60_000,
+      forecast,
+      policy: testPolicy(),
+      instances: instances(1, BIG),
+    });
+    assert.equal(plain.plan.reservations.get('busy')!.burst, 0);
+    const policy = testPolicy('rateBurst: 10s');
+    assert.equal(policy.rateBurstMs, 10_000);
+    const r = allocate({ nowMs: 0, cycleMs: 60_000, forecast, policy, instances: instances(1, BIG) });
+    assert.equal(r.plan.reservations.get('busy')!.burst, 100, '10 s of 600 per minute');
+    // Unchanged next cycle: the same object is kept (nothing to distribute).
+    const again = allocate({
+      nowMs: 60_000,
+      cycleMs: 60_000,
+      forecast,
+      policy,
+      instances: instances(1, BIG),
+      current: r.plan,
+    });
+    assert.equal(again.plan.reservations.get('busy'), r.plan.reservations.get('busy'));
+  });
+
+  it('leaves the burst at the filter default when the rate would not fill more than the slots', () => {
+    assert.equal(burstOf(600, 2, 10_000), 100);
+    assert.equal(burstOf(6, 2, 10_000), 0);
+    assert.equal(burstOf(600, 2, 0), 0);
+    assert.equal(burstOf(0, 2, 10_000), 0);
+  });
+});
