@@ -99,7 +99,10 @@ export class DenseBuilder {
     const { steps, stepMs, values: v } = this;
     for (const a of this.open.values()) {
       const p = this.profiles.get(this.users[a.u]) ?? DEFAULT_RESOURCE_PROFILE;
-      const conc = a.peak ?? deriveConcurrency(a.requests, p, stepMs);
+      // A peak of 0 with requests is not a measurement: the filter counts in-flight requests only
+      // on a reservation (unreserved ones report 0), so derive it as for imports.
+      const measured = a.peak !== null && (a.peak > 0 || a.requests === 0);
+      const conc = measured ? a.peak! : deriveConcurrency(a.requests, p, stepMs);
       const base = a.u * R * steps + this.step;
       v[base + REQ * steps] += a.requests;
       v[base + CONC * steps] += conc;
