@@ -89,9 +89,11 @@ class Proxies {
   private readonly child: ChildProcess;
   private waiting: ((m: FromChild) => void)[] = [];
   constructor() {
-    const prof = process.env.BENCH_PROFILE_PROXIES
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_PROXIES}`]
-      : [];
+    const prof = process.env.BENCH_TRACE_GC
+      ? ['--trace-gc']
+      : process.env.BENCH_PROFILE_PROXIES
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_PROXIES}`]
+        : [];
     this.child = fork(__filename, ['--child'], { execArgv: ['--import', 'tsx', ...prof], stdio: 'inherit' });
     this.child.on('message', (m: FromChild) => this.waiting.shift()?.(m));
   }

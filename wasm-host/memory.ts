@@ -3,8 +3,12 @@
 // range outside the current memory is refused (the caller turns that into INVALID_MEMORY_ACCESS).
 // Views are rebuilt only when the memory grew (a grow detaches the old ArrayBuffer).
 
-import { asciiLower, InternCache, latin1Of, type FastBuffer } from './latin1';
+import type { FastBuffer } from './latin1';
+import * as latin1Module from './latin1';
 import { NO_WORDS, wordsOf, type WordViews } from './shared-store';
+// Local copies: module exports are getters under tsx, too slow on the per-call path.
+const { asciiLower, InternCache, latin1Of } = latin1Module;
+const INTERN_MAX = InternCache.MAX;
 
 export class VmMemory {
   private memory: WebAssembly.Memory | undefined;
@@ -69,7 +73,7 @@ export class VmMemory {
     ptr >>>= 0;
     size >>>= 0;
     if (!this.ok(ptr, size)) return undefined;
-    return size <= InternCache.MAX
+    return size <= INTERN_MAX
       ? this.intern.get(this.u8, this.words.i32, this.fast, ptr, size)
       : this.fast.latin1Slice(ptr, ptr + size);
   }
@@ -79,7 +83,7 @@ export class VmMemory {
     ptr >>>= 0;
     size >>>= 0;
     if (!this.ok(ptr, size)) return undefined;
-    return size <= InternCache.MAX
+    return size <= INTERN_MAX
       ? this.intern.getLower(this.u8, this.words.i32, this.fast, ptr, size)
       : asciiLower(this.fast.latin1Slice(ptr, ptr + size));
   }

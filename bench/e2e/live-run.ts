@@ -20,6 +20,8 @@ import { defaultSettings, type Settings } from '../../control-plane/config';
 import { SimClock } from '../../control-plane/domain/clock';
 import type { Instance, InstanceLoad } from '../../control-plane/domain/instance';
 import { startControlPlane, type ControlPlane, type CycleReport } from '../../control-plane/service';
+import { createForecastEngine } from '../../control-plane/forecast/engine';
+import { DEFAULT_MODEL_FILE } from '../../control-plane/forecast/model/default-model';
 import { startLocalInflux, type LocalInflux } from '../../scripts/influxdb/local-influxd';
 import type { RequestOutcome } from '../../sim/instances/request-outcome';
 import { SandboxPool, type PoolInstance } from '../../sim/instances/sandbox-pool';
@@ -158,9 +160,15 @@ export async function runLive(o: LiveRunOptions): Promise<LiveRunResult> {
     const clock = new SimClock(startMs - PREAMBLE_MS);
     const cycles: CycleReport[] = [];
     phase(`starting the control plane (warm-up: ${o.warmupSteps} steps of history through the forecaster)`);
+    const engine = await createForecastEngine({
+      modelFile: o.modelFile === undefined ? DEFAULT_MODEL_FILE : o.modelFile,
+      horizon: o.horizonSteps,
+      onModelError: (e) => o.log(`forecast model unavailable, baselines only: ${e.message}`),
+    });
+    closers.push(() => engine.close());
     const cp = await startControlPlane(settings, {
       clock,
-      modelFile: o.modelFile,
+      engine,
       warmupSteps: o.warmupSteps,
       warmupBudgetMs: 3_600_000, // never cut short: a budget in real time would make runs differ
       retrainEveryMs: 0,

@@ -26,6 +26,8 @@ export interface E2eOptions {
   earmarkKeepAliveMs: number;
   /** Earmark's and the oracle's warm-up lead. */
   leadMs: number;
+  /** Token-bucket burst of Earmark's reservations, as this much time of their rate. */
+  rateBurstMs: number;
   instances?: number;
   /** Cluster memory = this × the memory static provisioning for the peak needs. */
   capacityFactor: number;
@@ -55,6 +57,7 @@ export const DEFAULTS: Omit<E2eOptions, 'trace'> = {
   keepAliveMs: 600_000,
   earmarkKeepAliveMs: 60_000,
   leadMs: 60_000,
+  rateBurstMs: 10_000,
   capacityFactor: 1,
   proxies: 2,
   workers: 2,
@@ -125,6 +128,9 @@ export function parseOptions(argv: readonly string[]): E2eOptions {
         break;
       case '--earmark-keepalive-s':
         o.earmarkKeepAliveMs = flagNum(0) * 1000;
+        break;
+      case '--rate-burst-s':
+        o.rateBurstMs = flagNum(0) * 1000;
         break;
       case '--lead-s':
         o.leadMs = flagNum(0) * 1000;

@@ -3,7 +3,8 @@
  * user is one tier, "function"; one instance class sized as the benchmark's companion instances
  * (memory is what binds: slots, CPU and bandwidth are left ample, the instance model has no such
  * limits). Exhausted reservations queue briefly and are topped up; what waits too long goes to the
- * platform's on-demand path (the fallback), never to a 429.
+ * platform's on-demand path (the fallback), never to a 429. Reservations carry a bucket of 10 s of
+ * their rate, so Poisson arrivals at the forecast rate are not refused for want of a token.
  */
 import type { ExhaustedAction } from '../../control-plane/domain/reservation';
 
@@ -32,6 +33,8 @@ export interface PolicyInput {
   tier: TierKnobs;
   leadTimeMs: number;
   validityMs: number;
+  /** Token-bucket burst of reservations, as this much time of their rate. */
+  rateBurstMs: number;
   instances: number;
   instanceMemoryMb: number;
 }
@@ -50,6 +53,7 @@ tiers:
 defaultTier: ${TIER_NAME}
 leadTime: ${p.leadTimeMs}ms
 validity: ${p.validityMs}ms
+rateBurst: ${p.rateBurstMs}ms
 fallback: ${FALLBACK}
 overcommit:
   slots: 1

@@ -116,6 +116,7 @@ export async function runE2e(o: E2eOptions, log: (line: string) => void): Promis
       tier: o.tier,
       leadTimeMs: o.leadMs,
       validityMs: 300_000,
+      rateBurstMs: o.rateBurstMs,
       instances: instances.length,
       instanceMemoryMb: instances[0].memoryMb,
     };

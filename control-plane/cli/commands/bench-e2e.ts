@@ -28,6 +28,7 @@ options (defaults in brackets):
   --keepalive-min M       keep-alive of the no-prediction and reactive policies [10]
   --earmark-keepalive-s S platform keep-alive of sandboxes Earmark's plan does not hold [60]
   --lead-s S              warm-up lead of Earmark's plans and of the oracle [60]
+  --rate-burst-s S        token bucket of Earmark's reservations, in seconds of their rate [10]
   --instances N           companion instances [memory / 16 GB, at least 2]
   --capacity-factor F     cluster memory = F × what static provisioning for the peak holds [1]
   --proxies N --workers N emulated Envoys and workers each [2, 2]

@@ -194,7 +194,7 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
   unsubscribe(names: string[]): void {
     for (const n of names) {
       this.subscribed.delete(n);
-      this.state.held.delete(n);
+      this.state.drop(n);
     }
     this.call?.write({ typeUrl: RESERVATION_TYPE_URL, resourceNamesUnsubscribe: names });
   }

@@ -3,9 +3,10 @@
  * all or nothing: every resource is validated first, and one bad resource rejects the whole
  * response (NACK) leaving the previous state untouched, as Envoy does with a bad config.
  * Like the filter, which copies records rather than building objects, it reads a response in one
- * pass into reused arrays (codec/response-reader.ts), validates each reservation's bytes, keeps
- * them, and decodes a Reservation only when asked for it (a held record keeps its response's
- * buffer alive). A user's record is updated in place, so a delta allocates nothing per user.
+ * pass into reused arrays (codec/response-reader.ts), finds each user's record by the bytes of
+ * its name (name-index.ts), validates the reservation's bytes, keeps them, and decodes a
+ * Reservation only when asked for it (a held record keeps its response's buffer alive). A user's
+ * record is updated in place: a delta allocates nothing per user it already holds.
  * TTL: a reservation sent with a ttl expires that long after it (or its last heartbeat) arrived.
  */
 import type { Reservation } from '../../domain/reservation';
@@ -14,18 +15,22 @@ import { readReservation } from '../codec/reservation-codec';
 import { reservationBytesProblem as bytesProblem } from '../codec/reservation-check';
 import { RESERVATION_TYPE_URL } from '../codec/resource-codec';
 import { readDeltaResponse as readResponse, StagedResponse } from '../codec/response-reader';
+import { hashBytes as fnvBytes, hashName as fnvName, NameIndex } from './name-index';
 
 // Module constants: under tsx an imported binding is a getter call on every use, and these are
 // used once per resource.
 const TYPE_URL = RESERVATION_TYPE_URL;
 const reservationBytesProblem = bytesProblem;
 const readDeltaResponse = readResponse;
+const hashBytes = fnvBytes;
+const hashName = fnvName;
 
 export class HeldReservation {
   /** The response that last named this user (ReservationState's duplicate check). */
   stamp = 0;
 
   constructor(
+    readonly name: string,
     /** Read-only to callers: a newer version of the same user replaces it in place. */
     public version: string,
     /** Epoch ms at which it expires unless refreshed; undefined = no TTL. */
@@ -74,36 +79,51 @@ export type ApplyResult =
     }
   | { ok: false; nonce: string; systemVersion: string; error: string };
 
+const NO_BYTES = new Uint8Array(0);
+
 export class ReservationState {
-  readonly held = new Map<string, HeldReservation>();
+  private readonly records = new Map<string, HeldReservation>();
+  private readonly index = new NameIndex<HeldReservation>();
   /** system_version_info of the last response that completed a revision. */
   systemVersion = '';
   /** No TTL runs out before this (a lower bound: refreshes only move deadlines later). */
   private earliestExpiry = Infinity;
   private readonly staged = new StagedResponse();
-  /** Serial of the response being applied: a held record stamped with it was named in it. */
+  /** Serial of the response being applied: a record stamped with it was named in it. */
   private stamp = 0;
-  /** The held record of each resource of the response being applied (undefined: a new user). */
+  /** The record of each resource of the response being applied (undefined: heartbeat of an unknown user). */
   private readonly found: (HeldReservation | undefined)[] = [];
-  /** Names of the response that are not held yet (new users, heartbeats of unknown ones). */
-  private readonly fresh = new Set<string>();
+  /** Records of new users, indexed while validating; taken out again if the response is refused. */
+  private readonly added: HeldReservation[] = [];
+  /** Heartbeats of users not held, for the duplicate check. */
+  private readonly unknown = new Set<string>();
   /** Reservations built for the custom check, by resource index (kept when applied). */
   private readonly decoded: (Reservation | undefined)[] = [];
 
   constructor(private readonly check?: ReservationCheck) {}
 
+  /** The held reservations by user (read-only: apply(), expire() and drop() change them). */
+  get held(): ReadonlyMap<string, HeldReservation> {
+    return this.records;
+  }
   get size(): number {
-    return this.held.size;
+    return this.records.size;
   }
   get(user: string): HeldReservation | undefined {
-    return this.held.get(user);
+    return this.records.get(user);
   }
 
   /** name -> version, for initial_resource_versions on reconnect. */
   versions(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [n, h] of this.held) out[n] = h.version;
+    for (const [n, h] of this.records) out[n] = h.version;
     return out;
+  }
+
+  /** Forgets a user's reservation (an unsubscribed name). */
+  drop(user: string): boolean {
+    this.index.delete(user);
+    return this.records.delete(user);
   }
 
   /**
@@ -112,52 +132,72 @@ export class ReservationState {
    */
   apply(bytes: Uint8Array, nowMs: number): ApplyResult {
     const s = readDeltaResponse(bytes, this.staged);
+    let applied = false;
     try {
       const error = this.problem(s);
       if (error !== undefined)
         return { ok: false, nonce: s.nonce, systemVersion: s.systemVersionInfo, error };
-      return this.commit(s, nowMs);
+      const result = this.commit(s, nowMs);
+      applied = true;
+      return result;
     } finally {
-      s.release();
-      this.found.length = 0;
-      if (this.fresh.size > 0) this.fresh.clear();
+      if (!applied) for (const h of this.added) this.index.delete(h.name);
+      this.added.length = 0;
+      if (this.unknown.size > 0) this.unknown.clear();
       if (this.check) this.decoded.length = 0;
+      s.release();
     }
   }
 
   /**
-   * Validates every resource; a string is the reason to reject the whole response. Looks each name
-   * up once (commit reuses it); a name seen twice is caught by the stamp on its held record.
+   * Validates every resource; a string is the reason to reject the whole response. Finds each
+   * user's record once (commit reuses it); a name seen twice is caught by the stamp on its record.
    */
   private problem(s: StagedResponse): string | undefined {
     if (s.typeUrl !== TYPE_URL) return `response type_url "${s.typeUrl}" is not ${TYPE_URL}`;
     const stamp = ++this.stamp;
+    const bytes = s.bytes;
     for (let i = 0; i < s.count; i++) {
-      const name = s.names[i];
-      if (!name) return 'a resource has no name';
-      if (!s.versions[i]) return `resource "${name}" has no version`;
-      const h = this.held.get(name);
-      this.found.push(h);
-      if (h ? h.stamp === stamp : this.fresh.size === this.fresh.add(name).size)
-        return `resource "${name}" appears twice in one response`;
-      if (h) h.stamp = stamp;
-      if (s.bodyStarts[i] < 0) continue; // a heartbeat
-      if (s.typeUrls[i] !== TYPE_URL) return `resource "${name}" has type ${s.typeUrls[i]}`;
+      const from = s.nameStarts[i];
+      const to = s.nameEnds[i];
+      if (to <= from) return 'a resource has no name';
+      if (!s.versions[i]) return `resource "${s.name(i)}" has no version`;
+      const decodedName = s.names[i]; // '' for an ASCII name, found by its bytes
+      const hash = decodedName ? hashName(decodedName) : hashBytes(bytes, from, to);
+      let h = decodedName ? this.index.find(decodedName, hash) : this.index.findAscii(hash, bytes, from, to);
+      const body = s.bodyStarts[i] >= 0;
+      if (h) {
+        if (h.stamp === stamp) return `resource "${h.name}" appears twice in one response`;
+      } else {
+        const name = s.name(i);
+        if (this.unknown.size > 0 && this.unknown.has(name))
+          return `resource "${name}" appears twice in one response`;
+        if (body) {
+          h = new HeldReservation(name, '', undefined, NO_BYTES, 0, 0, undefined);
+          this.index.insert(h, hash);
+          this.added.push(h);
+        } else this.unknown.add(name);
+      }
+      this.found[i] = h;
+      if (!h) continue;
+      h.stamp = stamp;
+      if (!body) continue; // a heartbeat
+      if (s.typeUrls[i] !== TYPE_URL) return `resource "${h.name}" has type ${s.typeUrls[i]}`;
       const problem = this.check
-        ? this.checkDecoded(s, i)
-        : reservationBytesProblem(s.bytes, s.bodyStarts[i], s.bodyEnds[i], name);
-      if (problem) return `resource "${name}" rejected: ${problem}`;
+        ? this.checkDecoded(s, i, h.name)
+        : reservationBytesProblem(bytes, s.bodyStarts[i], s.bodyEnds[i], h.name);
+      if (problem) return `resource "${h.name}" rejected: ${problem}`;
     }
     for (let k = 0; k < s.removedCount; k++) {
       const n = s.removed[k];
-      if (this.held.get(n)?.stamp === stamp || this.fresh.has(n))
+      if (this.index.find(n)?.stamp === stamp || this.unknown.has(n))
         return `resource "${n}" is both updated and removed`;
     }
     return undefined;
   }
 
   /** With a custom check the reservation is built now (the check needs it) and kept. */
-  private checkDecoded(s: StagedResponse, i: number): string | undefined {
+  private checkDecoded(s: StagedResponse, i: number, name: string): string | undefined {
     let res: Reservation;
     try {
       res = readReservation(s.bytes, s.bodyStarts[i], s.bodyEnds[i]);
@@ -165,7 +205,7 @@ export class ReservationState {
       return (err as Error).message;
     }
     this.decoded[i] = res;
-    return reservationProblem(res, s.names[i]) ?? this.check!(res);
+    return reservationProblem(res, name) ?? this.check!(res);
   }
 
   private commit(s: StagedResponse, nowMs: number): ApplyResult {
@@ -173,22 +213,15 @@ export class ReservationState {
     let heartbeats = 0;
     let ignoredHeartbeats = 0;
     for (let i = 0; i < s.count; i++) {
-      const name = s.names[i];
+      const h = this.found[i];
       const ttl = s.ttls[i];
       const expiresAtMs = ttl > 0 ? nowMs + ttl : undefined;
       if (expiresAtMs !== undefined && expiresAtMs < this.earliestExpiry) this.earliestExpiry = expiresAtMs;
-      const h = this.found[i];
       const start = s.bodyStarts[i];
       if (start >= 0) {
-        const version = s.versions[i];
         const decoded = this.check ? this.decoded[i] : undefined;
-        if (h) h.replace(version, expiresAtMs, s.bytes, start, s.bodyEnds[i], decoded);
-        else
-          this.held.set(
-            name,
-            new HeldReservation(version, expiresAtMs, s.bytes, start, s.bodyEnds[i], decoded),
-          );
-        updated.push(name);
+        h!.replace(s.versions[i], expiresAtMs, s.bytes, start, s.bodyEnds[i], decoded);
+        updated.push(h!.name);
         continue;
       }
       // A heartbeat refreshes the TTL only of the version it names; any other is ignored.
@@ -197,8 +230,9 @@ export class ReservationState {
         heartbeats++;
       } else ignoredHeartbeats++;
     }
+    for (const h of this.added) this.records.set(h.name, h);
     const removed: string[] = [];
-    for (let k = 0; k < s.removedCount; k++) if (this.held.delete(s.removed[k])) removed.push(s.removed[k]);
+    for (let k = 0; k < s.removedCount; k++) if (this.drop(s.removed[k])) removed.push(s.removed[k]);
     if (s.systemVersionInfo) this.systemVersion = s.systemVersionInfo;
     return {
       ok: true,
@@ -216,13 +250,12 @@ export class ReservationState {
     if (nowMs < this.earliestExpiry) return [];
     const gone: string[] = [];
     let earliest = Infinity;
-    for (const [n, h] of this.held) {
+    for (const [n, h] of this.records) {
       if (h.expiresAtMs === undefined) continue;
-      if (h.expiresAtMs <= nowMs) {
-        this.held.delete(n);
-        gone.push(n);
-      } else if (h.expiresAtMs < earliest) earliest = h.expiresAtMs;
+      if (h.expiresAtMs <= nowMs) gone.push(n);
+      else if (h.expiresAtMs < earliest) earliest = h.expiresAtMs;
     }
+    for (const n of gone) this.drop(n);
     this.earliestExpiry = earliest;
     return gone;
   }
@@ -230,7 +263,7 @@ export class ReservationState {
   /** Earliest TTL deadline, for scheduling the next sweep. */
   nextExpiry(): number | undefined {
     let min: number | undefined;
-    for (const h of this.held.values())
+    for (const h of this.records.values())
       if (h.expiresAtMs !== undefined && (min === undefined || h.expiresAtMs < min)) min = h.expiresAtMs;
     return min;
   }

@@ -69,7 +69,7 @@ export function decodeDeltaResponse(buf: Uint8Array): DecodedDeltaResponse {
   const resources: WireResource[] = [];
   for (let i = 0; i < s.count; i++) {
     resources.push({
-      name: s.names[i],
+      name: s.name(i),
       version: s.versions[i],
       typeUrl: s.typeUrls[i],
       bodyStart: s.bodyStarts[i],

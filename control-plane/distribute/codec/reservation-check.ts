@@ -4,8 +4,8 @@
  * common (ASCII) path. The reference client accepts or NACKs a response with it and decodes a
  * reservation only when asked, as the filter copies records instead of building objects.
  * test/.../reservation-check.test.ts pins the equivalence with the object path.
- * Positions and values live in locals (one-byte tags and lengths are read inline): a proxy runs
- * this for every reservation it receives, so it is the reference client's hottest loop.
+ * Positions and values live in locals (varints and ASCII checks inline): a proxy runs this for
+ * every reservation it receives, so it is the reference client's hottest loop.
  */
 import { MAX_NAME_LENGTH as MAX_NAME } from '../cache/validate-reservation';
 import { readVarint as varint, varintEnd } from './varint';
@@ -20,16 +20,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** UTF-16 length of buf[from, to) read as UTF-8, or -1 when it is not valid UTF-8. */
 function utf16Length(buf: Uint8Array, from: number, to: number): number {
-  for (let i = from; i < to; i++) {
-    if (buf[i] > 0x7f) {
-      try {
-        return utf8.decode(buf.subarray(from, to)).length;
-      } catch {
-        return -1;
-      }
-    }
+  try {
+    return utf8.decode(buf.subarray(from, to)).length;
+  } catch {
+    return -1;
   }
-  return to - from;
 }
 
 /** True when buf[from, to) holds exactly the UTF-8 of `name`. */
@@ -87,44 +82,16 @@ export function reservationBytesProblem(
       p = cursor.pos;
     }
     const wire = tag & 7;
-    if (wire === 2) {
-      let len = p < end ? buf[p] : 0x80;
-      if (len < 0x80) p++;
-      else {
-        len = readVarint(buf, p, end);
-        if (len === len) p = cursor.pos;
+    if (wire === 0) {
+      let v = 0;
+      let mul = 1;
+      for (let i = 0; ; i++) {
+        if (i === 10 || p >= end) return 'truncated varint';
+        const byte = buf[p++];
+        v += (byte & 0x7f) * mul;
+        if (byte < 0x80) break;
+        mul *= 128;
       }
-      if (len !== len || p + len > end) return `field ${Math.floor(tag / 8)} overruns the reservation`;
-      const from = p;
-      p += len;
-      switch (tag) {
-        case 0x0a:
-          userStart = from;
-          userEnd = p;
-          userLen = utf16Length(buf, from, p);
-          if (userLen < 0) return 'invalid UTF-8 in user';
-          break;
-        case 0x12:
-          instanceLen = utf16Length(buf, from, p);
-          if (instanceLen < 0) return 'invalid UTF-8 in instanceId';
-          break;
-        case 0x1a:
-          addressLen = utf16Length(buf, from, p);
-          if (addressLen < 0) return 'invalid UTF-8 in instanceAddress';
-          break;
-        case 0x52:
-          tierLen = utf16Length(buf, from, p);
-          if (tierLen < 0) return 'invalid UTF-8 in tier';
-          break;
-        case 130:
-          fallbackLen = utf16Length(buf, from, p);
-          if (fallbackLen < 0) return 'invalid UTF-8 in fallback';
-          break;
-      }
-    } else if (wire === 0) {
-      const v = readVarint(buf, p, end);
-      if (v !== v) return 'truncated varint';
-      p = cursor.pos;
       switch (tag) {
         case 0x20:
           slots = v;
@@ -156,6 +123,44 @@ export function reservationBytesProblem(
         case 0x78:
           expires = v;
           break;
+      }
+    } else if (wire === 2) {
+      let len = p < end ? buf[p] : 0x80;
+      if (len < 0x80) p++;
+      else {
+        len = readVarint(buf, p, end);
+        if (len === len) p = cursor.pos;
+      }
+      if (len !== len || p + len > end) return `field ${Math.floor(tag / 8)} overruns the reservation`;
+      const from = p;
+      p += len;
+      if (tag !== 0x0a && tag !== 0x12 && tag !== 0x1a && tag !== 0x52 && tag !== 130) continue;
+      // A string field: ASCII (every byte below 0x80) is its own UTF-16 length.
+      let high = 0;
+      for (let i = from; i < p; i++) high |= buf[i];
+      const units = high > 0x7f ? utf16Length(buf, from, p) : len;
+      switch (tag) {
+        case 0x0a:
+          if (units < 0) return 'invalid UTF-8 in user';
+          userStart = from;
+          userEnd = p;
+          userLen = units;
+          break;
+        case 0x12:
+          if (units < 0) return 'invalid UTF-8 in instanceId';
+          instanceLen = units;
+          break;
+        case 0x1a:
+          if (units < 0) return 'invalid UTF-8 in instanceAddress';
+          addressLen = units;
+          break;
+        case 0x52:
+          if (units < 0) return 'invalid UTF-8 in tier';
+          tierLen = units;
+          break;
+        default:
+          if (units < 0) return 'invalid UTF-8 in fallback';
+          fallbackLen = units;
       }
     } else if (wire === 1 || wire === 5) {
       p += wire === 1 ? 8 : 4;

@@ -25,6 +25,10 @@ export class StagedResponse {
   nonce = '';
   /** Resources read; entries past `count` in the arrays below are left from earlier responses. */
   count = 0;
+  /** Where each name lies in `bytes` (equal when it is empty or absent); see name(). */
+  readonly nameStarts: number[] = [];
+  readonly nameEnds: number[] = [];
+  /** A non-ASCII name, decoded (and checked as UTF-8) while reading; '' for an ASCII one. */
   readonly names: string[] = [];
   readonly versions: string[] = [];
   /** Any.type_url of each resource ('' for a heartbeat, which has no Any). */
@@ -36,6 +40,12 @@ export class StagedResponse {
   readonly ttls: number[] = [];
   removedCount = 0;
   readonly removed: string[] = [];
+
+  /** Resource i's name; an ASCII name is made into a string only here, when someone needs it. */
+  name(i: number): string {
+    const from = this.nameStarts[i];
+    return this.names[i] || (from < 0 ? '' : stringAt(this.bytes, from, this.nameEnds[i]));
+  }
 
   /** Drops the reference to the response's bytes once it has been applied. */
   release(): void {
@@ -87,6 +97,11 @@ function skipAt(buf: Uint8Array, p: number, end: number, wire: number): number {
     default:
       throw new WireFormatError(`unsupported wire type ${wire} at byte ${p}`);
   }
+}
+
+function isAscii(buf: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] > 0x7f) return false;
+  return true;
 }
 
 function stringAt(buf: Uint8Array, from: number, to: number): string {
@@ -141,6 +156,8 @@ function bytesEqual(buf: Uint8Array, from: number, to: number, expected: Uint8Ar
 /** Reads the Resource in buf[p, end) into slot i (one write per slot array). */
 function readResource(buf: Uint8Array, p: number, end: number, s: StagedResponse, i: number): void {
   let name = '';
+  let nameStart = -1;
+  let nameEnd = -1;
   let version = '';
   let typeUrl = '';
   let bodyStart = -1;
@@ -156,8 +173,11 @@ function readResource(buf: Uint8Array, p: number, end: number, s: StagedResponse
     const len = lengthAt(buf, p, end);
     const from = after;
     p = from + len;
-    if (tag === 0x1a) name = stringAt(buf, from, p);
-    else if (tag === 0x0a)
+    if (tag === 0x1a) {
+      nameStart = from;
+      nameEnd = p;
+      name = isAscii(buf, from, p) ? '' : stringAt(buf, from, p);
+    } else if (tag === 0x0a)
       version = versions.find(buf, from, len) ?? versions.add(buf, from, len, stringAt(buf, from, p));
     else if (tag === 0x32) ttl = readDuration(buf, from, p);
     else if (tag === 0x12) {
@@ -181,6 +201,8 @@ function readResource(buf: Uint8Array, p: number, end: number, s: StagedResponse
     }
   }
   s.names[i] = name;
+  s.nameStarts[i] = nameStart;
+  s.nameEnds[i] = nameEnd;
   s.versions[i] = version;
   s.typeUrls[i] = typeUrl;
   s.bodyStarts[i] = bodyStart;

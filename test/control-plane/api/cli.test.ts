@@ -80,7 +80,12 @@ describe('cli: earmark serve, plan and reservation', function () {
   // service starts, so its first cycle computes a real plan from them.
   const USERS = Array.from({ length: 9 }, (_, i) => `user-000${i}`);
   const seedStore = async (now: number) => {
-    const store = await Store.open({ url: influxUrl, database, spoolDir: path.join(dir, 'writer'), log: silentLogger });
+    const store = await Store.open({
+      url: influxUrl,
+      database,
+      spoolDir: path.join(dir, 'writer'),
+      log: silentLogger,
+    });
     await store.schemaReady;
     const insts = seed.instances(3).map((i) => ({ ...i, instanceClass: 'standard' }));
     await store.writeInstances(insts, now - 30 * 60_000);
@@ -174,7 +179,10 @@ describe('cli: earmark serve, plan and reservation', function () {
     const one = await cli(['reservation', 'user-0004', ...flags()]);
     assert.equal(one.code, 0, one.err);
     const r = (await (await fetch(`${url}/v1/users/user-0004/reservation`, auth)).json()) as any;
-    assert.match(one.out, new RegExp(`instance\\s+${r.instanceId} at ${r.instanceAddress.replace(/\./g, '\\.')}`));
+    assert.match(
+      one.out,
+      new RegExp(`instance\\s+${r.instanceId} at ${r.instanceAddress.replace(/\./g, '\\.')}`),
+    );
     assert.match(r.instanceId, /^inst-[0-2]$/, 'reserved on one of the stored instances');
     assert.match(one.out, new RegExp(`holds\\s+${r.slots} slots`));
     const ghost = await cli(['reservation', 'ghost', ...flags()]);
