@@ -28,34 +28,45 @@ const hashName = fnvName;
 export class HeldReservation {
   /** The response that last named this user (ReservationState's duplicate check). */
   stamp = 0;
+  /**
+   * Expiry deadline, Infinity = no TTL. Always a number, so V8 keeps it as an in-place double:
+   * a field that also holds undefined would allocate a heap number at every refresh.
+   */
+  deadline: number;
 
   constructor(
     readonly name: string,
     /** Read-only to callers: a newer version of the same user replaces it in place. */
     public version: string,
-    /** Epoch ms at which it expires unless refreshed; undefined = no TTL. */
-    public expiresAtMs: number | undefined,
+    expiresAtMs: number | undefined,
     private bytes: Uint8Array,
     private start: number,
     private end: number,
     private decoded: Reservation | undefined,
-  ) {}
+  ) {
+    this.deadline = expiresAtMs ?? Infinity;
+  }
+
+  /** Epoch ms at which it expires unless refreshed; undefined = no TTL. */
+  get expiresAtMs(): number | undefined {
+    return this.deadline === Infinity ? undefined : this.deadline;
+  }
 
   get reservation(): Reservation {
     return (this.decoded ??= readReservation(this.bytes, this.start, this.end));
   }
 
-  /** Holds a newer version (ReservationState.apply only). */
+  /** Holds a newer version (ReservationState.apply only); deadline Infinity = no TTL. */
   replace(
     version: string,
-    expiresAtMs: number | undefined,
+    deadline: number,
     bytes: Uint8Array,
     start: number,
     end: number,
     decoded: Reservation | undefined,
   ): void {
     this.version = version;
-    this.expiresAtMs = expiresAtMs;
+    this.deadline = deadline;
     this.bytes = bytes;
     this.start = start;
     this.end = end;
@@ -173,7 +184,7 @@ export class ReservationState {
         if (this.unknown.size > 0 && this.unknown.has(name))
           return `resource "${name}" appears twice in one response`;
         if (body) {
-          h = new HeldReservation(name, '', undefined, NO_BYTES, 0, 0, undefined);
+          h = new HeldReservation(name, '', Infinity, NO_BYTES, 0, 0, undefined);
           this.index.insert(h, hash);
           this.added.push(h);
         } else this.unknown.add(name);
@@ -215,18 +226,18 @@ export class ReservationState {
     for (let i = 0; i < s.count; i++) {
       const h = this.found[i];
       const ttl = s.ttls[i];
-      const expiresAtMs = ttl > 0 ? nowMs + ttl : undefined;
-      if (expiresAtMs !== undefined && expiresAtMs < this.earliestExpiry) this.earliestExpiry = expiresAtMs;
+      const deadline = ttl > 0 ? nowMs + ttl : Infinity;
+      if (deadline < this.earliestExpiry) this.earliestExpiry = deadline;
       const start = s.bodyStarts[i];
       if (start >= 0) {
         const decoded = this.check ? this.decoded[i] : undefined;
-        h!.replace(s.versions[i], expiresAtMs, s.bytes, start, s.bodyEnds[i], decoded);
+        h!.replace(s.versions[i], deadline, s.bytes, start, s.bodyEnds[i], decoded);
         updated.push(h!.name);
         continue;
       }
       // A heartbeat refreshes the TTL only of the version it names; any other is ignored.
       if (h && h.version === s.versions[i]) {
-        h.expiresAtMs = expiresAtMs;
+        h.deadline = deadline;
         heartbeats++;
       } else ignoredHeartbeats++;
     }
@@ -251,9 +262,8 @@ export class ReservationState {
     const gone: string[] = [];
     let earliest = Infinity;
     for (const [n, h] of this.records) {
-      if (h.expiresAtMs === undefined) continue;
-      if (h.expiresAtMs <= nowMs) gone.push(n);
-      else if (h.expiresAtMs < earliest) earliest = h.expiresAtMs;
+      if (h.deadline <= nowMs) gone.push(n);
+      else if (h.deadline < earliest) earliest = h.deadline;
     }
     for (const n of gone) this.drop(n);
     this.earliestExpiry = earliest;
@@ -262,9 +272,8 @@ export class ReservationState {
 
   /** Earliest TTL deadline, for scheduling the next sweep. */
   nextExpiry(): number | undefined {
-    let min: number | undefined;
-    for (const h of this.records.values())
-      if (h.expiresAtMs !== undefined && (min === undefined || h.expiresAtMs < min)) min = h.expiresAtMs;
-    return min;
+    let min = Infinity;
+    for (const h of this.records.values()) if (h.deadline < min) min = h.deadline;
+    return min === Infinity ? undefined : min;
   }
 }

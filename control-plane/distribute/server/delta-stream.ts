@@ -227,12 +227,12 @@ export class DeltaStream {
       // Prepare (encode, compress) the next response while this one is written.
       const ahead = this.plan!.peek();
       if (ahead) void ahead.payload(this.call.responseEncoding, o.compression).catch(() => undefined);
-      const { payload, compressed } = await chunk.payload(this.call.responseEncoding, o.compression);
+      const { framed, compressed } = await chunk.payload(this.call.responseEncoding, o.compression);
       if (this.closed) return;
       this.inFlight.set(chunk.nonce, { chunk, sentAtMs: this.host.clock.now() });
-      const flushed = this.call.write(payload, compressed);
+      const flushed = this.call.writeFramed(framed);
       if (chunk.toRevision !== undefined) this.sentRevision = chunk.toRevision;
-      this.recordSend(chunk, payload.length + 5, compressed);
+      this.recordSend(chunk, framed.length, compressed);
       if (!flushed) {
         this.writeBlocked = true;
         this.call.once('drain', () => {

@@ -96,6 +96,9 @@ export class GrpcServer {
     } else {
       this.http = http2.createServer({ settings });
     }
+    // No Nagle: a response's last segment, and small frames (SETTINGS, WINDOW_UPDATE, trailers),
+    // must not wait for the peer's delayed ACK (up to 40 ms on Linux).
+    this.http.on('connection', (socket: { setNoDelay?: (on: boolean) => void }) => socket.setNoDelay?.(true));
     this.http.on('session', (s: http2.ServerHttp2Session) => {
       this.sessions.add(s);
       s.on('close', () => this.sessions.delete(s));

@@ -132,6 +132,17 @@ export class ServerCall extends EventEmitter<ServerCallEvents> {
     return this.stream.write(payload);
   }
 
+  /**
+   * Writes one message already framed (5-byte prefix + payload, e.g. shared by many streams) with
+   * a single HTTP/2 write. Returns false when the caller should wait for 'drain'.
+   */
+  writeFramed(framed: Buffer): boolean {
+    if (this.ended || this.stream.destroyed) return false;
+    this.sendHeaders();
+    this.bytesOut += framed.length;
+    return this.stream.write(framed);
+  }
+
   pause(): void {
     this.stream.pause();
   }
