@@ -20,6 +20,7 @@ import type { PolicyModel } from './policy-model';
 import type { ControlPlaneState } from './port';
 import { mountRoutes, sendError, toApiError } from './router';
 import type { Route } from './route';
+import { cycleRoutes } from './routes/cycle';
 import { demandRoutes } from './routes/demand';
 import type { RouteDeps } from './routes/deps';
 import { eventRoutes } from './routes/events';
@@ -82,6 +83,7 @@ export function createApi(options: ApiOptions): Api {
     ...policyRoutes(deps),
     ...eventRoutes(deps),
     ...planRoutes(deps),
+    ...cycleRoutes(deps),
     ...instanceRoutes(deps),
   ];
   // The closure above reads it only when /openapi.json is requested, after this line has run.

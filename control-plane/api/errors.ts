@@ -37,6 +37,10 @@ export const ERRORS = {
     message: 'An event with this id exists; PUT /v1/events/{id} replaces it.',
   },
   LOAD_INSTANCE_MISMATCH: { status: 422, message: 'A load sample names another instance than the path.' },
+  CYCLE_RUNNING: {
+    status: 409,
+    message: 'A cycle is running; cycles never overlap. Try again when it ends (GET /v1/cycle).',
+  },
 
   ROUTE_NOT_FOUND: { status: 404, message: 'No such route.' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'This route does not support that method.' },

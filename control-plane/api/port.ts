@@ -180,6 +180,75 @@ export interface Readiness {
   readiness(): Promise<DependencyCheck[]>;
 }
 
+/** One cycle's report (control-plane/service's CycleReport narrows it). */
+export interface CycleReportView {
+  /** 1, 2, 3, ... per run (skipped ticks are not numbered). */
+  cycle: number;
+  /** The service clock's time when the cycle started (simulated time under a SimClock). */
+  startedAtMs: number;
+  /** End of the last demand step the cycle read; the forecast's first step starts here. */
+  originMs: number;
+  ok: boolean;
+  /** The stage that failed, and why (absent when ok). */
+  failedStage?: string;
+  error?: string;
+  /** Stages that ran, in order, with their processing time in real milliseconds. */
+  stages: { stage: string; ms: number }[];
+  /** Real milliseconds for the whole cycle. */
+  totalMs: number;
+  /** Users forecast, users holding something, users squeezed by capacity. */
+  users: number;
+  reserved: number;
+  squeezed: number;
+  instancesUsed: number;
+  policyVersion?: string;
+  /** The plan this cycle published (absent when it failed before publishing). */
+  planVersion?: string;
+  published?: { updated: number; removed: number; unchanged: number };
+  /** Forecast users per model (the chooser's pick), when the forecast ran. */
+  models?: Record<string, number>;
+}
+
+/** The cycle's state and counters (control-plane/service's CycleStatus narrows it). */
+export interface CycleStatusView {
+  state: 'idle' | 'running' | 'stopped';
+  intervalMs: number;
+  /** Cycles that ran (ok + failed), and ticks skipped because a cycle was still running. */
+  runs: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  /** When the next tick is due (service clock). */
+  nextAtMs?: number;
+  /** The plan in force (the last one published, with top-ups). */
+  planVersion?: string;
+  last?: CycleReportView;
+  lastSuccess?: CycleReportView;
+  /** Shortfall top-ups between cycles: flags seen (one per user per report), outcomes, publishes. */
+  topUps: {
+    requested: number;
+    granted: number;
+    partial: number;
+    refused: number;
+    publishes: number;
+    lastReason?: string;
+  };
+}
+
+/** What a cycle runner offers the API; the service's Cycle satisfies it. */
+export interface CycleRunner {
+  status(): CycleStatusView;
+  /** The last `n` reports, newest first. */
+  recent(n: number): CycleReportView[];
+  /** Starts a cycle now; undefined when one is running (that attempt is counted as skipped). */
+  trigger(): Promise<CycleReportView> | undefined;
+}
+
+export interface CycleControl {
+  /** The cycle of this process, or undefined when none runs here (an API-only process). */
+  cycleRunner(): CycleRunner | undefined;
+}
+
 export interface ControlPlaneState
   extends
     ProfileStore,
@@ -190,4 +259,5 @@ export interface ControlPlaneState
     InstanceRegistry,
     ScalingView,
     ProxyView,
+    CycleControl,
     Readiness {}

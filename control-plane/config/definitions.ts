@@ -122,10 +122,13 @@ const TABLE: Table = {
   },
   historySteps: {
     kind: 'integer',
-    default: 720,
+    // 25 h of one-minute steps: the daily-seasonal forecasters need a day plus their level window
+    // (seasonal-delta-6: 1,446 steps); with fewer they are skipped (the service warns at start).
+    default: 1500,
     min: 1,
     max: 100_000,
-    description: 'Steps of history read for each forecast.',
+    description:
+      'Steps of history read for each forecast. Daily seasonality needs a day plus 6 steps (1446 at one-minute steps).',
   },
   policyFile: {
     kind: 'path',

@@ -36,6 +36,7 @@ import type { CycleReport, CycleStatus } from './status';
 import { ShortfallTopUp } from './top-up';
 import { UsageIntake } from './usage-intake';
 import { cycleCheck, distributionCheck } from './views';
+import { warnIfHistoryShort } from './history-needs';
 import { waitForInflux } from './influx-wait';
 
 export interface ControlPlaneOptions {
@@ -117,6 +118,7 @@ export async function startControlPlane(
         .then(c)
         .catch((e) => logger.error('stopping a part failed', { error: String(e?.message ?? e) }));
   };
+  warnIfHistoryShort(settings.historySteps, settings.forecastStepMs, logger);
   try {
     await waitForInflux(settings.influxUrl, o.influxWaitMs ?? 10_000);
     const store = await Store.open({
@@ -139,6 +141,11 @@ export async function startControlPlane(
       forecastStepMs,
       plan: () => planProvider(),
       proxies: () => distribution.nodes().map(proxyStatusOf),
+      cycle: {
+        status: () => cycle.status(),
+        recent: (n) => cycle.recent(n),
+        trigger: () => cycle.trigger(),
+      },
       checks: () => [cycleCheck(cycle.status()), distributionCheck(grpcAddress, distribution.nodes())],
     });
     logger.info(await seedPolicy(state, settings.policyFile || DEFAULT_POLICY_FILE, clock.now()));

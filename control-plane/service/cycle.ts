@@ -39,6 +39,9 @@ class StageError extends Error {
   }
 }
 
+/** Reports kept for GET /v1/cycle: an hour of one-minute cycles. */
+export const RECENT_REPORTS = 60;
+
 export class Cycle {
   private timer: TimerHandle | undefined;
   private running: Promise<CycleReport> | undefined;
@@ -50,6 +53,8 @@ export class Cycle {
   private nextAtMs: number | undefined;
   private last: CycleReport | undefined;
   private lastSuccess: CycleReport | undefined;
+  /** The last RECENT_REPORTS reports, oldest first (GET /v1/cycle). */
+  private readonly history: CycleReport[] = [];
   readonly topUps: TopUpCounts = { requested: 0, granted: 0, partial: 0, refused: 0, publishes: 0 };
 
   constructor(private readonly o: CycleOptions) {}
@@ -120,6 +125,11 @@ export class Cycle {
       lastSuccess: this.lastSuccess,
       topUps: { ...this.topUps },
     };
+  }
+
+  /** The last `n` reports (at most RECENT_REPORTS), newest first. */
+  recent(n = RECENT_REPORTS): CycleReport[] {
+    return n > 0 ? this.history.slice(-n).reverse() : [];
   }
 
   private tick(): void {
@@ -219,6 +229,8 @@ export class Cycle {
       metrics.lastSuccess.set(startedAtMs / 1000);
     } else this.counts.failed++;
     this.last = report;
+    this.history.push(report);
+    if (this.history.length > RECENT_REPORTS) this.history.shift();
     this.safely('onReport', () => this.o.onReport?.(report));
     return report;
   }

@@ -19,6 +19,7 @@ import {
 import {
   DependencyUnavailableError,
   type ControlPlaneState,
+  type CycleRunner,
   type DependencyCheck,
   type Page,
   type PolicyDocument,
@@ -41,6 +42,8 @@ export interface StoreStateOptions {
   planRefreshMs?: number;
   /** The distribution server's view of the proxies; default: none connected. */
   proxies?: () => ProxyStatus[] | Promise<ProxyStatus[]>;
+  /** The service's cycle (GET/POST /v1/cycle); absent in an API-only process. */
+  cycle?: CycleRunner;
   /** More readiness checks (the cycle, the distribution server). */
   checks?: () => DependencyCheck[] | Promise<DependencyCheck[]>;
 }
@@ -207,6 +210,9 @@ export class StoreState implements ControlPlaneState {
   }
   async proxies() {
     return this.o.proxies ? this.o.proxies() : [];
+  }
+  cycleRunner() {
+    return this.o.cycle;
   }
 
   // instances

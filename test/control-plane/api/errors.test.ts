@@ -10,6 +10,7 @@ import { startHarness, type Harness, type Reply } from './support/harness';
 import type { MemoryState } from './support/memory-state';
 import { policy } from './support/policies';
 import * as seed from './support/seed';
+import { FakeCycle } from './support/fake-cycle';
 
 const NOW = Date.UTC(2024, 4, 1, 12);
 const POLICY = policy();
@@ -141,6 +142,18 @@ const CASES: { [C in ErrorCode]: Case } = {
         },
       }),
     check: (_r, h) => assert.deepEqual(h.state.loads, []),
+  },
+  CYCLE_RUNNING: {
+    setup: (s) => {
+      s.runner = new FakeCycle(NOW);
+      void s.runner.trigger();
+    },
+    request: (h) => h.call('POST', '/v1/cycle'),
+    check: (r, h) => {
+      assert.deepEqual(r.json.error.details, { cycle: 1, state: 'running' });
+      assert.equal(h.state.runner!.status().runs, 1, 'no second cycle started');
+      assert.equal(h.state.runner!.status().skipped, 1);
+    },
   },
   ROUTE_NOT_FOUND: { request: (h) => h.call('GET', '/v2/users'), coreUntouched: true },
   METHOD_NOT_ALLOWED: {

@@ -52,6 +52,10 @@ describe('api: the Grafana dashboard', function () {
       [['DS_EARMARK', 'influxdb']],
     );
     assert.equal(dash.uid, 'earmark-overview');
+    // Provisioned from the file as is (docker-compose), ${DS_EARMARK} must resolve without an import:
+    // a datasource variable of that name does it.
+    const dsVar = dash.templating.list.find((v: { name: string }) => v.name === 'DS_EARMARK');
+    assert.deepEqual([dsVar?.type, dsVar?.query], ['datasource', 'influxdb']);
     const ids = new Set<number>();
     for (const p of dash.panels) {
       assert.ok(!ids.has(p.id), `duplicate panel id ${p.id}`);

@@ -7,6 +7,7 @@ import { strict as assert } from 'node:assert';
 import { startHarness, type Harness } from './support/harness';
 import { policy, tier } from './support/policies';
 import * as seed from './support/seed';
+import { FakeCycle } from './support/fake-cycle';
 
 const NOW = Date.UTC(2024, 4, 1, 12, 0, 0);
 const POLICY = policy(undefined, { leadTime: '60s' });
@@ -391,6 +392,26 @@ describe('api: every route', () => {
         [dec.json.fromMs, dec.json.toMs, dec.json.stepMs, dec.json.points.length],
         [NOW - 3 * 3_600_000, NOW, 60_000, 180],
       );
+    });
+  });
+
+  describe('cycle', () => {
+    it('runs a cycle on request and lists its report with stage timings', async () => {
+      const fake = new FakeCycle(NOW);
+      h.state.runner = fake;
+      const started = await ok('runCycle', 'POST', '/v1/cycle', 202);
+      assert.deepEqual(started.json, { cycle: 1, startedAtMs: NOW });
+      assert.equal(started.headers.get('location'), '/v1/cycle');
+      assert.equal((await h.call('GET', '/v1/cycle')).json.state, 'running');
+      const report = fake.finish();
+      const got = await ok('getCycle', 'GET', '/v1/cycle', 200);
+      assert.deepEqual(got.json.last, report);
+      assert.deepEqual(got.json.recent, [report]);
+      assert.deepEqual(
+        got.json.last.stages.map((s: { stage: string }) => s.stage),
+        ['read', 'forecast', 'allocate', 'publish', 'record'],
+      );
+      h.state.runner = undefined;
     });
   });
 

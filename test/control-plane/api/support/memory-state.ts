@@ -11,6 +11,7 @@ import {
   DECISION_COUNTERS,
   DependencyUnavailableError,
   type ControlPlaneState,
+  type CycleRunner,
   type DecisionPoint,
   type DependencyCheck,
   type ForecastSeries,
@@ -37,6 +38,8 @@ export class MemoryState implements ControlPlaneState {
     { name: 'plan', ok: true },
   ];
   unavailable = false;
+  /** The cycle behind /v1/cycle; none by default (an API-only process). */
+  runner: CycleRunner | undefined;
   /** Calls that reached the port, by method: tests assert bad requests never get here. */
   calls: string[] = [];
 
@@ -205,6 +208,10 @@ export class MemoryState implements ControlPlaneState {
   async proxies() {
     await this.enter('proxies');
     return this.proxyList;
+  }
+  cycleRunner() {
+    this.calls.push('cycleRunner');
+    return this.runner;
   }
   async readiness() {
     return this.checks;
