@@ -33,20 +33,32 @@ export interface CheckReport {
   pluginConfigs: { found: number; checked: number; skipped?: string };
 }
 
-/** The configs Earmark ships, relative to the repository root. */
+/**
+ * Folders under envoy/ that hold no Envoy, Istio or Kubernetes config: the checker itself, and
+ * Grafana's provisioning files (its own format; test/envoy/compose-grafana.test.ts checks them).
+ */
+export const NOT_CONFIG_DIRS = ['check', path.join('compose', 'grafana')];
+
+/**
+ * The configs Earmark ships: every YAML or JSON file under envoy/ (so a config added later is
+ * checked without being listed here), the compose file, and the seed policy.
+ */
 export function shippedFiles(root = REPO_ROOT): string[] {
-  const out = [path.join(root, 'envoy', 'envoy.yaml')];
+  const envoyDir = path.join(root, 'envoy');
+  const skip = new Set(NOT_CONFIG_DIRS.map((d) => path.join(envoyDir, d)));
+  const out = [path.join(envoyDir, 'envoy.yaml')];
   const walk = (dir: string) => {
     for (const e of fs
       .readdirSync(dir, { withFileTypes: true })
       .sort((a, b) => a.name.localeCompare(b.name))) {
       const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.ya?ml$/.test(e.name)) out.push(p);
+      if (e.isDirectory()) {
+        if (!skip.has(p)) walk(p);
+      } else if (/\.(ya?ml|json)$/.test(e.name) && !out.includes(p)) out.push(p);
     }
   };
-  walk(path.join(root, 'envoy', 'istio'));
-  out.push(path.join(root, 'docker-compose.yaml'), path.join(root, 'envoy', 'compose', 'policy.yaml'));
+  if (fs.existsSync(envoyDir)) walk(envoyDir);
+  out.push(path.join(root, 'docker-compose.yaml'));
   return out.filter((f) => fs.existsSync(f));
 }
 

@@ -34,6 +34,8 @@ export function reservation(user: string, over: Partial<Reservation> = {}): Rese
 export interface Rig {
   clock: SimClock;
   server: DistributionServer;
+  /** The gRPC port the fleet connects to. */
+  port: number;
   fleet: ProxyFleet;
   reports: UsageReport[];
   publish(version: string, reservations: Reservation[]): Promise<void>;
@@ -67,6 +69,7 @@ export async function rig(o: Partial<ProxyFleetOptions> = {}): Promise<Rig> {
   return {
     clock,
     server,
+    port,
     fleet,
     reports,
     until,
