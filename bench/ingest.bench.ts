@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { UsageReport, UserUsage } from '../control-plane/domain/usage';
 import { LiveDemandWindows, Store, silentLogger } from '../control-plane/store';
 import { InfluxHttp } from '../control-plane/store/influx/http-client';
-import { startLocalInflux } from '../scripts/influxdb/local-influxd';
+import { influxdEnv, startLocalInflux } from '../scripts/influxdb/local-influxd';
 
 const USERS = Number(process.env.INGEST_USERS ?? 100_000);
 const NODES = Number(process.env.INGEST_NODES ?? 4);
@@ -23,6 +23,12 @@ const IN_FLIGHT = 8;
 function cpuSeconds(pid: number): number {
   const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** Peak resident memory of a process in MB (VmHWM). */
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
 }
 
 /** One report per node per interval; users are spread over the nodes, values vary per interval. */
@@ -178,9 +184,15 @@ async function main(): Promise<void> {
         `  5-second windows: min ${fmt(sorted[0])}, median ${fmt(sorted[sorted.length >> 1])}, max ${fmt(sorted[sorted.length - 1])} points/s`,
       );
     }
+    const nodeSecs = (nodeCpu.user + nodeCpu.system) / 1e6;
     console.log(
-      `  CPU: influxd ${influxCpu.toFixed(1)} s (${fmt(points / Math.max(influxCpu, 1e-3))} points per influxd CPU-second), ` +
-        `node ${((nodeCpu.user + nodeCpu.system) / 1e6).toFixed(1)} s`,
+      `  CPU: influxd ${influxCpu.toFixed(1)} s (${fmt(points / Math.max(influxCpu, 1e-3))} points per influxd CPU-second, ` +
+        `${((influxCpu / points) * 1e6).toFixed(1)} µs per point), node ${nodeSecs.toFixed(1)} s ` +
+        `(${((nodeSecs / points) * 1e6).toFixed(2)} µs per point, the simulated proxies' reports included)`,
+    );
+    console.log(
+      `  together: ${fmt(points / (influxCpu + nodeSecs))} points per CPU-second of the two; ` +
+        `influxd peak RSS ${fmt(peakRssMb(influx.pid))} MB (GOGC=${influxdEnv().GOGC}, GOMEMLIMIT=${influxdEnv().GOMEMLIMIT})`,
     );
     console.log(
       `  writer: ${fmt(stats.written)} lines acknowledged, ${stats.retries} retries, ${fmt(stats.spooledTotal)} spooled, ${stats.rejected} rejected`,

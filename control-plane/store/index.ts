@@ -24,7 +24,8 @@ export {
   type ResourceProfile,
 } from './resource-profiles';
 export { DEFAULT_DATABASE, M as MEASUREMENTS, RP as RETENTION_POLICIES, RAW_RETENTION_MS } from './schema';
-export { InvalidUsageError, usageLines, usagePoints } from './usage';
+export { encodeUsage, InvalidUsageError, USAGE_BLOCK_LINES, usageLines, usagePoints } from './usage';
+export type { LineBlock } from './influx/line-buffer';
 export type { ContextObservation } from './user-profiles';
 export {
   PointsRejectedError,

@@ -5,6 +5,7 @@
 import type { UsageReport, UsageSink, UserUsage } from '../domain/usage';
 import type { StoreContext } from './context';
 import { ident, literal, num, qualified, where } from './influx/influxql';
+import { blockLines, LineBlockBuilder, type LineBlock } from './influx/line-buffer';
 import { escapeKey, formatPoint, type FieldValue, type Point } from './influx/line-protocol';
 import { M, RP } from './schema';
 
@@ -84,41 +85,94 @@ export function usagePoints(report: UsageReport): Point[] {
   return out;
 }
 
+const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
+const USAGE_FIELDS = {
+  requests: ascii(' requests='),
+  peak: ascii(',peak_in_flight='),
+  bytesIn: ascii(',bytes_in='),
+  bytesOut: ascii(',bytes_out='),
+};
+type CounterKey = (typeof COUNTERS)[number][0];
+/** COUNTERS as pre-encoded ",field=" prefixes (written in COUNTERS' order, as formatPoint does). */
+const COUNTER_PREFIX = Object.fromEntries(
+  COUNTERS.map(([key, field]) => [key, ascii(`,${field}=`)]),
+) as Record<CounterKey, Buffer>;
+// A user id that needs neither escaping nor refusing (escapeKey otherwise).
+const PLAIN_KEY = /[, =\n\r\\]/;
+// Per line, besides the user id: the prefix, the field names and up to 12 numbers of ≤ 25 chars.
+const LINE_BYTES = 640;
+
+/** Lines per block handed to the writer: a 5,000-line batch takes whole blocks. */
+export const USAGE_BLOCK_LINES = 500;
+
 /**
- * The same lines formatPoint(usagePoints(report)) gives, built directly: this is the ingest hot
- * path, and skipping the intermediate objects and tag sorting halves its Node-side CPU.
+ * The lines of formatPoint(usagePoints(report)), encoded straight into Buffers (blocks of
+ * USAGE_BLOCK_LINES). This is the ingest hot path: no per-line strings or objects (see line-buffer.ts).
+ * Validates everything before returning, so a bad report writes nothing.
  */
-export function usageLines(report: UsageReport): string[] {
+export function encodeUsage(report: UsageReport, blockLines = USAGE_BLOCK_LINES): LineBlock[] {
   if (!report.nodeId) throw new InvalidUsageError('usage report without a node id');
   if (!Number.isSafeInteger(report.intervalStartMs) || report.intervalStartMs <= 0) {
     throw new InvalidUsageError(`usage report ${report.nodeId}#${report.sequence}: bad intervalStartMs`);
   }
-  const node = escapeKey(report.nodeId);
-  const ts = ' ' + report.intervalStartMs;
-  const out = new Array<string>(report.users.length + 1);
-  for (let i = 0; i < report.users.length; i++) {
-    const u = report.users[i];
-    if (!u.user)
-      throw new InvalidUsageError(`usage report ${report.nodeId}#${report.sequence}: empty user id`);
-    let line =
-      `${M.usage},node=${node},user=${escapeKey(u.user)} requests=${checkCount(report, u, 'requests')}` +
-      `,peak_in_flight=${checkCount(report, u, 'peakInFlight')},bytes_in=${checkCount(report, u, 'bytesIn')}` +
-      `,bytes_out=${checkCount(report, u, 'bytesOut')}`;
-    for (const [key, field] of COUNTERS) {
-      const v = checkCount(report, u, key);
-      if (v !== 0) line += `,${field}=${v}`;
-    }
-    out[i] = line + ts;
+  const prefix = Buffer.from(`${M.usage},node=${escapeKey(report.nodeId)},user=`);
+  const ts = ascii(' ' + report.intervalStartMs);
+  const users = report.users;
+  const out = new LineBlockBuilder(Math.min(1 << 20, (users.length + 1) * 160));
+  const count = (u: UserUsage, v: number, key: keyof UserUsage): void => {
+    if (typeof v === 'number' && v >= 0 && v !== Infinity) out.number(v);
+    else checkCount(report, u, key); // throws: NaN, negative, infinite or not a number
+  };
+  const counter = (u: UserUsage, v: number, key: CounterKey): void => {
+    out.bytes(COUNTER_PREFIX[key]);
+    count(u, v, key);
+  };
+  for (let i = 0; i < users.length; i++) {
+    const u = users[i];
+    let id = u.user;
+    if (!id) throw new InvalidUsageError(`usage report ${report.nodeId}#${report.sequence}: empty user id`);
+    if (PLAIN_KEY.test(id)) id = escapeKey(id);
+    out.reserve(prefix.length + 3 * id.length + LINE_BYTES);
+    out.bytes(prefix);
+    out.text(id);
+    out.bytes(USAGE_FIELDS.requests);
+    count(u, u.requests, 'requests');
+    out.bytes(USAGE_FIELDS.peak);
+    count(u, u.peakInFlight, 'peakInFlight');
+    out.bytes(USAGE_FIELDS.bytesIn);
+    count(u, u.bytesIn, 'bytesIn');
+    out.bytes(USAGE_FIELDS.bytesOut);
+    count(u, u.bytesOut, 'bytesOut');
+    // Zero counters are left out. Read by name, not through COUNTERS: keyed loads cost ~40% here.
+    if (u.admitted !== 0) counter(u, u.admitted, 'admitted');
+    if (u.queued !== 0) counter(u, u.queued, 'queued');
+    if (u.queueWaitMs !== 0) counter(u, u.queueWaitMs, 'queueWaitMs');
+    if (u.queueWaitMaxMs !== 0) counter(u, u.queueWaitMaxMs, 'queueWaitMaxMs');
+    if (u.throttled !== 0) counter(u, u.throttled, 'throttled');
+    if (u.redirected !== 0) counter(u, u.redirected, 'redirected');
+    if (u.shortfall !== 0) counter(u, u.shortfall, 'shortfall');
+    if (u.unreserved !== 0) counter(u, u.unreserved, 'unreserved');
+    out.bytes(ts);
+    out.endLine();
+    if (out.linesInBlock >= blockLines) out.cut();
   }
-  out[report.users.length] = formatPoint(reportPoint(report));
-  return out;
+  const rp = Buffer.from(formatPoint(reportPoint(report)));
+  out.reserve(rp.length + 1);
+  out.bytes(rp);
+  out.endLine();
+  return out.finish();
+}
+
+/** The same lines as text (tests, tools): what encodeUsage sends, one string per line. */
+export function usageLines(report: UsageReport): string[] {
+  return blockLines(encodeUsage(report));
 }
 
 /** UsageSink: resolves once the report is durable (in InfluxDB or the spool), so it can be acked. */
 export class StoreUsageSink implements UsageSink {
   constructor(private readonly ctx: StoreContext) {}
   async writeUsage(report: UsageReport): Promise<void> {
-    await this.ctx.writer.writeLines(RP.raw.name, usageLines(report));
+    await this.ctx.writer.writeBlocks(RP.raw.name, encodeUsage(report));
   }
 }
 

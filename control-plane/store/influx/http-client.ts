@@ -80,7 +80,7 @@ export class InfluxHttp {
   }
 
   /** POST line protocol (millisecond precision). Resolves on 204; throws the typed errors above. */
-  async write(db: string, rp: string, body: string): Promise<void> {
+  async write(db: string, rp: string, body: string | Buffer): Promise<void> {
     const path = `/write?db=${encodeURIComponent(db)}&rp=${encodeURIComponent(rp)}&precision=ms`;
     const r = await this.request('POST', path, body, this.timeoutMs);
     if (r.status === 204) return;
@@ -120,13 +120,13 @@ export class InfluxHttp {
   private request(
     method: string,
     path: string,
-    body: string | undefined,
+    body: string | Buffer | undefined,
     timeoutMs: number,
     contentType = 'text/plain; charset=utf-8',
   ): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       const headers: http.OutgoingHttpHeaders = {};
-      const buf = body === undefined ? undefined : Buffer.from(body, 'utf8');
+      const buf = body === undefined || Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
       if (buf) {
         headers['content-type'] = contentType;
         headers['content-length'] = buf.length;

@@ -12,10 +12,11 @@
  * holds anything, all batches queue behind it on disk and are replayed one at a time, in order.
  */
 import { InfluxHttp } from '../influx/http-client';
+import type { LineBlock } from '../influx/line-buffer';
 import { formatPoint, lineTimestamp, type Point } from '../influx/line-protocol';
 import { WriteLedger } from './ledger';
 import { stderrLogger, type Logger } from './logger';
-import { Sender } from './sender';
+import { batchBody, Sender } from './sender';
 import { DiskSpool, SpoolFullError } from './spool';
 import type { Batch, PostResult, WriteOptions, WriterOptions, WriterStats } from './types';
 
@@ -36,6 +37,8 @@ export class StoreWriter {
   private spoolMode = false;
   private spoolBlocked = false;
   private closing = false;
+  /** Whether the lines being appended are a `now` write (set by enqueue). */
+  private ordered = false;
   private readonly sender: Sender;
 
   private constructor(
@@ -112,12 +115,31 @@ export class StoreWriter {
       }
     }
     if (lines.length === 0) return;
+    return this.enqueue(rp, lines.length, opts, () => this.append(rp, lines));
+  }
+
+  /**
+   * Pre-encoded blocks of whole lines (encodeUsage): the ingest path, without a string per line.
+   * Not checked here: every line must end in an epoch-ms timestamp, as for writeLines.
+   */
+  async writeBlocks(rp: string, blocks: readonly LineBlock[], opts?: WriteOptions): Promise<void> {
+    if (this.closing) throw new Error('store writer is closed');
+    let n = 0;
+    for (const b of blocks) n += b.lines;
+    if (n === 0) return;
+    return this.enqueue(rp, n, opts, () => {
+      for (const b of blocks) if (b.lines > 0) this.appendBlock(rp, b);
+    });
+  }
+
+  private enqueue(rp: string, n: number, opts: WriteOptions | undefined, add: () => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       // Appending happens inside admission, synchronously, so writes keep their call order.
-      this.ledger.admit(lines.length, () => {
+      this.ledger.admit(n, () => {
         if (opts?.now) this.seal(); // a barrier batch holds only its own lines
-        this.ledger.track(this.ledger.seq + 1, this.ledger.seq + lines.length, resolve, reject);
-        this.append(rp, lines, !!opts?.now);
+        this.ledger.track(this.ledger.seq + 1, this.ledger.seq + n, resolve, reject);
+        this.ordered = !!opts?.now;
+        add();
         if (opts?.now) this.seal();
       });
     });
@@ -141,7 +163,9 @@ export class StoreWriter {
   async delivered(timeoutMs = Infinity): Promise<void> {
     await this.flush();
     const deadline = Date.now() + timeoutMs;
-    while (this.ledger.buffered > 0 || !this.spool.isEmpty()) {
+    // Spool mode too: the spool reads empty as soon as its last record is acked, a moment before
+    // the pump leaves spool mode (and logs that InfluxDB answers again).
+    while (this.ledger.buffered > 0 || !this.spool.isEmpty() || this.spoolMode) {
       if (Date.now() > deadline) {
         throw new Error(
           `not delivered within ${timeoutMs} ms: ${this.spool.lines} points wait in the spool ` +
@@ -166,22 +190,41 @@ export class StoreWriter {
 
   // --- buffering --------------------------------------------------------------------------------
 
-  private append(rp: string, lines: readonly string[], ordered: boolean): void {
+  /** The batch lines for `rp` go into, opened (with its time trigger) if needed. */
+  private openBatch(rp: string): Batch {
+    if (this.open && this.open.rp !== rp) this.seal();
+    if (!this.open) {
+      const seq = this.ledger.seq;
+      this.open = { rp, parts: [], count: 0, startSeq: seq + 1, endSeq: seq, ordered: this.ordered };
+      this.openTimer = setTimeout(() => this.seal(), this.o.flushIntervalMs);
+    }
+    return this.open;
+  }
+
+  private added(b: Batch, n: number): void {
+    b.count += n;
+    this.ledger.seq += n;
+    b.endSeq = this.ledger.seq;
+    if (b.count >= this.o.batchLines) this.seal();
+  }
+
+  private append(rp: string, lines: readonly string[]): void {
     let i = 0;
     while (i < lines.length) {
-      if (this.open && this.open.rp !== rp) this.seal();
-      if (!this.open) {
-        const seq = this.ledger.seq;
-        this.open = { rp, lines: [], startSeq: seq + 1, endSeq: seq, ordered };
-        this.openTimer = setTimeout(() => this.seal(), this.o.flushIntervalMs);
-      }
-      const take = Math.min(lines.length - i, this.o.batchLines - this.open.lines.length);
-      for (let k = 0; k < take; k++) this.open.lines.push(lines[i + k]);
+      const b = this.openBatch(rp);
+      const take = Math.min(lines.length - i, this.o.batchLines - b.count);
+      for (let k = 0; k < take; k++) b.parts.push(lines[i + k]);
       i += take;
-      this.ledger.seq += take;
-      this.open.endSeq = this.ledger.seq;
-      if (this.open.lines.length >= this.o.batchLines) this.seal();
+      this.added(b, take);
     }
+  }
+
+  /** A block stays whole: it starts a new batch when it would overfill the open one. */
+  private appendBlock(rp: string, block: LineBlock): void {
+    if (this.open && this.open.count > 0 && this.open.count + block.lines > this.o.batchLines) this.seal();
+    const b = this.openBatch(rp);
+    b.parts.push(block);
+    this.added(b, block.lines);
   }
 
   private seal(): void {
@@ -286,7 +329,7 @@ export class StoreWriter {
     const batches = this.sealed.slice();
     try {
       await this.spool.append(
-        batches.map((b) => ({ db: this.o.db, rp: b.rp, lines: b.lines.length, body: b.lines.join('\n') })),
+        batches.map((b) => ({ db: this.o.db, rp: b.rp, lines: b.count, body: batchBody(b) })),
       );
     } catch (e) {
       const msg = e instanceof SpoolFullError ? e.message : `cannot write spool ${this.o.spoolDir}: ${e}`;
@@ -298,7 +341,7 @@ export class StoreWriter {
     this.spoolBlocked = false;
     this.sealed.splice(0, batches.length);
     for (const b of batches) {
-      this.s.spooledTotal += b.lines.length;
+      this.s.spooledTotal += b.count;
       this.ledger.complete(b);
     }
     return true;

@@ -15,7 +15,7 @@ let counter = 0;
 export async function deadLetter(
   spoolDir: string,
   target: { db: string; rp: string },
-  body: string,
+  body: string | Buffer,
   lines: number,
   err: Error,
   log: Logger,
@@ -25,7 +25,8 @@ export async function deadLetter(
   const reason = err.message.replace(/\n/g, ' ');
   try {
     await fsp.mkdir(dir, { recursive: true });
-    await fsp.writeFile(file, `# ${reason}\n# db=${target.db} rp=${target.rp} lines=${lines}\n${body}\n`);
+    const head = `# ${reason}\n# db=${target.db} rp=${target.rp} lines=${lines}\n`;
+    await fsp.writeFile(file, Buffer.concat([Buffer.from(head), Buffer.from(body), Buffer.from('\n')]));
   } catch (e) {
     log.error(`could not keep rejected points in ${file}: ${e}`);
   }

@@ -8,7 +8,8 @@
 export interface BatchSpan {
   startSeq: number;
   endSeq: number;
-  lines: readonly string[];
+  /** Lines in the batch. */
+  count: number;
 }
 
 interface Waiter {
@@ -51,7 +52,7 @@ export class WriteLedger {
 
   /** A batch is durable, or dead-lettered with `failure` (its writes then reject with it). */
   complete(b: BatchSpan, failure?: Error): void {
-    this.buffered -= b.lines.length;
+    this.buffered -= b.count;
     if (failure) {
       for (const w of this.waiters) if (w.startSeq <= b.endSeq && w.endSeq >= b.startSeq) w.failed = failure;
     }

@@ -7,6 +7,32 @@ import { deadLetter } from './dead-letter';
 import type { Logger } from './logger';
 import type { Batch, PostResult, WriterStats } from './types';
 
+const NEWLINE = Buffer.from('\n');
+
+/** The request body of a batch: its parts, '\n'-separated, as one Buffer. */
+export function batchBody(b: Batch): Buffer {
+  const bufs: Buffer[] = [];
+  let text: string[] = [];
+  const flushText = (): void => {
+    if (text.length) bufs.push(Buffer.from(text.join('\n')));
+    text = [];
+  };
+  for (const p of b.parts) {
+    if (typeof p === 'string') text.push(p);
+    else {
+      flushText();
+      bufs.push(p.buf);
+    }
+  }
+  flushText();
+  const joined: Buffer[] = [];
+  for (const buf of bufs) {
+    if (joined.length) joined.push(NEWLINE);
+    joined.push(buf);
+  }
+  return joined.length === 1 ? joined[0] : Buffer.concat(joined);
+}
+
 export type SenderStats = Omit<WriterStats, 'buffered' | 'waitingWrites' | 'spooled'>;
 
 export class Sender {
@@ -38,8 +64,8 @@ export class Sender {
 
   /** One batch, with retries and backoff; 'retry' means it should go to the spool. */
   async send(b: Batch): Promise<PostResult> {
-    const body = b.lines.join('\n');
-    let res = await this.post(this.o.db, b.rp, body, b.lines.length);
+    const body = batchBody(b);
+    let res = await this.post(this.o.db, b.rp, body, b.count);
     let wait = 0;
     for (
       let attempt = 1;
@@ -50,12 +76,12 @@ export class Sender {
       this.s.state = 'retrying';
       wait = this.nextBackoff(wait);
       await new Promise((r) => setTimeout(r, wait));
-      res = await this.post(this.o.db, b.rp, body, b.lines.length);
+      res = await this.post(this.o.db, b.rp, body, b.count);
     }
     return res;
   }
 
-  async post(db: string, rp: string, body: string, lines: number): Promise<PostResult> {
+  async post(db: string, rp: string, body: string | Buffer, lines: number): Promise<PostResult> {
     try {
       await this.http.write(db, rp, body);
       this.s.written += lines;

@@ -19,6 +19,11 @@ export interface SpoolRecord {
   /** Number of lines in body. */
   lines: number;
   /** Line protocol, lines joined by '\n'. */
+  body: string | Buffer;
+}
+
+/** A record read back from the spool: the body as text. */
+export interface SpooledRecord extends SpoolRecord {
   body: string;
 }
 
@@ -52,7 +57,7 @@ function pidAlive(pid: number): boolean {
 export function encodeRecord(r: SpoolRecord): Buffer {
   const db = Buffer.from(r.db);
   const rp = Buffer.from(r.rp);
-  const body = Buffer.from(r.body);
+  const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
   const payload = Buffer.allocUnsafe(2 + db.length + 2 + rp.length + 4 + body.length);
   let o = payload.writeUInt16BE(db.length, 0);
   o += db.copy(payload, o);
@@ -67,7 +72,7 @@ export function encodeRecord(r: SpoolRecord): Buffer {
   return Buffer.concat([head, payload]);
 }
 
-function decodePayload(p: Buffer): SpoolRecord {
+function decodePayload(p: Buffer): SpooledRecord {
   let o = 0;
   const dbLen = p.readUInt16BE(o);
   const db = p.toString('utf8', (o += 2), (o += dbLen));
@@ -78,7 +83,7 @@ function decodePayload(p: Buffer): SpoolRecord {
 }
 
 /** The record at `offset` of `buf`, or why there is none. */
-function readRecord(buf: Buffer, offset: number): { rec: SpoolRecord; next: number } | { bad: string } {
+function readRecord(buf: Buffer, offset: number): { rec: SpooledRecord; next: number } | { bad: string } {
   if (offset + HEADER > buf.length) return { bad: `truncated header (${buf.length - offset} bytes)` };
   if (buf.readUInt32BE(offset) !== MAGIC) return { bad: 'bad magic' };
   const len = buf.readUInt32BE(offset + 4);
@@ -160,7 +165,7 @@ export class DiskSpool {
   }
 
   /** The oldest record not yet acknowledged, or undefined when the spool is empty. */
-  async peek(): Promise<SpoolRecord | undefined> {
+  async peek(): Promise<SpooledRecord | undefined> {
     for (;;) {
       const seg = this.segments[0];
       if (!seg || this.pendingRecords === 0) return undefined;
@@ -296,7 +301,7 @@ export class DiskSpool {
   private async readAt(
     seg: Segment,
     offset: number,
-  ): Promise<{ rec: SpoolRecord; next: number } | { bad: string }> {
+  ): Promise<{ rec: SpooledRecord; next: number } | { bad: string }> {
     if (this.reader?.seq !== seg.seq) {
       await this.reader?.fh.close();
       this.reader = { seq: seg.seq, fh: await fsp.open(seg.file, 'r') };

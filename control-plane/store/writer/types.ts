@@ -1,4 +1,5 @@
 /** The writer's options and statistics. */
+import type { LineBlock } from '../influx/line-buffer';
 import type { Logger } from './logger';
 
 export interface WriterOptions {
@@ -52,9 +53,14 @@ export interface WriterStats {
   lastError?: string;
 }
 
+/** Part of a batch: one line of text, or a block of whole pre-encoded lines (usage). */
+export type BatchPart = string | LineBlock;
+
 export interface Batch {
   rp: string;
-  lines: string[];
+  parts: BatchPart[];
+  /** Lines in parts. */
+  count: number;
   startSeq: number;
   endSeq: number;
   ordered: boolean;

@@ -8,7 +8,8 @@ import {
 } from '../../../scripts/influxdb/local-influxd';
 import { InfluxHttp } from '../../../control-plane/store/influx/http-client';
 import { ensureSchema } from '../../../control-plane/store/schema';
-import { StoreWriter } from '../../../control-plane/store';
+import { Store, StoreWriter } from '../../../control-plane/store';
+import type { UsageReport, UserUsage } from '../../../control-plane/domain/usage';
 import { recordingLogger, recentMinute, tempDir } from './helpers';
 
 const DB = 'earmark';
@@ -25,6 +26,28 @@ function expectedSum(n: number): number {
   let s = 0;
   for (let i = 0; i < n; i++) s += (i % 7) + 1;
   return s;
+}
+
+function usage(user: string, requests: number, throttle: boolean): UserUsage {
+  return {
+    user,
+    requests,
+    admitted: throttle && requests > 0 ? requests - 1 : requests,
+    queued: 0,
+    queueWaitMs: 0,
+    queueWaitMaxMs: 0,
+    throttled: throttle && requests > 0 ? 1 : 0,
+    redirected: 0,
+    peakInFlight: requests > 0 ? 1 : 0,
+    bytesIn: 100 * requests,
+    bytesOut: 900 * requests,
+    shortfall: 0,
+    unreserved: 0,
+  };
+}
+
+function report(nodeId: string, sequence: number, intervalStartMs: number, users: UserUsage[]): UsageReport {
+  return { nodeId, sequence, intervalStartMs, intervalMs: 10_000, planVersion: 'p1', users };
 }
 
 async function countAndSum(http: InfluxHttp): Promise<[number, number]> {
@@ -98,6 +121,51 @@ describe('store writer: InfluxDB outages lose nothing', function () {
       [],
       'spool emptied',
     );
+  });
+
+  it('kills influxd in the middle of usage reports (the encoded-block path), and finds every report exactly once', async () => {
+    const store = await Store.open({
+      url: influx!.url,
+      database: DB,
+      spoolDir: `${dir}/spool`,
+      log: recordingLogger(),
+      writer: { batchLines: 1000, flushIntervalMs: 50, backoffMaxMs: 200, attemptsBeforeSpool: 2 },
+    });
+    await store.schemaReady;
+    const USERS = 2000;
+    const INTERVALS = 30;
+    const base = recentMinute(100);
+    const pending: Promise<void>[] = [];
+    let killedAt = -1;
+    let throttled = 0;
+    for (let i = 0; i < INTERVALS; i++) {
+      const users = Array.from({ length: USERS }, (_, u) =>
+        usage(`user ${u}`, (u + i) % 9, u % 13 === i % 13),
+      );
+      throttled += users.reduce((s, u) => s + u.throttled, 0);
+      pending.push(store.writeUsage(report('envoy-1', i + 1, base + i * 10_000, users)));
+      if (pending.length > 4) await pending.shift();
+      if (killedAt < 0 && store.stats().written >= 15_000) {
+        killHard(influx!);
+        killedAt = store.stats().written;
+      }
+    }
+    await Promise.all(pending);
+    assert.ok(killedAt > 0 && killedAt < USERS * INTERVALS, `killed mid-stream (after ${killedAt} points)`);
+    assert.ok(store.stats().spooled > 0, 'the outage sent batches to the spool');
+
+    influx = await startLocalInflux({ dir: `${dir}/influx`, httpPort: port });
+    await store.writer.delivered(60_000);
+    await store.close();
+    const [res] = await http.query(
+      'SELECT count(requests), sum(requests), sum(throttled) FROM "earmark"."raw"."usage"',
+      DB,
+    );
+    let requests = 0;
+    for (let i = 0; i < INTERVALS; i++) for (let u = 0; u < USERS; u++) requests += (u + i) % 9;
+    assert.deepEqual(res.series[0].values[0].slice(1), [USERS * INTERVALS, requests, throttled]);
+    const [reports] = await http.query('SELECT count(sequence) FROM "earmark"."raw"."usage_report"', DB);
+    assert.equal(reports.series[0].values[0][1], INTERVALS);
   });
 
   it('starts with InfluxDB down: writes resolve once spooled, and are replayed in order when it comes up', async () => {

@@ -95,6 +95,40 @@ describe('store writer: batching, retries, rejects, backpressure', function () {
     }
   });
 
+  it('keeps pre-encoded blocks whole, in write order with text lines, and counts their lines', async () => {
+    const srv = await recordingInflux(() => 204);
+    const block = (a: number, b: number) => ({ buf: Buffer.from(range(a, b).join('\n')), lines: b - a });
+    try {
+      await open({ url: srv.url, batchLines: 100, flushIntervalMs: 100, concurrency: 1 });
+      await Promise.all([
+        writer!.writeBlocks('raw', [block(0, 60), block(60, 120)]),
+        writer!.writeLines('raw', range(120, 130)),
+        writer!.writeBlocks('raw', [block(130, 260)]),
+        writer!.writeBlocks('raw', [{ buf: Buffer.alloc(0), lines: 0 }]),
+        writer!.writeBlocks('state', [block(260, 265)]),
+      ]);
+      // 60 + 60 would overfill a batch of 100: the second block starts the next one. A block larger
+      // than a batch is sent alone.
+      assert.deepEqual(
+        srv.requests.map((r) => [r.rp, r.lines.length]),
+        [
+          ['raw', 60],
+          ['raw', 70],
+          ['raw', 130],
+          ['state', 5],
+        ],
+      );
+      assert.deepEqual(
+        srv.requests.flatMap((r) => r.lines),
+        range(0, 265),
+      );
+      assert.equal(writer!.stats().written, 265);
+      assert.equal(writer!.stats().buffered, 0);
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('keeps two bulk requests in flight, and runs an ordered (state) write alone, after everything before it', async () => {
     const srv = await recordingInflux(() => 204, 100);
     try {
