@@ -39,19 +39,15 @@ export interface OnnxOutput {
   rowOf: Int32Array;
 }
 
-/** Builds features for the series of `users` (all resources) and runs the model on them. */
-export async function runOnnx(
+/** Builds the model's input rows for the series of `users` (all resources): rowOf[series] (-1 = none), n rows. */
+export function onnxFeatures(
   model: OnnxQuantileModel,
   w: DemandWindows,
   originMs: number,
   users: Uint8Array,
   rowContext: (u: number, r: number) => RowContext,
   reuse?: FeatureBatch,
-  /** Per series noise scale over the last 48 steps, when already computed. */
-  scales?: Float32Array,
-  /** A previous cycle's output buffer, reused when large enough. */
-  into?: Float32Array,
-): Promise<OnnxOutput> {
+): { batch: FeatureBatch; rowOf: Int32Array; n: number } {
   const R = w.resources.length;
   const S = w.users.length * R;
   const rowOf = new Int32Array(S).fill(-1);
@@ -77,7 +73,7 @@ export async function runOnnx(
       );
     }
   }
-  return { model, batch, out: n > 0 ? await model.run(batch, n, into) : new Float32Array(0), rowOf };
+  return { batch, rowOf, n };
 }
 
 /**

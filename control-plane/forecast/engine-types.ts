@@ -77,8 +77,15 @@ export interface EngineStatus {
   candidates: string[];
   users: number;
   cycles: number;
-  /** Milliseconds spent in each phase of the last cycle (for telemetry and the benchmark). */
-  lastCycleMs: Record<'scoring' | 'choice' | 'baselines' | 'model' | 'issue', number>;
+  /**
+   * Milliseconds spent in each phase of the last cycle (for telemetry and the benchmark): scoring
+   * (and pooling idle gaps), choice, baselines at the scoring lead, the intermittent method's batch,
+   * the ONNX model's feature building and its onnxruntime run, issuing the quantiles.
+   */
+  lastCycleMs: Record<
+    'scoring' | 'choice' | 'baselines' | 'intermittent' | 'features' | 'onnx' | 'issue',
+    number
+  >;
 }
 
 export interface ForecastEngine {

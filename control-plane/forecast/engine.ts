@@ -12,14 +12,21 @@
  */
 import { DEFAULT_QUANTILES, DemandWindows, ForecastBatch } from '../domain/demand';
 import type { SeriesForecaster } from '../domain/forecaster';
-import { defaultBaselines, loadIntermittent } from './baselines';
+import {
+  createFleetIntermittent,
+  defaultBaselines,
+  FleetIntermittent,
+  isFleetIntermittent,
+} from './baselines';
 import { minHistoryOf } from './baselines/needs';
 import { CalibrationOptions, DEFAULT_CALIBRATION } from './calibration';
 import type { EngineStatus, ForecastContext, ForecastEngine, ForecastEngineOptions } from './engine-types';
-import { baselinesAtLead, onnxAtLead, OnnxOutput, runOnnx, sparseUsers } from './candidates';
+import { baselinesAtLead, onnxAtLead, OnnxOutput, onnxFeatures, sparseUsers } from './candidates';
+import { feedFleetPrior } from './fleet-gaps';
+import { IntermittentOutput, runIntermittent } from './intermittent-candidate';
 import { choose, ChooserOptions, DEFAULT_CHOOSER, lowestCost } from './chooser';
 import { perUser } from './per-user';
-import { issue } from './issue';
+import { issue, IssueTarget } from './issue';
 import type { RowContext } from './model/features';
 import { OnnxQuantileModel } from './model/onnx-model';
 import { PortfolioState } from './portfolio-state';
@@ -36,6 +43,21 @@ const RESOURCE_INDEX: Record<string, number> = {
   bandwidth: 4,
 };
 
+/** An engine in this thread that can also write its users' forecasts into a caller's arrays. */
+export interface LocalForecastEngine extends ForecastEngine {
+  /** As forecast(), but user u's values and model go to `into` at index into.index[u]; returns them there. */
+  forecastInto(windows: DemandWindows, ctx: ForecastContext, into: IssueTarget): Promise<ForecastBatch>;
+}
+
+export async function createLocalForecastEngine(
+  opts: ForecastEngineOptions = {},
+): Promise<LocalForecastEngine> {
+  const engine = new Engine(opts);
+  if (opts.model) await engine.setModel(opts.model);
+  else if (opts.modelFile) await engine.setModel(opts.modelFile);
+  return engine;
+}
+
 export async function createForecastEngine(opts: ForecastEngineOptions = {}): Promise<ForecastEngine> {
   if (opts.threads && opts.threads > 0) {
     // Required lazily: the worker side imports this module.
@@ -43,16 +65,16 @@ export async function createForecastEngine(opts: ForecastEngineOptions = {}): Pr
     const { ShardedForecastEngine } = require('./sharded-engine') as typeof import('./sharded-engine');
     return ShardedForecastEngine.create(opts, opts.threads);
   }
-  const engine = new Engine(opts);
-  if (opts.model) await engine.setModel(opts.model);
-  else if (opts.modelFile) await engine.setModel(opts.modelFile);
-  return engine;
+  return createLocalForecastEngine(opts);
 }
 
-class Engine implements ForecastEngine {
+class Engine implements LocalForecastEngine {
   private readonly baselines: SeriesForecaster[];
   /** Per candidate: run only for sparse users (the intermittent method). */
   private readonly sparseOnly: Uint8Array;
+  /** The intermittent method (run as one batch, fed with the fleet's gaps) and its index, or -1. */
+  private readonly intermittent: FleetIntermittent | undefined;
+  private readonly mInt: number;
   private readonly horizon: number;
   private readonly quantiles: number[];
   private readonly lead: number;
@@ -67,6 +89,12 @@ class Engine implements ForecastEngine {
   private cycles = 0;
   private batchReuse: OnnxOutput['batch'] | undefined;
   private outReuse: Float32Array | undefined;
+  private intermittentOut: Float32Array = new Float32Array(0);
+  private levelCache = {
+    levels: [] as readonly number[],
+    cache: new Float32Array(0),
+    model: new Int16Array(0),
+  };
   /** Candidate buffers reused across cycles (S × M each: too large to allocate every minute). */
   private scratchMed = new Float32Array(0);
   private scratchQ = new Float32Array(0);
@@ -74,19 +102,23 @@ class Engine implements ForecastEngine {
     scoring: 0,
     choice: 0,
     baselines: 0,
-    model: 0,
+    intermittent: 0,
+    features: 0,
+    onnx: 0,
     issue: 0,
   };
 
   constructor(private readonly opts: ForecastEngineOptions) {
-    const intermittent = opts.baselines ? undefined : loadIntermittent().forecaster;
-    this.baselines = opts.baselines ?? [...defaultBaselines(), intermittent!];
+    this.baselines = opts.baselines ?? [...defaultBaselines(), createFleetIntermittent()];
+    this.mInt = this.baselines.findIndex(isFleetIntermittent);
+    this.intermittent = this.mInt >= 0 ? (this.baselines[this.mInt] as FleetIntermittent) : undefined;
     this.sparseOnly = new Uint8Array(this.baselines.length + 1);
     this.baselines.forEach(
-      (b, m) => (this.sparseOnly[m] = b === intermittent || opts.sparseOnly?.includes(b.name) ? 1 : 0),
+      (b, m) => (this.sparseOnly[m] = m === this.mInt || opts.sparseOnly?.includes(b.name) ? 1 : 0),
     );
     this.horizon = opts.horizon ?? 15;
     this.quantiles = [...(opts.quantiles ?? DEFAULT_QUANTILES)];
+    this.levelCache.levels = this.quantiles;
     if (!this.quantiles.includes(0.5)) throw new Error('forecast quantiles must include 0.5');
     this.lead = Math.max(1, Math.min(opts.scoringLead ?? 5, this.horizon));
     this.chooser = { ...DEFAULT_CHOOSER, ...opts.chooser };
@@ -151,7 +183,15 @@ class Engine implements ForecastEngine {
     this.model = null;
   }
 
-  async forecast(w: DemandWindows, ctx: ForecastContext = {}): Promise<ForecastBatch> {
+  forecast(w: DemandWindows, ctx: ForecastContext = {}): Promise<ForecastBatch> {
+    return this.cycle(w, ctx);
+  }
+
+  forecastInto(w: DemandWindows, ctx: ForecastContext, into: IssueTarget): Promise<ForecastBatch> {
+    return this.cycle(w, ctx, into);
+  }
+
+  private async cycle(w: DemandWindows, ctx: ForecastContext, into?: IssueTarget): Promise<ForecastBatch> {
     const R = w.resources.length;
     const U = w.users.length;
     const S = U * R;
@@ -188,12 +228,18 @@ class Engine implements ForecastEngine {
       this.lastCycleMs[phase] = now - mark;
       mark = now;
     };
-    const runner = new CandidateRunner(this.baselines, w, originMs);
+    if (this.levelCache.cache.length < S * Q) {
+      this.levelCache.cache = new Float32Array(S * Q);
+      this.levelCache.model = new Int16Array(S);
+    }
+    const runner = new CandidateRunner(this.baselines, w, originMs, this.levelCache);
     const usable = new Uint8Array(M);
     for (let m = 0; m < nb; m++) usable[m] = w.steps >= minHistoryOf(this.baselines[m], w.stepMs) ? 1 : 0;
     usable[mOnnx] = this.model ? 1 : 0;
 
-    // 1. Score what was issued L steps ago against the newest observations.
+    // 1. Score what was issued L steps ago against the newest observations; pool new idle gaps.
+    const sparse = sparseUsers(w, this.opts.sparseShare ?? 0.3);
+    if (this.intermittent) feedFleetPrior(this.intermittent.prior, st, w, slots, t, sparse);
     scoreIssued(st, w, slots, t, taus, runner.scale, this.quantiles, this.chooser, this.calib);
     lap('scoring');
 
@@ -218,7 +264,6 @@ class Engine implements ForecastEngine {
     const groups =
       this.opts.exploreGroups ?? Math.max(1, Math.ceil(S / (this.opts.exploreSeriesPerGroup ?? 50_000)));
     const group = this.cycles % groups;
-    const sparse = sparseUsers(w, this.opts.sparseShare ?? 0.3);
     const inUse = (u: number, m: number) => {
       if (st.reserveModel[slots[u]] === m) return true;
       for (let j = u * K; j < (u + 1) * K; j++) if (blend[j] === m) return true;
@@ -233,8 +278,17 @@ class Engine implements ForecastEngine {
     }
     const med = this.scratchMed.subarray(0, S * M).fill(NaN);
     const qv = this.scratchQ.subarray(0, S * M);
-    baselinesAtLead(runner, M, L, taus, needs, med, qv);
+    const mInt = this.mInt;
+    baselinesAtLead(runner, M, L, taus, (u, m) => m !== mInt && needs(u, m), med, qv);
     lap('baselines');
+    let intermittent: IntermittentOutput | undefined;
+    if (this.intermittent) {
+      const rows = Uint8Array.from(w.users, (_, u) => (needs(u, mInt) ? 1 : 0));
+      intermittent = runIntermittent(this.intermittent, w, rows, H, this.quantiles, this.intermittentOut);
+      this.intermittentOut = intermittent.out;
+      intermittent.atLead(mInt, M, L, taus, med, qv);
+    }
+    lap('intermittent');
     let onnx: OnnxOutput | undefined;
     if (this.model) {
       try {
@@ -249,17 +303,11 @@ class Engine implements ForecastEngine {
           return rc;
         };
         const rows = Uint8Array.from(w.users, (_, u) => (needs(u, mOnnx) ? 1 : 0));
-        onnx = await runOnnx(
-          this.model,
-          w,
-          originMs,
-          rows,
-          rowCtx,
-          this.batchReuse,
-          runner.scale,
-          this.outReuse,
-        );
-        this.batchReuse = onnx.batch;
+        const { batch, rowOf, n } = onnxFeatures(this.model, w, originMs, rows, rowCtx, this.batchReuse);
+        this.batchReuse = batch;
+        lap('features');
+        const out = n > 0 ? await this.model.run(batch, n, this.outReuse) : new Float32Array(0);
+        onnx = { model: this.model, batch, out, rowOf };
         if (onnx.out.buffer !== this.outReuse?.buffer) this.outReuse = new Float32Array(onnx.out.buffer);
         onnxAtLead(onnx, R, M, mOnnx, L, taus, med, qv);
       } catch (err) {
@@ -272,24 +320,30 @@ class Engine implements ForecastEngine {
         baselinesAtLead(runner, M, L, taus, missing, med, qv);
       }
     }
-    lap('model');
+    lap('onnx');
     rememberCandidates(st, w, slots, t, { med, q: qv });
 
     // 4. Issue.
-    const { values, modelOf } = issue(st, {
-      w,
-      slots,
-      originMs,
-      horizon: H,
-      quantiles: this.quantiles,
-      runner,
-      onnxIndex: mOnnx,
-      onnx,
-      events: userEvents,
-      candidateMedians: med,
-      medianBlend: blend,
-      blendWidth: K,
-    });
+    const { values, modelOf } = issue(
+      st,
+      {
+        w,
+        slots,
+        originMs,
+        horizon: H,
+        quantiles: this.quantiles,
+        runner,
+        onnxIndex: mOnnx,
+        onnx,
+        intermittentIndex: mInt,
+        intermittent,
+        events: userEvents,
+        candidateMedians: med,
+        medianBlend: blend,
+        blendWidth: K,
+      },
+      into,
+    );
     lap('issue');
     return {
       issuedAtMs: originMs,

@@ -8,6 +8,7 @@ import type { DemandWindows } from '../domain/demand';
 import { calibrated as calibratedImport } from './calibration';
 import { interpolateLevel, OnnxOutput } from './candidates';
 import type { UserEvents } from './events';
+import type { IntermittentOutput } from './intermittent-candidate';
 import type { PortfolioState } from './portfolio-state';
 import type { CandidateRunner } from './runner';
 // Hot loops call these through local bindings: tsx compiles imports to getter lookups per call.
@@ -23,6 +24,9 @@ export interface IssueInput {
   /** Index of the ONNX model among the candidates, and its output this cycle (if it ran). */
   onnxIndex: number;
   onnx?: OnnxOutput;
+  /** Index of the intermittent method, and its batch this cycle (if it ran). */
+  intermittentIndex: number;
+  intermittent?: IntermittentOutput;
   events: (UserEvents | undefined)[];
   /** This cycle's candidate medians, [series * models + model] (NaN = not run). */
   candidateMedians: Float32Array;
@@ -54,12 +58,23 @@ function readOnnx(
     }
 }
 
-export function issue(st: PortfolioState, x: IssueInput): { values: Float32Array; modelOf: Uint16Array } {
+/** Where issue() writes: a caller's array, user u's block at `index[u]` (the sharded engine's shared output). */
+export interface IssueTarget {
+  values: Float32Array;
+  modelOf: Uint16Array;
+  index: Int32Array;
+}
+
+export function issue(
+  st: PortfolioState,
+  x: IssueInput,
+  into?: IssueTarget,
+): { values: Float32Array; modelOf: Uint16Array } {
   const { w, horizon: H, quantiles } = x;
   const { models: M, resources: R, quantiles: Q, lead: L } = st;
   const U = w.users.length;
-  const values = new Float32Array(U * R * Q * H);
-  const modelOf = new Uint16Array(U);
+  const values = into ? into.values : new Float32Array(U * R * Q * H);
+  const modelOf = into ? into.modelOf : new Uint16Array(U);
   const rawRes = new Float32Array(Q * H);
   const rawMed = new Float32Array(H);
   const medianOnly = [0.5];
@@ -75,40 +90,56 @@ export function issue(st: PortfolioState, x: IssueInput): { values: Float32Array
   const cand = x.candidateMedians;
   const onnx = x.onnx;
   const runner = x.runner;
-  function run(m: number, i: number, levels: readonly number[], out: Float32Array): void {
+  const sparse = x.intermittent;
+  const nonNegOf = runner.nonNeg;
+  // Per model: its median is one value over the horizon (flat point and level forecasters), so
+  // this cycle's candidate median is the whole path and need not be recomputed.
+  const flatPoint = Uint8Array.from({ length: M }, (_, m) => (runner.isFlat(m) ? 1 : 0));
+  const flatMedian = Uint8Array.from({ length: M }, (_, m) => (runner.medianIsFlat(m) ? 1 : 0));
+  const run = (m: number, i: number, levels: readonly number[], out: Float32Array): void => {
     if (m === x.onnxIndex && onnx && onnx.rowOf[i] >= 0)
       readOnnx(onnx, i, H, levels, levels === quantiles && sameLevels, out);
-    else if (runner.isFlat(m) && !Number.isNaN(cand[i * M + m]))
+    else if (m === x.intermittentIndex && sparse && sparse.read(i, levels, out)) return;
+    else if (flatPoint[m] && !Number.isNaN(cand[i * M + m]))
       runner.fullFlat(i, cand[i * M + m], H, levels, out);
     else runner.full(m, i, H, levels, out);
-  }
+  };
   for (let u = 0; u < U; u++) {
     const su = x.slots[u];
     const mRes = st.reserveModel[su];
-    modelOf[u] = mRes;
     const ev = x.events[u];
+    const at = into ? into.index[u] : u;
+    modelOf[at] = mRes;
     for (let r = 0; r < R; r++) {
       const i = u * R + r;
       const s = su * R + r;
+      const nonNeg = nonNegOf[i] === 1;
       run(mRes, i, quantiles, rawRes);
-      mid.fill(0);
+      // The median: the mean of the blended models' medians.
       let nBlend = 0;
+      let flat = 0;
+      let paths = 0;
       for (let j = u * K; j < (u + 1) * K; j++) {
         const m = x.medianBlend[j];
         if (m < 0) continue;
         nBlend++;
-        // Blended models give only their median.
+        const c = cand[i * M + m];
+        if (m !== mRes && flatMedian[m] && !Number.isNaN(c)) {
+          flat += nonNeg && c < 0 ? 0 : c;
+          continue;
+        }
+        if (paths++ === 0) mid.fill(0);
         if (m === mRes) for (let h = 0; h < H; h++) mid[h] += rawRes[qMed * H + h];
         else {
           run(m, i, medianOnly, rawMed);
           for (let h = 0; h < H; h++) mid[h] += rawMed[h];
         }
       }
-      for (let h = 0; h < H; h++) mid[h] /= nBlend;
-      const nonNeg = x.runner.nonNeg[i] === 1;
+      if (paths === 0) mid.fill(0);
+      for (let h = 0; h < H; h++) mid[h] = (mid[h] + flat) / nBlend;
       const k = st.k[s * M + mRes];
       for (let q = 0; q < Q; q++) kq[q] = k * kf[s * Q + q];
-      const base = i * Q * H;
+      const base = (at * R + r) * Q * H;
       for (let h = 0; h < H; h++) {
         const ownMid = rawRes[qMed * H + h];
         // Outward from the median, so quantiles never cross it or each other.

@@ -28,6 +28,9 @@ export class PortfolioState {
   ringQ: Float32Array[] = [];
   /** Per ring slot: issued final quantiles at the scoring lead (series × quantile). */
   ringFinal: Float32Array[] = [];
+  /** Per user: the step after the newest value seen (NaN = new); per series: the last active step (NaN = none seen). */
+  seenUpTo = new Float64Array(0);
+  lastActive = new Float64Array(0);
   /** Origin step of each ring slot (NaN = empty). */
   ringOrigin: number[];
 
@@ -77,6 +80,8 @@ export class PortfolioState {
     this.reserveModel[slot] = 0xffff;
     this.k.fill(1, slot * R * M, (slot + 1) * R * M);
     this.kf.fill(1, slot * R * Q, (slot + 1) * R * Q);
+    this.seenUpTo[slot] = NaN;
+    this.lastActive.fill(NaN, slot * R, (slot + 1) * R);
     for (const r of this.ringMed) r.fill(NaN, slot * R * M, (slot + 1) * R * M);
     for (const r of this.ringFinal) r.fill(NaN, slot * R * Q, (slot + 1) * R * Q);
   }
@@ -102,6 +107,8 @@ export class PortfolioState {
     this.costReserve = g64(this.costReserve, cap * M);
     this.evidence = g64(this.evidence, cap * M);
     this.lastSeen = g64(this.lastSeen, cap);
+    this.seenUpTo = g64(this.seenUpTo, cap);
+    this.lastActive = g64(this.lastActive, cap * R);
     this.medianModel = g16(this.medianModel);
     this.reserveModel = g16(this.reserveModel);
     this.k = g32(this.k, cap * R * M, 1);

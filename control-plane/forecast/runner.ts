@@ -46,10 +46,22 @@ export class CandidateRunner {
   private lv = new Float64Array(8);
   private readonly req: SeriesForecastRequest;
 
+  /**
+   * Level forecasters' values at `cacheLevels` per series, kept by atLead for issue.ts (cache[i * Q
+   * + q], from model cachedModel[i]; -1 = none): their levels are a selection over the window, the
+   * costliest part of issuing a user who reserves from one.
+   */
+  private readonly cacheLevels: readonly number[] | undefined;
+  private readonly cache: Float32Array;
+  private readonly cachedModel: Int16Array;
+  private readonly cacheMedian: number;
+
   constructor(
     readonly baselines: readonly SeriesForecaster[],
     readonly w: DemandWindows,
     originMs: number,
+    /** The engine's output levels and reusable buffers for the level cache (none: no cache). */
+    levelCache?: { levels: readonly number[]; cache: Float32Array; model: Int16Array },
   ) {
     const S = w.users.length * w.resources.length;
     this.scale = new Float32Array(S);
@@ -79,6 +91,17 @@ export class CandidateRunner {
     this.point = baselines.map((b) => (isPointForecaster(b) ? b : undefined));
     this.level = baselines.map((b) => (isLevelForecaster(b) ? b : undefined));
     this.req = { history: w.values, originMs, stepMs: w.stepMs, horizon: 1, quantiles: [] };
+    const Q = levelCache?.levels.length ?? 0;
+    const cacheUsed = levelCache && this.level.some((l) => l) && levelCache.cache.length >= S * Q;
+    this.cacheLevels = cacheUsed ? levelCache.levels : undefined;
+    this.cache = cacheUsed ? levelCache.cache : new Float32Array(0);
+    this.cachedModel = cacheUsed ? levelCache.model.subarray(0, S).fill(-1) : new Int16Array(0);
+    this.cacheMedian = this.cacheLevels ? this.cacheLevels.indexOf(0.5) : -1;
+  }
+
+  /** Whether baseline m's median is the same at every step (flat point and level forecasters). */
+  medianIsFlat(m: number): boolean {
+    return this.point[m]?.flat === true || this.level[m] !== undefined;
   }
 
   /** Whether baseline m's path is flat (its median at any lead is its median at every step). */
@@ -122,6 +145,11 @@ export class CandidateRunner {
     }
     const l = this.level[m];
     if (l) {
+      if (levels === this.cacheLevels && this.cachedModel[i] === m) {
+        const Q = levels.length;
+        for (let q = 0; q < Q; q++) raw.fill(this.cache[i * Q + q], q * n, (q + 1) * n);
+        return;
+      }
       if (this.lv.length < levels.length) this.lv = new Float64Array(levels.length);
       l.levelsAt(w.values, from, to, w.stepMs, levels, this.lv);
       for (let q = 0; q < levels.length; q++) raw.fill(this.lv[q], q * n, (q + 1) * n);
@@ -134,6 +162,8 @@ export class CandidateRunner {
   }
 
   private two = [0.5, 0.95];
+  private zTauLevel = NaN;
+  private zTauIndex = -1;
   private out2 = new Float32Array(64);
 
   /** Median and level-tau value of baseline m at lead L for series i, into med[j] and q[j]. */
@@ -150,6 +180,25 @@ export class CandidateRunner {
       med[j] = nn && mid < 0 ? 0 : mid;
       q[j] = nn && v < 0 ? 0 : v;
       return;
+    }
+    const l = this.level[m];
+    const levels = this.cacheLevels;
+    if (l && levels && this.cacheMedian >= 0) {
+      // All output levels at once (the user's level is one of them): issue.ts reuses them.
+      const Q = levels.length;
+      const qt = tau === this.zTauLevel ? this.zTauIndex : levels.indexOf(tau);
+      this.zTauLevel = tau;
+      this.zTauIndex = qt;
+      if (qt >= 0) {
+        if (this.lv.length < Q) this.lv = new Float64Array(Q);
+        const w = this.w;
+        l.levelsAt(w.values, i * w.steps, (i + 1) * w.steps, w.stepMs, levels, this.lv);
+        for (let k = 0; k < Q; k++) this.cache[i * Q + k] = this.lv[k];
+        this.cachedModel[i] = m;
+        med[j] = this.cache[i * Q + this.cacheMedian];
+        q[j] = this.cache[i * Q + qt];
+        return;
+      }
     }
     this.two[1] = tau;
     if (this.out2.length < 2 * L) this.out2 = new Float32Array(2 * L);

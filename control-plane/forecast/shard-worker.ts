@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { DemandEvent } from '../domain/event';
 import type { ResourceKind } from '../domain/demand';
 import type { UserProfile } from '../domain/user';
-import { createForecastEngine, EngineStatus, ForecastEngine, ForecastEngineOptions } from './engine';
+import { createLocalForecastEngine, EngineStatus, ForecastEngineOptions } from './engine';
 
 export type ShardRequest =
   { kind: 'forecast'; job: ShardJob } | { kind: 'setModel'; file: string | null } | { kind: 'close' };
@@ -36,9 +36,11 @@ export type ShardReply =
   | { kind: 'model-error'; message: string }
   | { kind: 'error'; message: string };
 
+let gathered = new Float32Array(0);
+
 async function main(options: ForecastEngineOptions): Promise<void> {
   const post = (m: ShardReply) => parentPort!.postMessage(m);
-  const engine: ForecastEngine = await createForecastEngine({
+  const engine = await createLocalForecastEngine({
     ...options,
     onModelError: (e) => post({ kind: 'model-error', message: e.message }),
   });
@@ -56,10 +58,13 @@ async function main(options: ForecastEngineOptions): Promise<void> {
         const R = j.resources.length;
         const span = R * j.steps;
         const input = new Float32Array(j.input);
-        const values = new Float32Array(j.users.length * span);
+        // This shard's windows, gathered into a buffer kept across cycles (the engine keeps no reference).
+        if (gathered.length < j.users.length * span) gathered = new Float32Array(j.users.length * span);
+        const values = gathered.subarray(0, j.users.length * span);
         for (let k = 0; k < j.users.length; k++)
           values.set(input.subarray(j.global[k] * span, (j.global[k] + 1) * span), k * span);
-        const b = await engine.forecast(
+        // Quantiles and models go straight into the shared output, at each user's global index.
+        await engine.forecastInto(
           {
             users: j.users,
             resources: j.resources,
@@ -73,14 +78,8 @@ async function main(options: ForecastEngineOptions): Promise<void> {
             events: j.events,
             reservationQuantiles: j.taus.length ? j.taus : undefined,
           },
+          { values: new Float32Array(j.output), modelOf: new Uint16Array(j.modelOf), index: j.global },
         );
-        const out = new Float32Array(j.output);
-        const modelOf = new Uint16Array(j.modelOf);
-        const per = R * b.quantiles.length * b.horizon;
-        for (let k = 0; k < j.users.length; k++) {
-          out.set(b.values.subarray(k * per, (k + 1) * per), j.global[k] * per);
-          modelOf[j.global[k]] = b.modelOf[k];
-        }
         post({ kind: 'done', status: engine.status() });
       }
     } catch (err) {

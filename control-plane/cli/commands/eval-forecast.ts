@@ -1,5 +1,5 @@
 /** `earmark eval forecast <series...>`: issue 6's forecast evaluation (control-plane/forecast/eval). */
-import { defaultBaselines, loadIntermittent } from '../../forecast/baselines';
+import { createFleetIntermittent, defaultBaselines } from '../../forecast/baselines';
 import { CsvError, parseDuration, readSeries, Series } from '../../forecast/eval/csv-series';
 import { evaluateSeries, SeriesResult } from '../../forecast/eval/protocol';
 import { formatReport, summarize } from '../../forecast/eval/report';
@@ -92,7 +92,7 @@ which is the same as
     const results: SeriesResult[] = [];
     for (const s of series) {
       const t0 = Date.now();
-      const baselines = [...defaultBaselines(), loadIntermittent().forecaster];
+      const baselines = [...defaultBaselines(), createFleetIntermittent()];
       results.push(await evaluateSeries(s, { baselines, model, horizonMs }));
       process.stderr.write(
         `  ${s.name}: ${s.values.length} points, ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,

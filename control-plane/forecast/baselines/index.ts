@@ -13,7 +13,8 @@ export { createSeasonalDelta, createSeasonalNaive, dailyPeriod } from './seasona
 export { createMovingAverage, createMovingMedian, createSes, naive } from './simple';
 export { createTsb } from './tsb';
 export { createWindowQuantile } from './window-quantile';
-export { loadIntermittent } from './intermittent-loader';
+export { createFleetIntermittent, isFleetIntermittent } from './intermittent';
+export type { FleetIntermittent } from './intermittent';
 
 /** The default candidate set, cheapest first. */
 export function defaultBaselines(): SeriesForecaster[] {

@@ -1,7 +1,7 @@
 /**
  * Teunter-Syntetos-Babai (TSB) for intermittent demand: smooths the probability that a step has
- * any demand and the size of non-zero demand separately. Our own stand-in until the allocation
- * engineer's tuned method in ../intermittent/ exists (see intermittent-loader.ts).
+ * any demand and the size of non-zero demand separately. A simpler alternative to the engine's
+ * intermittent method (../intermittent/, run through intermittent.ts); not a default candidate.
  */
 import type { SeriesForecaster, SeriesForecastRequest } from '../../domain/forecaster';
 import { z } from './spread';

@@ -7,7 +7,8 @@ import { DEFAULT_GAP_RANGE } from './gap-histogram';
 import { DEFAULT_HAZARD_OPTIONS, HazardOptions, HazardPrior } from './hazard';
 import { DEFAULT_SIZE_MEMORY, IntermittentSeries } from './intermittent-series';
 
-export { activityAhead } from './activity';
+export { activityAhead, activityFromHazards } from './activity';
+export { IntermittentBatch } from './batch';
 export { FleetHazardPrior } from './fleet-prior';
 export { GapHistogram, DEFAULT_GAP_RANGE } from './gap-histogram';
 export { DEFAULT_HAZARD_OPTIONS, GeometricPrior, seriesHazard } from './hazard';

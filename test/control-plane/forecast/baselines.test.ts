@@ -9,8 +9,8 @@ import {
   createSes,
   createTsb,
   createWindowQuantile,
+  createFleetIntermittent,
   defaultBaselines,
-  loadIntermittent,
   naive,
 } from '../../../control-plane/forecast/baselines';
 import { normalQuantile } from '../../../control-plane/forecast/baselines/spread';
@@ -100,7 +100,7 @@ describe('baselines', () => {
   });
 
   it('every candidate survives odd histories with finite, ordered, non-negative quantiles', () => {
-    const all = [...defaultBaselines(), createTsb(), loadIntermittent().forecaster];
+    const all = [...defaultBaselines(), createTsb(), createFleetIntermittent()];
     const histories = [
       [],
       [0],
