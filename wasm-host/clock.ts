@@ -22,6 +22,23 @@ export const msToNs = (ms: number): bigint => {
   return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
 };
 
+/**
+ * The same exact ms → ns as two u32 words, without BigInt (no allocation per time call):
+ * ns = whole·1e6 + frac split so that every intermediate stays an exact double (< 2^53).
+ * Writes [low, high] into out.
+ */
+export const msToNsWords = (ms: number, out: Uint32Array): void => {
+  const whole = Math.floor(ms);
+  const frac = Math.round((ms - whole) * 1e6);
+  const wh = Math.floor(whole / 65536); // whole = wh·2^16 + wl
+  const x = wh * 1e6; // < 2^45 for any epoch ms below 2^53 / 1e6 · 2^16
+  const xHi = Math.floor(x / 65536);
+  const t = (x - xHi * 65536) * 65536 + (whole - wh * 65536) * 1e6 + frac; // < 2^37
+  const carry = Math.floor(t / 4294967296);
+  out[0] = t - carry * 4294967296;
+  out[1] = xHi + carry;
+};
+
 export class HostClock {
   private virtualMs: number;
   private virtualNs: bigint;
@@ -48,6 +65,16 @@ export class HostClock {
   nowNs(): bigint {
     if (this.mode === 'virtual') return this.virtualNs;
     return msToNs(performance.timeOrigin + performance.now());
+  }
+
+  /** nowNs() as [low, high] u32 words in `out` (no BigInt: the per-call path of time host calls). */
+  nowNsWords(out: Uint32Array): void {
+    msToNsWords(this.now(), out);
+  }
+
+  /** monotonicNs() as [low, high] u32 words in `out`. */
+  monotonicNsWords(out: Uint32Array): void {
+    msToNsWords(this.mode === 'virtual' ? this.virtualMs - this.startMs : performance.now(), out);
   }
 
   /** Monotonic ns since the process started. */

@@ -21,6 +21,15 @@ const normKey = (k: string): string => {
 
 const normValue = (v: string): string => (typeof v === 'string' ? utf8ToLatin1(v) : utf8ToLatin1(String(v)));
 
+/** A copy of `a` with `x` appended, allocated at its final size. */
+const copyAppend = (a: string[], x: string): string[] => {
+  const n = a.length;
+  const out = new Array<string>(n + 1);
+  for (let i = 0; i < n; i++) out[i] = a[i];
+  out[n] = x;
+  return out;
+};
+
 export class HeaderMap {
   /** Raw latin1 keys (lower case) and values, parallel arrays (read-only outside this class). */
   keys: string[];
@@ -109,6 +118,14 @@ export class HeaderMap {
 
   /** addCopy: pseudo-headers go after the last pseudo-header, others at the end. */
   addRaw(key: string, value: string): void {
+    if (this.shared && key.charCodeAt(0) !== 58 /* ':' */) {
+      // A clone's first change is usually one added header (the filter's routing header):
+      // copy and append in one exact-size allocation instead of a copy that push() regrows.
+      this.keys = copyAppend(this.keys, key);
+      this.values = copyAppend(this.values, value);
+      this.shared = false;
+      return;
+    }
     this.own();
     if (key.charCodeAt(0) === 58 /* ':' */) {
       const at = this.pseudo++;

@@ -132,6 +132,15 @@ export class VmMemory {
     return true;
   }
 
+  /** A u64 given as [low, high] u32 words (no BigInt). */
+  setU64Words(ptr: number, words: Uint32Array): boolean {
+    ptr >>>= 0;
+    if (!this.ok(ptr, 8)) return false;
+    this.dv.setUint32(ptr, words[0], true);
+    this.dv.setUint32(ptr + 4, words[1], true);
+    return true;
+  }
+
   setU16(ptr: number, value: number): boolean {
     ptr >>>= 0;
     if (!this.ok(ptr, 2)) return false;

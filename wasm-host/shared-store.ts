@@ -107,10 +107,22 @@ export class SharedStore {
   private mask = 1023;
   count = 0;
 
+  /**
+   * The record found or written last (-1: none). A filter reads a key and then writes it back
+   * with the CAS of that read (and again when the stream ends): checking this record's key first
+   * skips hashing and probing for those. Exact, since the key bytes are compared; reset whenever
+   * records move (compaction), and kept pointing at the live record of its key.
+   */
+  private last = -1;
+
   /** Record offset for a key in `u8` (Wasm memory or any bytes; w = wordsOf(u8)), or -1. */
   find(u8: Uint8Array, at: number, len: number, w: WordViews = NO_WORDS): number {
     const u32 = w.i32;
-    return this.findHashed(u8, u32, at, len, hashKey(u8, u32, at, len));
+    const last = this.last;
+    if (last >= 0 && this.keyIs(last, u8, u32, at, len)) return last;
+    const off = this.findHashed(u8, u32, at, len, hashKey(u8, u32, at, len));
+    if (off >= 0) this.last = off;
+    return off;
   }
 
   private findHashed(u8: Uint8Array, u32: Int32Array, at: number, len: number, h: number): number {
@@ -184,8 +196,14 @@ export class SharedStore {
     vw: WordViews = NO_WORDS,
   ): number {
     const src32 = vsrc === src ? vw.i32 : NO_WORDS.i32;
-    const h = hashKey(src, src32, kAt, kLen);
-    const off = this.findHashed(src, src32, kAt, kLen, h);
+    const last = this.last;
+    let h = 0;
+    let off: number;
+    if (last >= 0 && this.keyIs(last, src, src32, kAt, kLen)) off = last;
+    else {
+      h = hashKey(src, src32, kAt, kLen);
+      off = this.findHashed(src, src32, kAt, kLen, h);
+    }
     if (off >= 0) {
       const w = off >>> 2;
       const slab32 = this.slab32;
@@ -194,11 +212,14 @@ export class SharedStore {
         slab32[w + 1] = vLen;
         slab32[w + 3] = nextCas();
         copyBytes(vsrc, vw, vAt, this.slab, this.words, this.valueAt(off), vLen);
+        this.last = off;
         return off;
       }
+      if (off === last) h = hashKey(src, src32, kAt, kLen);
       this.dead += HEADER + pad8(kLen) + slab32[w + 2];
       const fresh = this.append(src, kAt, kLen, vsrc, vAt, vLen, nextCas(), vw);
       this.repoint(h, off, fresh);
+      this.last = fresh;
       if (this.dead > this.used / 2 && this.dead > 1 << 20) this.compact();
       return fresh;
     }
@@ -206,6 +227,7 @@ export class SharedStore {
     if (2 * (this.count + 1) > this.mask + 1) this.growIndex();
     this.insert(h, fresh);
     this.count++;
+    this.last = fresh;
     return fresh;
   }
 
@@ -267,6 +289,7 @@ export class SharedStore {
 
   /** Drop dead records: copy the live ones into a fresh slab and repoint the index. */
   private compact(): void {
+    this.last = -1; // every record moves
     const old = this.slab;
     const old32 = this.slab32;
     const oldWords = this.words;

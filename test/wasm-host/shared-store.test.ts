@@ -65,6 +65,38 @@ describe('wasm-host: shared-data store (flat index and slab)', () => {
     assert.equal(s.records().length, 2_000);
   });
 
+  it('a read-then-write of one key (the last record checked first) never answers for another key', () => {
+    const s = new SharedStore();
+    for (let i = 0; i < 300; i++) put(s, `earmark/r/user-${i}`, `v${i}`.padEnd(60, '.'));
+    let compactions = 0;
+    for (let round = 0; round < 40; round++) {
+      for (let i = 0; i < 300; i += 7) {
+        const k = `earmark/r/user-${i}`;
+        const kb = b(k);
+        const off = s.find(kb, 0, kb.length);
+        // Same length, last byte differs: must not be taken for the record just found.
+        const twin = b(
+          `earmark/r/user-${i}`.slice(0, -1) + String.fromCharCode(k.charCodeAt(k.length - 1) ^ 1),
+        );
+        const twinOff = s.find(twin, 0, twin.length);
+        assert.ok(twinOff !== off, `${k}: another key gives another record`);
+        // Write back with the cas of the read, growing the value every round (the record moves).
+        const before = s.bytes();
+        const grown = `r${round}-${i}`.padEnd(60 + round * 200, '#');
+        const at = s.find(kb, 0, kb.length);
+        assert.ok(at >= 0);
+        const c = s.cas(at);
+        assert.notEqual(put(s, k, grown, c), -1, `${k}: the cas of the read is current`);
+        assert.equal(put(s, k, 'stale', c), -1, `${k}: the same cas again is stale`);
+        if (s.bytes() < before) compactions++;
+        assert.equal(get(s, k), grown);
+      }
+    }
+    for (let i = 0; i < 300; i++) assert.ok(get(s, `earmark/r/user-${i}`) !== undefined);
+    assert.equal(s.count, 300);
+    assert.ok(compactions > 0, 'records moved by compaction while a last record was remembered');
+  });
+
   it('keys are compared byte for byte, including NUL and non-ASCII bytes', () => {
     const s = new SharedStore();
     const k1 = new Uint8Array([0, 255, 1]);

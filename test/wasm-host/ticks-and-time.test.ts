@@ -7,6 +7,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { EnvoyProcess } from '../../wasm-host';
+import { msToNs, msToNsWords } from '../../wasm-host/clock';
 import { newEnvoy, PROBE, probe, r, send, wasmLogs } from './helpers';
 
 describe('wasm-host: ticks and time (envoy wasm.cc tickHandler)', () => {
@@ -59,6 +60,29 @@ describe('wasm-host: ticks and time (envoy wasm.cc tickHandler)', () => {
       assert.equal(r(s2, 'time'), '1704067205001500000');
     } finally {
       void e.close();
+    }
+  });
+
+  it('time is written as two u32 words without BigInt, bit-exact with the BigInt conversion', () => {
+    const out = new Uint32Array(2);
+    // Word carries (4294.967296 ms = 2^32 ns), fractions, today's epoch, and the far future.
+    const cases = [
+      0,
+      4294.967295,
+      4294.967296,
+      4294.967297,
+      1704067205001,
+      1704067205001.5,
+      2 ** 40 + 0.999999,
+    ];
+    let seed = 7;
+    for (let i = 0; i < 2000; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      cases.push((seed / 0x7fffffff) * 9e12, Math.floor((seed / 0x7fffffff) * 4e12) + (i % 1000) / 1000);
+    }
+    for (const ms of cases) {
+      msToNsWords(ms, out);
+      assert.equal((BigInt(out[1]) << 32n) | BigInt(out[0]), msToNs(ms), `at ${ms} ms`);
     }
   });
 

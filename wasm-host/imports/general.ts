@@ -29,6 +29,7 @@ export const generalImports = (vm: WasmVm): Def[] => {
   const mem = vm.mem;
   const logs = vm.proc.logSink;
   const metrics = vm.proc.metrics;
+  const nsWords = new Uint32Array(2); // time as [low, high] words, reused per call
 
   const log = (level: number, ptr: number, size: number): number => {
     level >>>= 0;
@@ -101,8 +102,10 @@ export const generalImports = (vm: WasmVm): Def[] => {
     [
       'env.proxy_get_current_time_nanoseconds',
       sig(1),
-      (ptr: number) =>
-        mem.setU64(ptr, vm.proc.clock.nowNs()) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess,
+      (ptr: number) => {
+        vm.proc.clock.nowNsWords(nsWords); // two u32 words: no BigInt per call
+        return mem.setU64Words(ptr, nsWords) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+      },
     ],
     [
       'env.proxy_set_effective_context',

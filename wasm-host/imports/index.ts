@@ -89,81 +89,38 @@ const restrictedTrap = (mode: number): WasmTrap =>
   );
 
 type Fn = (...a: any[]) => any;
+type Factory = (vm: WasmVm, check: () => void, fn: Fn, index: number) => Fn;
+
+// One compiled wrapper source per (host function, arity, counting). Closures made from one function
+// literal share their feedback in V8, so a single generic wrapper would make its `fn(...)` call
+// megamorphic across every host function (no inlining, a dispatch per call); a literal per name
+// keeps each wrapper's call monomorphic. Compiled once per process, then reused by every VM.
+const factories = new Map<string, Factory>();
 
 /**
- * Wrap a host function with its restricted-mode check, keeping its arity (V8's Wasm→JS calls are
- * fastest when the JS function's arity matches the import). `ok(mode)` runs only in a restricted mode.
+ * Wrap host function `name` with its restricted-mode check (and, when counting, its counter),
+ * keeping its arity (V8's Wasm→JS calls are fastest when the JS arity matches the import).
+ * `check` runs only in a restricted mode and throws the trap.
  */
-const wrap = (vm: WasmVm, fn: Fn, ok: (mode: number) => boolean): Fn => {
-  const check = (): void => {
-    if (!ok(vm.restricted)) throw restrictedTrap(vm.restricted);
-  };
-  switch (fn.length) {
-    case 0:
-      return () => (vm.restricted !== 0 && check(), fn());
-    case 1:
-      return (a) => (vm.restricted !== 0 && check(), fn(a));
-    case 2:
-      return (a, b) => (vm.restricted !== 0 && check(), fn(a, b));
-    case 3:
-      return (a, b, c) => (vm.restricted !== 0 && check(), fn(a, b, c));
-    case 4:
-      return (a, b, c, d) => (vm.restricted !== 0 && check(), fn(a, b, c, d));
-    case 5:
-      return (a, b, c, d, e) => (vm.restricted !== 0 && check(), fn(a, b, c, d, e));
-    case 6:
-      return (a, b, c, d, e, f) => (vm.restricted !== 0 && check(), fn(a, b, c, d, e, f));
-    case 7:
-      return (a, b, c, d, e, f, g) => (vm.restricted !== 0 && check(), fn(a, b, c, d, e, f, g));
-    case 8:
-      return (a, b, c, d, e, f, g, h) => (vm.restricted !== 0 && check(), fn(a, b, c, d, e, f, g, h));
-    case 9:
-      return (a, b, c, d, e, f, g, h, i) => (vm.restricted !== 0 && check(), fn(a, b, c, d, e, f, g, h, i));
-    case 10:
-      return (a, b, c, d, e, f, g, h, i, j) => (
-        vm.restricted !== 0 && check(),
-        fn(a, b, c, d, e, f, g, h, i, j)
-      );
-    default:
-      return (a, b, c, d, e, f, g, h, i, j, k, l) => (
-        vm.restricted !== 0 && check(),
-        fn(a, b, c, d, e, f, g, h, i, j, k, l)
-      );
+const wrap = (vm: WasmVm, name: string, index: number, fn: Fn, check: () => void, counting: boolean): Fn => {
+  const arity = fn.length;
+  const id = `${name}/${arity}/${counting ? 1 : 0}`;
+  let make = factories.get(id);
+  if (make === undefined) {
+    const args = Array.from({ length: arity }, (_, i) => `a${i}`).join(', ');
+    const count = counting ? `vm.hostCallsTotal++; vm.hostCallCounts[index]++; ` : '';
+    // A function name that is a valid identifier makes profiles readable.
+    const label = `host_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+    make = new Function(
+      'vm',
+      'check',
+      'fn',
+      'index',
+      `'use strict'; const ${label} = (${args}) => { if (vm.restricted !== 0) check(); ${count}return fn(${args}); }; return ${label};`,
+    ) as Factory;
+    factories.set(id, make);
   }
-};
-
-/** Count every call of fn (only built when the process counts host calls). */
-const counted = (vm: WasmVm, index: number, fn: Fn): Fn => {
-  const count = (): void => {
-    vm.hostCallsTotal++;
-    vm.hostCallCounts[index]++;
-  };
-  switch (fn.length) {
-    case 0:
-      return () => (count(), fn());
-    case 1:
-      return (a) => (count(), fn(a));
-    case 2:
-      return (a, b) => (count(), fn(a, b));
-    case 3:
-      return (a, b, c) => (count(), fn(a, b, c));
-    case 4:
-      return (a, b, c, d) => (count(), fn(a, b, c, d));
-    case 5:
-      return (a, b, c, d, e) => (count(), fn(a, b, c, d, e));
-    case 6:
-      return (a, b, c, d, e, f) => (count(), fn(a, b, c, d, e, f));
-    case 7:
-      return (a, b, c, d, e, f, g) => (count(), fn(a, b, c, d, e, f, g));
-    case 8:
-      return (a, b, c, d, e, f, g, h) => (count(), fn(a, b, c, d, e, f, g, h));
-    case 9:
-      return (a, b, c, d, e, f, g, h, i) => (count(), fn(a, b, c, d, e, f, g, h, i));
-    case 10:
-      return (a, b, c, d, e, f, g, h, i, j) => (count(), fn(a, b, c, d, e, f, g, h, i, j));
-    default:
-      return (a, b, c, d, e, f, g, h, i, j, k, l) => (count(), fn(a, b, c, d, e, f, g, h, i, j, k, l));
-  }
+  return make(vm, check, fn, index);
 };
 
 export const buildImports = (vm: WasmVm): Record<string, HostFn> => {
@@ -184,9 +141,11 @@ export const buildImports = (vm: WasmVm): Record<string, HostFn> => {
   filtered.forEach(([name, signature, fn], index) => {
     const okStart = START_ALLOWED.has(name);
     const okAlloc = ALLOC_ALLOWED.has(name);
-    const ok = (mode: number): boolean => mode !== 3 && (mode === 2 ? okAlloc : okStart);
-    const inner = counting ? counted(vm, index, fn) : fn;
-    table[name] = { fn: wrap(vm, inner, ok), sig: signature };
+    const check = (): void => {
+      const mode = vm.restricted;
+      if (mode === 3 || !(mode === 2 ? okAlloc : okStart)) throw restrictedTrap(mode);
+    };
+    table[name] = { fn: wrap(vm, name, index, fn, check, counting), sig: signature };
   });
   return table;
 };

@@ -23,6 +23,7 @@ const isStd = (fd: number): boolean => fd === 1 || fd === 2;
 export const wasiImports = (vm: WasmVm, module: string): Def[] => {
   const mem = vm.mem;
   const I = (n: string): string => n; // readability for mixed signatures below
+  const nsWords = new Uint32Array(2); // time as [low, high] words, reused per call
   const trace = (what: string): void =>
     vm.proc.logSink.write(LogLevel.trace, 'envoy', vm.thread.name, `${module} ${what}`);
 
@@ -120,8 +121,9 @@ export const wasiImports = (vm: WasmVm, module: string): Def[] => {
       I('i32 i64 i32 -> i32'),
       (id: number, _precision: bigint, ptr: number) => {
         if (id !== 0 && id !== 1) return Errno.Notsup;
-        const t = id === 0 ? vm.proc.clock.nowNs() : vm.proc.clock.monotonicNs();
-        return mem.setU64(ptr, t) ? Errno.Success : Errno.Fault;
+        if (id === 0) vm.proc.clock.nowNsWords(nsWords);
+        else vm.proc.clock.monotonicNsWords(nsWords);
+        return mem.setU64Words(ptr, nsWords) ? Errno.Success : Errno.Fault;
       },
     ],
     [
