@@ -27,11 +27,23 @@ export async function seedPolicy(state: StoreState, file: string, now: number): 
   if (!file) return 'no policyFile set';
   const current = await state.currentPolicy();
   if (current) return `policy version ${current.version} already stored; ${file} not loaded`;
-  const text = fs.readFileSync(file, 'utf8');
-  const checked = allocatePolicyModel.validate(parseYaml(text), text);
+  // Each mistake names the file, so `earmark serve` fails with a message the operator can act on.
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`policyFile ${file}: cannot read it: ${(err as Error).message}`, { cause: err });
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new Error(`policyFile ${file}: not valid YAML: ${(err as Error).message}`, { cause: err });
+  }
+  const checked = allocatePolicyModel.validate(doc, text);
   if (!checked.ok) {
     throw new Error(
-      `${file}: ${checked.issues.map((i) => `${i.line ?? '?'}: ${i.path}: ${i.message}`).join('; ')}`,
+      `policyFile ${file}: ${checked.issues.map((i) => `${i.line ?? '?'}: ${i.path}: ${i.message}`).join('; ')}`,
     );
   }
   await state.appendPolicyVersion({

@@ -90,17 +90,37 @@ export class EmulatedProxy {
       configuration: JSON.stringify(this.config),
       environmentVariables: (o.token ? { [TOKEN_ENV]: o.token } : {}) as Record<string, string>,
     };
-    this.sync =
-      o.sync === false
-        ? undefined
-        : this.envoy.addWasmService({ name: 'earmark-sync', rootId: SYNC_ROOT, singleton: true, ...common });
-    // fail_open: false as in envoy.yaml: a filter VM that cannot load answers 503.
-    this.filter = this.envoy.addHttpFilter({
-      name: 'earmark',
-      rootId: FILTER_ROOT,
-      failOpen: false,
-      ...common,
-    });
+    const logged = this.envoy.logSink.entries.length;
+    try {
+      this.sync =
+        o.sync === false
+          ? undefined
+          : this.envoy.addWasmService({
+              name: 'earmark-sync',
+              rootId: SYNC_ROOT,
+              singleton: true,
+              ...common,
+            });
+      // fail_open: false as in envoy.yaml: a filter VM that cannot load answers 503.
+      this.filter = this.envoy.addHttpFilter({
+        name: 'earmark',
+        rootId: FILTER_ROOT,
+        failOpen: false,
+        ...common,
+      });
+    } catch (err) {
+      // Envoy's own message is generic; the filter's log lines say which field is wrong and why.
+      const said = this.envoy.logSink.entries
+        .slice(logged)
+        .filter((l) => /warn|error|critical/.test(l.level))
+        .map((l) => l.message);
+      void this.envoy.close();
+      throw new Error(
+        `emulated proxy ${o.nodeId}: ${said.length ? said.join(' | ') : 'the filter refused its configuration'} ` +
+          `(Envoy: ${(err as Error).message})`,
+        { cause: err },
+      );
+    }
   }
 
   get nodeId(): string {
