@@ -40,6 +40,12 @@ export interface ForecastBatch {
   /** Which model produced each user's forecast: index into `models`. */
   modelOf: Uint16Array;
   models: string[];
+  /**
+   * Optional: activity[u * horizon + h] = P(user u's requests are > 0 at step h), from the
+   * intermittent-demand method, for users sparse this cycle (NaN for the others), whatever model
+   * gives their quantiles. For pre-warm / keep-alive decisions independent of sizing.
+   */
+  activity?: Float32Array;
 }
 
 export function demandIndex(w: DemandWindows, u: number, r: number, t: number): number {

@@ -52,6 +52,11 @@ export interface ForecastEngineOptions {
    */
   threads?: number;
   /**
+   * Fill ForecastBatch.activity: P(requests > 0) per step for the sparse users, by the intermittent
+   * method (default true; needs the default baselines).
+   */
+  activity?: boolean;
+  /**
    * Tell the model which resource each series is (default true). The evaluation turns it off: a
    * CSV series is no particular resource.
    */
@@ -75,6 +80,8 @@ export interface EngineStatus {
   modelFile: string | null;
   modelError: string | null;
   candidates: string[];
+  /** Whether batches carry ForecastBatch.activity. */
+  activity: boolean;
   users: number;
   cycles: number;
   /**

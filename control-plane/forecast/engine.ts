@@ -23,7 +23,7 @@ import { CalibrationOptions, DEFAULT_CALIBRATION } from './calibration';
 import type { EngineStatus, ForecastContext, ForecastEngine, ForecastEngineOptions } from './engine-types';
 import { baselinesAtLead, onnxAtLead, OnnxOutput, onnxFeatures, sparseUsers } from './candidates';
 import { feedFleetPrior } from './fleet-gaps';
-import { IntermittentOutput, runIntermittent } from './intermittent-candidate';
+import { activityOf, IntermittentOutput, runIntermittent } from './intermittent-candidate';
 import { choose, ChooserOptions, DEFAULT_CHOOSER, lowestCost } from './chooser';
 import { perUser } from './per-user';
 import { issue, IssueTarget } from './issue';
@@ -138,6 +138,7 @@ class Engine implements LocalForecastEngine {
       modelFile: this.modelFile,
       modelError: this.modelError,
       candidates: this.names(),
+      activity: this.intermittent !== undefined && this.opts.activity !== false,
       users: this.state?.users ?? 0,
       cycles: this.cycles,
       lastCycleMs: { ...this.lastCycleMs },
@@ -288,6 +289,11 @@ class Engine implements LocalForecastEngine {
       this.intermittentOut = intermittent.out;
       intermittent.atLead(mInt, M, L, taus, med, qv);
     }
+    let activity: Float32Array | undefined;
+    if (this.intermittent && this.opts.activity !== false) {
+      activity = into?.activity ?? new Float32Array(U * H);
+      activityOf(this.intermittent, w, sparse, H, activity, into ? (u) => into.index[u] : (u) => u);
+    }
     lap('intermittent');
     let onnx: OnnxOutput | undefined;
     if (this.model) {
@@ -355,6 +361,7 @@ class Engine implements LocalForecastEngine {
       values,
       modelOf,
       models: names,
+      ...(activity ? { activity } : {}),
     };
   }
 }

@@ -74,3 +74,31 @@ export function runIntermittent(
   f.batch.run(w.values, w.steps, series, n, f.prior, horizon, levels, out);
   return new IntermittentOutput(rowOf, out, horizon, levels, R);
 }
+
+/**
+ * P(requests active at step h) of every sparse user, by the intermittent method, into
+ * activity[at(u) * horizon + h]; NaN for the other users (ForecastBatch.activity).
+ */
+export function activityOf(
+  f: FleetIntermittent,
+  w: DemandWindows,
+  sparse: Uint8Array,
+  horizon: number,
+  activity: Float32Array,
+  at: (u: number) => number,
+): void {
+  const R = w.resources.length;
+  const r0 = w.resources.indexOf('requests');
+  const series = new Int32Array(w.users.length);
+  let n = 0;
+  for (let u = 0; u < w.users.length; u++) {
+    activity.fill(NaN, at(u) * horizon, (at(u) + 1) * horizon);
+    if (r0 >= 0 && sparse[u]) series[n++] = u * R + r0;
+  }
+  const p = new Float32Array(n * horizon);
+  f.batch.activity(w.values, w.steps, series, n, f.prior, horizon, p);
+  for (let k = 0; k < n; k++) {
+    const u = ((series[k] - r0) / R) | 0;
+    activity.set(p.subarray(k * horizon, (k + 1) * horizon), at(u) * horizon);
+  }
+}

@@ -63,6 +63,8 @@ export interface IssueTarget {
   values: Float32Array;
   modelOf: Uint16Array;
   index: Int32Array;
+  /** ForecastBatch.activity, at the same index (users × horizon). */
+  activity?: Float32Array;
 }
 
 export function issue(

@@ -18,6 +18,8 @@ export interface ShardJob {
   /** Shared, all users: the batch's values. */
   output: SharedArrayBuffer;
   modelOf: SharedArrayBuffer;
+  /** Shared, all users × horizon: ForecastBatch.activity (absent when the engines do not fill it). */
+  activity?: SharedArrayBuffer;
   /** This shard's users and their global indices. */
   users: string[];
   global: Int32Array;
@@ -78,7 +80,12 @@ async function main(options: ForecastEngineOptions): Promise<void> {
             events: j.events,
             reservationQuantiles: j.taus.length ? j.taus : undefined,
           },
-          { values: new Float32Array(j.output), modelOf: new Uint16Array(j.modelOf), index: j.global },
+          {
+            values: new Float32Array(j.output),
+            modelOf: new Uint16Array(j.modelOf),
+            index: j.global,
+            activity: j.activity ? new Float32Array(j.activity) : undefined,
+          },
         );
         post({ kind: 'done', status: engine.status() });
       }

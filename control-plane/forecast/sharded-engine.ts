@@ -119,6 +119,7 @@ export class ShardedForecastEngine implements ForecastEngine {
     const { horizon, quantiles } = this.shards[0].status!;
     const output = new SharedArrayBuffer(U * R * quantiles.length * horizon * 4);
     const modelOf = new SharedArrayBuffer(U * 2);
+    const activity = this.shards[0].status!.activity ? new SharedArrayBuffer(U * horizon * 4) : undefined;
     await Promise.all(
       this.shards.map((sh, k) => {
         const idx = members[k];
@@ -135,6 +136,7 @@ export class ShardedForecastEngine implements ForecastEngine {
           input: this.input!,
           output,
           modelOf,
+          activity,
           users: idx.map((u) => w.users[u]),
           global: Int32Array.from(idx),
           resources: w.resources,
@@ -158,6 +160,7 @@ export class ShardedForecastEngine implements ForecastEngine {
       values: new Float32Array(output),
       modelOf: new Uint16Array(modelOf),
       models: this.shards[0].status!.candidates,
+      ...(activity ? { activity: new Float32Array(activity) } : {}),
     };
   }
 

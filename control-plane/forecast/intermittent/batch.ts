@@ -52,13 +52,19 @@ export class IntermittentBatch {
     levels: readonly number[],
     out: Float32Array,
   ): void {
-    if (prior) for (let g = 1; g <= this.range; g++) this.priorTable[g] = prior.hazard(g);
-    const tail = prior ? prior.tailRate() : NaN;
+    const tail = this.tablePrior(prior);
     const width = levels.length * horizon;
     for (let k = 0; k < n; k++) {
       const from = series[k] * steps;
       this.one(values, from, from + steps, prior !== undefined, tail, horizon, levels, out, k * width);
     }
+  }
+
+  /** Fills the prior's hazard table for a batch; returns its tail rate (NaN: no prior). */
+  private tablePrior(prior: HazardPrior | undefined): number {
+    if (!prior) return NaN;
+    for (let g = 1; g <= this.range; g++) this.priorTable[g] = prior.hazard(g);
+    return prior.tailRate();
   }
 
   // The current series, for hazard() (fields, not a closure: one closure per series costs more than the rest).
@@ -92,6 +98,27 @@ export class IntermittentBatch {
     return x < 0 ? 0 : x > 1 ? 1 : x;
   }
 
+  /**
+   * P(active at step h) of the n series as in run(), into out[k * horizon + h] (0 for a series never
+   * active, as IntermittentSeries.activity).
+   */
+  activity(
+    values: ArrayLike<number>,
+    steps: number,
+    series: Int32Array,
+    n: number,
+    prior: HazardPrior | undefined,
+    horizon: number,
+    out: Float32Array,
+  ): void {
+    const tail = this.tablePrior(prior);
+    for (let k = 0; k < n; k++) {
+      const from = series[k] * steps;
+      const active = this.prepare(values, from, from + steps, prior !== undefined, tail, horizon);
+      for (let h = 0; h < horizon; h++) out[k * horizon + h] = active ? this.prob[h] : 0;
+    }
+  }
+
   /** One series values[from, to) into out[o + q * horizon + h]; the prior table is filled (or not used). */
   private one(
     values: ArrayLike<number>,
@@ -104,6 +131,41 @@ export class IntermittentBatch {
     out: Float32Array,
     o: number,
   ): void {
+    const n = this.prepare(values, from, to, hasPrior, priorTail, horizon);
+    const Q = levels.length;
+    if (n === 0) {
+      out.fill(0, o, o + Q * horizon);
+      return;
+    }
+    // As IntermittentSeries.quantiles: 0 where P(active) <= 1 - q, else a quantile of the sizes.
+    const prob = this.prob;
+    const sorted = this.sizes;
+    for (let qi = 0; qi < Q; qi++) {
+      const q = levels[qi];
+      for (let h = 0; h < horizon; h++) {
+        const p = prob[h];
+        let v = 0;
+        if (p > 0 && p > 1 - q) {
+          const tau = Math.min(1, (q - (1 - p)) / p);
+          v = sorted[Math.min(n - 1, Math.max(0, Math.ceil(tau * n) - 1))];
+        }
+        out[o + qi * horizon + h] = v;
+      }
+    }
+  }
+
+  /**
+   * Reads one series: P(active) ahead into this.prob and its newest active sizes, sorted, into
+   * this.sizes; returns how many sizes (0: never active, nothing computed).
+   */
+  private prepare(
+    values: ArrayLike<number>,
+    from: number,
+    to: number,
+    hasPrior: boolean,
+    priorTail: number,
+    horizon: number,
+  ): number {
     const range = this.range;
     const eq = this.eq;
     let last = -1;
@@ -131,11 +193,7 @@ export class IntermittentBatch {
       last = tt;
       active++;
     }
-    const Q = levels.length;
-    if (last < 0) {
-      out.fill(0, o, o + Q * horizon);
-      return;
-    }
+    if (last < 0) return 0;
     const steps = to - from;
     // The newest min(active, sizeMemory) active sizes, sorted ascending (insertion: a few values).
     const n = Math.min(active, this.sizeMemory);
@@ -178,20 +236,6 @@ export class IntermittentBatch {
     activityFromHazards(this.ofAge, this.fresh, horizon, this.prob, this.scratch);
     for (let g = 1; g <= top; g++) eq[g] = 0;
     eq[range + 1] = 0;
-
-    // As IntermittentSeries.quantiles: 0 where P(active) <= 1 - q, else a quantile of the sizes.
-    const prob = this.prob;
-    for (let qi = 0; qi < Q; qi++) {
-      const q = levels[qi];
-      for (let h = 0; h < horizon; h++) {
-        const p = prob[h];
-        let v = 0;
-        if (p > 0 && p > 1 - q) {
-          const tau = Math.min(1, (q - (1 - p)) / p);
-          v = sorted[Math.min(n - 1, Math.max(0, Math.ceil(tau * n) - 1))];
-        }
-        out[o + qi * horizon + h] = v;
-      }
-    }
+    return n;
   }
 }

@@ -183,6 +183,25 @@ describe('forecast engine', () => {
     await engine.close();
   });
 
+  it('gives P(requests active) per step for sparse users (NaN for the others), whatever model they use', async () => {
+    // "timer": requests every 10 minutes, last at minute 95 (so due at 105); "busy": never idle.
+    const gen: Gen = (u, r, t) => (u === 0 ? (t % 10 === 5 ? 3 + r : 0) : 20 + noise(r, t));
+    const engine = await createForecastEngine({ modelFile: null });
+    let b = await engine.forecast(windowAt(['timer', 'busy'], gen, 60));
+    for (let end = 61; end <= 100; end++) b = await engine.forecast(windowAt(['timer', 'busy'], gen, end));
+    const H = b.horizon;
+    assert.ok(b.activity && b.activity.length === 2 * H);
+    const p = Array.from(b.activity.subarray(0, H));
+    // Forecast steps h cover minutes 100 + h: the timer is due at h = 5, and not at h = 1..3.
+    assert.ok(p[5] > 0.6, `due step: ${p[5]}`);
+    for (const h of [1, 2, 3]) assert.ok(p[h] < 0.2, `step ${h}: ${p[h]}`);
+    assert.ok(Array.from(b.activity.subarray(H)).every(Number.isNaN), 'a busy user is not sparse');
+    await engine.close();
+    const off = await createForecastEngine({ modelFile: null, activity: false });
+    assert.equal((await off.forecast(windowAt(['timer'], gen, 60))).activity, undefined);
+    await off.close();
+  });
+
   it('rejects windows whose values do not match their shape', async () => {
     const engine = await createForecastEngine({ modelFile: null });
     const w = windowAt(['a'], () => 1, 100);
@@ -198,8 +217,13 @@ describe('sharded forecast engine (worker threads)', function () {
 
   it('forecasts exactly what one engine forecasts, users split across threads by id', async () => {
     const users = Array.from({ length: 12 }, (_, i) => `user-${i}`);
+    // Every fourth user is sparse (active every 7 minutes): the intermittent method runs for them.
     const gen: Gen = (u, r, t) =>
-      Math.max(0, 30 + 3 * u + 8 * noise(u * 5 + r, t) + (u % 3 === 0 ? 0.4 * t : 0));
+      u % 4 === 1
+        ? t % 7 === 0
+          ? 4 + r
+          : 0
+        : Math.max(0, 30 + 3 * u + 8 * noise(u * 5 + r, t) + (u % 3 === 0 ? 0.4 * t : 0));
     const one = await createForecastEngine({ modelFile: null, exploreGroups: 1 });
     const two = await createForecastEngine({ modelFile: null, exploreGroups: 1, threads: 2 });
     for (let end = 60; end < 75; end++) {
@@ -209,6 +233,8 @@ describe('sharded forecast engine (worker threads)', function () {
       assert.deepEqual(Array.from(b.values), Array.from(a.values), `cycle ending ${end}`);
       assert.deepEqual(Array.from(b.modelOf), Array.from(a.modelOf));
       assert.deepEqual(b.models, a.models);
+      assert.ok(a.activity && b.activity);
+      assert.deepEqual(Array.from(b.activity), Array.from(a.activity));
     }
     assert.equal(two.status().users, 12);
     await one.close();
