@@ -141,7 +141,12 @@ const TABLE: Table = {
     default: 'var/spool',
     description: 'Where writes are spooled while InfluxDB is unreachable.',
   },
-  modelsDir: { kind: 'path', default: 'models', description: 'Folder of ONNX models and their contract.' },
+  modelsDir: {
+    kind: 'path',
+    default: '',
+    description:
+      'Model registry (ONNX model versions, registry.json); empty: <dataDir>/models. Version 0 is the committed models/default/quantile-mlp.onnx.',
+  },
   logLevel: {
     kind: 'enum',
     default: 'info',

@@ -150,7 +150,7 @@ export async function startControlPlane(
     });
     logger.info(await seedPolicy(state, settings.policyFile || DEFAULT_POLICY_FILE, clock.now()));
 
-    const registryDir = path.resolve(settings.dataDir, 'models');
+    const registryDir = path.resolve(settings.modelsDir || path.join(settings.dataDir, 'models'));
     const modelFile =
       o.modelFile !== undefined ? o.modelFile : (championModelFile(registryDir, DEFAULT_MODEL_FILE) ?? null);
     const engine =

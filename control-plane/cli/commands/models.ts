@@ -9,7 +9,11 @@ import { createRetrainer } from '../../forecast/retrain/retrainer';
 import { SyntheticWorkload } from '../../../sim/workload/synthetic';
 import { Command, UsageError } from '../command';
 
-const DEFAULT_DIR = path.resolve(__dirname, '../../../var/models');
+/** As the service's setting modelsDir: EARMARK_MODELS_DIR, else <dataDir>/models (dataDir: EARMARK_DATA_DIR, var). */
+const DEFAULT_DIR = path.resolve(
+  process.env.EARMARK_MODELS_DIR ||
+    path.join(process.env.EARMARK_DATA_DIR || path.resolve(__dirname, '../../../var'), 'models'),
+);
 
 /** Per-minute requests of synthetic users (the demo's workload), as retraining data. */
 function syntheticData(users: number, days: number): RetrainData {
@@ -50,7 +54,8 @@ export const command: Command = {
                                [--holdout STEPS] [--from-scratch]
        earmark models rollback [--dir DIR]
 
-The registry (default DIR: var/models) keeps every model version with its metadata; version 0
+The registry (default DIR: $EARMARK_MODELS_DIR, else $EARMARK_DATA_DIR/models, else var/models:
+the service's modelsDir setting) keeps every model version with its metadata; version 0
 is the committed default (models/default/quantile-mlp.onnx).
   list      versions, their status and holdout figures, and the promotion history
   retrain   one champion/challenger round in a worker thread: train a challenger on the data,
