@@ -44,12 +44,23 @@ export function clientTarget(settings: Settings, flags: { url?: string; token?: 
   return { url, token };
 }
 
-export async function apiGet<T>(target: ClientTarget, path: string): Promise<T> {
+export function apiGet<T>(target: ClientTarget, path: string): Promise<T> {
+  return apiCall<T>(target, 'GET', path);
+}
+
+/** `timeoutMs`: a POST that waits for a cycle may take longer than a read (default 15 s). */
+export async function apiCall<T>(
+  target: ClientTarget,
+  method: 'GET' | 'POST',
+  path: string,
+  timeoutMs = 15_000,
+): Promise<T> {
   let res: Response;
   try {
     res = await fetch(target.url + path, {
+      method,
       headers: { authorization: `Bearer ${target.token}`, accept: 'application/json' },
-      signal: AbortSignal.timeout(15_000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;

@@ -11,6 +11,8 @@ export interface InspectOptions {
   target: ClientTarget;
   json: boolean;
   args: string[];
+  /** The switches given (see parseInspectArgs). */
+  on: Set<string>;
 }
 
 export const INSPECT_OPTIONS = [
@@ -20,7 +22,8 @@ export const INSPECT_OPTIONS = [
   '  settings flags (--api-port, --api-token-file, --config, ...) are read as `earmark serve` reads them',
 ].join('\n');
 
-export function parseInspectArgs(argv: string[]): InspectOptions {
+/** `switches`: bare flags this command takes besides --json (e.g. --run), returned in `on`. */
+export function parseInspectArgs(argv: string[], switches: readonly string[] = []): InspectOptions {
   let loaded;
   try {
     loaded = loadSettings({ argv, allowOtherFlags: true });
@@ -30,11 +33,13 @@ export function parseInspectArgs(argv: string[]): InspectOptions {
   }
   const flags: { url?: string; token?: string } = {};
   let json = false;
+  const on = new Set<string>();
   const args: string[] = [];
   const rest = loaded.rest;
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     if (a === '--json') json = true;
+    else if (switches.includes(a)) on.add(a);
     else if (a === '--url' || a === '--token') {
       const v = rest[++i];
       if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
@@ -42,7 +47,7 @@ export function parseInspectArgs(argv: string[]): InspectOptions {
     } else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
     else args.push(a);
   }
-  return { target: clientTarget(loaded.settings, flags), json, args };
+  return { target: clientTarget(loaded.settings, flags), json, args, on };
 }
 
 const when = (ms: number) => new Date(ms).toISOString();

@@ -190,6 +190,23 @@ describe('cli: earmark serve, plan and reservation', function () {
     assert.match(ghost.err, /RESERVATION_NOT_FOUND/);
   });
 
+  it('cycle shows the last reports with stage timings, and --run runs one and prints its report', async () => {
+    const before = await cli(['cycle', ...flags(), '--json']);
+    assert.equal(before.code, 0, before.err);
+    const runs = JSON.parse(before.out).runs as number;
+    const ran = await cli(['cycle', '--run', ...flags()]);
+    assert.equal(ran.code, 0, ran.err);
+    assert.match(ran.out, new RegExp(`^cycle ${runs + 1} at .* ok: ${USERS.length} users forecast`));
+    assert.match(ran.out, /ms: read \d+ · forecast \d+ · allocate \d+ · publish \d+ · record \d+/);
+    const shown = await cli(['cycle', ...flags()]);
+    assert.equal(shown.code, 0, shown.err);
+    assert.match(shown.out, new RegExp(`runs ${runs + 1} \\(ok ${runs + 1}, failed 0\\)`));
+    assert.match(shown.out, new RegExp(`recent \\(newest first\\):\n  cycle ${runs + 1} at`));
+    const typo = await cli(['cycle', '--runn', ...flags()]);
+    assert.equal(typo.code, 2);
+    assert.match(typo.err, /unknown option --runn/);
+  });
+
   it('explains a refused token, an unreachable API and bad usage', async () => {
     const refused = await cli(['plan', '--url', url, '--token', 'wrong']);
     assert.equal(refused.code, 1);
