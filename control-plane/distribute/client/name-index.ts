@@ -96,6 +96,15 @@ export class NameIndex<T extends Named> {
     return i;
   }
 
+  /** Every record, in slot order (not insertion order). Do not insert while iterating. */
+  *values(): IterableIterator<T> {
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) {
+      const item = slots[i];
+      if (item !== undefined) yield item;
+    }
+  }
+
   private grow(): void {
     const slots = this.slots;
     const hashes = this.hashes;

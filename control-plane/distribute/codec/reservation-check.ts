@@ -37,6 +37,14 @@ function bytesEqualString(buf: Uint8Array, from: number, to: number, name: strin
   return Buffer.from(name, 'utf8').equals(buf.subarray(from, to));
 }
 
+/** True when buf[a, aEnd) and buf[b, bEnd) hold the same bytes. */
+function bytesEqualBytes(buf: Uint8Array, a: number, aEnd: number, b: number, bEnd: number): boolean {
+  const n = aEnd - a;
+  if (n !== bEnd - b) return false;
+  for (let i = 0; i < n; i++) if (buf[a + i] !== buf[b + i]) return false;
+  return true;
+}
+
 function lengthProblem(field: string, units: number, required: boolean): string | undefined {
   if (units < 0) return `invalid UTF-8 in ${field}`;
   if (units === 0 && required) return `${field} must not be empty`;
@@ -47,12 +55,18 @@ function lengthProblem(field: string, units: number, required: boolean): string 
 const u32Problem = (field: string, v: number) =>
   v > UINT32_MAX ? `${field} must be an integer in [0, 2^32-1], got ${v}` : undefined;
 
-/** undefined when buf[start, end) is a valid Reservation for resource `name`; else the reason. */
+/**
+ * undefined when buf[start, end) is a valid Reservation for resource `name`; else the reason.
+ * nameStart/nameEnd: where `name`'s UTF-8 lies in buf (the Resource's own name field), so the user
+ * is compared byte to byte without touching the string.
+ */
 export function reservationBytesProblem(
   buf: Uint8Array,
   start: number,
   end: number,
   name: string,
+  nameStart = -1,
+  nameEnd = -1,
 ): string | undefined {
   // The last occurrence of a field wins, as in a decoder; every string occurrence must be UTF-8.
   let userStart = -1;
@@ -174,7 +188,11 @@ export function reservationBytesProblem(
     lengthProblem('tier', tierLen, false) ??
     lengthProblem('fallback', fallbackLen, false);
   if (s) return s;
-  if (!bytesEqualString(buf, userStart, userEnd, name)) return `user does not match resource name "${name}"`;
+  const sameUser =
+    nameStart >= 0
+      ? bytesEqualBytes(buf, userStart, userEnd, nameStart, nameEnd)
+      : bytesEqualString(buf, userStart, userEnd, name);
+  if (!sameUser) return `user does not match resource name "${name}"`;
   const n =
     u32Problem('slots', slots) ??
     u32Problem('ratePerMinute', rate) ??

@@ -30,6 +30,8 @@ export class StagedResponse {
   readonly nameEnds: number[] = [];
   /** A non-ASCII name, decoded (and checked as UTF-8) while reading; '' for an ASCII one. */
   readonly names: string[] = [];
+  /** FNV-1a of each name's bytes (client/name-index.ts hashBytes), computed in the ASCII scan. */
+  readonly nameHashes: number[] = [];
   readonly versions: string[] = [];
   /** Any.type_url of each resource ('' for a heartbeat, which has no Any). */
   readonly typeUrls: string[] = [];
@@ -47,9 +49,18 @@ export class StagedResponse {
     return this.names[i] || (from < 0 ? '' : stringAt(this.bytes, from, this.nameEnds[i]));
   }
 
-  /** Drops the reference to the response's bytes once it has been applied. */
+  /**
+   * Drops the reference to the response's bytes once it has been applied, and gives back the
+   * arrays' room when a large response (a full plan's 1 MiB chunk, ~6,000 resources) left them
+   * far bigger than this one needed: they would otherwise stay on the heap of every proxy.
+   */
   release(): void {
     this.bytes = EMPTY;
+    if (this.ttls.length > 2048 && this.count < this.ttls.length / 2) {
+      for (const a of [this.nameStarts, this.nameEnds, this.names, this.nameHashes, this.versions])
+        a.length = this.count;
+      for (const a of [this.typeUrls, this.bodyStarts, this.bodyEnds, this.ttls]) a.length = this.count;
+    }
   }
 }
 
@@ -99,9 +110,43 @@ function skipAt(buf: Uint8Array, p: number, end: number, wire: number): number {
   }
 }
 
-function isAscii(buf: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (buf[i] > 0x7f) return false;
-  return true;
+/**
+ * FNV-1a of buf[from, to) (the same function as client/name-index.ts hashBytes, so a name's
+ * string and bytes find the same slot); whether every byte is ASCII is left in `asciiName`.
+ * One pass over the name gives the client's index key and the reader's ASCII test.
+ */
+let asciiName = true;
+function hashAscii(buf: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5 | 0;
+  let high = 0;
+  for (let i = from; i < to; i++) {
+    const b = buf[i];
+    high |= b;
+    h = Math.imul(h ^ b, 0x01000193);
+  }
+  asciiName = high < 0x80;
+  return h;
+}
+
+// The version of the last resource read: one string per publish, so nearly every resource of a
+// response repeats it; compared before the intern cache.
+let lastVersionBytes: Uint8Array = new Uint8Array(0);
+let lastVersion = '';
+
+function versionAt(buf: Uint8Array, from: number, to: number): string {
+  const len = to - from;
+  const last = lastVersionBytes;
+  if (last.length === len) {
+    let i = 0;
+    while (i < len && last[i] === buf[from + i]) i++;
+    if (i === len) return lastVersion;
+  }
+  const v = versions.find(buf, from, len) ?? versions.add(buf, from, len, stringAt(buf, from, to));
+  if (len <= 64) {
+    lastVersionBytes = buf.slice(from, to);
+    lastVersion = v;
+  }
+  return v;
 }
 
 function stringAt(buf: Uint8Array, from: number, to: number): string {
@@ -156,6 +201,7 @@ function bytesEqual(buf: Uint8Array, from: number, to: number, expected: Uint8Ar
 /** Reads the Resource in buf[p, end) into slot i (one write per slot array). */
 function readResource(buf: Uint8Array, p: number, end: number, s: StagedResponse, i: number): void {
   let name = '';
+  let nameHash = 0;
   let nameStart = -1;
   let nameEnd = -1;
   let version = '';
@@ -176,9 +222,9 @@ function readResource(buf: Uint8Array, p: number, end: number, s: StagedResponse
     if (tag === 0x1a) {
       nameStart = from;
       nameEnd = p;
-      name = isAscii(buf, from, p) ? '' : stringAt(buf, from, p);
-    } else if (tag === 0x0a)
-      version = versions.find(buf, from, len) ?? versions.add(buf, from, len, stringAt(buf, from, p));
+      nameHash = hashAscii(buf, from, p);
+      name = asciiName ? '' : stringAt(buf, from, p);
+    } else if (tag === 0x0a) version = versionAt(buf, from, p);
     else if (tag === 0x32) ttl = readDuration(buf, from, p);
     else if (tag === 0x12) {
       // Any{type_url = 1, value = 2}; an Any without a value still has an (empty) body.
@@ -201,6 +247,7 @@ function readResource(buf: Uint8Array, p: number, end: number, s: StagedResponse
     }
   }
   s.names[i] = name;
+  s.nameHashes[i] = nameHash;
   s.nameStarts[i] = nameStart;
   s.nameEnds[i] = nameEnd;
   s.versions[i] = version;

@@ -146,4 +146,53 @@ describe('distribute/client: ReservationState', () => {
       assert.equal(s.get(userId(i))!.reservation.tier, syntheticReservation(i, opts).tier);
     }
   });
+
+  it('shows what it holds as a Map (held), in step with get, size and versions', () => {
+    const s = new ReservationState();
+    s.apply(resp([res(1, 'v1'), res(2, 'v1'), res(3, 'v1')]), 0);
+    s.apply(resp([res(2, 'v2', 2)], [userId(3)]), 0);
+    const held = s.held;
+    assert.equal(held.size, 2);
+    assert.equal(s.size, 2);
+    assert.deepEqual([...held.keys()].sort(), [userId(1), userId(2)].sort());
+    assert.equal(held.get(userId(2))!.version, 'v2');
+    assert.ok(held.has(userId(1)) && !held.has(userId(3)) && held.get(userId(3)) === undefined);
+    const seen: string[] = [];
+    held.forEach((h, name) => {
+      assert.equal(h.name, name);
+      seen.push(`${name}=${h.version}`);
+    });
+    assert.deepEqual(seen.sort(), [`${userId(1)}=v1`, `${userId(2)}=v2`].sort());
+    assert.deepEqual(Object.fromEntries([...held].map(([n, h]) => [n, h.version])), s.versions());
+  });
+
+  it('keeps no-TTL reservations while TTL ones expire, on a clock far from zero', () => {
+    const s = new ReservationState();
+    const t0 = 1_767_225_600_123;
+    s.apply(resp([res(1, 'v1', 0, 2000), res(2, 'v1')]), t0);
+    assert.equal(s.get(userId(1))!.expiresAtMs, t0 + 2000);
+    assert.equal(s.get(userId(2))!.expiresAtMs, undefined);
+    s.apply(resp([res(3, 'v1', 0, 5000)]), t0 + 1000);
+    assert.equal(s.get(userId(3))!.expiresAtMs, t0 + 6000);
+    assert.equal(s.nextExpiry(), t0 + 2000);
+    assert.deepEqual(s.expire(t0 + 1999), []);
+    assert.deepEqual(s.expire(t0 + 2000), [userId(1)]);
+    assert.deepEqual(s.expire(t0 + 10_000_000), [userId(3)]);
+    assert.deepEqual([...s.held.keys()], [userId(2)]);
+  });
+
+  it('applies a small response correctly after a large one', () => {
+    const s = new ReservationState();
+    const many = Array.from({ length: 3000 }, (_, i) => res(i, 'v1'));
+    assert.ok(s.apply(resp(many), 0).ok);
+    const r = s.apply(resp([res(5, 'v2', 5), res(7, 'v2', 7)], [userId(9)]), 0);
+    assert.ok(r.ok);
+    assert.deepEqual([...r.updated].sort(), [userId(5), userId(7)].sort());
+    assert.equal(s.size, 2999);
+    assert.deepEqual(s.get(userId(5))!.reservation, syntheticReservation(5, opts, 5));
+    assert.equal(s.get(userId(6))!.version, 'v1');
+    const bad = s.apply(resp([res(5, 'v3', 3), { ...res(8, 'v3'), name: userId(4) }]), 0);
+    assert.ok(!bad.ok && /does not match/.test(bad.error));
+    assert.equal(s.get(userId(5))!.version, 'v2');
+  });
 });

@@ -106,4 +106,18 @@ describe('distribute/codec: reservationBytesProblem (validation without decoding
     assert.equal(reservationBytesProblem(bytes, 0, bytes.length, base.user), undefined);
     assert.equal(objectVerdict(bytes, base.user), true);
   });
+
+  it('compares the user with the resource name by bytes when it is given their place', () => {
+    const body = enc(base);
+    const other = Buffer.from('someone-else', 'utf8');
+    const same = Buffer.from(base.user, 'utf8');
+    for (const [name, expectOk] of [
+      [same, true],
+      [other, false],
+    ] as const) {
+      const buf = Buffer.concat([name, body]);
+      const verdict = reservationBytesProblem(buf, name.length, buf.length, name.toString(), 0, name.length);
+      assert.equal(verdict === undefined, expectOk, String(verdict));
+    }
+  });
 });
