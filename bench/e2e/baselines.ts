@@ -29,6 +29,7 @@ export interface BaselineContext {
   instances: readonly PoolInstance[];
   coldStartMs: number;
   keepAliveMs: number;
+  evictIdleKept: boolean;
   leadMs: number;
   proxies: number;
   seed: number;
@@ -86,6 +87,7 @@ export function runBaseline(name: BaselineName, c: BaselineContext): BaselineRun
       instances: c.instances,
       userMemoryMb: c.arrivals.users.map((u) => u.memoryMb),
       coldStartMs: c.coldStartMs,
+      evictIdleKept: c.evictIdleKept,
       window: c.window,
     },
     { fromMinute: c.fromMinute, toMinute: c.toMinute },

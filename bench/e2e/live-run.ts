@@ -49,6 +49,7 @@ export interface LiveRunOptions {
   coldStartMs: number;
   /** How long the platform keeps a sandbox no reservation holds (Earmark's plans decide the rest). */
   keepAliveMs: number;
+  evictIdleKept: boolean;
   policy: PolicyInput;
   proxies: number;
   workers: number;
@@ -94,12 +95,18 @@ export function companionInstances(list: readonly PoolInstance[], atMs: number):
   }));
 }
 
-function loadOf(pool: SandboxPool, instances: readonly Instance[], atMs: number): InstanceLoad[] {
+function loadOf(
+  pool: SandboxPool,
+  instances: readonly Instance[],
+  atMs: number,
+  evictIdle: boolean,
+): InstanceLoad[] {
   return instances.map((x, i) => ({
     instanceId: x.id,
     atMs,
     cpuMillicores: 0,
-    memoryMb: pool.used(i),
+    // Idle kept sandboxes are given back under pressure: not load the allocator must plan around.
+    memoryMb: evictIdle ? pool.pinned(i, atMs) : pool.used(i),
     bandwidthKbps: 0,
     inFlight: pool.busy(i),
   }));
@@ -204,6 +211,7 @@ export async function runLive(o: LiveRunOptions): Promise<LiveRunResult> {
       userMemoryMb: a.users.map((u) => u.memoryMb),
       coldStartMs: o.coldStartMs,
       keepAliveMs: o.keepAliveMs,
+      evictIdleKept: o.evictIdleKept,
       window: o.window,
     });
     const instanceOf = new Map(instances.map((x, i) => [x.address, i]));
@@ -229,7 +237,7 @@ export async function runLive(o: LiveRunOptions): Promise<LiveRunResult> {
       // The companions report their load every 10 s, as a load reporter would (the allocator
       // subtracts what its plan does not account for).
       if (Math.floor(next / LOAD_EVERY_MS) > Math.floor(t / LOAD_EVERY_MS))
-        await cp.state.reportLoad(loadOf(pool, instances, next));
+        await cp.state.reportLoad(loadOf(pool, instances, next, o.evictIdleKept));
       await clock.advanceTo(next);
       await sync.settle('the cycle and its plan');
       mirror.apply(cp.currentPlan(), next);

@@ -29,6 +29,8 @@ export interface E2eOptions {
   /** Token-bucket burst of Earmark's reservations, as this much time of their rate. */
   rateBurstMs: number;
   instances?: number;
+  /** Instances release idle kept-alive sandboxes under memory pressure (every policy alike). */
+  evictIdle: boolean;
   /** Cluster memory = this × the memory static provisioning for the peak needs. */
   capacityFactor: number;
   proxies: number;
@@ -59,6 +61,7 @@ export const DEFAULTS: Omit<E2eOptions, 'trace'> = {
   leadMs: 60_000,
   rateBurstMs: 10_000,
   capacityFactor: 1,
+  evictIdle: true,
   proxies: 2,
   workers: 2,
   tier: DEFAULT_TIER,
@@ -140,6 +143,9 @@ export function parseOptions(argv: readonly string[]): E2eOptions {
         break;
       case '--capacity-factor':
         o.capacityFactor = flagNum(0.01);
+        break;
+      case '--no-evict':
+        o.evictIdle = false;
         break;
       case '--proxies':
         o.proxies = flagNum(1, true);

@@ -20,6 +20,8 @@ export interface PolicySummary {
   requests: number;
   /** Requests per fate (sums to `requests`). */
   fates: Record<Fate, number>;
+  /** Requests per fate that were rejected or late (where the bad ones come from). */
+  badByFate: Record<Fate, number>;
   servedReservedPct: number;
   warmPct: number;
   coldPct: number;
@@ -103,6 +105,7 @@ export class OutcomeLog {
   summary(policy: string, heldGbHours: number, reservedGbHours: number): PolicySummary {
     const n = this.n;
     const fates = Object.fromEntries(FATES.map((f) => [f, 0])) as Record<Fate, number>;
+    const badByFate = { ...fates };
     let reservedServed = 0;
     let warm = 0;
     let cold = 0;
@@ -120,6 +123,7 @@ export class OutcomeLog {
       if (f & 8) capWait++;
       if (f & 16) queued++;
       const a = this.added[i];
+      if (Number.isNaN(a) || a > this.sloMs) badByFate[FATES[this.fate[i]]]++;
       if (Number.isNaN(a)) continue;
       served.push(a);
       sum += a;
@@ -132,6 +136,7 @@ export class OutcomeLog {
       policy,
       requests: n,
       fates,
+      badByFate,
       servedReservedPct: pct(reservedServed),
       warmPct: pct(warm),
       coldPct: pct(cold),

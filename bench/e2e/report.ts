@@ -10,7 +10,7 @@ import type { PoolInstance } from '../../sim/instances/sandbox-pool';
 import type { BaselineRun } from './baselines';
 import type { LiveRunResult } from './live-run';
 import type { E2eOptions } from './options';
-import { quantile, type OutcomeLog, type PolicySummary } from './outcomes';
+import { FATES, quantile, type OutcomeLog, type PolicySummary } from './outcomes';
 import { POLICY_TEXT } from './policy-text';
 import { userTables } from './report-users';
 import type { E2eJson } from './run';
@@ -189,6 +189,14 @@ export function writeReport(r: ReportInput): string {
       return [s.policy, ...v.map(String), String(v.reduce((a, b) => a + b, 0) === s.requests)];
     }),
   ];
+  const badRows: string[][] = [
+    ['policy', ...FATES, 'sum = rejected or late'],
+    ...r.summaries.map((s) => {
+      const v = FATES.map((k) => s.badByFate[k]);
+      const sum = v.reduce((a, b) => a + b, 0);
+      return [s.policy, ...v.map(String), `${sum} (${f((100 * sum) / Math.max(1, s.requests), 3)} %)`];
+    }),
+  ];
   const e = r.earmark?.live;
   const lines: string[] = [
     `# End-to-end replay: ${r.trace.source}`,
@@ -245,6 +253,10 @@ export function writeReport(r: ReportInput): string {
     'Every request has one fate (they add up to the requests):',
     '',
     table(fateRows),
+    '',
+    'Of them, rejected or late (by fate):',
+    '',
+    table(badRows),
     '',
     `![held memory](${heldSvg})`,
     '',

@@ -74,6 +74,9 @@ export function buildReservations(
     const o = u * AMOUNTS;
     const sh = p.share[u];
     const slots = grantedAmount(a[o + A_SLOTS], sh);
+    // A squeeze that leaves none of the wanted slots grants nothing: 0 slots with a rate would
+    // mean unlimited concurrency to the filter, with nothing held on the instance.
+    if (slots === 0 && a[o + A_SLOTS] > 0) continue;
     const rate = grantedAmount(a[o + A_RATE], sh);
     const cpu = grantedAmount(a[o + A_CPU], sh);
     const mem = grantedAmount(a[o + A_MEM], sh);

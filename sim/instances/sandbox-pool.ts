@@ -34,6 +34,11 @@ export interface SandboxPoolOptions {
   window: AccountingWindow;
   /** Longest a request waits for capacity before the platform gives up on it (default 60 s). */
   maxCapacityWaitMs?: number;
+  /**
+   * When a new sandbox does not fit, release idle kept-alive sandboxes (never reserved ones) of
+   * that instance, least recently used first, as platforms do under memory pressure (default off).
+   */
+  evictIdleKept?: boolean;
   binMs?: number;
 }
 
@@ -102,9 +107,16 @@ export interface PoolCounters {
   created: number;
   released: number;
   cold: number;
+  /** Cold starts of a user that had no sandbox at all (nothing reserved or kept), and of one whose every sandbox was busy. */
+  coldNoSandbox: number;
+  coldAllBusy: number;
+  /** Cold starts while the user held a reservation (all its reserved sandboxes busy, or not placed for want of memory). */
+  coldReserved: number;
   warming: number;
   capacityWaits: number;
   capacityTimeouts: number;
+  /** Idle kept-alive sandboxes released early to make room (evictIdleKept). */
+  evicted: number;
   /** Reserved sandboxes that could not be placed when asked for (capacity), retried on every release. */
   reservationDeficits: number;
 }
@@ -115,9 +127,13 @@ export class SandboxPool {
     created: 0,
     released: 0,
     cold: 0,
+    coldNoSandbox: 0,
+    coldAllBusy: 0,
+    coldReserved: 0,
     warming: 0,
     capacityWaits: 0,
     capacityTimeouts: 0,
+    evicted: 0,
     reservationDeficits: 0,
   };
   /** Called when a request that waited for capacity gets its sandbox. */
@@ -156,6 +172,18 @@ export class SandboxPool {
   /** Memory in use on instance i (MB). */
   used(i: number): number {
     return this.usedMb[i];
+  }
+
+  /**
+   * Memory on instance i that eviction cannot reclaim (MB): reserved, busy or warming sandboxes.
+   * With evictIdleKept, idle kept ones are a cache the platform gives back on demand.
+   */
+  pinned(i: number, now: number): number {
+    let mb = 0;
+    for (const list of this.boxes)
+      for (const b of list)
+        if (b.inst === i && (b.reserved || b.busy || b.readyMs > now)) mb += this.o.userMemoryMb[b.user];
+    return mb;
   }
 
   /** Requests running (or starting) on instance i. */
@@ -307,6 +335,10 @@ export class SandboxPool {
     const box = this.create(t.user, t.target, now);
     if (!box) return false;
     this.counters.cold++;
+    // Before this one was created: none at all, or all busy (elsewhere-routed ones count as busy).
+    if (this.boxes[t.user].length === 1) this.counters.coldNoSandbox++;
+    else this.counters.coldAllBusy++;
+    if (this.resSlots[t.user] > 0) this.counters.coldReserved++;
     this.occupy(t, box, now, 'cold');
     return true;
   }
@@ -325,7 +357,8 @@ export class SandboxPool {
   /** A new sandbox for `user` on `inst` (-1: the instance with most room), or undefined if none fits. */
   private create(user: number, inst: number, now: number): Sandbox | undefined {
     const mb = this.o.userMemoryMb[user];
-    const i = inst >= 0 ? (this.free(inst) >= mb ? inst : -1) : this.pickInstance(mb);
+    let i = inst >= 0 ? (this.free(inst) >= mb ? inst : -1) : this.pickInstance(mb);
+    if (i < 0 && this.o.evictIdleKept) i = this.evictFor(mb, inst, now);
     if (i < 0) return undefined;
     const ready = now + this.o.coldStartMs;
     const box: Sandbox = {
@@ -345,6 +378,26 @@ export class SandboxPool {
     this.boxes[user].push(box);
     this.counters.created++;
     return box;
+  }
+
+  /**
+   * Frees `mb` on `inst` (-1: the instance where idle kept sandboxes would free the most) by
+   * releasing its idle kept-alive sandboxes, least recently used first; -1 if they would not suffice.
+   */
+  private evictFor(mb: number, inst: number, now: number): number {
+    const idle: Sandbox[][] = this.o.instances.map(() => []);
+    for (const list of this.boxes)
+      for (const b of list) if (!b.busy && !b.reserved && b.readyMs <= now) idle[b.inst].push(b);
+    const room = (i: number) => this.free(i) + idle[i].reduce((s, b) => s + this.o.userMemoryMb[b.user], 0);
+    let i = inst;
+    if (i < 0) for (let k = 0; k < idle.length; k++) if (room(k) >= mb && (i < 0 || room(k) > room(i))) i = k;
+    if (i < 0 || room(i) < mb) return -1;
+    const victims = idle[i].sort((a, b) => a.lastUsedMs - b.lastUsedMs || a.id - b.id);
+    for (let k = 0; this.free(i) < mb; k++) {
+      this.release(victims[k], now);
+      this.counters.evicted++;
+    }
+    return i;
   }
 
   private free(i: number): number {

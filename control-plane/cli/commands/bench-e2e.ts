@@ -31,6 +31,7 @@ options (defaults in brackets):
   --rate-burst-s S        token bucket of Earmark's reservations, in seconds of their rate [10]
   --instances N           companion instances [memory / 16 GB, at least 2]
   --capacity-factor F     cluster memory = F × what static provisioning for the peak holds [1]
+  --no-evict              idle kept-alive sandboxes are never released early under memory pressure
   --proxies N --workers N emulated Envoys and workers each [2, 2]
   --quantile Q --headroom H --max-queue-wait-ms MS --on-exhausted A --min-slots N
                           Earmark's tier [0.9, 1, 50, top_up, 1]

@@ -90,6 +90,15 @@ describe('e2e benchmark through the real service and filter', function () {
     assert.ok(by('static').heldGbHours >= by('oracle').heldGbHours);
   });
 
+  it('splits the rejected-or-late requests by fate, adding up to the rejected-or-late share', () => {
+    for (const s of runs[0].summaries) {
+      const bad = Object.values(s.badByFate).reduce((x, y) => x + y, 0);
+      assert.ok(Math.abs((100 * bad) / s.requests - s.rejectedOrLatePct) < 1e-9, s.policy);
+      for (const [fate, n] of Object.entries(s.badByFate))
+        assert.ok(n <= s.fates[fate as keyof typeof s.fates], `${s.policy} ${fate}`);
+    }
+  });
+
   it('is deterministic: the same seed gives the identical JSON line', () => {
     assert.ok(runs[0].json);
     assert.deepEqual(runs[1].json, runs[0].json);

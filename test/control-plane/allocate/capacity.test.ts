@@ -164,6 +164,20 @@ describe('allocate: capacity is never exceeded', () => {
     }
   });
 
+  it('never turns a squeeze into a reservation without slots (0 slots is unlimited concurrency to the filter)', () => {
+    let zeroed = 0;
+    for (let seed = 1; seed <= 100; seed++) {
+      const c = randomCase(seed);
+      const { plan } = allocate(c.next);
+      for (const s of plan.squeezed) {
+        if (!(s.wanted.slots > 0) || s.granted.slots > 0) continue;
+        zeroed++;
+        assert.ok(!plan.reservations.has(s.user), `seed ${seed}: ${s.user} reserved with 0 of its slots`);
+      }
+    }
+    assert.ok(zeroed > 0, 'the random cases squeeze some user to 0 slots');
+  });
+
   it('grants a user in full whenever it is not listed as squeezed', () => {
     for (let seed = 1; seed <= 100; seed++) {
       const c = randomCase(seed);

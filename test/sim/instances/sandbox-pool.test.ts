@@ -109,6 +109,29 @@ describe('instance model (sandbox pool)', () => {
     void other;
   });
 
+  it('with evictIdleKept, releases idle kept sandboxes (least recently used first) to make room, never reserved ones', () => {
+    const p = pool({ instances: [{ id: 'a', memoryMb: 1000 }], evictIdleKept: true });
+    const old = p.request(0, T0, 10); // 100 MB, idle first
+    p.finish(old, old.endMs);
+    const big = p.request(2, T0 + 100, 10); // 600 MB, idle later
+    p.finish(big, big.endMs);
+    p.request(1, T0 + 2000, 10_000); // 200 MB busy: 900 MB used
+    const c = p.request(1, T0 + 2001, 10_000); // 200 more: only the LRU 100 MB sandbox goes
+    assert.equal(c.kind, 'cold');
+    assert.equal(c.capacityWaitMs, 0);
+    assert.equal(p.counters.evicted, 1);
+    assert.equal(p.sandboxesOf(0).length, 0);
+    assert.equal(p.sandboxesOf(2).length, 1);
+
+    const r = pool({ instances: [{ id: 'a', memoryMb: 1000 }], evictIdleKept: true });
+    r.setReservation(2, 0, 1, T0); // 600 MB reserved, idle
+    r.request(1, T0 + 2000, 10_000);
+    r.request(1, T0 + 2001, 10_000); // 1000 MB used
+    const w = r.request(0, T0 + 2002, 10);
+    assert.ok(w.waiting, 'a reserved sandbox is never evicted');
+    assert.equal(r.counters.evicted, 0);
+  });
+
   it('hands a busy sandbox to a waiting request of the same user when it finishes', () => {
     const p = pool({ instances: [{ id: 'a', memoryMb: 600 }] });
     const a = p.request(2, T0, 1000);
