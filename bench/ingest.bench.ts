@@ -194,6 +194,12 @@ async function main(): Promise<void> {
       `  together: ${fmt(points / (influxCpu + nodeSecs))} points per CPU-second of the two; ` +
         `influxd peak RSS ${fmt(peakRssMb(influx.pid))} MB (GOGC=${influxdEnv().GOGC}, GOMEMLIMIT=${influxdEnv().GOMEMLIMIT})`,
     );
+    // Derived, not measured: what the two processes' CPU cost per point allows on idle cores.
+    const perPoint = (influxCpu + nodeSecs) / points;
+    console.log(
+      `  CPU-bound ceiling at these costs: ${fmt(os.cpus().length / perPoint)} points/s if influxd and node had all ` +
+        `${os.cpus().length} cores (derived from CPU time; the measured wall rate above is the figure)`,
+    );
     console.log(
       `  writer: ${fmt(stats.written)} lines acknowledged, ${stats.retries} retries, ${fmt(stats.spooledTotal)} spooled, ${stats.rejected} rejected`,
     );

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ping, runningInstance, startLocalInflux } from '../../scripts/influxdb/local-influxd';
+import { influxdEnv, ping, runningInstance, startLocalInflux } from '../../scripts/influxdb/local-influxd';
 
 describe('local influxd lifecycle', () => {
   let dir: string;
@@ -28,6 +28,27 @@ describe('local influxd lifecycle', () => {
     assert.equal(await ping(inst.url), false);
     assert.equal(fs.existsSync(path.join(dir, 'influxd.pid')), false);
     assert.equal(await runningInstance(dir), undefined);
+  });
+
+  it("starts influxd with the project's Go GC settings, which an option overrides", async () => {
+    const environ = (pid: number) =>
+      fs
+        .readFileSync(`/proc/${pid}/environ`, 'utf8')
+        .split('\0')
+        .filter((v) => /^(GOGC|GOMEMLIMIT)=/.test(v));
+    const dir2 = fs.mkdtempSync(path.join(os.tmpdir(), 'earmark-lifecycle-'));
+    const a = await startLocalInflux({ dir });
+    const b = await startLocalInflux({ dir: dir2, goGC: '200', goMemLimit: '1GiB' });
+    try {
+      const defaults = influxdEnv();
+      assert.ok(environ(a.pid).includes(`GOGC=${defaults.GOGC}`), environ(a.pid).join(' '));
+      assert.ok(environ(a.pid).includes(`GOMEMLIMIT=${defaults.GOMEMLIMIT}`));
+      assert.deepEqual(environ(b.pid).sort(), ['GOGC=200', 'GOMEMLIMIT=1GiB']);
+    } finally {
+      await a.stop();
+      await b.stop();
+      fs.rmSync(dir2, { recursive: true, force: true });
+    }
   });
 
   it('gives two instances different ports so they never collide', async () => {
