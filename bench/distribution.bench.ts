@@ -8,15 +8,16 @@
  *  2. Delta: 1,000 changed users to 50 connected proxies, publish() to each proxy's ACK, p99.
  *
  * The proxies are reference clients (@grpc/grpc-js): they decode, validate and apply every
- * reservation before they ACK. They run in child processes (real proxies are other processes; 50 of
- * them in one process would queue on one core), the server runs here. Ends with one JSON line.
+ * reservation before they ACK. They run in child processes (bench/distribution-proxies.ts), the
+ * server runs here. Ends with one JSON line.
+ * Delta rounds start after BENCH_WARMUP unmeasured rounds (JIT tiers, first-delta code paths).
+ * BENCH_TRACE=1 prints each round's stages: server CPU to publish and encode, when the responses
+ * were handed to HTTP/2, when each proxy process started and finished applying, and the ACKs.
  * Environment: BENCH_USERS (100000), BENCH_DELTA_BASE (10000), BENCH_PROXIES (50),
- * BENCH_PROXY_PROCS (2), BENCH_ROUNDS (30), BENCH_FULL_RUNS (3), BENCH_ONLY (full | delta).
+ * BENCH_PROXY_PROCS (2), BENCH_ROUNDS (30), BENCH_WARMUP (3), BENCH_FULL_RUNS (3),
+ * BENCH_ONLY (full | delta), BENCH_TRACE.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import * as net from 'node:net';
 import * as os from 'node:os';
-import { ReservationClient } from '../control-plane/distribute/client/reservation-client';
 import { MemoryLogger } from '../control-plane/distribute/logger';
 import {
   DistributionServer,
@@ -28,91 +29,16 @@ import {
   syntheticReservations,
 } from '../control-plane/distribute/testing/synthetic-reservations';
 import type { Plan } from '../control-plane/domain/plan';
+import { cpuMs, epochMs, Proxies, TOKEN } from './distribution-proxies';
 
-const TOKEN = 'bench-token';
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const DELTA_BASE = Number(process.env.BENCH_DELTA_BASE ?? 10_000);
 const PROXIES = Number(process.env.BENCH_PROXIES ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const TRACE = Boolean(process.env.BENCH_TRACE);
 const FULL_RUNS = Number(process.env.BENCH_FULL_RUNS ?? 3);
 const PROXY_PROCS = Number(process.env.BENCH_PROXY_PROCS ?? 2);
-
-type ToChild =
-  | { kind: 'connect'; address: string; nodes: string[]; relay: boolean }
-  | { kind: 'bytes' }
-  | { kind: 'stop' };
-/** cpuMs: CPU time the proxy process has used so far (user + system), robust to other tenants. */
-type FromChild = { kind: 'connected' } | { kind: 'bytes'; toProxy: number; toServer: number; cpuMs: number };
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-// ---------------------------------------------------------------- child: the proxies
-function runChild(): void {
-  let clients: ReservationClient[] = [];
-  const counted = { toProxy: 0, toServer: 0 };
-  const send = (m: FromChild) => process.send!(m);
-  /** A loopback relay that counts every byte each way: what the proxy's socket carries. */
-  function relay(target: string): Promise<string> {
-    const [host, port] = target.split(':');
-    const server = net.createServer((downstream) => {
-      const upstream = net.connect(Number(port), host);
-      upstream.on('data', (b) => (counted.toProxy += b.length));
-      downstream.on('data', (b) => (counted.toServer += b.length));
-      downstream.pipe(upstream).pipe(downstream);
-      const close = () => (downstream.destroy(), upstream.destroy());
-      upstream.on('error', close);
-      downstream.on('error', close);
-    });
-    return new Promise((r) =>
-      server.listen(0, '127.0.0.1', () => r(`127.0.0.1:${(server.address() as net.AddressInfo).port}`)),
-    );
-  }
-  process.on('message', async (m: ToChild) => {
-    if (m.kind === 'connect') {
-      for (const c of clients) c.stop();
-      const address = m.relay ? await relay(m.address) : m.address;
-      clients = m.nodes.map((id) => new ReservationClient({ address, nodeId: id, token: TOKEN }).start());
-      await Promise.all(clients.map((c) => c.waitFor(() => c.stats.responses > 0, 60_000)));
-      send({ kind: 'connected' });
-    } else if (m.kind === 'bytes') send({ kind: 'bytes', ...counted, cpuMs: cpuMs() });
-    else {
-      for (const c of clients) c.stop();
-      process.exit(0);
-    }
-  });
-}
-
-// ---------------------------------------------------------------- parent: the control plane
-class Proxies {
-  private readonly child: ChildProcess;
-  private waiting: ((m: FromChild) => void)[] = [];
-  constructor() {
-    const prof = process.env.BENCH_TRACE_GC
-      ? ['--trace-gc']
-      : process.env.BENCH_PROFILE_PROXIES
-        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_PROXIES}`]
-        : [];
-    this.child = fork(__filename, ['--child'], { execArgv: ['--import', 'tsx', ...prof], stdio: 'inherit' });
-    this.child.on('message', (m: FromChild) => this.waiting.shift()?.(m));
-  }
-  private ask(m: ToChild): Promise<FromChild> {
-    return new Promise((r) => {
-      this.waiting.push(r);
-      this.child.send(m);
-    });
-  }
-  async connect(address: string, nodes: string[], relay: boolean): Promise<void> {
-    await this.ask({ kind: 'connect', address, nodes, relay });
-  }
-  async bytes(): Promise<{ toProxy: number; toServer: number; cpuMs: number }> {
-    return (await this.ask({ kind: 'bytes' })) as { toProxy: number; toServer: number; cpuMs: number };
-  }
-  stop(): void {
-    this.child.send({ kind: 'stop' });
-  }
-}
 
 /** ACK times per revision per node, with waiters woken by the server's onAck callback (no polling). */
 class AckBook {
@@ -227,21 +153,47 @@ async function deltaRounds(procs: Proxies[], extra: Partial<DistributionServerOp
   const latencies: number[] = [];
   const sendLatencies: number[] = [];
   const perRoundMax: number[] = [];
-  const proxyCpu0 = (await Promise.all(procs.map((p) => p.bytes()))).reduce((n, b) => n + b.cpuMs, 0);
-  const serverCpu0 = cpuMs();
-  for (let round = 1; round <= ROUNDS; round++) {
-    const start = (round * 1009) % DELTA_BASE;
+  let proxyCpu0 = 0;
+  let serverCpu0 = 0;
+  for (let round = 1 - WARMUP; round <= ROUNDS; round++) {
+    if (round === 1) {
+      proxyCpu0 = (await Promise.all(procs.map((p) => p.bytes()))).reduce((n, b) => n + b.cpuMs, 0);
+      serverCpu0 = cpuMs();
+    }
+    const salt = round + WARMUP; // warm-up rounds change users too
+    const start = (salt * 1009) % DELTA_BASE;
     const upsert = Array.from({ length: 1000 }, (_, i) =>
-      syntheticReservation((start + i * 7) % DELTA_BASE, o, round),
+      syntheticReservation((start + i * 7) % DELTA_BASE, o, salt),
     );
     await new Promise((r) => setTimeout(r, 20));
+    if (TRACE) await Promise.all(procs.map((p) => p.spans())); // drop earlier ones
     const t0 = performance.now();
-    const r = server.publishChanges({ upsert, systemVersion: `delta-${round}` });
+    const epoch0 = epochMs();
+    const c0 = cpuMs();
+    const r = server.publishChanges({ upsert, systemVersion: `delta-${salt}` });
+    const publishCpu = cpuMs() - c0;
     const got = await acks.waitFor(r.revision, PROXIES);
-    const ls = [...got.values()].map((t) => t - t0);
-    latencies.push(...ls);
     const out = await sent.waitFor(r.revision, PROXIES);
-    sendLatencies.push(...[...out.values()].map((t) => t - t0));
+    const ls = [...got.values()].map((t) => t - t0);
+    const handed = [...out.values()].map((t) => t - t0);
+    if (TRACE) {
+      const procsSpans = await Promise.all(procs.map((p) => p.spans()));
+      const applied = procsSpans
+        .map((xs, k) => {
+          const first = Math.min(...xs.map((x) => x[0])) - epoch0;
+          const last = Math.max(...xs.map((x) => x[1])) - epoch0;
+          return `proxies ${k} applied ${fmt(first)}..${fmt(last)}`;
+        })
+        .join(', ');
+      console.log(
+        `    ${round < 1 ? 'warm-up' : `round ${round}`}: server CPU publish+encode ${fmt(publishCpu)} ms; ` +
+          `handed to HTTP/2 ${fmt(Math.min(...handed))}..${fmt(Math.max(...handed))}; ${applied}; ` +
+          `ACKs ${fmt(Math.min(...ls))}..${fmt(Math.max(...ls))} (p50 ${fmt(median(ls))}) ms`,
+      );
+    }
+    if (round < 1) continue;
+    latencies.push(...ls);
+    sendLatencies.push(...handed);
     perRoundMax.push(Math.max(...ls));
   }
   const serverCpu = (cpuMs() - serverCpu0) / ROUNDS;
@@ -281,12 +233,13 @@ async function main(): Promise<void> {
     }
     if (process.env.BENCH_ONLY === 'full') return;
     console.log(
-      `\ndelta: 1000 changed users to ${PROXIES} proxies in ${procs.length} processes (base ${DELTA_BASE} users), ${ROUNDS} rounds`,
+      `\ndelta: 1000 changed users to ${PROXIES} proxies in ${procs.length} processes (base ${DELTA_BASE} users), ${ROUNDS} rounds after ${WARMUP} warm-up rounds`,
     );
     const line = (name: string, x: Awaited<ReturnType<typeof deltaRounds>>) =>
       console.log(
         `  ${name}: publish→ACK over ${x.latencies.length} ACKs p50 ${fmt(median(x.latencies))} ms, ` +
-          `p99 ${fmt(quantile(x.latencies, 0.99))} ms, max ${fmt(Math.max(...x.latencies))} ms; ` +
+          `p99 ${fmt(quantile(x.latencies, 0.99))} ms, max ${fmt(Math.max(...x.latencies))} ms ` +
+          `(slowest ACK of a round: median ${fmt(median(x.perRoundMax))} ms); ` +
           `CPU per round server ${fmt(x.serverCpu)} ms, proxies ${fmt(x.proxyCpu)} ms; ` +
           `server side (publish→response handed to HTTP/2) p99 ${fmt(quantile(x.sendLatencies, 0.99))} ms`,
       );
@@ -306,9 +259,7 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv.includes('--child')) runChild();
-else
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,119 @@
+/**
+ * The emulated proxies of the distribution benchmark (bench/distribution.bench.ts): a child
+ * process running reference clients (@grpc/grpc-js) that decode, validate and apply every
+ * reservation before they ACK, driven by the benchmark over IPC. Real proxies are other processes
+ * (50 of them in one process would queue on one core), so the benchmark runs a few of these.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
+import { ReservationClient } from '../control-plane/distribute/client/reservation-client';
+
+export const TOKEN = 'bench-token';
+const TRACE = Boolean(process.env.BENCH_TRACE);
+
+type ToChild =
+  | { kind: 'connect'; address: string; nodes: string[]; relay: boolean }
+  | { kind: 'bytes' }
+  | { kind: 'spans' }
+  | { kind: 'stop' };
+/** cpuMs: CPU time the proxy process has used so far (user + system), robust to other tenants. */
+type FromChild =
+  | { kind: 'connected' }
+  | { kind: 'bytes'; toProxy: number; toServer: number; cpuMs: number }
+  | { kind: 'spans'; spans: Span[] };
+/** When one proxy started and finished applying a response (epoch ms, comparable across processes). */
+export type Span = [start: number, end: number];
+export const epochMs = () => performance.timeOrigin + performance.now();
+export const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+// ---------------------------------------------------------------- child: the proxies
+function runChild(): void {
+  let clients: ReservationClient[] = [];
+  let spans: Span[] = [];
+  const counted = { toProxy: 0, toServer: 0 };
+  const send = (m: FromChild) => process.send!(m);
+  /** A loopback relay that counts every byte each way: what the proxy's socket carries. */
+  function relay(target: string): Promise<string> {
+    const [host, port] = target.split(':');
+    const server = net.createServer((downstream) => {
+      const upstream = net.connect(Number(port), host);
+      upstream.on('data', (b) => (counted.toProxy += b.length));
+      downstream.on('data', (b) => (counted.toServer += b.length));
+      downstream.pipe(upstream).pipe(downstream);
+      const close = () => (downstream.destroy(), upstream.destroy());
+      upstream.on('error', close);
+      downstream.on('error', close);
+    });
+    return new Promise((r) =>
+      server.listen(0, '127.0.0.1', () => r(`127.0.0.1:${(server.address() as net.AddressInfo).port}`)),
+    );
+  }
+  process.on('message', async (m: ToChild) => {
+    if (m.kind === 'connect') {
+      for (const c of clients) c.stop();
+      const address = m.relay ? await relay(m.address) : m.address;
+      clients = m.nodes.map((id) => new ReservationClient({ address, nodeId: id, token: TOKEN }).start());
+      if (TRACE) {
+        for (const c of clients) {
+          const apply = c.state.apply.bind(c.state);
+          c.state.apply = (bytes, now) => {
+            const t = epochMs();
+            const r = apply(bytes, now);
+            spans.push([t, epochMs()]);
+            return r;
+          };
+        }
+      }
+      await Promise.all(clients.map((c) => c.waitFor(() => c.stats.responses > 0, 60_000)));
+      send({ kind: 'connected' });
+    } else if (m.kind === 'bytes') send({ kind: 'bytes', ...counted, cpuMs: cpuMs() });
+    else if (m.kind === 'spans') {
+      send({ kind: 'spans', spans });
+      spans = [];
+    } else {
+      for (const c of clients) c.stop();
+      process.exit(0);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- parent side
+export class Proxies {
+  private readonly child: ChildProcess;
+  private waiting: ((m: FromChild) => void)[] = [];
+  constructor() {
+    const prof = process.env.BENCH_TRACE_GC
+      ? ['--trace-gc']
+      : process.env.BENCH_PROFILE_PROXIES
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_PROXIES}`]
+        : [];
+    this.child = fork(__filename, ['--proxies'], {
+      execArgv: ['--import', 'tsx', ...prof],
+      stdio: 'inherit',
+    });
+    this.child.on('message', (m: FromChild) => this.waiting.shift()?.(m));
+  }
+  private ask(m: ToChild): Promise<FromChild> {
+    return new Promise((r) => {
+      this.waiting.push(r);
+      this.child.send(m);
+    });
+  }
+  async connect(address: string, nodes: string[], relay: boolean): Promise<void> {
+    await this.ask({ kind: 'connect', address, nodes, relay });
+  }
+  async bytes(): Promise<{ toProxy: number; toServer: number; cpuMs: number }> {
+    return (await this.ask({ kind: 'bytes' })) as { toProxy: number; toServer: number; cpuMs: number };
+  }
+  async spans(): Promise<Span[]> {
+    return ((await this.ask({ kind: 'spans' })) as { spans: Span[] }).spans;
+  }
+  stop(): void {
+    this.child.send({ kind: 'stop' });
+  }
+}
+
+if (process.argv.includes('--proxies')) runChild();
