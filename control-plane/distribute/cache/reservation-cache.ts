@@ -56,6 +56,32 @@ function entryOf(r: Reservation, version: string, revision: number): CacheEntry 
   };
 }
 
+/**
+ * Makes `e` hold `r` at a new version, in place. Safe because nothing keeps an entry's old state:
+ * responses copy an entry's encoding when they are built, and later ones read the current state.
+ */
+function assignEntry(e: CacheEntry, r: Reservation, version: string, revision: number): void {
+  const m = e as { -readonly [K in keyof CacheEntry]: CacheEntry[K] };
+  m.instanceId = r.instanceId;
+  m.instanceAddress = r.instanceAddress;
+  m.slots = r.slots;
+  m.ratePerMinute = r.ratePerMinute;
+  m.burst = r.burst;
+  m.cpuMillicores = r.cpuMillicores;
+  m.memoryMb = r.memoryMb;
+  m.bandwidthKbps = r.bandwidthKbps;
+  m.tier = r.tier;
+  m.priority = r.priority;
+  m.maxQueueWaitMs = r.maxQueueWaitMs;
+  m.onExhausted = r.onExhausted;
+  m.notBeforeMs = r.notBeforeMs;
+  m.expiresMs = r.expiresMs;
+  m.fallback = r.fallback;
+  m.version = version;
+  m.revision = revision;
+  m.field = undefined;
+}
+
 export interface PublishResult {
   revision: number;
   systemVersion: string;
@@ -168,6 +194,8 @@ export class ReservationCache {
   ): PublishResult {
     const problems: string[] = [];
     const changed: Reservation[] = [];
+    /** The entry each changed reservation replaces (undefined: a new user), by index in `changed`. */
+    const previous: (CacheEntry | undefined)[] = [];
     for (const [name, r] of upserts) {
       const problem = reservationProblem(r, name);
       if (problem) {
@@ -175,7 +203,10 @@ export class ReservationCache {
         continue;
       }
       const old = this.entries.get(name);
-      if (!old || !sameReservation(old, r)) changed.push(r);
+      if (!old || !sameReservation(old, r)) {
+        changed.push(r);
+        previous.push(old);
+      }
     }
     if (systemVersion !== undefined && (typeof systemVersion !== 'string' || systemVersion.length > 256)) {
       problems.push('systemVersion must be a string of at most 256 characters');
@@ -201,8 +232,13 @@ export class ReservationCache {
     const revision = this.rev + 1;
     const version = this.prefix + revision.toString(36);
     const names: string[] = [];
-    for (const r of changed) {
-      this.entries.set(r.user, entryOf(r, version, revision));
+    for (let i = 0; i < changed.length; i++) {
+      const r = changed[i];
+      const old = previous[i];
+      // A user already held is updated in place: a plan mostly changes known users, and 10^5 new
+      // entries per publish would all survive the young generation (copied twice by the GC).
+      if (old) assignEntry(old, r, version, revision);
+      else this.entries.set(r.user, entryOf(r, version, revision));
       names.push(r.user);
     }
     for (const n of removed) {
