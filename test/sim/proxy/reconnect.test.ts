@@ -36,6 +36,11 @@ describe('sim/proxy: control plane unreachable, then back', function () {
       await r.advance(100); // the rate (100/s, no burst) admits one request per 10 ms
     }
 
+    // The distribution cache's version prefix is the start time in whole seconds: a server started
+    // within the same second as the last one can reissue the versions proxies hold, and they are
+    // then not resent (control-plane/distribute/cache/reservation-cache.ts; reported). Restart the
+    // way a real process would, a second or more later.
+    await new Promise((res) => setTimeout(res, 1100));
     second = new DistributionServer({
       auth: { tokens: [TOKEN] },
       clock: r.clock,
@@ -51,10 +56,23 @@ describe('sim/proxy: control plane unreachable, then back', function () {
       scaling: [],
     };
     second.publishPlan(plan);
-    await r.until(
-      () => rig0.fleet.planVersions().every((v) => v === 'v2'),
-      'v2 on every proxy after reconnecting',
-    );
+    // The version and the user's record both changed (the version alone may lead the records).
+    await r
+      .until(
+        () =>
+          rig0.fleet.planVersions().every((v) => v === 'v2') &&
+          rig0.fleet.reservation('alice')?.address === '10.1.0.9:8080',
+        'v2 on every proxy after reconnecting',
+      )
+      .catch((err: Error) => {
+        const state = {
+          versions: rig0.fleet.planVersions(),
+          alice: rig0.fleet.reservation('alice'),
+          nodes: second!.nodes().map((n) => ({ id: n.nodeId, connected: n.connected })),
+          meta: rig0.fleet.proxies.map((p) => p.planMeta()),
+        };
+        throw new Error(`${err.message}: ${JSON.stringify(state)}`);
+      });
     const q = r.fleet.send('alice');
     assert.equal(q.target, '10.1.0.9:8080');
     q.finish({});

@@ -27,7 +27,14 @@ async function run(
         }),
       ),
     );
-    const driver = new TrafficDriver({ fleet: r.fleet, workload, companions }, r.clock.now());
+    // Both runs start their traffic at the same instant: how long the plan took to arrive over gRPC
+    // (real time, longer on a loaded machine) must not shift the proxies' tick phase against it.
+    // 100 ms at a time, as the proxies would live it (streams and reservation TTLs stay fresh).
+    const start = T0 + 90_000;
+    assert.ok(r.clock.now() <= start, 'the plan arrived within 90 simulated seconds');
+    await r.until(() => r.clock.now() >= start, 'the traffic start');
+    assert.equal(r.clock.now(), start);
+    const driver = new TrafficDriver({ fleet: r.fleet, workload, companions }, start);
     const perMinute: DecisionCounts[] = [];
     driver.onMinute = (_m, c) => perMinute.push({ ...c });
     driver.attach(r.clock, 250);
