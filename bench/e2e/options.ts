@@ -165,6 +165,12 @@ export function parseOptions(argv: readonly string[]): E2eOptions {
       case '--max-queue-wait-ms':
         o.tier.maxQueueWaitMs = flagNum(0, true);
         break;
+      case '--warm-above': {
+        const v = flagNum(0);
+        if (v > 1) throw new OptionError(`--warm-above: expected a probability in [0, 1], got ${v}`);
+        o.tier.warmAbove = v;
+        break;
+      }
       case '--min-slots':
         o.tier.minSlots = flagNum(0, true);
         break;

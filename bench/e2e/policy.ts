@@ -14,6 +14,8 @@ export interface TierKnobs {
   maxQueueWaitMs: number;
   onExhausted: ExhaustedAction;
   minSlots: number;
+  /** Hold a warm slot where the forecast's P(active) is above this (1: off). */
+  warmAbove: number;
 }
 
 export const DEFAULT_TIER: TierKnobs = {
@@ -22,6 +24,7 @@ export const DEFAULT_TIER: TierKnobs = {
   maxQueueWaitMs: 50,
   onExhausted: 'top_up',
   minSlots: 1,
+  warmAbove: 1,
 };
 
 export const TIER_NAME = 'function';
@@ -50,6 +53,7 @@ tiers:
     onExhausted: ${t.onExhausted}
     headroom: ${t.headroom}
     minSlots: ${t.minSlots}
+    warmAbove: ${t.warmAbove}
 defaultTier: ${TIER_NAME}
 leadTime: ${p.leadTimeMs}ms
 validity: ${p.validityMs}ms

@@ -95,10 +95,12 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
   const qW = new Float64Array(T);
   const headroom = new Float64Array(T);
   const minSlots = new Float64Array(T);
+  const warmAbove = new Float64Array(T);
   const caps = new Float64Array(T * AMOUNTS);
   policy.tiers.forEach((t, i) => {
     const p = pickQuantile(b.quantiles, t.quantile);
     [qLo[i], qHi[i], qW[i], headroom[i], minSlots[i]] = [p.lo, p.hi, p.w, t.headroom, t.minSlots];
+    warmAbove[i] = t.warmAbove ?? 1;
     const m = t.max;
     caps.set([m.slots, m.ratePerMinute, m.cpuMillicores, m.memoryMb, m.bandwidthKbps], i * AMOUNTS);
   });
@@ -117,6 +119,9 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
   const positive = new Uint8Array(H); // some forecast of this user above zero at step h (before rounding)
   const Q = b.quantiles.length;
   const v = b.values;
+  const act = b.activity;
+  const raw = new Float64Array(H * AMOUNTS); // this user's tier-quantile values before rounding
+  const perSlotOf = new Float64Array(AMOUNTS);
 
   const derive = series.some((c) => c < 0);
   const stepSums = new Float64Array(H * DIMS);
@@ -148,19 +153,44 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
         if (y > cap) y = cap;
         if (x > 0) positive[h] = 1;
         atStep[h * AMOUNTS + k] = y;
+        raw[h * AMOUNTS + k] = x > 0 ? x : 0;
       }
     }
-    if (derive || minSlots[ti] > 0) {
+    const warm = act !== undefined && warmAbove[ti] < 1;
+    if (derive || minSlots[ti] > 0 || warm) {
+      // What one slot of this user holds, from its own forecast (memory = concurrency × profile):
+      // slots raised to a floor must bring their memory along, or the packer would count them free.
+      const slotSeries = series[A_SLOTS] >= 0;
+      if (slotSeries)
+        for (let k = 1; k < AMOUNTS; k++) {
+          perSlotOf[k] = 0;
+          if (series[k] < 0) continue;
+          for (let h = firstStep; h < H; h++) {
+            const c = raw[h * AMOUNTS + A_SLOTS];
+            if (c > 0) perSlotOf[k] = Math.max(perSlotOf[k], raw[h * AMOUNTS + k] / c);
+          }
+        }
+      const floor = Math.max(1, minSlots[ti]);
       for (let h = firstStep; h < H; h++) {
         const o = h * AMOUNTS;
         let slots = atStep[o + A_SLOTS];
+        const p = warm ? act![u * H + h] : NaN;
         if (series[A_SLOTS] < 0) slots = Math.ceil(atStep[o + A_RATE] / perSlot[A_RATE] - 1e-9);
         let any = slots > 0 || positive[h] === 1;
         for (let k = 1; k < AMOUNTS; k++) {
           if (series[k] < 0) atStep[o + k] = Math.min(caps[capAt + k], slots * perSlot[k]);
           if (atStep[o + k] > 0) any = true;
         }
+        const raised = slots;
         if (any && slots < minSlots[ti]) slots = minSlots[ti];
+        if (p > warmAbove[ti] && slots < floor) slots = floor;
+        if (slotSeries && slots > raised)
+          for (let k = 1; k < AMOUNTS; k++) {
+            if (series[k] < 0 || k === A_RATE) continue;
+            const per = perSlotOf[k] > 0 ? perSlotOf[k] : perSlot[k];
+            const need = Math.min(caps[capAt + k], Math.ceil(slots * per * g - 1e-9));
+            if (need > atStep[o + k]) atStep[o + k] = need;
+          }
         atStep[o + A_SLOTS] = Math.min(caps[capAt + A_SLOTS], slots);
       }
     }

@@ -94,6 +94,7 @@ function toPolicy(raw: Raw, r: YamlReader): Policy | undefined {
       onExhausted: t.onExhausted as ExhaustedAction,
       headroom: t.headroom,
       minSlots: t.minSlots,
+      warmAbove: t.warmAbove,
       max: (t.max ?? {}) as Amounts,
       fallback: t.fallback,
     });

@@ -45,6 +45,13 @@ const TIER: FieldSpec = {
     },
     headroom: { kind: 'number', min: 0.1, max: 10, default: 1, doc: 'Multiplier on the quantile forecast.' },
     minSlots: count('Slots held whenever the forecast is above zero.', 0),
+    warmAbove: {
+      kind: 'number',
+      min: 0,
+      max: 1,
+      default: 1,
+      doc: "Hold at least one slot where the forecast's probability of activity (sparse users) is above this (1: off).",
+    },
     fallback: {
       kind: 'string',
       default: '',

@@ -36,6 +36,11 @@ export interface TierPolicy {
   headroom: number;
   /** Slots held whenever the forecast is above zero (0 = none). */
   minSlots: number;
+  /**
+   * Pre-warm / keep-warm threshold: at least one slot (and minSlots) is held at every step where
+   * the forecast's P(active) (ForecastBatch.activity, for sparse users) is above it. Absent or 1: off.
+   */
+  warmAbove?: number;
   /** Most a user of the tier may hold, from allocation and top-ups together. */
   max: Amounts;
   /** Redirect target for this tier; empty = the policy's fallback. */

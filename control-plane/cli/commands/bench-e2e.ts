@@ -33,6 +33,7 @@ options (defaults in brackets):
   --capacity-factor F     cluster memory = F × what static provisioning for the peak holds [1]
   --no-evict              idle kept-alive sandboxes are never released early under memory pressure
   --proxies N --workers N emulated Envoys and workers each [2, 2]
+  --warm-above P          Earmark's tier holds a warm slot where P(active) > P (1: off)
   --quantile Q --headroom H --max-queue-wait-ms MS --on-exhausted A --min-slots N
                           Earmark's tier [0.9, 1, 50, top_up, 1]
   --history-steps N --horizon N --warmup-steps N
