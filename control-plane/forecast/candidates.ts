@@ -47,6 +47,8 @@ export function onnxFeatures(
   users: Uint8Array,
   rowContext: (u: number, r: number) => RowContext,
   reuse?: FeatureBatch,
+  /** Per series: noiseScale over the last 48 steps (CandidateRunner.scale), saving fillRow a pass. */
+  scale48?: Float64Array,
 ): { batch: FeatureBatch; rowOf: Int32Array; n: number } {
   const R = w.resources.length;
   const S = w.users.length * R;
@@ -70,6 +72,7 @@ export function onnxFeatures(
         originMs,
         w.stepMs,
         rowContext(u, r),
+        scale48?.[i],
       );
     }
   }

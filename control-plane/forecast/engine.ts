@@ -292,7 +292,8 @@ class Engine implements LocalForecastEngine {
     let activity: Float32Array | undefined;
     if (this.intermittent && this.opts.activity !== false) {
       activity = into?.activity ?? new Float32Array(U * H);
-      activityOf(this.intermittent, w, sparse, H, activity, into ? (u) => into.index[u] : (u) => u);
+      const at = into ? (u: number) => into.index[u] : (u: number) => u;
+      activityOf(this.intermittent, w, sparse, H, activity, at, intermittent);
     }
     lap('intermittent');
     let onnx: OnnxOutput | undefined;
@@ -309,7 +310,15 @@ class Engine implements LocalForecastEngine {
           return rc;
         };
         const rows = Uint8Array.from(w.users, (_, u) => (needs(u, mOnnx) ? 1 : 0));
-        const { batch, rowOf, n } = onnxFeatures(this.model, w, originMs, rows, rowCtx, this.batchReuse);
+        const { batch, rowOf, n } = onnxFeatures(
+          this.model,
+          w,
+          originMs,
+          rows,
+          rowCtx,
+          this.batchReuse,
+          runner.scale,
+        );
         this.batchReuse = batch;
         lap('features');
         const out = n > 0 ? await this.model.run(batch, n, this.outReuse) : new Float32Array(0);

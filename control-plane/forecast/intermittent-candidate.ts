@@ -16,6 +16,8 @@ export class IntermittentOutput {
     readonly horizon: number,
     readonly levels: readonly number[],
     private readonly resources: number,
+    /** P(active) per row, prob[row * horizon + h] (for ForecastBatch.activity). */
+    readonly prob: Float32Array,
   ) {}
 
   /** Median and level-tau value at `lead` (1-based) into column m of every series that ran. */
@@ -71,13 +73,15 @@ export function runIntermittent(
       }
   const width = levels.length * horizon;
   const out = reuse.length >= n * width ? reuse : new Float32Array(Math.ceil(n * 1.25) * width);
-  f.batch.run(w.values, w.steps, series, n, f.prior, horizon, levels, out);
-  return new IntermittentOutput(rowOf, out, horizon, levels, R);
+  const prob = new Float32Array(n * horizon);
+  f.batch.run(w.values, w.steps, series, n, f.prior, horizon, levels, out, prob);
+  return new IntermittentOutput(rowOf, out, horizon, levels, R, prob);
 }
 
 /**
  * P(requests active at step h) of every sparse user, by the intermittent method, into
- * activity[at(u) * horizon + h]; NaN for the other users (ForecastBatch.activity).
+ * activity[at(u) * horizon + h]; NaN for the other users (ForecastBatch.activity). Users the
+ * method already ran for this cycle (`done`) are copied, not recomputed.
  */
 export function activityOf(
   f: FleetIntermittent,
@@ -86,6 +90,7 @@ export function activityOf(
   horizon: number,
   activity: Float32Array,
   at: (u: number) => number,
+  done?: IntermittentOutput,
 ): void {
   const R = w.resources.length;
   const r0 = w.resources.indexOf('requests');
@@ -93,7 +98,10 @@ export function activityOf(
   let n = 0;
   for (let u = 0; u < w.users.length; u++) {
     activity.fill(NaN, at(u) * horizon, (at(u) + 1) * horizon);
-    if (r0 >= 0 && sparse[u]) series[n++] = u * R + r0;
+    if (r0 < 0 || !sparse[u]) continue;
+    const row = done && done.horizon === horizon ? done.rowOf[u * R + r0] : -1;
+    if (row >= 0) activity.set(done!.prob.subarray(row * horizon, (row + 1) * horizon), at(u) * horizon);
+    else series[n++] = u * R + r0;
   }
   const p = new Float32Array(n * horizon);
   f.batch.activity(w.values, w.steps, series, n, f.prior, horizon, p);

@@ -26,6 +26,11 @@ export class PortfolioState {
   /** Per ring slot: candidate medians and calibrated reservation quantiles (series × model). */
   ringMed: Float32Array[] = [];
   ringQ: Float32Array[] = [];
+  /**
+   * Per ring slot and user slot: bit m set when model m's candidates were stored for the user
+   * (ringMed/ringQ hold stale values elsewhere): scoring reads only the few models that ran.
+   */
+  ringMask: Uint32Array[] = [];
   /** Per ring slot: issued final quantiles at the scoring lead (series × quantile). */
   ringFinal: Float32Array[] = [];
   /** Per user: the step after the newest value seen (NaN = new); per series: the last active step (NaN = none seen). */
@@ -41,6 +46,7 @@ export class PortfolioState {
     readonly lead: number,
     readonly forgetAfter: number,
   ) {
+    if (models > 32) throw new Error(`the forecast engine takes at most 32 candidate models, got ${models}`);
     this.ringOrigin = new Array(lead).fill(NaN);
   }
 
@@ -82,7 +88,7 @@ export class PortfolioState {
     this.kf.fill(1, slot * R * Q, (slot + 1) * R * Q);
     this.seenUpTo[slot] = NaN;
     this.lastActive.fill(NaN, slot * R, (slot + 1) * R);
-    for (const r of this.ringMed) r.fill(NaN, slot * R * M, (slot + 1) * R * M);
+    for (const r of this.ringMask) r[slot] = 0;
     for (const r of this.ringFinal) r.fill(NaN, slot * R * Q, (slot + 1) * R * Q);
   }
 
@@ -118,6 +124,11 @@ export class PortfolioState {
     this.ringMed = ring(this.ringMed, M);
     this.ringQ = ring(this.ringQ, M);
     this.ringFinal = ring(this.ringFinal, Q);
+    this.ringMask = Array.from({ length: this.lead }, (_, i) => {
+      const b = new Uint32Array(cap);
+      b.set(this.ringMask[i] ?? new Uint32Array(0));
+      return b;
+    });
     this.capacity = cap;
   }
 }

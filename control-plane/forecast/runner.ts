@@ -15,7 +15,7 @@ const z = zImport;
 
 export class CandidateRunner {
   /** Per series: the noise scale (features.ts), random-walk spread per step, never negative. */
-  readonly scale: Float32Array;
+  readonly scale: Float64Array;
   readonly sigma: Float32Array;
   readonly nonNeg: Uint8Array;
   private readonly point: (PointForecaster | undefined)[];
@@ -64,7 +64,7 @@ export class CandidateRunner {
     levelCache?: { levels: readonly number[]; cache: Float32Array; model: Int16Array },
   ) {
     const S = w.users.length * w.resources.length;
-    this.scale = new Float32Array(S);
+    this.scale = new Float64Array(S);
     this.sigma = new Float32Array(S);
     this.nonNeg = new Uint8Array(S);
     const v = w.values;
@@ -83,7 +83,8 @@ export class CandidateRunner {
         if (t > from) diff += Math.abs(x - v[t - 1]);
       }
       const n = end - from;
-      const sc = Math.max(n > 1 ? diff / (n - 1) : 0, n > 0 ? (0.01 * abs) / n : 0, 1e-6);
+      // Exactly noiseScale's arithmetic: the model's features reuse this value (fillRow's scale48).
+      const sc = Math.max(n > 1 ? diff / (n - 1) : 0, 0.01 * (n > 0 ? abs / n : 0), 1e-6);
       this.scale[i] = sc;
       this.sigma[i] = sc * MAD_TO_SD;
       this.nonNeg[i] = neg ? 0 : 1;

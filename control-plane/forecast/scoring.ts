@@ -33,7 +33,7 @@ export function scoreIssued(
   slots: Int32Array,
   originStep: number,
   taus: Float32Array,
-  scales: Float32Array,
+  scales: Float64Array,
   quantiles: readonly number[],
   chooser: ChooserOptions,
   calib: CalibrationOptions,
@@ -43,6 +43,7 @@ export function scoreIssued(
   if (st.ringOrigin[slot] !== originStep - L) return;
   const rMed = st.ringMed[slot];
   const rQ = st.ringQ[slot];
+  const rMask = st.ringMask[slot];
   const rFinal = st.ringFinal[slot];
   const costMed = new Float64Array(M);
   const costRes = new Float64Array(M);
@@ -50,6 +51,7 @@ export function scoreIssued(
   for (let u = 0; u < w.users.length; u++) {
     const su = slots[u];
     const tau = taus[u];
+    const mask = rMask[su];
     costMed.fill(0);
     costRes.fill(0);
     hits.fill(0);
@@ -59,6 +61,7 @@ export function scoreIssued(
       const y = w.values[(i + 1) * w.steps - 1];
       const scale = scales[i];
       for (let m = 0; m < M; m++) {
+        if (((mask >>> m) & 1) === 0) continue;
         const pm = rMed[s * M + m];
         if (Number.isNaN(pm)) continue;
         const pq = rQ[s * M + m];
@@ -74,13 +77,14 @@ export function scoreIssued(
     }
     // One scoring event per user and model: the mean over the resources it ran on. A model not
     // run this time (not explored, not applicable) keeps its mean cost as it was.
-    for (let m = 0; m < M; m++)
-      if (hits[m]) {
-        const j = su * M + m;
-        st.costMedian[j] = st.costMedian[j] * chooser.decay + costMed[m] / hits[m];
-        st.costReserve[j] = st.costReserve[j] * chooser.decay + costRes[m] / hits[m];
-        st.evidence[j] = st.evidence[j] * chooser.decay + 1;
-      }
+    if (mask !== 0)
+      for (let m = 0; m < M; m++)
+        if (hits[m]) {
+          const j = su * M + m;
+          st.costMedian[j] = st.costMedian[j] * chooser.decay + costMed[m] / hits[m];
+          st.costReserve[j] = st.costReserve[j] * chooser.decay + costRes[m] / hits[m];
+          st.evidence[j] = st.evidence[j] * chooser.decay + 1;
+        }
   }
 }
 
@@ -96,15 +100,23 @@ export function rememberCandidates(
   const slot = ringSlot(st, originStep);
   const rMed = st.ringMed[slot];
   const rQ = st.ringQ[slot];
-  for (let u = 0; u < w.users.length; u++)
+  const rMask = st.ringMask[slot];
+  for (let u = 0; u < w.users.length; u++) {
+    let mask = 0;
     for (let r = 0; r < R; r++) {
       const i = u * R + r;
       const s = slots[u] * R + r;
       for (let m = 0; m < M; m++) {
         const ci = i * M + m;
-        rMed[s * M + m] = c.med[ci];
-        rQ[s * M + m] = Number.isNaN(c.med[ci]) ? NaN : calibrated(c.med[ci], c.q[ci], st.k[s * M + m]);
+        const pm = c.med[ci];
+        // NaN (not run) is stored too: a model may have run for some of a user's series only.
+        rMed[s * M + m] = pm;
+        if (Number.isNaN(pm)) continue;
+        mask |= 1 << m;
+        rQ[s * M + m] = calibrated(pm, c.q[ci], st.k[s * M + m]);
       }
     }
+    rMask[slots[u]] = mask;
+  }
   st.ringOrigin[slot] = originStep;
 }

@@ -40,7 +40,7 @@ export class IntermittentBatch {
   /**
    * Quantiles of the n series values[series[k] * steps, (series[k] + 1) * steps), k < n, into
    * out[(k * Q + q) * horizon + h]; `prior` as createIntermittentForecaster's (undefined: each
-   * series' own activity rate).
+   * series' own activity rate). With `prob`, also P(active) as activity() gives it, at prob[k * horizon + h].
    */
   run(
     values: ArrayLike<number>,
@@ -51,12 +51,24 @@ export class IntermittentBatch {
     horizon: number,
     levels: readonly number[],
     out: Float32Array,
+    prob?: Float32Array,
   ): void {
     const tail = this.tablePrior(prior);
     const width = levels.length * horizon;
     for (let k = 0; k < n; k++) {
       const from = series[k] * steps;
-      this.one(values, from, from + steps, prior !== undefined, tail, horizon, levels, out, k * width);
+      const active = this.one(
+        values,
+        from,
+        from + steps,
+        prior !== undefined,
+        tail,
+        horizon,
+        levels,
+        out,
+        k * width,
+      );
+      if (prob) for (let h = 0; h < horizon; h++) prob[k * horizon + h] = active ? this.prob[h] : 0;
     }
   }
 
@@ -130,12 +142,12 @@ export class IntermittentBatch {
     levels: readonly number[],
     out: Float32Array,
     o: number,
-  ): void {
+  ): boolean {
     const n = this.prepare(values, from, to, hasPrior, priorTail, horizon);
     const Q = levels.length;
     if (n === 0) {
       out.fill(0, o, o + Q * horizon);
-      return;
+      return false;
     }
     // As IntermittentSeries.quantiles: 0 where P(active) <= 1 - q, else a quantile of the sizes.
     const prob = this.prob;
@@ -152,6 +164,7 @@ export class IntermittentBatch {
         out[o + qi * horizon + h] = v;
       }
     }
+    return true;
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   createIntermittentForecaster,
   FleetHazardPrior,
   IntermittentBatch,
+  IntermittentSeries,
 } from '../../../../control-plane/forecast/intermittent';
 import { PortfolioState } from '../../../../control-plane/forecast/portfolio-state';
 import { mulberry32 } from '../../../../sim/random';
@@ -49,7 +50,16 @@ describe('forecast/intermittent: batch over a columnar window', () => {
         const batch = new IntermittentBatch();
         const series = Int32Array.from({ length: n }, (_, k) => (k * 13) % n);
         const out = new Float32Array(n * LEVELS.length * horizon);
-        batch.run(values, steps, series, n, prior, horizon, LEVELS, out);
+        const prob = new Float32Array(n * horizon);
+        batch.run(values, steps, series, n, prior, horizon, LEVELS, out, prob);
+        const activity = new Float32Array(n * horizon);
+        batch.activity(values, steps, series, n, prior, horizon, activity);
+        assert.deepEqual([...prob], [...activity], 'P(active) from run() and from activity()');
+        const p = new Float64Array(horizon);
+        const s0 = new IntermittentSeries(horizon);
+        for (const v of values.subarray(series[1] * steps, (series[1] + 1) * steps)) s0.observe(v);
+        s0.activity(prior, horizon, p);
+        assert.deepEqual([...activity.subarray(horizon, 2 * horizon)], [...Float32Array.from(p)]);
         const single = createIntermittentForecaster({ prior });
         const one = new Float32Array(LEVELS.length * horizon);
         let nonZero = 0;
