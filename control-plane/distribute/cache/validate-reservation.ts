@@ -8,16 +8,17 @@ const UINT32_MAX = 0xffffffff;
 /** Longest user id, instance id, tier, address or fallback accepted (bytes of UTF-16 code units). */
 export const MAX_NAME_LENGTH = 256;
 
-const UINT32_FIELDS = [
-  'slots',
-  'ratePerMinute',
-  'burst',
-  'cpuMillicores',
-  'memoryMb',
-  'bandwidthKbps',
-  'priority',
-  'maxQueueWaitMs',
-] as const;
+function badUint32(v: number, field: string): string | undefined {
+  return Number.isInteger(v) && v >= 0 && v <= UINT32_MAX
+    ? undefined
+    : `${field} must be an integer in [0, 2^32-1], got ${v}`;
+}
+
+function badTime(v: number, field: string): string | undefined {
+  return Number.isSafeInteger(v) && v >= 0
+    ? undefined
+    : `${field} must be a non-negative safe integer, got ${v}`;
+}
 
 function badString(v: unknown, field: string, required: boolean): string | undefined {
   if (typeof v !== 'string') return `${field} must be a string`;
@@ -37,15 +38,20 @@ export function reservationProblem(r: Reservation, name: string = r.user): strin
     badString(r.fallback, 'fallback', false);
   if (s) return s;
   if (r.user !== name) return `user "${r.user}" does not match resource name "${name}"`;
-  for (const f of UINT32_FIELDS) {
-    const v = r[f];
-    if (!Number.isInteger(v) || v < 0 || v > UINT32_MAX)
-      return `${f} must be an integer in [0, 2^32-1], got ${v}`;
-  }
-  for (const f of ['notBeforeMs', 'expiresMs'] as const) {
-    const v = r[f];
-    if (!Number.isSafeInteger(v) || v < 0) return `${f} must be a non-negative safe integer, got ${v}`;
-  }
+  // Field by field, not a loop over names: a publish checks 10^5 reservations, and keyed loads
+  // by a variable name cost several times a named one.
+  const n =
+    badUint32(r.slots, 'slots') ??
+    badUint32(r.ratePerMinute, 'ratePerMinute') ??
+    badUint32(r.burst, 'burst') ??
+    badUint32(r.cpuMillicores, 'cpuMillicores') ??
+    badUint32(r.memoryMb, 'memoryMb') ??
+    badUint32(r.bandwidthKbps, 'bandwidthKbps') ??
+    badUint32(r.priority, 'priority') ??
+    badUint32(r.maxQueueWaitMs, 'maxQueueWaitMs') ??
+    badTime(r.notBeforeMs, 'notBeforeMs') ??
+    badTime(r.expiresMs, 'expiresMs');
+  if (n) return n;
   if (r.expiresMs <= r.notBeforeMs) {
     return `expiresMs ${r.expiresMs} is not after notBeforeMs ${r.notBeforeMs}`;
   }
