@@ -14,7 +14,7 @@
  * BENCH_TRACE=1 prints each round's stages: server CPU to publish and encode, when the responses
  * were handed to HTTP/2, when each proxy process started and finished applying, and the ACKs.
  * Environment: BENCH_USERS (100000), BENCH_DELTA_BASE (10000), BENCH_PROXIES (50),
- * BENCH_PROXY_PROCS (2), BENCH_ROUNDS (30), BENCH_WARMUP (3), BENCH_FULL_RUNS (3),
+ * BENCH_PROXY_PROCS (2), BENCH_ROUNDS (30), BENCH_WARMUP (3), BENCH_GAP_MS (100), BENCH_FULL_RUNS (3),
  * BENCH_ONLY (full | delta), BENCH_TRACE.
  */
 import * as os from 'node:os';
@@ -36,6 +36,8 @@ const DELTA_BASE = Number(process.env.BENCH_DELTA_BASE ?? 10_000);
 const PROXIES = Number(process.env.BENCH_PROXIES ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+/** Pause between delta rounds: the service publishes once a cycle (60 s), not back to back. */
+const GAP_MS = Number(process.env.BENCH_GAP_MS ?? 100);
 const TRACE = Boolean(process.env.BENCH_TRACE);
 const FULL_RUNS = Number(process.env.BENCH_FULL_RUNS ?? 3);
 const PROXY_PROCS = Number(process.env.BENCH_PROXY_PROCS ?? 2);
@@ -165,7 +167,7 @@ async function deltaRounds(procs: Proxies[], extra: Partial<DistributionServerOp
     const upsert = Array.from({ length: 1000 }, (_, i) =>
       syntheticReservation((start + i * 7) % DELTA_BASE, o, salt),
     );
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, GAP_MS));
     if (TRACE) await Promise.all(procs.map((p) => p.spans())); // drop earlier ones
     const t0 = performance.now();
     const epoch0 = epochMs();
