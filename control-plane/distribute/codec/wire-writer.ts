@@ -31,9 +31,19 @@ export class WireWriter {
     this.ensure(10);
     const b = this.buf;
     let p = this.pos;
-    while (n > 0x7f) {
+    if (n < 0x80) {
+      b[p] = n; // tags, lengths, small counts: one byte
+      this.pos = p + 1;
+      return this;
+    }
+    // Above 2^31 (timestamps in ms) bit operations would wrap: divide until it fits.
+    while (n > 0x7fffffff) {
       b[p++] = (n % 128) | 0x80;
       n = Math.floor(n / 128);
+    }
+    while (n > 0x7f) {
+      b[p++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
     }
     b[p++] = n;
     this.pos = p;
