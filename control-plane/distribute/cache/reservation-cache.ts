@@ -10,6 +10,7 @@
  *    equal to a version from an earlier process, so a proxy's initial_resource_versions can never be
  *    mistaken for current after a control-plane restart (it is resent instead).
  */
+import { randomInt } from 'node:crypto';
 import type { Clock } from '../../domain/clock';
 import { SystemClock } from '../../domain/clock';
 import type { Plan } from '../../domain/plan';
@@ -104,7 +105,11 @@ export interface CacheOptions {
   /** Resource TTL sent with every reservation; 0 = no TTL. Default 300 s. */
   ttlMs?: number;
   clock?: Clock;
-  /** Version prefix; default: the cache's creation second in base 36 and a dot. */
+  /**
+   * Version prefix; default: the cache's creation second and 4 random characters in base 36, and a
+   * dot. The random part matters: a control plane restarted within the same second would otherwise
+   * reissue versions the proxies already hold, and they would keep stale reservations.
+   */
   versionPrefix?: string;
   /** How many changed names the change log keeps (older streams resync). Default 1,000,000. */
   maxLogNames?: number;
@@ -120,6 +125,13 @@ export class PublishRejectedError extends Error {
 
 export type CacheListener = (result: PublishResult) => void;
 
+function defaultVersionPrefix(): string {
+  const nonce = randomInt(36 ** 4)
+    .toString(36)
+    .padStart(4, '0');
+  return `${Math.floor(Date.now() / 1000).toString(36)}${nonce}.`;
+}
+
 export class ReservationCache {
   readonly ttlMs: number;
   readonly clock: Clock;
@@ -133,7 +145,7 @@ export class ReservationCache {
   constructor(opts: CacheOptions = {}) {
     this.ttlMs = opts.ttlMs ?? 300_000;
     this.clock = opts.clock ?? new SystemClock();
-    this.prefix = opts.versionPrefix ?? `${Math.floor(Date.now() / 1000).toString(36)}.`;
+    this.prefix = opts.versionPrefix ?? defaultVersionPrefix();
     this.log = new ChangeLog(opts.maxLogNames ?? 1_000_000);
   }
 

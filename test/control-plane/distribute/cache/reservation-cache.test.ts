@@ -121,6 +121,13 @@ describe('distribute/cache: ReservationCache', () => {
     assert.notEqual(a.get(userId(0))!.version, b.get(userId(0))!.version);
   });
 
+  it('default prefixes differ between caches created in the same second (a quick restart)', () => {
+    const made = Array.from({ length: 20 }, () => new ReservationCache());
+    for (const c of made) c.publishPlan(syntheticPlan('p', opts));
+    const versions = new Set(made.map((c) => c.get(userId(0))!.version));
+    assert.equal(versions.size, made.length);
+  });
+
   it('records when each revision was published, on the clock it was given', () => {
     const clock = new SimClock(1_000);
     const c = new ReservationCache({ clock });
