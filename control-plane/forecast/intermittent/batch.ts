@@ -35,7 +35,20 @@ export class IntermittentBatch {
     this.ge = new Float64Array(range + 3);
     this.priorTable = new Float64Array(range + 1);
     this.sizes = new Float64Array(sizeMemory);
+    // Each gap's smoothing neighbourhood [lo, hi] (0 = not smoothed), as seriesHazard computes it.
+    this.lo = new Int32Array(range + 1);
+    this.hi = new Int32Array(range + 1);
+    const { smoothing, smoothFrom, smoothWidth } = options;
+    for (let g = 1; g <= range; g++)
+      if (smoothing > 0 && g >= smoothFrom && g < range) {
+        const w = Math.max(1, Math.floor(g * smoothWidth));
+        this.lo[g] = Math.max(1, g - w);
+        this.hi[g] = Math.min(range, g + w);
+      }
   }
+
+  private readonly lo: Int32Array;
+  private readonly hi: Int32Array;
 
   /**
    * Quantiles of the n series values[series[k] * steps, (series[k] + 1) * steps), k < n, into
@@ -91,16 +104,16 @@ export class IntermittentBatch {
   /** seriesHazard (hazard.ts) on the current series' bins, with the same arithmetic. */
   private hazard(g: number): number {
     const range = this.range;
-    const { priorStrength: a, smoothing, smoothFrom, smoothWidth } = this.options;
+    const a = this.options.priorStrength;
+    const smoothing = this.options.smoothing;
     const top = this.top;
     let x: number;
     if (g > range) x = (this.tailEvents + a * this.tailRate) / (this.tailExposure + a);
     else {
       let e = g > top ? 0 : this.eq[g];
-      if (smoothing > 0 && g >= smoothFrom && g < range) {
-        const w = Math.max(1, Math.floor(g * smoothWidth));
-        const lo = Math.max(1, g - w);
-        const hi = Math.min(range, g + w);
+      const lo = this.lo[g];
+      if (lo > 0) {
+        const hi = this.hi[g];
         const sum = this.pre[hi < top ? hi : top] - this.pre[lo - 1 < top ? lo - 1 : top];
         e = (1 - smoothing) * e + (smoothing * (sum - e)) / (hi - lo);
       }
