@@ -2,7 +2,8 @@
  * ReservationState.held: the held reservations as a ReadonlyMap, read straight from the name index
  * instead of a second Map kept beside it. With 25 emulated proxies of 10^4 users in one process, the
  * duplicate Map was ~10 MB of heap that every full garbage collection traced. Iteration order is
- * the index's slot order, not insertion order.
+ * the index's slot order, not insertion order; unlike a Map's, it must not be iterated while the
+ * state changes (apply, expire, drop): collect first, as expire() does.
  */
 import type { NameIndex } from './name-index';
 
