@@ -6,7 +6,8 @@
  * every baseline at the scoring lead, scoring of the forecasts issued 5 cycles earlier, the
  * per-user model choice and calibration, and issuing 15 one-minute steps × 4 quantiles for every
  * series (30 million values). Not timed: generating the synthetic demand, building the window.
- * Consecutive cycles slide the window by one minute, so scoring and switching run as in service.
+ * Consecutive cycles slide the window by one minute, so scoring and switching run as in service,
+ * and each batch is handed back (engine.recycle) once read, as the service's cycle does.
  * The engine splits the users across BENCH_SHARDS worker threads (2: one per core of this machine;
  * 0 runs the cycle in the calling thread), each running onnxruntime on BENCH_THREADS threads (1).
  * Environment: BENCH_USERS (100000), BENCH_STEPS (60), BENCH_CYCLES (8), BENCH_SHARDS, BENCH_THREADS.
@@ -100,6 +101,8 @@ async function main(): Promise<void> {
         `phases ms ${JSON.stringify(engine.status().lastCycleMs, (_k, v) => (typeof v === 'number' ? Math.round(v) : v))}; ` +
         `reservation models: ${top.map(([n, k]) => `${n} ${((100 * k) / USERS).toFixed(0)}%`).join(', ')}`,
     );
+    // As the service's cycle does once it has recorded the batch: its arrays serve the next cycle.
+    engine.recycle?.(batch);
     if (c > 0) {
       times.push(s);
       cpus.push(cpu);

@@ -90,6 +90,9 @@ class Engine implements LocalForecastEngine {
   private batchReuse: OnnxOutput['batch'] | undefined;
   private outReuse: Float32Array | undefined;
   private intermittentOut: Float32Array = new Float32Array(0);
+  /** Output arrays this engine returned, and one given back by recycle() for the next cycle. */
+  private issued = new WeakSet<Float32Array>();
+  private spare: ForecastBatch | undefined;
   private levelCache = {
     levels: [] as readonly number[],
     cache: new Float32Array(0),
@@ -192,7 +195,11 @@ class Engine implements LocalForecastEngine {
     return this.cycle(w, ctx, into);
   }
 
-  private async cycle(w: DemandWindows, ctx: ForecastContext, into?: IssueTarget): Promise<ForecastBatch> {
+  recycle(batch: ForecastBatch): void {
+    if (this.issued.has(batch.values)) this.spare = batch;
+  }
+
+  private async cycle(w: DemandWindows, ctx: ForecastContext, target?: IssueTarget): Promise<ForecastBatch> {
     const R = w.resources.length;
     const U = w.users.length;
     const S = U * R;
@@ -203,6 +210,16 @@ class Engine implements LocalForecastEngine {
     const H = this.horizon;
     const Q = this.quantiles.length;
     const L = this.lead;
+    // Write into a recycled batch's arrays when the caller gave one back (and no target is given).
+    let into = target;
+    const spare = this.spare;
+    this.spare = undefined;
+    if (!into && spare && spare.values.length === S * Q * H && spare.modelOf.length === U)
+      into = {
+        values: spare.values,
+        modelOf: spare.modelOf,
+        activity: spare.activity?.length === U * H ? spare.activity : undefined,
+      };
     const names = this.names();
     const M = names.length;
     const mOnnx = M - 1;
@@ -292,7 +309,8 @@ class Engine implements LocalForecastEngine {
     let activity: Float32Array | undefined;
     if (this.intermittent && this.opts.activity !== false) {
       activity = into?.activity ?? new Float32Array(U * H);
-      const at = into ? (u: number) => into.index[u] : (u: number) => u;
+      const index = into?.index;
+      const at = index ? (u: number) => index[u] : (u: number) => u;
       activityOf(this.intermittent, w, sparse, H, activity, at, intermittent);
     }
     lap('intermittent');
@@ -360,6 +378,7 @@ class Engine implements LocalForecastEngine {
       into,
     );
     lap('issue');
+    if (!target) this.issued.add(values);
     return {
       issuedAtMs: originMs,
       stepMs: w.stepMs,

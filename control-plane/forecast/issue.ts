@@ -62,7 +62,8 @@ function readOnnx(
 export interface IssueTarget {
   values: Float32Array;
   modelOf: Uint16Array;
-  index: Int32Array;
+  /** User u's block (default u). */
+  index?: Int32Array;
   /** ForecastBatch.activity, at the same index (users × horizon). */
   activity?: Float32Array;
 }
@@ -110,7 +111,7 @@ export function issue(
     const su = x.slots[u];
     const mRes = st.reserveModel[su];
     const ev = x.events[u];
-    const at = into ? into.index[u] : u;
+    const at = into?.index ? into.index[u] : u;
     modelOf[at] = mRes;
     for (let r = 0; r < R; r++) {
       const i = u * R + r;

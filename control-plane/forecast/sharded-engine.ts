@@ -21,6 +21,12 @@ function hash(s: string): number {
   return h >>> 0;
 }
 
+interface SharedArrays {
+  output: SharedArrayBuffer;
+  modelOf: SharedArrayBuffer;
+  activity: SharedArrayBuffer | undefined;
+}
+
 class Shard {
   private pending: { resolve: (r: ShardReply) => void; reject: (e: Error) => void }[] = [];
   status: EngineStatus | undefined;
@@ -62,6 +68,9 @@ class Shard {
 export class ShardedForecastEngine implements ForecastEngine {
   private shardOf = new Map<string, number>();
   private input: SharedArrayBuffer | undefined;
+  /** Shared arrays behind the batches returned, and one set given back by recycle(). */
+  private issued = new WeakMap<Float32Array, SharedArrays>();
+  private spare: SharedArrays | undefined;
 
   private constructor(private readonly shards: Shard[]) {}
 
@@ -117,9 +126,14 @@ export class ShardedForecastEngine implements ForecastEngine {
     const members: number[][] = Array.from({ length: N }, () => []);
     for (let u = 0; u < U; u++) members[this.shardFor(w.users[u])].push(u);
     const { horizon, quantiles } = this.shards[0].status!;
-    const output = new SharedArrayBuffer(U * R * quantiles.length * horizon * 4);
-    const modelOf = new SharedArrayBuffer(U * 2);
-    const activity = this.shards[0].status!.activity ? new SharedArrayBuffer(U * horizon * 4) : undefined;
+    // A recycled batch's shared arrays when the caller gave one back (see recycle()), else fresh ones.
+    const spare = this.spare;
+    this.spare = undefined;
+    const size = (b: SharedArrayBuffer | undefined, bytes: number) =>
+      b && b.byteLength === bytes ? b : new SharedArrayBuffer(bytes);
+    const output = size(spare?.output, U * R * quantiles.length * horizon * 4);
+    const modelOf = size(spare?.modelOf, U * 2);
+    const activity = this.shards[0].status!.activity ? size(spare?.activity, U * horizon * 4) : undefined;
     await Promise.all(
       this.shards.map((sh, k) => {
         const idx = members[k];
@@ -150,6 +164,8 @@ export class ShardedForecastEngine implements ForecastEngine {
         return sh.request({ kind: 'forecast', job });
       }),
     );
+    const values = new Float32Array(output);
+    this.issued.set(values, { output, modelOf, activity });
     return {
       issuedAtMs: w.startMs + w.steps * w.stepMs,
       stepMs: w.stepMs,
@@ -157,11 +173,16 @@ export class ShardedForecastEngine implements ForecastEngine {
       quantiles,
       resources: w.resources,
       users: w.users,
-      values: new Float32Array(output),
+      values,
       modelOf: new Uint16Array(modelOf),
       models: this.shards[0].status!.candidates,
       ...(activity ? { activity: new Float32Array(activity) } : {}),
     };
+  }
+
+  recycle(batch: ForecastBatch): void {
+    const arrays = this.issued.get(batch.values);
+    if (arrays) this.spare = arrays;
   }
 
   async setModel(spec: OnnxQuantileModel | string | null): Promise<void> {

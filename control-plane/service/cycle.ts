@@ -207,6 +207,7 @@ export class Cycle {
       metrics.planUsers.set({ kind: 'squeezed' }, report.squeezed);
       this.afterPublish(result.plan, inputs.policy);
       await timed('record', () => stages.record(batch, result.plan));
+      stages.recycle(batch); // the last use of the batch this cycle
       report.ok = true;
     } catch (err) {
       const stage = err instanceof StageError ? err.stage : 'read';

@@ -133,6 +133,11 @@ export class CycleStages {
     });
   }
 
+  /** The cycle is done with `batch`: the engine may write its arrays again next cycle (no fresh 30 M values). */
+  recycle(batch: ForecastBatch): void {
+    this.o.engine.recycle?.(batch);
+  }
+
   allocate(x: CycleInputs, batch: ForecastBatch, current: Plan | undefined): AllocationResult {
     return allocate({
       nowMs: x.nowMs,

@@ -212,6 +212,8 @@ describe('forecast engine', () => {
   });
 });
 
+let previous: ArrayBufferLike | undefined;
+
 describe('sharded forecast engine (worker threads)', function () {
   this.timeout(120_000);
 
@@ -239,6 +241,35 @@ describe('sharded forecast engine (worker threads)', function () {
     assert.equal(two.status().users, 12);
     await one.close();
     await two.close();
+  });
+
+  it('a recycled batch is written again: the same forecasts as fresh arrays, in one thread or two', async () => {
+    const users = Array.from({ length: 9 }, (_, i) => `u${i}`);
+    const gen: Gen = (u, r, t) => (u % 3 === 0 ? (t % 5 === 0 ? 2 + r : 0) : 10 + u + 3 * noise(u + r, t));
+    for (const threads of [0, 2]) {
+      const fresh = await createForecastEngine({ modelFile: null, threads });
+      const reuse = await createForecastEngine({ modelFile: null, threads });
+      let recycled = 0;
+      for (let end = 60; end < 66; end++) {
+        const w = windowAt(users, gen, end);
+        const a = await fresh.forecast(w);
+        const b = await reuse.forecast(w);
+        assert.deepEqual(
+          Array.from(b.values),
+          Array.from(a.values),
+          `${threads} threads, cycle ending ${end}`,
+        );
+        assert.deepEqual(Array.from(b.modelOf), Array.from(a.modelOf));
+        assert.deepEqual(Array.from(b.activity!), Array.from(a.activity!));
+        if (end > 60) recycled += b.values.buffer === previous ? 1 : 0;
+        previous = b.values.buffer;
+        reuse.recycle!(b);
+        reuse.recycle!(a); // another engine's batch: ignored
+      }
+      assert.equal(recycled, 5, 'the same memory comes back');
+      await fresh.close();
+      await reuse.close();
+    }
   });
 
   it('reports a missing model once and forecasts from baselines', async () => {
