@@ -77,6 +77,16 @@ export function buildReservations(
     // A squeeze that leaves none of the wanted slots grants nothing: 0 slots with a rate would
     // mean unlimited concurrency to the filter, with nothing held on the instance.
     if (slots === 0 && a[o + A_SLOTS] > 0) continue;
+    // Nothing forecast, nothing held: no reservation either. An all-zero one would route the
+    // user to an instance holding nothing for it, with no limit ("0 = unlimited" to the filter).
+    if (
+      a[o + A_SLOTS] === 0 &&
+      a[o + A_RATE] === 0 &&
+      a[o + A_CPU] === 0 &&
+      a[o + A_MEM] === 0 &&
+      a[o + A_BW] === 0
+    )
+      continue;
     const rate = grantedAmount(a[o + A_RATE], sh);
     const cpu = grantedAmount(a[o + A_CPU], sh);
     const mem = grantedAmount(a[o + A_MEM], sh);

@@ -1,5 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { allocate } from '../../../control-plane/allocate/allocate';
+import { AMOUNTS, computeWants } from '../../../control-plane/allocate/demand';
+import { tierByName } from '../../../control-plane/allocate/policy';
 import type { Policy } from '../../../control-plane/allocate/policy';
 import type { ResourceKind } from '../../../control-plane/domain/demand';
 import type { Instance, InstanceLoad } from '../../../control-plane/domain/instance';
@@ -188,10 +190,19 @@ describe('allocate: capacity is never exceeded', () => {
       const usable = c.insts.some(
         (i) => i.state === 'ready' || (i.state === 'warming' && (i.readyAtMs ?? Infinity) <= c.now),
       );
-      for (const u of c.next.forecast.users) {
-        if (squeezed.has(u) || !usable) continue;
-        assert.ok(plan.reservations.has(u), `seed ${seed}: ${u} has no reservation and was not squeezed`);
-      }
+      // A user with nothing to hold (every wanted amount 0) gets no reservation at all.
+      const f = c.next.forecast;
+      const tier = Uint16Array.from(f.users, (u) =>
+        c.policy.tiers.findIndex((t) => t === tierByName(c.policy, c.next.profiles.get(u)?.tier)),
+      );
+      const wants = computeWants(f, c.policy, { nowMs: c.now, cycleMs: 60_000, tier });
+      f.users.forEach((u, ui) => {
+        if (squeezed.has(u) || !usable) return;
+        const nothing = wants.amount.subarray(ui * AMOUNTS, (ui + 1) * AMOUNTS).every((x) => x === 0);
+        if (nothing) assert.ok(!plan.reservations.has(u), `seed ${seed}: ${u} reserved with nothing to hold`);
+        else
+          assert.ok(plan.reservations.has(u), `seed ${seed}: ${u} has no reservation and was not squeezed`);
+      });
     }
   });
 });
