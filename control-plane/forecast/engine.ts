@@ -240,6 +240,7 @@ class Engine implements LocalForecastEngine {
       H,
     );
 
+    this.lastCycleMs.features = 0; // no model, no features this cycle
     let mark = performance.now();
     const lap = (phase: keyof EngineStatus['lastCycleMs']) => {
       const now = performance.now();
