@@ -2,9 +2,10 @@
  * The allocation policy the benchmark gives the control plane (seeded as version 1): every replayed
  * user is one tier, "function"; one instance class sized as the benchmark's companion instances
  * (memory is what binds: slots, CPU and bandwidth are left ample, the instance model has no such
- * limits). Exhausted reservations queue briefly and are topped up; what waits too long goes to the
- * platform's on-demand path (the fallback), never to a 429. Reservations carry a bucket of 10 s of
- * their rate, so Poisson arrivals at the forecast rate are not refused for want of a token.
+ * limits). A request past a full reservation goes at once to the platform's on-demand path (the
+ * fallback), never to a 429: waiting in the proxy only adds latency when the alternative is a cold
+ * start. Reservations carry a bucket of 600 s of their rate (by default; `--rate-burst-s`): a
+ * function platform's scarce resource is warm sandboxes, not request rate.
  */
 import type { ExhaustedAction } from '../../control-plane/domain/reservation';
 
@@ -22,7 +23,7 @@ export const DEFAULT_TIER: TierKnobs = {
   quantile: 0.9,
   headroom: 1,
   maxQueueWaitMs: 50,
-  onExhausted: 'top_up',
+  onExhausted: 'redirect',
   minSlots: 1,
   warmAbove: 1,
 };

@@ -26,16 +26,16 @@ options (defaults in brackets):
   --slo-ms MS             late = added latency above this [100]
   --cold-start-ms MS      what landing on nothing warm costs [1000]
   --keepalive-min M       keep-alive of the no-prediction and reactive policies [10]
-  --earmark-keepalive-s S platform keep-alive of sandboxes Earmark's plan does not hold [60]
+  --earmark-keepalive-s S platform keep-alive of sandboxes Earmark's plan does not hold [120]
   --lead-s S              warm-up lead of Earmark's plans and of the oracle [60]
-  --rate-burst-s S        token bucket of Earmark's reservations, in seconds of their rate [10]
+  --rate-burst-s S        token bucket of Earmark's reservations, in seconds of their rate [600]
   --instances N           companion instances [memory / 16 GB, at least 2]
   --capacity-factor F     cluster memory = F × what static provisioning for the peak holds [1]
   --no-evict              idle kept-alive sandboxes are never released early under memory pressure
   --proxies N --workers N emulated Envoys and workers each [2, 2]
   --warm-above P          Earmark's tier holds a warm slot where P(active) > P (1: off)
   --quantile Q --headroom H --max-queue-wait-ms MS --on-exhausted A --min-slots N
-                          Earmark's tier [0.9, 1, 50, top_up, 1]
+                          Earmark's tier [0.9, 1, 50, redirect, 1]
   --history-steps N --horizon N --warmup-steps N
                           the service's forecast settings [720, 15, 60]
   --step-ms MS            lock-step granularity of simulated time [1000]
