@@ -200,7 +200,7 @@ for (const s of [small, large]) {
 }
 const harness = harnessOverhead();
 console.log(
-  `harness alone (same loop, empty request): ${harness.toFixed(1)} ns/request — included above, not subtracted`,
+  `harness loop skeleton alone (batches, clock reads, template indexing; no request): ${harness.toFixed(1)} ns/request — included above, not subtracted`,
 );
 console.log(
   `ratio 10^6 / 10^3 users: ${(large.medianNs / small.medianNs).toFixed(2)} (budget ≤ 1.3); budget B ≤ 2500 ns`,
