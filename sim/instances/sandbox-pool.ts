@@ -7,119 +7,36 @@
  * alive after an earlier request), a sandbox still warming for a reservation (it waits the rest of
  * the warm-up), or a new sandbox (it pays the whole cold start). A new sandbox needs free memory on
  * an instance. Memory a sandbox holds is held: kept-alive sandboxes are not evicted to make room
- * (keep-alive is a reservation made by the first request), so when nothing fits, the request waits
+ * (keep-alive is a reservation made by the first request) unless `evictIdleKept` lets the platform
+ * release idle ones, least recently used first; when nothing fits, the request waits
  * for capacity, first come first served, up to `maxCapacityWaitMs` (then the platform gives up on
  * it: it is not served). A sandbox that no reservation holds is released
  * `keepAliveMs` after its last request. Every policy of the benchmark runs on this one model; only
  * what it reserves, when, and how long it keeps sandboxes alive differ. Time is simulated
  * milliseconds and only moves forward.
  */
-import { HeldMemory, type AccountingWindow } from './held-memory';
+import { HeldMemory } from './held-memory';
 import { MinHeap } from './min-heap';
+import {
+  DEFAULT_MAX_CAPACITY_WAIT_MS,
+  Ticket,
+  type Expiry,
+  type PoolCounters,
+  type PoolInstance,
+  type Sandbox,
+  type SandboxPoolOptions,
+  type StartKind,
+} from './sandbox';
 
-export interface PoolInstance {
-  id: string;
-  memoryMb: number;
-}
-
-export interface SandboxPoolOptions {
-  instances: readonly PoolInstance[];
-  /** Memory one sandbox of user u holds, MB (the trace's allocated memory). */
-  userMemoryMb: ArrayLike<number>;
-  /** What a request pays when it lands where nothing is warm. */
-  coldStartMs: number;
-  /** How long a sandbox no reservation holds stays warm after its last request (0 = released at once). */
-  keepAliveMs: number;
-  /** Held memory is counted inside this window only. */
-  window: AccountingWindow;
-  /** Longest a request waits for capacity before the platform gives up on it (default 60 s). */
-  maxCapacityWaitMs?: number;
-  /**
-   * When a new sandbox does not fit, release idle kept-alive sandboxes (never reserved ones) of
-   * that instance, least recently used first, as platforms do under memory pressure (default off).
-   */
-  evictIdleKept?: boolean;
-  binMs?: number;
-}
-
-export const DEFAULT_MAX_CAPACITY_WAIT_MS = 60_000;
-
-/** How a request got its sandbox: reserved/kept = warm at once, warming = waited for the rest of a warm-up. */
-export type StartKind = 'reserved' | 'kept' | 'warming' | 'cold';
-
-export interface Sandbox {
-  readonly id: number;
-  readonly user: number;
-  readonly inst: number;
-  readonly createdMs: number;
-  readonly readyMs: number;
-  busy: boolean;
-  reserved: boolean;
-  lastUsedMs: number;
-  alive: boolean;
-  /** Start of the current accounting segment (the reserved flag has not changed since). */
-  segMs: number;
-  /** Bumped whenever a scheduled keep-alive expiry stops applying. */
-  gen: number;
-}
-
-export class Ticket {
-  kind: StartKind | undefined;
-  /** The platform gave up waiting for capacity for it (never served). */
-  timedOut = false;
-  /** When the request got a sandbox (its arrival, or later after waiting for capacity). */
-  assignedMs = NaN;
-  /** When its service begins (after a cold start or warm-up) and ends. */
-  startMs = NaN;
-  endMs = NaN;
-  sandbox: Sandbox | undefined;
-
-  constructor(
-    readonly id: number,
-    readonly user: number,
-    readonly arrivalMs: number,
-    readonly serviceMs: number,
-    /** Instance the request was routed to (-1: any; the platform's front end picks). */
-    readonly target: number,
-    /** Take a reserved sandbox before a kept one (a request admitted on its reservation). */
-    readonly preferReserved: boolean,
-  ) {}
-
-  get waiting(): boolean {
-    return this.kind === undefined;
-  }
-  get capacityWaitMs(): number {
-    return this.assignedMs - this.arrivalMs;
-  }
-  get coldMs(): number {
-    return this.startMs - this.assignedMs;
-  }
-}
-
-interface Expiry {
-  at: number;
-  seq: number;
-  box: Sandbox;
-  gen: number;
-}
-
-export interface PoolCounters {
-  created: number;
-  released: number;
-  cold: number;
-  /** Cold starts of a user that had no sandbox at all (nothing reserved or kept), and of one whose every sandbox was busy. */
-  coldNoSandbox: number;
-  coldAllBusy: number;
-  /** Cold starts while the user held a reservation (all its reserved sandboxes busy, or not placed for want of memory). */
-  coldReserved: number;
-  warming: number;
-  capacityWaits: number;
-  capacityTimeouts: number;
-  /** Idle kept-alive sandboxes released early to make room (evictIdleKept). */
-  evicted: number;
-  /** Reserved sandboxes that could not be placed when asked for (capacity), retried on every release. */
-  reservationDeficits: number;
-}
+export {
+  DEFAULT_MAX_CAPACITY_WAIT_MS,
+  Ticket,
+  type PoolCounters,
+  type PoolInstance,
+  type Sandbox,
+  type SandboxPoolOptions,
+  type StartKind,
+};
 
 export class SandboxPool {
   readonly held: HeldMemory;
