@@ -7,6 +7,7 @@
  */
 import type { Clock, TimerHandle } from '../../control-plane/domain/clock';
 import type { CompanionInstances, Serving } from '../instances/companions';
+import { MinHeap } from '../instances/min-heap';
 import type { ProxyFleet } from './fleet';
 import { FINAL_DECISIONS, type FinalDecision, type ProxyRequest } from './proxy-request';
 
@@ -62,7 +63,7 @@ export class TrafficDriver {
   private nextMinute: number;
   private batch: { offsetMs: Float64Array; user: Uint32Array } | undefined;
   private cursor = 0;
-  private heap: Completion[] = [];
+  private readonly heap = new MinHeap<Completion>();
   private seq = 0;
   private timer: TimerHandle | undefined;
   private readonly userById: Map<string, ArrivalSource['users'][number]>;
@@ -94,11 +95,11 @@ export class TrafficDriver {
     const { fleet, workload } = this.o;
     for (;;) {
       const arrivalAt = this.peekArrival();
-      const doneAt = this.heap.length > 0 ? this.heap[0].at : Infinity;
+      const doneAt = this.heap.peek()?.at ?? Infinity;
       const at = Math.min(arrivalAt, doneAt);
       if (!(at < t)) break;
       fleet.advanceTo(at);
-      if (doneAt <= arrivalAt) this.complete(this.pop());
+      if (doneAt <= arrivalAt) this.complete(this.heap.pop()!);
       else {
         const b = this.batch!;
         const u = workload.users[b.user[this.cursor++]];
@@ -114,7 +115,7 @@ export class TrafficDriver {
 
   /** Requests sent and not finished yet (in a queue or being served). */
   get inFlight(): number {
-    return this.heap.length + this.o.fleet.proxies.reduce((s, p) => s + p.queued, 0);
+    return this.heap.size + this.o.fleet.proxies.reduce((s, p) => s + p.queued, 0);
   }
 
   private peekArrival(): number {
@@ -143,7 +144,12 @@ export class TrafficDriver {
     const user = this.userById.get(req.user);
     const serviceMs = user?.serviceMs ?? 100;
     const serving = this.o.companions?.begin(req.target, serviceMs, user?.memoryMb ?? 0);
-    this.push({ at: req.settledAtMs! + (serving?.serviceMs ?? serviceMs), seq: this.seq++, req, serving });
+    this.heap.push({
+      at: req.settledAtMs! + (serving?.serviceMs ?? serviceMs),
+      seq: this.seq++,
+      req,
+      serving,
+    });
   }
 
   private complete(c: Completion): void {
@@ -171,37 +177,4 @@ export class TrafficDriver {
     this.minute = emptyCounts();
     this.minuteIndex = m;
   }
-
-  private push(c: Completion): void {
-    const h = this.heap;
-    h.push(c);
-    for (let i = h.length - 1; i > 0;) {
-      const p = (i - 1) >> 1;
-      if (before(h[p], h[i])) break;
-      [h[p], h[i]] = [h[i], h[p]];
-      i = p;
-    }
-  }
-
-  private pop(): Completion {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      for (let i = 0; ;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l], h[m])) m = l;
-        if (r < h.length && before(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[m], h[i]] = [h[i], h[m]];
-        i = m;
-      }
-    }
-    return top;
-  }
 }
-
-const before = (a: Completion, b: Completion) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
