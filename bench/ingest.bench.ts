@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { UsageReport, UserUsage } from '../control-plane/domain/usage';
+import { usageOf, type UsageReport, type UserUsage } from '../control-plane/domain/usage';
 import { LiveDemandWindows, Store, silentLogger } from '../control-plane/store';
 import { InfluxHttp } from '../control-plane/store/influx/http-client';
 import { influxdEnv, startLocalInflux } from '../scripts/influxdb/local-influxd';
@@ -35,21 +35,7 @@ function peakRssMb(pid: number): number {
 function makeReports(): UsageReport[] {
   const byNode: UserUsage[][] = Array.from({ length: NODES }, () => []);
   for (let u = 0; u < USERS; u++) {
-    byNode[u % NODES].push({
-      user: `user-${u}`,
-      requests: 0,
-      admitted: 0,
-      queued: 0,
-      queueWaitMs: 0,
-      queueWaitMaxMs: 0,
-      throttled: 0,
-      redirected: 0,
-      peakInFlight: 0,
-      bytesIn: 0,
-      bytesOut: 0,
-      shortfall: 0,
-      unreserved: 0,
-    });
+    byNode[u % NODES].push(usageOf(`user-${u}`));
   }
   return byNode.map((users, n) => ({
     nodeId: `envoy-${n}`,

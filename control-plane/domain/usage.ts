@@ -28,3 +28,23 @@ export interface UsageReport {
 export interface UsageSink {
   writeUsage(report: UsageReport): void | Promise<void>;
 }
+
+/** A user's usage with every count zero except those given (tests, benchmarks, imports). */
+export function usageOf(user: string, counts: Partial<Omit<UserUsage, 'user'>> = {}): UserUsage {
+  return {
+    user,
+    requests: 0,
+    admitted: 0,
+    queued: 0,
+    queueWaitMs: 0,
+    queueWaitMaxMs: 0,
+    throttled: 0,
+    redirected: 0,
+    peakInFlight: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    shortfall: 0,
+    unreserved: 0,
+    ...counts,
+  };
+}

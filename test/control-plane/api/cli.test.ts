@@ -11,22 +11,7 @@ import { main } from '../../../control-plane/cli/main';
 import { Store, silentLogger } from '../../../control-plane/store';
 import { testInflux, uniqueDb } from '../../support/influx';
 import * as seed from './support/seed';
-import type { UserUsage } from '../../../control-plane/domain/usage';
-
-const ZERO_USAGE: Omit<UserUsage, 'user'> = {
-  requests: 0,
-  admitted: 0,
-  queued: 0,
-  queueWaitMs: 0,
-  queueWaitMaxMs: 0,
-  throttled: 0,
-  redirected: 0,
-  peakInFlight: 0,
-  bytesIn: 0,
-  bytesOut: 0,
-  shortfall: 0,
-  unreserved: 0,
-};
+import { usageOf } from '../../../control-plane/domain/usage';
 
 const ROOT = path.join(__dirname, '../../..');
 
@@ -98,13 +83,7 @@ describe('cli: earmark serve, plan and reservation', function () {
         intervalStartMs: start,
         intervalMs: 60_000,
         planVersion: '',
-        users: USERS.map((user) => ({
-          ...ZERO_USAGE,
-          user,
-          requests: 30,
-          admitted: 30,
-          peakInFlight: 2,
-        })),
+        users: USERS.map((user) => usageOf(user, { requests: 30, admitted: 30, peakInFlight: 2 })),
       });
     }
     await store.flush();

@@ -1,29 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { demandIndex, RESOURCES, type DemandWindows } from '../../../control-plane/domain/demand';
-import type { UsageReport, UserUsage } from '../../../control-plane/domain/usage';
+import { usageOf as usage, type UsageReport, type UserUsage } from '../../../control-plane/domain/usage';
 import { RETENTION_POLICIES, type Store } from '../../../control-plane/store';
 import { openTestStore, recentMinute } from './helpers';
 
 const MIN = 60_000;
-
-function usage(user: string, u: Partial<UserUsage>): UserUsage {
-  return {
-    user,
-    requests: 0,
-    admitted: 0,
-    queued: 0,
-    queueWaitMs: 0,
-    queueWaitMaxMs: 0,
-    throttled: 0,
-    redirected: 0,
-    peakInFlight: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    shortfall: 0,
-    unreserved: 0,
-    ...u,
-  };
-}
 
 function report(nodeId: string, sequence: number, atMs: number, users: UserUsage[]): UsageReport {
   return { nodeId, sequence, intervalStartMs: atMs, intervalMs: 30_000, planVersion: 'p1', users };
