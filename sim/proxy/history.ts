@@ -3,7 +3,7 @@
  * anything (every request unreserved, one report per minute): the history the demo writes when the
  * store is empty, and the history tests write before starting the service.
  */
-import type { UsageReport, UserUsage } from '../../control-plane/domain/usage';
+import { usageOf, type UsageReport, type UserUsage } from '../../control-plane/domain/usage';
 
 const MINUTE = 60_000;
 
@@ -50,20 +50,12 @@ export function usageHistory(
 }
 
 function unreservedUsage(user: string, n: number, serviceMs: number, o: HistoryOptions): UserUsage {
-  return {
-    user,
+  return usageOf(user, {
     requests: n,
-    admitted: 0,
-    queued: 0,
-    queueWaitMs: 0,
-    queueWaitMaxMs: 0,
-    throttled: 0,
-    redirected: 0,
     // Little's law: the requests of a minute, each serviceMs long, overlap this much.
     peakInFlight: Math.max(1, Math.ceil((n * serviceMs) / MINUTE)),
     bytesIn: n * (o.bytesIn ?? 512),
     bytesOut: n * (o.bytesOut ?? 2048),
-    shortfall: 0,
     unreserved: n,
-  };
+  });
 }
