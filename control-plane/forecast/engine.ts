@@ -21,27 +21,20 @@ import {
 import { minHistoryOf } from './baselines/needs';
 import { CalibrationOptions, DEFAULT_CALIBRATION } from './calibration';
 import type { EngineStatus, ForecastContext, ForecastEngine, ForecastEngineOptions } from './engine-types';
-import { baselinesAtLead, onnxAtLead, OnnxOutput, onnxFeatures, sparseUsers } from './candidates';
+import { baselinesAtLead, onnxAtLead, OnnxOutput, sparseUsers } from './candidates';
 import { feedFleetPrior } from './fleet-gaps';
 import { activityOf, IntermittentOutput, runIntermittent } from './intermittent-candidate';
 import { choose, ChooserOptions, DEFAULT_CHOOSER, lowestCost } from './chooser';
 import { perUser } from './per-user';
 import { issue, IssueTarget } from './issue';
-import type { RowContext } from './model/features';
-import { OnnxQuantileModel } from './model/onnx-model';
+import type { OnnxQuantileModel } from './model/onnx-model';
+import { ModelSlot } from './model-slot';
+import { OnnxReuse, runOnnxStage } from './onnx-stage';
 import { PortfolioState } from './portfolio-state';
 import { CandidateRunner } from './runner';
 import { rememberCandidates, scoreIssued } from './scoring';
 
 export type { EngineStatus, ForecastContext, ForecastEngine, ForecastEngineOptions } from './engine-types';
-
-const RESOURCE_INDEX: Record<string, number> = {
-  requests: 0,
-  concurrency: 1,
-  cpu: 2,
-  memory: 3,
-  bandwidth: 4,
-};
 
 /** An engine in this thread that can also write its users' forecasts into a caller's arrays. */
 export interface LocalForecastEngine extends ForecastEngine {
@@ -80,15 +73,13 @@ class Engine implements LocalForecastEngine {
   private readonly lead: number;
   private readonly chooser: ChooserOptions;
   private readonly calib: CalibrationOptions;
-  private model: OnnxQuantileModel | null = null;
-  /** Whether the engine loaded the model (and so disposes it); a model passed in stays the caller's. */
-  private ownsModel = false;
-  private modelFile: string | null = null;
-  private modelError: string | null = null;
+  private readonly slot: ModelSlot;
+  private get model(): OnnxQuantileModel | null {
+    return this.slot.model;
+  }
   private state: PortfolioState | null = null;
   private cycles = 0;
-  private batchReuse: OnnxOutput['batch'] | undefined;
-  private outReuse: Float32Array | undefined;
+  private onnxReuse: OnnxReuse = {};
   private intermittentOut: Float32Array = new Float32Array(0);
   /** Output arrays this engine returned, and one given back by recycle() for the next cycle. */
   private issued = new WeakSet<Float32Array>();
@@ -126,6 +117,8 @@ class Engine implements LocalForecastEngine {
     this.lead = Math.max(1, Math.min(opts.scoringLead ?? 5, this.horizon));
     this.chooser = { ...DEFAULT_CHOOSER, ...opts.chooser };
     this.calib = { ...DEFAULT_CALIBRATION, ...opts.calibration };
+    const warn = (x: Error) => console.warn(`forecast: ${x.message}; using baselines`);
+    this.slot = new ModelSlot(this.horizon, opts.modelThreads, opts.onModelError ?? warn);
   }
 
   /** Candidate names: baselines, then the model slot (always present, so indices stay stable). */
@@ -138,8 +131,8 @@ class Engine implements LocalForecastEngine {
       horizon: this.horizon,
       quantiles: [...this.quantiles],
       model: this.model?.name ?? null,
-      modelFile: this.modelFile,
-      modelError: this.modelError,
+      modelFile: this.slot.file,
+      modelError: this.slot.error,
       candidates: this.names(),
       activity: this.intermittent !== undefined && this.opts.activity !== false,
       users: this.state?.users ?? 0,
@@ -148,43 +141,12 @@ class Engine implements LocalForecastEngine {
     };
   }
 
-  private reportModelError(err: unknown): void {
-    const e = err instanceof Error ? err : new Error(String(err));
-    this.modelError = e.message;
-    (this.opts.onModelError ?? ((x: Error) => console.warn(`forecast: ${x.message}; using baselines`)))(e);
-  }
-
   async setModel(spec: OnnxQuantileModel | string | null): Promise<void> {
-    let m: OnnxQuantileModel | null;
-    const owned = typeof spec === 'string';
-    if (typeof spec === 'string') {
-      try {
-        m = await OnnxQuantileModel.load(spec, { threads: this.opts.modelThreads });
-        if (m.signature.horizon < this.horizon) {
-          await m.dispose();
-          throw new Error(
-            `model ${spec} forecasts ${m.signature.horizon} steps, the engine needs ${this.horizon}`,
-          );
-        }
-      } catch (err) {
-        // Keep the last good model if there is one (a failed swap must not drop a working model).
-        this.reportModelError(err);
-        if (!this.model) this.modelFile = spec;
-        return;
-      }
-    } else m = spec;
-    if (this.model && this.model !== m && this.ownsModel) await this.model.dispose();
-    this.model = m;
-    this.ownsModel = owned;
-    this.modelFile = m?.file ?? null;
-    this.modelError = null;
-    this.batchReuse = undefined;
-    this.outReuse = undefined;
+    if (await this.slot.set(spec)) this.onnxReuse = {};
   }
 
-  async close(): Promise<void> {
-    if (this.model && this.ownsModel) await this.model.dispose();
-    this.model = null;
+  close(): Promise<void> {
+    return this.slot.close();
   }
 
   forecast(w: DemandWindows, ctx: ForecastContext = {}): Promise<ForecastBatch> {
@@ -318,35 +280,24 @@ class Engine implements LocalForecastEngine {
     let onnx: OnnxOutput | undefined;
     if (this.model) {
       try {
-        const rc: RowContext = {}; // one object, refilled per row: fillRow reads it at once
-        const noResource = this.opts.resourceFeature === false;
-        const rowCtx = (u: number, r: number): RowContext => {
-          rc.resource = noResource ? -1 : (RESOURCE_INDEX[w.resources[r]] ?? -1);
-          rc.mobile = profiles[u]?.context?.device === 'mobile';
-          rc.networkQuality = profiles[u]?.context?.networkQuality;
-          rc.eventNow = userEvents[u]?.now;
-          rc.eventSoon = userEvents[u]?.soon;
-          return rc;
-        };
         const rows = Uint8Array.from(w.users, (_, u) => (needs(u, mOnnx) ? 1 : 0));
-        const { batch, rowOf, n } = onnxFeatures(
+        const who = { profiles, userEvents };
+        const opts = { resourceFeature: this.opts.resourceFeature };
+        onnx = await runOnnxStage(
           this.model,
           w,
           originMs,
           rows,
-          rowCtx,
-          this.batchReuse,
+          who,
           runner.scale,
+          this.onnxReuse,
+          opts,
+          () => lap('features'),
         );
-        this.batchReuse = batch;
-        lap('features');
-        const out = n > 0 ? await this.model.run(batch, n, this.outReuse) : new Float32Array(0);
-        onnx = { model: this.model, batch, out, rowOf };
-        if (onnx.out.buffer !== this.outReuse?.buffer) this.outReuse = new Float32Array(onnx.out.buffer);
         onnxAtLead(onnx, R, M, mOnnx, L, taus, med, qv);
       } catch (err) {
         // The model failed this cycle: its users move to their best baseline (or the cold-start one).
-        this.reportModelError(err);
+        this.slot.report(err);
         onnx = undefined;
         usable[mOnnx] = 0;
         decide();
