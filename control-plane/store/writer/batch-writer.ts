@@ -14,6 +14,7 @@
 import { InfluxHttp } from '../influx/http-client';
 import type { LineBlock } from '../influx/line-buffer';
 import { formatPoint, lineTimestamp, type Point } from '../influx/line-protocol';
+import { BatchAssembler } from './batch-assembler';
 import { WriteLedger } from './ledger';
 import { stderrLogger, type Logger } from './logger';
 import { batchBody, Sender } from './sender';
@@ -27,8 +28,7 @@ export class StoreWriter {
   private readonly o: Required<Omit<WriterOptions, 'log' | 'requestTimeoutMs'>>;
   private readonly log: Logger;
   private readonly ledger: WriteLedger;
-  private open: Batch | undefined;
-  private openTimer: NodeJS.Timeout | undefined;
+  private readonly batches: BatchAssembler;
   private sealed: Batch[] = [];
   private inflight: { b: Batch; p: Promise<PostResult> }[] = [];
   private pumping: Promise<void> | undefined;
@@ -37,8 +37,6 @@ export class StoreWriter {
   private spoolMode = false;
   private spoolBlocked = false;
   private closing = false;
-  /** Whether the lines being appended are a `now` write (set by enqueue). */
-  private ordered = false;
   private readonly sender: Sender;
 
   private constructor(
@@ -63,6 +61,10 @@ export class StoreWriter {
     this.ledger = new WriteLedger(this.o.maxBufferedLines);
     const http = new InfluxHttp({ url: opts.url, requestTimeoutMs: opts.requestTimeoutMs });
     this.sender = new Sender(http, this.o, this.log);
+    this.batches = new BatchAssembler(this.ledger, this.o, (b) => {
+      this.sealed.push(b);
+      this.kick();
+    });
   }
 
   private get s(): Sender['s'] {
@@ -115,7 +117,7 @@ export class StoreWriter {
       }
     }
     if (lines.length === 0) return;
-    return this.enqueue(rp, lines.length, opts, () => this.append(rp, lines));
+    return this.enqueue(rp, lines.length, opts, () => this.batches.append(rp, lines));
   }
 
   /**
@@ -128,7 +130,7 @@ export class StoreWriter {
     for (const b of blocks) n += b.lines;
     if (n === 0) return;
     return this.enqueue(rp, n, opts, () => {
-      for (const b of blocks) if (b.lines > 0) this.appendBlock(rp, b);
+      for (const b of blocks) if (b.lines > 0) this.batches.appendBlock(rp, b);
     });
   }
 
@@ -136,11 +138,11 @@ export class StoreWriter {
     return new Promise<void>((resolve, reject) => {
       // Appending happens inside admission, synchronously, so writes keep their call order.
       this.ledger.admit(n, () => {
-        if (opts?.now) this.seal(); // a barrier batch holds only its own lines
+        if (opts?.now) this.batches.seal(); // a barrier batch holds only its own lines
         this.ledger.track(this.ledger.seq + 1, this.ledger.seq + n, resolve, reject);
-        this.ordered = !!opts?.now;
+        this.batches.ordered = !!opts?.now;
         add();
-        if (opts?.now) this.seal();
+        if (opts?.now) this.batches.seal();
       });
     });
   }
@@ -150,7 +152,7 @@ export class StoreWriter {
     return new Promise((resolve) =>
       // Through admission, so writes still waiting for room count as "written before".
       this.ledger.admit(0, () => {
-        this.seal();
+        this.batches.seal();
         this.ledger.track(this.ledger.seq, this.ledger.seq, resolve, () => resolve());
       }),
     );
@@ -186,54 +188,6 @@ export class StoreWriter {
     await this.pumping;
     await this.spool.close();
     this.sender.http.close();
-  }
-
-  // --- buffering --------------------------------------------------------------------------------
-
-  /** The batch lines for `rp` go into, opened (with its time trigger) if needed. */
-  private openBatch(rp: string): Batch {
-    if (this.open && this.open.rp !== rp) this.seal();
-    if (!this.open) {
-      const seq = this.ledger.seq;
-      this.open = { rp, parts: [], count: 0, startSeq: seq + 1, endSeq: seq, ordered: this.ordered };
-      this.openTimer = setTimeout(() => this.seal(), this.o.flushIntervalMs);
-    }
-    return this.open;
-  }
-
-  private added(b: Batch, n: number): void {
-    b.count += n;
-    this.ledger.seq += n;
-    b.endSeq = this.ledger.seq;
-    if (b.count >= this.o.batchLines) this.seal();
-  }
-
-  private append(rp: string, lines: readonly string[]): void {
-    let i = 0;
-    while (i < lines.length) {
-      const b = this.openBatch(rp);
-      const take = Math.min(lines.length - i, this.o.batchLines - b.count);
-      for (let k = 0; k < take; k++) b.parts.push(lines[i + k]);
-      i += take;
-      this.added(b, take);
-    }
-  }
-
-  /** A block stays whole: it starts a new batch when it would overfill the open one. */
-  private appendBlock(rp: string, block: LineBlock): void {
-    if (this.open && this.open.count > 0 && this.open.count + block.lines > this.o.batchLines) this.seal();
-    const b = this.openBatch(rp);
-    b.parts.push(block);
-    this.added(b, block.lines);
-  }
-
-  private seal(): void {
-    if (this.openTimer) clearTimeout(this.openTimer);
-    this.openTimer = undefined;
-    if (!this.open) return;
-    this.sealed.push(this.open);
-    this.open = undefined;
-    this.kick();
   }
 
   // --- sending ----------------------------------------------------------------------------------
@@ -326,10 +280,10 @@ export class StoreWriter {
 
   /** Moves every batch waiting in memory to the spool; false if the spool cannot take them now. */
   private async spoolSealed(): Promise<boolean> {
-    const batches = this.sealed.slice();
+    const waiting = this.sealed.slice();
     try {
       await this.spool.append(
-        batches.map((b) => ({ db: this.o.db, rp: b.rp, lines: b.count, body: batchBody(b) })),
+        waiting.map((b) => ({ db: this.o.db, rp: b.rp, lines: b.count, body: batchBody(b) })),
       );
     } catch (e) {
       const msg = e instanceof SpoolFullError ? e.message : `cannot write spool ${this.o.spoolDir}: ${e}`;
@@ -339,8 +293,8 @@ export class StoreWriter {
       return false;
     }
     this.spoolBlocked = false;
-    this.sealed.splice(0, batches.length);
-    for (const b of batches) {
+    this.sealed.splice(0, waiting.length);
+    for (const b of waiting) {
       this.s.spooledTotal += b.count;
       this.ledger.complete(b);
     }
