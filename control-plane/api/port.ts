@@ -173,10 +173,17 @@ export interface DependencyCheck {
   name: string;
   ok: boolean;
   detail?: string;
+  /**
+   * A failure that degrades the service without stopping it serving: e.g. InfluxDB or a cycle
+   * failing while the last plan stays in force. It does not make the process unready, since an
+   * unready control plane is taken out of its Service and the proxies could not reconnect to the
+   * plan it still serves.
+   */
+  degradesOnly?: boolean;
 }
 
 export interface Readiness {
-  /** One entry per dependency; ready when every one is ok. Must not throw. */
+  /** One entry per dependency; ready when every one is ok or only degrades. Must not throw. */
   readiness(): Promise<DependencyCheck[]>;
 }
 

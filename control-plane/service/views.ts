@@ -3,7 +3,10 @@ import type { DependencyCheck } from '../api/port';
 import type { NodeStatus } from '../distribute';
 import type { CycleStatus } from './status';
 
-/** "cycle": ok once a plan is in force and the last cycle did not fail; says which stage failed. */
+/**
+ * "cycle": ok once a plan is in force and the last cycle did not fail; says which stage failed.
+ * A failed cycle with a plan still in force only degrades the service (see DependencyCheck).
+ */
 export function cycleCheck(s: CycleStatus): DependencyCheck {
   if (s.state === 'stopped') return { name: 'cycle', ok: false, detail: 'stopped' };
   const last = s.last;
@@ -12,6 +15,7 @@ export function cycleCheck(s: CycleStatus): DependencyCheck {
     return {
       name: 'cycle',
       ok: false,
+      ...(s.planVersion ? { degradesOnly: true } : {}),
       detail:
         `cycle ${last.cycle} failed at ${last.failedStage}: ${last.error}; ` +
         (s.planVersion ? `plan ${s.planVersion} stays in force` : 'no plan in force'),

@@ -179,10 +179,18 @@ const loadFields = {
   inFlight: { type: 'integer', minimum: 0 },
 };
 
-const check = obj({ name: { type: 'string' }, ok: { type: 'boolean' }, detail: { type: 'string' } }, [
-  'name',
-  'ok',
-]);
+const check = obj(
+  {
+    name: { type: 'string' },
+    ok: { type: 'boolean' },
+    detail: { type: 'string' },
+    degradesOnly: {
+      type: 'boolean',
+      description: 'A failure here degrades the service (the last plan stays in force) but leaves it ready.',
+    },
+  },
+  ['name', 'ok'],
+);
 
 export const SCHEMAS: Record<string, JsonSchema> = {
   Error: obj(
@@ -380,8 +388,12 @@ export const SCHEMAS: Record<string, JsonSchema> = {
   ),
   ...CYCLE_SCHEMAS,
   Health: obj({ status: { const: 'ok' } }, ['status']),
-  Readiness: obj({ ready: { type: 'boolean' }, checks: { type: 'array', items: check } }, [
-    'ready',
-    'checks',
-  ]),
+  Readiness: obj(
+    {
+      ready: { type: 'boolean' },
+      degraded: { type: 'boolean', description: 'Some check failed that only degrades (see checks).' },
+      checks: { type: 'array', items: check },
+    },
+    ['ready', 'degraded', 'checks'],
+  ),
 };

@@ -25,9 +25,13 @@ export function healthRoutes(d: RouteDeps, registry: Registry, doc: () => OpenAp
       tag: 'health',
       public: true,
       summary: 'Readiness, per dependency (store reachable, plan loaded, ...).',
+      description:
+        'Ready while the service can serve a plan. A dependency whose failure leaves the last plan in ' +
+        'force (degradesOnly) makes it degraded, not unready: an unready pod leaves its Service, and the ' +
+        'proxies could not reconnect to the plan it still serves.',
       responses: {
-        200: { description: 'Every dependency is ok.', schema: ref('Readiness') },
-        503: { description: 'At least one is not; see checks.', schema: ref('Readiness') },
+        200: { description: 'Every dependency is ok, or only degrades.', schema: ref('Readiness') },
+        503: { description: 'At least one that matters is not; see checks.', schema: ref('Readiness') },
       },
       errors: [],
       handle: async () => {
@@ -37,8 +41,9 @@ export function healthRoutes(d: RouteDeps, registry: Registry, doc: () => OpenAp
         } catch (err) {
           checks = [{ name: 'state', ok: false, detail: err instanceof Error ? err.message : String(err) }];
         }
-        const ready = checks.length > 0 && checks.every((c) => c.ok);
-        return { status: ready ? 200 : 503, body: { ready, checks } };
+        const ready = checks.length > 0 && checks.every((c) => c.ok || c.degradesOnly === true);
+        const degraded = checks.some((c) => !c.ok);
+        return { status: ready ? 200 : 503, body: { ready, degraded, checks } };
       },
     }),
     route({

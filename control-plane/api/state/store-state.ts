@@ -270,6 +270,9 @@ export class StoreState implements ControlPlaneState {
     } catch (err) {
       plan = { name: 'plan', ok: false, detail: (err as Error).message };
     }
+    // With a plan in force, an unreachable InfluxDB degrades the service (no new plans, usage
+    // spooled) but does not stop it serving.
+    if (!store.ok && plan.ok) store.degradesOnly = true;
     const more = this.o.checks ? await this.o.checks() : [];
     return [store, plan, ...more];
   }

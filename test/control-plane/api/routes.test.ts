@@ -61,6 +61,19 @@ describe('api: every route', () => {
       h.state.checks = [{ name: 'store', ok: true }];
     });
 
+    it('readyz stays 200 but says degraded when only a degradesOnly check fails', async () => {
+      h.state.checks = [
+        { name: 'store', ok: false, detail: 'InfluxDB unreachable', degradesOnly: true },
+        { name: 'plan', ok: true },
+      ];
+      const rz = await h.call('GET', '/readyz', { token: null });
+      assert.equal(rz.status, 200);
+      assert.deepEqual([rz.json.ready, rz.json.degraded], [true, true]);
+      h.state.checks = [{ name: 'store', ok: true }];
+      const fine = await h.call('GET', '/readyz', { token: null });
+      assert.deepEqual([fine.status, fine.json.ready, fine.json.degraded], [200, true, false]);
+    });
+
     it('metrics counts the requests served, by operation', async () => {
       const res = await ok('metrics', 'GET', '/metrics', 200);
       assert.match(res.headers.get('content-type')!, /text\/plain/);

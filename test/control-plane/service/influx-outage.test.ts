@@ -1,7 +1,7 @@
 /**
  * InfluxDB going away while the service runs: cycles fail at their first stage and say so, the last
  * good plan stays in force on the proxies (which keep admitting on it), the API answers 503 for
- * what needs the store, and the usage proxies report meanwhile is not lost: it is in InfluxDB once
+ * what needs the store (and /readyz says degraded but stays ready), and the usage proxies report meanwhile is not lost: it is in InfluxDB once
  * it is back, and the next cycle publishes again.
  */
 import { strict as assert } from 'node:assert';
@@ -55,7 +55,18 @@ describe('control-plane/service: InfluxDB unreachable while running (SimClock, e
     const users = await fetch(`${w.cp.apiUrl}/v1/users`, { headers });
     assert.equal(users.status, 503);
     assert.equal(((await users.json()) as { error: { code: string } }).error.code, 'DEPENDENCY_UNAVAILABLE');
-    assert.equal((await fetch(`${w.cp.apiUrl}/readyz`)).status, 503);
+    // Degraded, not unready: the pod must stay in its Service so proxies can reconnect to the plan.
+    const rz = await fetch(`${w.cp.apiUrl}/readyz`);
+    const ready = (await rz.json()) as {
+      ready: boolean;
+      degraded: boolean;
+      checks: { name: string; ok: boolean; degradesOnly?: boolean }[];
+    };
+    assert.equal(rz.status, 200, JSON.stringify(ready));
+    assert.deepEqual([ready.ready, ready.degraded], [true, true]);
+    const failing = ready.checks.filter((c) => !c.ok);
+    assert.deepEqual(failing.map((c) => c.name).sort(), ['cycle', 'store']);
+    assert.ok(failing.every((c) => c.degradesOnly === true));
 
     await relay.restore();
     const world = w;
