@@ -1,37 +1,46 @@
 /**
- * ReservationState.held: the held reservations as a ReadonlyMap, read straight from the name index
- * instead of a second Map kept beside it. With 25 emulated proxies of 10^4 users in one process, the
- * duplicate Map was ~10 MB of heap that every full garbage collection traced. Iteration order is
- * the index's slot order, not insertion order; unlike a Map's, it must not be iterated while the
- * state changes (apply, expire, drop): collect first, as expire() does.
+ * ReservationState.held: the held reservations as a ReadonlyMap, read straight from the state's
+ * flat record store instead of a Map kept beside it. Each value is a snapshot made when it is read
+ * (HeldReservation). Iteration order is the store's record order, not insertion order; unlike a
+ * Map's, it must not be iterated while the state changes (apply, expire, drop): collect first.
  */
-import type { NameIndex } from './name-index';
+import type { HeldReservation } from './reservation-state';
 
-export class HeldView<T extends { readonly name: string }> implements ReadonlyMap<string, T> {
-  constructor(private readonly index: NameIndex<T>) {}
+/** What the view reads from (ReservationState). */
+export interface HeldSource {
+  readonly size: number;
+  get(name: string): HeldReservation | undefined;
+  values(): IterableIterator<HeldReservation>;
+}
+
+export class HeldView implements ReadonlyMap<string, HeldReservation> {
+  constructor(private readonly source: HeldSource) {}
 
   get size(): number {
-    return this.index.size;
+    return this.source.size;
   }
-  get(name: string): T | undefined {
-    return this.index.find(name);
+  get(name: string): HeldReservation | undefined {
+    return this.source.get(name);
   }
   has(name: string): boolean {
-    return this.index.find(name) !== undefined;
+    return this.source.get(name) !== undefined;
   }
-  values(): MapIterator<T> {
-    return this.index.values() as MapIterator<T>;
+  values(): MapIterator<HeldReservation> {
+    return this.source.values() as MapIterator<HeldReservation>;
   }
   *keys(): MapIterator<string> {
-    for (const v of this.index.values()) yield v.name;
+    for (const v of this.source.values()) yield v.name;
   }
-  *entries(): MapIterator<[string, T]> {
-    for (const v of this.index.values()) yield [v.name, v];
+  *entries(): MapIterator<[string, HeldReservation]> {
+    for (const v of this.source.values()) yield [v.name, v];
   }
-  [Symbol.iterator](): MapIterator<[string, T]> {
+  [Symbol.iterator](): MapIterator<[string, HeldReservation]> {
     return this.entries();
   }
-  forEach(fn: (value: T, key: string, map: ReadonlyMap<string, T>) => void, thisArg?: unknown): void {
-    for (const v of this.index.values()) fn.call(thisArg, v, v.name, this);
+  forEach(
+    fn: (value: HeldReservation, key: string, map: ReadonlyMap<string, HeldReservation>) => void,
+    thisArg?: unknown,
+  ): void {
+    for (const v of this.source.values()) fn.call(thisArg, v, v.name, this);
   }
 }

@@ -2,11 +2,11 @@
  * A proxy's view of its reservations, as the reference client keeps it. A response is applied
  * all or nothing: every resource is validated first, and one bad resource rejects the whole
  * response (NACK) leaving the previous state untouched, as Envoy does with a bad config.
- * Like the filter, which copies records rather than building objects, it reads a response in one
- * pass into reused arrays (codec/response-reader.ts), finds each user's record by the bytes of
- * its name (name-index.ts), validates the reservation's bytes, keeps them, and decodes a
- * Reservation only when asked for it (a held record keeps its response's buffer alive). A user's
- * record is updated in place: a delta allocates nothing per user it already holds.
+ * Like the filter, which copies validated records into shared data rather than building objects,
+ * it reads a response in one pass into reused arrays (codec/response-reader.ts), finds each user's
+ * record by the bytes of its name, validates the reservation's bytes and copies them into a flat
+ * store (record-store.ts); a Reservation is decoded only when asked for. A delta allocates nothing
+ * per user it already holds, and no response Buffer outlives its apply.
  * TTL: a reservation sent with a ttl expires that long after it (or its last heartbeat) arrived.
  */
 import type { Reservation } from '../../domain/reservation';
@@ -16,67 +16,36 @@ import { reservationBytesProblem as bytesProblem } from '../codec/reservation-ch
 import { RESERVATION_TYPE_URL } from '../codec/resource-codec';
 import { readDeltaResponse as readResponse, StagedResponse } from '../codec/response-reader';
 import { HeldView } from './held-view';
-import { NameIndex } from './name-index';
+import { NO_TTL as NONE, RecordStore } from './record-store';
 
 // Module constants: under tsx an imported binding is a getter call on every use, and these are
 // used once per resource.
 const TYPE_URL = RESERVATION_TYPE_URL;
 const reservationBytesProblem = bytesProblem;
 const readDeltaResponse = readResponse;
+const NO_TTL = NONE;
 
-/** The epoch ms that a state's TTL deadlines count from (its first apply). */
-export interface TimeBase {
-  base: number;
-}
-
-/** HeldReservation.deadline of a reservation sent without a TTL. */
-const NO_TTL = -1;
-
+/**
+ * One held reservation as callers see it (get, held): a snapshot taken when it was read, with the
+ * reservation decoded from a copy of its bytes on first use. The state itself keeps no object
+ * per user (record-store.ts).
+ */
 export class HeldReservation {
-  /** The response that last named this user (ReservationState's duplicate check). */
-  stamp = 0;
-  /**
-   * Expiry deadline in ms after time.base, NO_TTL for none: a small integer, so V8 stores it in
-   * the object itself. An epoch-ms double would need a heap-number box per record, ~250,000
-   * more objects for every full GC of a process running 25 emulated proxies of 10^4 users.
-   */
-  deadline = NO_TTL;
+  private decoded: Reservation | undefined;
 
   constructor(
     readonly name: string,
-    /** Read-only to callers: a newer version of the same user replaces it in place. */
-    public version: string,
-    private readonly time: TimeBase,
-    private bytes: Uint8Array,
-    private start: number,
-    private end: number,
-    private decoded: Reservation | undefined,
-  ) {}
-
-  /** Epoch ms at which it expires unless refreshed; undefined = no TTL. */
-  get expiresAtMs(): number | undefined {
-    return this.deadline === NO_TTL ? undefined : this.time.base + this.deadline;
+    readonly version: string,
+    /** Epoch ms at which it expires unless refreshed; undefined = no TTL. */
+    readonly expiresAtMs: number | undefined,
+    private readonly bytes: Uint8Array,
+    decoded: Reservation | undefined,
+  ) {
+    this.decoded = decoded;
   }
 
   get reservation(): Reservation {
-    return (this.decoded ??= readReservation(this.bytes, this.start, this.end));
-  }
-
-  /** Holds a newer version (ReservationState.apply only); deadline as in `deadline`. */
-  replace(
-    version: string,
-    deadline: number,
-    bytes: Uint8Array,
-    start: number,
-    end: number,
-    decoded: Reservation | undefined,
-  ): void {
-    this.version = version;
-    this.deadline = deadline;
-    this.bytes = bytes;
-    this.start = start;
-    this.end = end;
-    this.decoded = decoded;
+    return (this.decoded ??= readReservation(this.bytes, 0, this.bytes.length));
   }
 }
 
@@ -96,29 +65,26 @@ export type ApplyResult =
     }
   | { ok: false; nonce: string; systemVersion: string; error: string };
 
-const NO_BYTES = new Uint8Array(0);
-
 export class ReservationState {
-  /** The held records by name; `held` is a Map view of it (no second Map per proxy). */
-  private readonly index = new NameIndex<HeldReservation>();
-  private readonly view = new HeldView(this.index);
+  /** The held records; `held` is a Map view of them. */
+  private readonly store = new RecordStore();
+  private readonly view = new HeldView(this);
   /** system_version_info of the last response that completed a revision. */
   systemVersion = '';
   /** No TTL runs out before this epoch ms (a lower bound: refreshes only move deadlines later). */
   private earliestExpiry = Infinity;
-  /** Deadlines count from the first apply (see HeldReservation.deadline). */
-  private readonly time: TimeBase = { base: NaN };
   private readonly staged = new StagedResponse();
   /** Serial of the response being applied: a record stamped with it was named in it. */
   private stamp = 0;
-  /** The record of each resource of the response being applied (undefined: heartbeat of an unknown user). */
-  private readonly found: (HeldReservation | undefined)[] = [];
-  /** Records of new users, indexed while validating; taken out again if the response is refused. */
-  private readonly added: HeldReservation[] = [];
+  /** The record of each resource of the response being applied (-1: heartbeat of an unknown user). */
+  private found = new Int32Array(1024);
+  /** Records of new users, added while validating; removed again if the response is refused. */
+  private readonly added: number[] = [];
   /** Heartbeats of users not held, for the duplicate check. */
   private readonly unknown = new Set<string>();
-  /** Reservations built for the custom check, by resource index (kept when applied). */
+  /** Reservations built for the custom check, by resource index, then by record (only with a check). */
   private readonly decoded: (Reservation | undefined)[] = [];
+  private readonly decodedByRecord: (Reservation | undefined)[] = [];
 
   constructor(private readonly check?: ReservationCheck) {}
 
@@ -127,22 +93,50 @@ export class ReservationState {
     return this.view;
   }
   get size(): number {
-    return this.index.size;
+    return this.store.size;
   }
   get(user: string): HeldReservation | undefined {
-    return this.index.find(user);
+    const r = this.store.findName(user);
+    return r < 0 ? undefined : this.snapshot(r);
+  }
+
+  /** Every held reservation, in record order (not insertion order). */
+  *values(): IterableIterator<HeldReservation> {
+    const st = this.store;
+    for (let r = 0; r < st.end; r++) if (st.isLive(r)) yield this.snapshot(r);
+  }
+
+  private snapshot(r: number): HeldReservation {
+    const st = this.store;
+    const d = st.deadline(r);
+    return new HeldReservation(
+      st.names[r],
+      st.versions[r],
+      d === NO_TTL ? undefined : d,
+      st.body(r),
+      this.check ? this.decodedByRecord[r] : undefined,
+    );
   }
 
   /** name -> version, for initial_resource_versions on reconnect. */
   versions(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const h of this.index.values()) out[h.name] = h.version;
+    const st = this.store;
+    for (let r = 0; r < st.end; r++) if (st.isLive(r)) out[st.names[r]] = st.versions[r];
     return out;
   }
 
   /** Forgets a user's reservation (an unsubscribed name). */
   drop(user: string): boolean {
-    return this.index.delete(user);
+    const r = this.store.findName(user);
+    if (r < 0) return false;
+    this.remove(r);
+    return true;
+  }
+
+  private remove(r: number): void {
+    this.store.remove(r);
+    if (this.check) this.decodedByRecord[r] = undefined;
   }
 
   /**
@@ -153,6 +147,7 @@ export class ReservationState {
     const s = readDeltaResponse(bytes, this.staged);
     let applied = false;
     try {
+      if (this.found.length < s.count) this.found = new Int32Array(Math.max(s.count, this.found.length * 2));
       const error = this.problem(s);
       if (error !== undefined)
         return { ok: false, nonce: s.nonce, systemVersion: s.systemVersionInfo, error };
@@ -160,11 +155,10 @@ export class ReservationState {
       applied = true;
       return result;
     } finally {
-      if (!applied) for (const h of this.added) this.index.delete(h.name);
+      if (!applied) for (const r of this.added) this.remove(r);
       this.added.length = 0;
       if (this.unknown.size > 0) this.unknown.clear();
       if (this.check) this.decoded.length = 0;
-      if (this.found.length > s.count) this.found.length = s.count; // no dangling records
       s.release();
     }
   }
@@ -177,40 +171,41 @@ export class ReservationState {
     if (s.typeUrl !== TYPE_URL) return `response type_url "${s.typeUrl}" is not ${TYPE_URL}`;
     const stamp = ++this.stamp;
     const bytes = s.bytes;
+    const st = this.store;
+    const found = this.found;
     for (let i = 0; i < s.count; i++) {
       const from = s.nameStarts[i];
       const to = s.nameEnds[i];
       if (to <= from) return 'a resource has no name';
       if (!s.versions[i]) return `resource "${s.name(i)}" has no version`;
-      const decodedName = s.names[i]; // '' for an ASCII name, found by its bytes
-      const hash = s.nameHashes[i]; // of the name's bytes: the same as hashName(decodedName)
-      let h = decodedName ? this.index.find(decodedName, hash) : this.index.findAscii(hash, bytes, from, to);
-      const body = s.bodyStarts[i] >= 0;
-      if (h) {
-        if (h.stamp === stamp) return `resource "${h.name}" appears twice in one response`;
+      const hash = s.nameHashes[i]; // FNV-1a of the name's bytes, computed while reading
+      let r = st.find(hash, bytes, from, to);
+      const bodyStart = s.bodyStarts[i];
+      if (r >= 0) {
+        if (st.stamp(r) === stamp) return `resource "${st.names[r]}" appears twice in one response`;
       } else {
         const name = s.name(i);
         if (this.unknown.size > 0 && this.unknown.has(name))
           return `resource "${name}" appears twice in one response`;
-        if (body) {
-          h = new HeldReservation(name, '', this.time, NO_BYTES, 0, 0, undefined);
-          this.index.insert(h, hash);
-          this.added.push(h);
+        if (bodyStart >= 0) {
+          r = st.add(name, hash, bytes, from, to, s.bodyEnds[i] - bodyStart);
+          this.added.push(r);
         } else this.unknown.add(name);
       }
-      this.found[i] = h;
-      if (!h) continue;
-      h.stamp = stamp;
-      if (!body) continue; // a heartbeat
-      if (s.typeUrls[i] !== TYPE_URL) return `resource "${h.name}" has type ${s.typeUrls[i]}`;
+      found[i] = r;
+      if (r < 0) continue;
+      st.setStamp(r, stamp);
+      if (bodyStart < 0) continue; // a heartbeat
+      if (s.typeUrls[i] !== TYPE_URL) return `resource "${st.names[r]}" has type ${s.typeUrls[i]}`;
       const problem = this.check
-        ? this.checkDecoded(s, i, h.name)
-        : reservationBytesProblem(bytes, s.bodyStarts[i], s.bodyEnds[i], h.name, from, to);
-      if (problem) return `resource "${h.name}" rejected: ${problem}`;
+        ? this.checkDecoded(s, i, st.names[r])
+        : reservationBytesProblem(bytes, bodyStart, s.bodyEnds[i], '', from, to);
+      if (problem) return `resource "${st.names[r]}" rejected: ${problem}`;
     }
     for (let k = 0; k < s.removedCount; k++) {
       const n = s.removed[k];
-      if (this.index.find(n)?.stamp === stamp || this.unknown.has(n))
+      const r = st.findName(n);
+      if ((r >= 0 && st.stamp(r) === stamp) || this.unknown.has(n))
         return `resource "${n}" is both updated and removed`;
     }
     return undefined;
@@ -232,24 +227,26 @@ export class ReservationState {
     const updated: string[] = [];
     let heartbeats = 0;
     let ignoredHeartbeats = 0;
-    if (this.time.base !== this.time.base) this.time.base = nowMs;
-    const since = nowMs - this.time.base;
+    const st = this.store;
+    const found = this.found;
+    const bytes = s.bytes;
     for (let i = 0; i < s.count; i++) {
-      const h = this.found[i];
+      const r = found[i];
       const ttl = s.ttls[i];
-      // Relative to the base (>= 0 even if the clock stepped back): epoch ms = base + deadline.
-      const deadline = ttl > 0 ? Math.max(0, since + ttl) : NO_TTL;
-      if (ttl > 0 && nowMs + ttl < this.earliestExpiry) this.earliestExpiry = nowMs + ttl;
+      const deadline = ttl > 0 ? nowMs + ttl : NO_TTL;
+      if (ttl > 0 && deadline < this.earliestExpiry) this.earliestExpiry = deadline;
       const start = s.bodyStarts[i];
       if (start >= 0) {
-        const decoded = this.check ? this.decoded[i] : undefined;
-        h!.replace(s.versions[i], deadline, s.bytes, start, s.bodyEnds[i], decoded);
-        updated.push(h!.name);
+        st.setBody(r, bytes, start, s.bodyEnds[i]);
+        st.versions[r] = s.versions[i];
+        st.setDeadline(r, deadline);
+        if (this.check) this.decodedByRecord[r] = this.decoded[i];
+        updated.push(st.names[r]);
         continue;
       }
       // A heartbeat refreshes the TTL only of the version it names; any other is ignored.
-      if (h && h.version === s.versions[i]) {
-        h.deadline = deadline;
+      if (r >= 0 && st.versions[r] === s.versions[i]) {
+        st.setDeadline(r, deadline);
         heartbeats++;
       } else ignoredHeartbeats++;
     }
@@ -270,24 +267,31 @@ export class ReservationState {
   /** Removes reservations whose TTL ran out by `nowMs`; returns their names. Scans only when one may have. */
   expire(nowMs: number): string[] {
     if (nowMs < this.earliestExpiry) return [];
-    const gone: string[] = [];
+    const st = this.store;
+    const gone: number[] = [];
     let earliest = Infinity;
-    const since = nowMs - this.time.base;
-    for (const h of this.index.values()) {
-      const d = h.deadline;
+    for (let r = 0; r < st.end; r++) {
+      if (!st.isLive(r)) continue;
+      const d = st.deadline(r);
       if (d === NO_TTL) continue;
-      if (d <= since) gone.push(h.name);
+      if (d <= nowMs) gone.push(r);
       else if (d < earliest) earliest = d;
     }
-    for (const n of gone) this.drop(n);
-    this.earliestExpiry = earliest === Infinity ? Infinity : this.time.base + earliest;
-    return gone;
+    const names = gone.map((r) => st.names[r]);
+    for (const r of gone) this.remove(r);
+    this.earliestExpiry = earliest;
+    return names;
   }
 
   /** Earliest TTL deadline, for scheduling the next sweep. */
   nextExpiry(): number | undefined {
+    const st = this.store;
     let min = Infinity;
-    for (const h of this.index.values()) if (h.deadline !== NO_TTL && h.deadline < min) min = h.deadline;
-    return min === Infinity ? undefined : this.time.base + min;
+    for (let r = 0; r < st.end; r++) {
+      if (!st.isLive(r)) continue;
+      const d = st.deadline(r);
+      if (d !== NO_TTL && d < min) min = d;
+    }
+    return min === Infinity ? undefined : min;
   }
 }

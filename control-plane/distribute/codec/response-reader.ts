@@ -6,6 +6,7 @@
  * Fields: system_version_info = 1, resources = 2, type_url = 4, nonce = 5, removed_resources = 6;
  * Resource: version = 1, resource (Any) = 2, name = 3, ttl (Duration) = 6.
  */
+import { hashNameBytes, nameBits, viewOf } from './name-hash';
 import { RESERVATION_TYPE_URL } from './resource-codec';
 import { readVarint as varint, varintEnd } from './varint';
 import { InternCache, WireFormatError } from './wire-reader';
@@ -14,7 +15,13 @@ import { InternCache, WireFormatError } from './wire-reader';
 const TYPE_URL = RESERVATION_TYPE_URL;
 const readVarint = varint;
 const cursor = varintEnd;
+const hashName = hashNameBytes;
+const nameScan = nameBits;
 const TYPE_URL_BYTES = Buffer.from(TYPE_URL, 'utf8');
+/** The type URL as little-endian 32-bit words (and its last length % 4 bytes, compared one by one). */
+const TYPE_URL_WORDS = Int32Array.from({ length: TYPE_URL_BYTES.length >> 2 }, (_, k) =>
+  TYPE_URL_BYTES.readInt32LE(4 * k),
+);
 const EMPTY = new Uint8Array(0);
 
 export class StagedResponse {
@@ -30,7 +37,7 @@ export class StagedResponse {
   readonly nameEnds: number[] = [];
   /** A non-ASCII name, decoded (and checked as UTF-8) while reading; '' for an ASCII one. */
   readonly names: string[] = [];
-  /** FNV-1a of each name's bytes (client/name-index.ts hashBytes), computed in the ASCII scan. */
+  /** Hash of each name's bytes (codec/name-hash.ts), computed in the same scan as the ASCII test. */
   readonly nameHashes: number[] = [];
   readonly versions: string[] = [];
   /** Any.type_url of each resource ('' for a heartbeat, which has no Any). */
@@ -56,6 +63,7 @@ export class StagedResponse {
    */
   release(): void {
     this.bytes = EMPTY;
+    view = viewOf(EMPTY);
     if (this.ttls.length > 2048 && this.count < this.ttls.length / 2) {
       for (const a of [this.nameStarts, this.nameEnds, this.names, this.nameHashes, this.versions])
         a.length = this.count;
@@ -110,40 +118,29 @@ function skipAt(buf: Uint8Array, p: number, end: number, wire: number): number {
   }
 }
 
-/**
- * FNV-1a of buf[from, to) (the same function as client/name-index.ts hashBytes, so a name's
- * string and bytes find the same slot); whether every byte is ASCII is left in `asciiName`.
- * One pass over the name gives the client's index key and the reader's ASCII test.
- */
-let asciiName = true;
-function hashAscii(buf: Uint8Array, from: number, to: number): number {
-  let h = 0x811c9dc5 | 0;
-  let high = 0;
-  for (let i = from; i < to; i++) {
-    const b = buf[i];
-    high |= b;
-    h = Math.imul(h ^ b, 0x01000193);
-  }
-  asciiName = high < 0x80;
-  return h;
-}
+// The response being read, as a DataView: names, versions and type URLs are read 4 bytes at a time.
+let view = viewOf(EMPTY);
 
 // The version of the last resource read: one string per publish, so nearly every resource of a
 // response repeats it; compared before the intern cache.
 let lastVersionBytes: Uint8Array = new Uint8Array(0);
+let lastVersionView = viewOf(lastVersionBytes);
 let lastVersion = '';
 
 function versionAt(buf: Uint8Array, from: number, to: number): string {
   const len = to - from;
   const last = lastVersionBytes;
   if (last.length === len) {
+    const lv = lastVersionView;
     let i = 0;
-    while (i < len && last[i] === buf[from + i]) i++;
+    while (i + 4 <= len && lv.getInt32(i, true) === view.getInt32(from + i, true)) i += 4;
+    if (i + 4 > len) while (i < len && last[i] === buf[from + i]) i++;
     if (i === len) return lastVersion;
   }
   const v = versions.find(buf, from, len) ?? versions.add(buf, from, len, stringAt(buf, from, to));
   if (len <= 64) {
     lastVersionBytes = buf.slice(from, to);
+    lastVersionView = viewOf(lastVersionBytes);
     lastVersion = v;
   }
   return v;
@@ -191,10 +188,13 @@ function readDuration(buf: Uint8Array, p: number, end: number): number {
   return seconds * 1000 + Math.floor(nanos / 1e6);
 }
 
-/** True when buf[from, to) equals `expected`. */
-function bytesEqual(buf: Uint8Array, from: number, to: number, expected: Uint8Array): boolean {
-  if (to - from !== expected.length) return false;
-  for (let i = 0; i < expected.length; i++) if (buf[from + i] !== expected[i]) return false;
+/** True when buf[from, to) is the reservation type URL. */
+function isTypeUrl(buf: Uint8Array, from: number, to: number): boolean {
+  if (to - from !== TYPE_URL_BYTES.length) return false;
+  const words = TYPE_URL_WORDS;
+  for (let k = 0; k < words.length; k++) if (view.getInt32(from + 4 * k, true) !== words[k]) return false;
+  for (let i = 4 * words.length; i < TYPE_URL_BYTES.length; i++)
+    if (buf[from + i] !== TYPE_URL_BYTES[i]) return false;
   return true;
 }
 
@@ -222,8 +222,8 @@ function readResource(buf: Uint8Array, p: number, end: number, s: StagedResponse
     if (tag === 0x1a) {
       nameStart = from;
       nameEnd = p;
-      nameHash = hashAscii(buf, from, p);
-      name = asciiName ? '' : stringAt(buf, from, p);
+      nameHash = hashName(view, buf, from, p);
+      name = (nameScan.high & 0x80808080) === 0 ? '' : stringAt(buf, from, p);
     } else if (tag === 0x0a) version = versionAt(buf, from, p);
     else if (tag === 0x32) ttl = readDuration(buf, from, p);
     else if (tag === 0x12) {
@@ -242,7 +242,7 @@ function readResource(buf: Uint8Array, p: number, end: number, s: StagedResponse
         if (t === 0x12) {
           bodyStart = after;
           bodyEnd = q;
-        } else typeUrl = bytesEqual(buf, after, q, TYPE_URL_BYTES) ? TYPE_URL : stringAt(buf, after, q);
+        } else typeUrl = isTypeUrl(buf, after, q) ? TYPE_URL : stringAt(buf, after, q);
       }
     }
   }
@@ -261,6 +261,7 @@ function readResource(buf: Uint8Array, p: number, end: number, s: StagedResponse
 export function readDeltaResponse(buf: Uint8Array, into: StagedResponse): StagedResponse {
   const s = into;
   s.bytes = buf;
+  view = viewOf(buf);
   s.systemVersionInfo = s.typeUrl = s.nonce = '';
   s.count = s.removedCount = 0;
   const end = buf.length;

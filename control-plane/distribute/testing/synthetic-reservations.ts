@@ -17,7 +17,8 @@ export interface SyntheticOptions {
   ids?: 'sequential' | 'hashed';
 }
 
-function rng(seed: number): () => number {
+/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), also for tests' random inputs. */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

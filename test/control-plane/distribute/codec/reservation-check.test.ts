@@ -6,7 +6,10 @@ import {
   writeReservation,
 } from '../../../../control-plane/distribute/codec/reservation-codec';
 import { WireWriter } from '../../../../control-plane/distribute/codec/wire-writer';
-import { syntheticReservation } from '../../../../control-plane/distribute/testing/synthetic-reservations';
+import {
+  rng,
+  syntheticReservation,
+} from '../../../../control-plane/distribute/testing/synthetic-reservations';
 import type { Reservation } from '../../../../control-plane/domain/reservation';
 
 /** The object path's verdict: decode, then validate. */
@@ -16,16 +19,6 @@ function objectVerdict(bytes: Uint8Array, name: string): boolean {
   } catch {
     return false;
   }
-}
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const base = syntheticReservation(3, { users: 10 });
