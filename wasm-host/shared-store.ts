@@ -1,188 +1,155 @@
 // The entries of one vm_id, kept in flat typed arrays instead of a JS Map: a million keys in a Map
-// cost a GC-visible object graph and several cache misses per lookup. Here a lookup hashes the key
-// straight from Wasm memory (no string is built), probes an open-addressing index of
-// (hash, record) pairs and compares bytes with the record in a byte slab.
-// Record layout in the slab (8-byte aligned): u32 keyLen | u32 valueLen | u32 valueCap | u32 cas |
-// key, padded to 8 | value[cap], cap a multiple of 8. Values are 8-aligned so a get or set of an
-// aligned buffer copies 8 bytes at a time without building a subarray. Updates rewrite the value in
-// place when it fits, else append a new record; the slab is compacted when more than half of it is
-// dead. There is no delete (the ABI has none).
+// cost a GC-visible object graph and several cache misses per lookup. A lookup hashes the key
+// straight from Wasm memory (no string is built) and probes an open-addressing table of 128-byte
+// slots. A record that fits (header, key and value in 128 bytes) lives in its slot, so finding a
+// random key among 10^6 and copying its value touch two adjacent cache lines of one page; with a
+// separate index and record slab that was two pages and four lines, the whole 10^6-user penalty
+// of the filter bench (memory latency, not work). Larger records live in a slab the slot points to.
+//
+// Slot (32 words): w0 hash | w1 kind: 0 empty, SLAB, or inline: valueLen << 16 | keyLen << 1 | 1 |
+// w2: inline: cas, SLAB: record offset | inline key from byte 12, value after it (4-aligned).
+// Slab record (8-aligned): u32 keyLen | u32 valueLen | u32 valueCap | u32 cas | key, padded to 8 |
+// value[cap]; rewritten in place when the value fits, else appended anew; compacted when more
+// than half is dead. There is no delete (the ABI has none), so slots never empty again.
 
-const HEADER = 16;
+import type { WordViews } from './word-copy';
+import * as wordCopy from './word-copy';
+// Local copies: module exports are getters under tsx, too slow on the per-call path.
+const { copyBytes, hashKey, NO_WORDS, wordsOf } = wordCopy;
+
+export { NO_WORDS, WordViews, wordsOf } from './word-copy';
+
+const SLOT = 128; // bytes; slot i starts at byte i << 7, word i << 5
+const HEADER = 16; // slab records
+const INLINE = 12; // slot header: hash, kind, cas
+const SLAB = 2;
 const pad8 = (n: number): number => (n + 7) & ~7;
+const pad4 = (n: number): number => (n + 3) & ~3;
+/** Whether a record of these sizes fits in a slot. */
+const fits = (kLen: number, vLen: number): boolean => INLINE + pad4(kLen) + vLen <= SLOT;
 
-/** 64- and 32-bit views of the same bytes as a Uint8Array, for copies by words (empty: none). */
-export class WordViews {
-  constructor(
-    readonly i64: BigInt64Array,
-    readonly i32: Int32Array,
-  ) {}
-}
-
-export const NO_WORDS = new WordViews(new BigInt64Array(0), new Int32Array(0));
-
-/** Word views of u8's buffer (when u8 starts it), else NO_WORDS. */
-export const wordsOf = (u8: Uint8Array): WordViews => {
-  if (u8.byteOffset !== 0) return NO_WORDS;
-  const n = u8.buffer.byteLength;
-  return new WordViews(
-    (n & 7) === 0 ? new BigInt64Array(u8.buffer) : NO_WORDS.i64,
-    (n & 3) === 0 ? new Int32Array(u8.buffer) : NO_WORDS.i32,
-  );
-};
-
-/**
- * Hash of a key: its little-endian 32-bit words (read as words when the key is aligned and a word
- * view is given, assembled from bytes otherwise: same value), then the tail bytes, then a
- * murmur3-style finish so every byte reaches the low bits the index uses.
- */
-const hashKey = (u8: Uint8Array, u32: Int32Array, at: number, len: number): number => {
-  let h = len;
-  const n = len >>> 2;
-  if ((at & 3) === 0 && u32.length > 0) {
-    const w = at >>> 2;
-    for (let i = 0; i < n; i++) {
-      h = Math.imul(h ^ u32[w + i], 0x9e3779b1);
-      h ^= h >>> 15;
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const p = at + 4 * i;
-      const word = u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24);
-      h = Math.imul(h ^ word, 0x9e3779b1);
-      h ^= h >>> 15;
-    }
-  }
-  for (let i = n << 2; i < len; i++) h = Math.imul(h ^ u8[at + i], 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  return h | 0;
-};
-
-/**
- * Copy len bytes from src[from] to dst[to] without allocating: by 64-bit words while both offsets
- * are 8-aligned (V8 moves BigInt64Array elements without making BigInts), then 32-bit words, then
- * bytes. A 90-byte record is 11 moves and 2 byte copies instead of 90.
- */
-const copyBytes = (
-  src: Uint8Array,
-  sw: WordViews,
-  from: number,
-  dst: Uint8Array,
-  dw: WordViews,
-  to: number,
+/** Whether `len` bytes at hay[k] (8-aligned) equal u8[at..]; by words when `at` is aligned. */
+const sameBytes = (
+  hay: Uint8Array,
+  hay32: Int32Array,
+  k: number,
+  u8: Uint8Array,
+  u32: Int32Array,
+  at: number,
   len: number,
-): void => {
-  let i = 0;
-  if (((from | to) & 7) === 0 && sw.i64.length > 0 && dw.i64.length > 0) {
-    const s64 = sw.i64;
-    const d64 = dw.i64;
-    const n = len >>> 3;
-    const f = from >>> 3;
-    const t = to >>> 3;
-    for (let k = 0; k < n; k++) d64[t + k] = s64[f + k];
-    i = n << 3;
+): boolean => {
+  let j = 0;
+  if ((at & 3) === 0 && u32.length > 0) {
+    const n = len >>> 2;
+    const kw = k >>> 2;
+    const aw = at >>> 2;
+    while (j < n && hay32[kw + j] === u32[aw + j]) j++;
+    if (j < n) return false;
+    j <<= 2;
   }
-  if ((((from + i) | (to + i)) & 3) === 0 && sw.i32.length > 0 && dw.i32.length > 0) {
-    const s32 = sw.i32;
-    const d32 = dw.i32;
-    const n = (len - i) >>> 2;
-    const f = (from + i) >>> 2;
-    const t = (to + i) >>> 2;
-    for (let k = 0; k < n; k++) d32[t + k] = s32[f + k];
-    i += n << 2;
-  }
-  for (; i < len; i++) dst[to + i] = src[from + i];
+  while (j < len && hay[k + j] === u8[at + j]) j++;
+  return j === len;
 };
 
 export class SharedStore {
-  private slab = new Uint8Array(1 << 16);
+  private table = new Uint8Array(64 * SLOT);
+  private t32 = new Int32Array(this.table.buffer);
+  private tWords = wordsOf(this.table);
+  private mask = 63;
+  private slab = new Uint8Array(1 << 12);
   private slab32 = new Int32Array(this.slab.buffer);
-  private words = wordsOf(this.slab);
+  private sWords = wordsOf(this.slab);
   private used = 0;
   private dead = 0;
-  /** [hash, record offset + 1] pairs; offset 0 marks an empty slot. */
-  private index = new Int32Array(2 * 1024);
-  private mask = 1023;
   count = 0;
 
   /**
-   * The record found or written last (-1: none). A filter reads a key and then writes it back
-   * with the CAS of that read (and again when the stream ends): checking this record's key first
-   * skips hashing and probing for those. Exact, since the key bytes are compared; reset whenever
-   * records move (compaction), and kept pointing at the live record of its key.
+   * The slot found or written last (-1: none). A filter reads a key and then writes it back with
+   * the CAS of that read (and again when the stream ends): checking this slot's key first skips
+   * hashing and probing for those. Exact, since the key bytes are compared; reset when slots move.
    */
   private last = -1;
 
-  /** Record offset for a key in `u8` (Wasm memory or any bytes; w = wordsOf(u8)), or -1. */
+  /** The slot of a key in `u8` (Wasm memory or any bytes; w = wordsOf(u8)), or -1. */
   find(u8: Uint8Array, at: number, len: number, w: WordViews = NO_WORDS): number {
     const u32 = w.i32;
     const last = this.last;
     if (last >= 0 && this.keyIs(last, u8, u32, at, len)) return last;
-    const off = this.findHashed(u8, u32, at, len, hashKey(u8, u32, at, len));
-    if (off >= 0) this.last = off;
-    return off;
+    const slot = this.probe(u8, u32, at, len, hashKey(u8, u32, at, len));
+    if (slot < 0) return -1;
+    this.last = slot;
+    return slot;
   }
 
-  private findHashed(u8: Uint8Array, u32: Int32Array, at: number, len: number, h: number): number {
-    const index = this.index;
+  /** The slot holding this key, or ~(the empty slot that ends its probe run). */
+  private probe(u8: Uint8Array, u32: Int32Array, at: number, len: number, h: number): number {
+    const t32 = this.t32;
     const mask = this.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const ref = index[2 * i + 1];
-      if (ref === 0) return -1;
-      if (index[2 * i] === h && this.keyIs(ref - 1, u8, u32, at, len)) return ref - 1;
+      const w = i << 5;
+      if (t32[w + 1] === 0) return ~i;
+      if (t32[w] === h && this.keyIs(i, u8, u32, at, len)) return i;
     }
   }
 
-  /** Whether the record at off has this key (compared by words when the key is aligned). */
-  private keyIs(off: number, u8: Uint8Array, u32: Int32Array, at: number, len: number): boolean {
-    const slab32 = this.slab32;
-    if (slab32[off >>> 2] !== len) return false;
-    const k = off + HEADER;
-    let j = 0;
-    if ((at & 3) === 0 && u32.length > 0) {
-      const n = len >>> 2;
-      const kw = k >>> 2;
-      const aw = at >>> 2;
-      while (j < n && slab32[kw + j] === u32[aw + j]) j++;
-      if (j < n) return false;
-      j <<= 2;
+  private keyIs(slot: number, u8: Uint8Array, u32: Int32Array, at: number, len: number): boolean {
+    const w = slot << 5;
+    const kind = this.t32[w + 1];
+    if (kind === SLAB) {
+      const off = this.t32[w + 2];
+      if (this.slab32[off >>> 2] !== len) return false;
+      return sameBytes(this.slab, this.slab32, off + HEADER, u8, u32, at, len);
     }
-    const slab = this.slab;
-    while (j < len && slab[k + j] === u8[at + j]) j++;
-    return j === len;
+    return (
+      (kind & 0xffff) === 2 * len + 1 &&
+      sameBytes(this.table, this.t32, (slot << 7) + INLINE, u8, u32, at, len)
+    );
   }
 
-  valueLength(off: number): number {
-    return this.slab32[(off >>> 2) + 1];
+  valueLength(slot: number): number {
+    const w = slot << 5;
+    const kind = this.t32[w + 1];
+    return kind === SLAB ? this.slab32[(this.t32[w + 2] >>> 2) + 1] : kind >>> 16;
   }
 
-  cas(off: number): number {
-    return this.slab32[(off >>> 2) + 3] >>> 0;
-  }
-
-  private valueAt(off: number): number {
-    return off + HEADER + pad8(this.slab32[off >>> 2]);
+  cas(slot: number): number {
+    const w = slot << 5;
+    return (this.t32[w + 1] === SLAB ? this.slab32[(this.t32[w + 2] >>> 2) + 3] : this.t32[w + 2]) >>> 0;
   }
 
   /** Copy a record's value to `dst` at `at` (the caller checked bounds); dw = wordsOf(dst). */
-  copyValue(off: number, dst: Uint8Array, at: number, dw: WordViews = NO_WORDS): void {
-    copyBytes(this.slab, this.words, this.valueAt(off), dst, dw, at, this.valueLength(off));
+  copyValue(slot: number, dst: Uint8Array, at: number, dw: WordViews = NO_WORDS): void {
+    const w = slot << 5;
+    const kind = this.t32[w + 1];
+    if (kind === SLAB) {
+      const off = this.t32[w + 2];
+      const r = off >>> 2;
+      const from = off + HEADER + pad8(this.slab32[r]);
+      copyBytes(this.slab, this.sWords, from, dst, dw, at, this.slab32[r + 1]);
+    } else {
+      const from = (slot << 7) + INLINE + pad4((kind & 0xffff) >>> 1);
+      copyBytes(this.table, this.tWords, from, dst, dw, at, kind >>> 16);
+    }
   }
 
-  value(off: number): Uint8Array {
-    const from = this.valueAt(off);
-    return this.slab.slice(from, from + this.valueLength(off));
+  value(slot: number): Uint8Array {
+    const out = new Uint8Array(this.valueLength(slot));
+    this.copyValue(slot, out, 0);
+    return out;
   }
 
-  key(off: number): Uint8Array {
+  key(slot: number): Uint8Array {
+    const w = slot << 5;
+    const kind = this.t32[w + 1];
+    const at = (slot << 7) + INLINE;
+    if (kind !== SLAB) return this.table.slice(at, at + ((kind & 0xffff) >>> 1));
+    const off = this.t32[w + 2];
     return this.slab.slice(off + HEADER, off + HEADER + this.slab32[off >>> 2]);
   }
 
   /**
    * SharedData::set for key/value bytes; `nextCas` is the process-wide counter; `vw` =
-   * wordsOf(vsrc) lets aligned values be copied by words. Returns the record, or -1 on a stale cas.
+   * wordsOf(vsrc) lets aligned values be copied by words. Returns the slot, or -1 on a stale cas.
    */
   set(
     src: Uint8Array,
@@ -195,51 +162,98 @@ export class SharedStore {
     nextCas: () => number,
     vw: WordViews = NO_WORDS,
   ): number {
-    const src32 = vsrc === src ? vw.i32 : NO_WORDS.i32;
+    const kw = vsrc === src ? vw : NO_WORDS;
     const last = this.last;
-    let h = 0;
-    let off: number;
-    if (last >= 0 && this.keyIs(last, src, src32, kAt, kLen)) off = last;
+    let slot: number;
+    if (last >= 0 && this.keyIs(last, src, kw.i32, kAt, kLen)) slot = last;
     else {
-      h = hashKey(src, src32, kAt, kLen);
-      off = this.findHashed(src, src32, kAt, kLen, h);
-    }
-    if (off >= 0) {
-      const w = off >>> 2;
-      const slab32 = this.slab32;
-      if (cas !== 0 && cas !== slab32[w + 3] >>> 0) return -1;
-      if (vLen <= slab32[w + 2]) {
-        slab32[w + 1] = vLen;
-        slab32[w + 3] = nextCas();
-        copyBytes(vsrc, vw, vAt, this.slab, this.words, this.valueAt(off), vLen);
-        this.last = off;
-        return off;
+      const h = hashKey(src, kw.i32, kAt, kLen);
+      slot = this.probe(src, kw.i32, kAt, kLen, h);
+      if (slot < 0) {
+        // Absent: always written (whatever the cas).
+        if (2 * (this.count + 1) > this.mask + 1) {
+          this.grow();
+          slot = this.probe(src, kw.i32, kAt, kLen, h);
+        }
+        slot = ~slot;
+        this.fill(slot, h, src, kw, kAt, kLen, vsrc, vw, vAt, vLen, nextCas());
+        this.count++;
+        this.last = slot;
+        return slot;
       }
-      if (off === last) h = hashKey(src, src32, kAt, kLen);
-      this.dead += HEADER + pad8(kLen) + slab32[w + 2];
-      const fresh = this.append(src, kAt, kLen, vsrc, vAt, vLen, nextCas(), vw);
-      this.repoint(h, off, fresh);
-      this.last = fresh;
-      if (this.dead > this.used / 2 && this.dead > 1 << 20) this.compact();
-      return fresh;
     }
-    const fresh = this.append(src, kAt, kLen, vsrc, vAt, vLen, nextCas(), vw);
-    if (2 * (this.count + 1) > this.mask + 1) this.growIndex();
-    this.insert(h, fresh);
-    this.count++;
-    this.last = fresh;
-    return fresh;
+    const w = slot << 5;
+    const t32 = this.t32;
+    if (t32[w + 1] === SLAB) {
+      const off = t32[w + 2];
+      const r = off >>> 2;
+      const slab32 = this.slab32;
+      if (cas !== 0 && cas !== slab32[r + 3] >>> 0) return -1;
+      if (vLen <= slab32[r + 2]) {
+        slab32[r + 1] = vLen;
+        slab32[r + 3] = nextCas();
+        copyBytes(vsrc, vw, vAt, this.slab, this.sWords, off + HEADER + pad8(kLen), vLen);
+      } else {
+        this.dead += HEADER + pad8(kLen) + slab32[r + 2];
+        t32[w + 2] = this.append(src, kw, kAt, kLen, vsrc, vw, vAt, vLen, nextCas());
+        if (this.dead > this.used / 2 && this.dead > 1 << 20) this.compact();
+      }
+    } else {
+      if (cas !== 0 && cas !== t32[w + 2] >>> 0) return -1;
+      if (fits(kLen, vLen)) {
+        t32[w + 1] = (vLen << 16) | (t32[w + 1] & 0xffff);
+        t32[w + 2] = nextCas();
+        copyBytes(vsrc, vw, vAt, this.table, this.tWords, (slot << 7) + INLINE + pad4(kLen), vLen);
+      } else {
+        // Outgrew its slot: the record moves to the slab for good.
+        t32[w + 1] = SLAB;
+        t32[w + 2] = this.append(src, kw, kAt, kLen, vsrc, vw, vAt, vLen, nextCas());
+      }
+    }
+    this.last = slot;
+    return slot;
   }
 
-  private append(
+  /** Write a new record into an empty slot: inline when it fits, else in the slab. */
+  private fill(
+    slot: number,
+    h: number,
     src: Uint8Array,
+    kw: WordViews,
     kAt: number,
     kLen: number,
     vsrc: Uint8Array,
+    vw: WordViews,
     vAt: number,
     vLen: number,
     cas: number,
+  ): void {
+    const w = slot << 5;
+    const t32 = this.t32;
+    t32[w] = h;
+    if (!fits(kLen, vLen)) {
+      t32[w + 1] = SLAB;
+      t32[w + 2] = this.append(src, kw, kAt, kLen, vsrc, vw, vAt, vLen, cas);
+      return;
+    }
+    t32[w + 1] = (vLen << 16) | (2 * kLen + 1);
+    t32[w + 2] = cas;
+    const at = (slot << 7) + INLINE;
+    copyBytes(src, kw, kAt, this.table, this.tWords, at, kLen);
+    copyBytes(vsrc, vw, vAt, this.table, this.tWords, at + pad4(kLen), vLen);
+  }
+
+  /** Append a slab record; returns its offset. */
+  private append(
+    src: Uint8Array,
+    kw: WordViews,
+    kAt: number,
+    kLen: number,
+    vsrc: Uint8Array,
     vw: WordViews,
+    vAt: number,
+    vLen: number,
+    cas: number,
   ): number {
     const cap = pad8(vLen);
     const size = HEADER + pad8(kLen) + cap;
@@ -250,83 +264,80 @@ export class SharedStore {
       next.set(this.slab.subarray(0, this.used));
       this.slab = next;
       this.slab32 = new Int32Array(next.buffer);
-      this.words = wordsOf(next);
+      this.sWords = wordsOf(next);
     }
     const off = this.used;
-    const w = off >>> 2;
-    this.slab32[w] = kLen;
-    this.slab32[w + 1] = vLen;
-    this.slab32[w + 2] = cap;
-    this.slab32[w + 3] = cas;
-    copyBytes(src, NO_WORDS, kAt, this.slab, this.words, off + HEADER, kLen);
-    copyBytes(vsrc, vw, vAt, this.slab, this.words, off + HEADER + pad8(kLen), vLen);
+    const r = off >>> 2;
+    this.slab32[r] = kLen;
+    this.slab32[r + 1] = vLen;
+    this.slab32[r + 2] = cap;
+    this.slab32[r + 3] = cas;
+    copyBytes(src, kw, kAt, this.slab, this.sWords, off + HEADER, kLen);
+    copyBytes(vsrc, vw, vAt, this.slab, this.sWords, off + HEADER + pad8(kLen), vLen);
     this.used += size;
     return off;
   }
 
-  private insert(h: number, off: number): void {
-    let i = h & this.mask;
-    while (this.index[2 * i + 1] !== 0) i = (i + 1) & this.mask;
-    this.index[2 * i] = h;
-    this.index[2 * i + 1] = off + 1;
-  }
-
-  private repoint(h: number, from: number, to: number): void {
-    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
-      if (this.index[2 * i + 1] === from + 1) {
-        this.index[2 * i + 1] = to + 1;
-        return;
-      }
-    }
-  }
-
-  private growIndex(): void {
-    const old = this.index;
+  /** Double the table: every slot moves to its place in the new one (by its stored hash). */
+  private grow(): void {
+    const old32 = this.t32;
+    const oldSlots = this.mask + 1;
     this.mask = this.mask * 2 + 1;
-    this.index = new Int32Array(2 * (this.mask + 1));
-    for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== 0) this.insert(old[i], old[i + 1] - 1);
+    this.table = new Uint8Array((this.mask + 1) * SLOT);
+    this.t32 = new Int32Array(this.table.buffer);
+    this.tWords = wordsOf(this.table);
+    const t32 = this.t32;
+    for (let i = 0; i < oldSlots; i++) {
+      const w = i << 5;
+      if (old32[w + 1] === 0) continue;
+      let j = old32[w] & this.mask;
+      while (t32[(j << 5) + 1] !== 0) j = (j + 1) & this.mask;
+      const to = j << 5;
+      for (let k = 0; k < 32; k++) t32[to + k] = old32[w + k];
+    }
+    this.last = -1; // every slot moved
   }
 
-  /** Drop dead records: copy the live ones into a fresh slab and repoint the index. */
+  /** Drop dead slab records: copy the live ones into a fresh slab and repoint their slots. */
   private compact(): void {
-    this.last = -1; // every record moves
     const old = this.slab;
     const old32 = this.slab32;
-    const oldWords = this.words;
-    this.slab = new Uint8Array(Math.max(1 << 16, pad8(this.used - this.dead)));
+    const oldWords = this.sWords;
+    this.slab = new Uint8Array(Math.max(1 << 12, pad8(this.used - this.dead)));
     this.slab32 = new Int32Array(this.slab.buffer);
-    this.words = wordsOf(this.slab);
+    this.sWords = wordsOf(this.slab);
     this.used = 0;
     this.dead = 0;
-    const index = this.index;
-    for (let i = 1; i < index.length; i += 2) {
-      if (index[i] === 0) continue;
-      const off = index[i] - 1;
-      const w = off >>> 2;
-      const kLen = old32[w];
-      const fresh = this.append(
+    const t32 = this.t32;
+    for (let w = 0; w < t32.length; w += 32) {
+      if (t32[w + 1] !== SLAB) continue;
+      const off = t32[w + 2];
+      const r = off >>> 2;
+      const kLen = old32[r];
+      const vAt = off + HEADER + pad8(kLen);
+      t32[w + 2] = this.append(
         old,
+        oldWords,
         off + HEADER,
         kLen,
         old,
-        off + HEADER + pad8(kLen),
-        old32[w + 1],
-        old32[w + 3],
         oldWords,
+        vAt,
+        old32[r + 1],
+        old32[r + 3],
       );
-      index[i] = fresh + 1;
     }
   }
 
-  /** Every live record offset (driver-side listing). */
+  /** Every live slot (driver-side listing). */
   records(): number[] {
     const out: number[] = [];
-    for (let i = 1; i < this.index.length; i += 2) if (this.index[i] !== 0) out.push(this.index[i] - 1);
+    for (let i = 0; i <= this.mask; i++) if (this.t32[(i << 5) + 1] !== 0) out.push(i);
     return out;
   }
 
-  /** Bytes held: slab in use (live and dead records) plus the index. */
+  /** Bytes held: the slot table plus the slab in use (live and dead records). */
   bytes(): number {
-    return this.used + this.index.byteLength;
+    return this.table.byteLength + this.used;
   }
 }

@@ -8,7 +8,7 @@ import { SharedStore, wordsOf } from '../../wasm-host/shared-store';
 
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s));
 
-describe('wasm-host: shared-data store (flat index and slab)', () => {
+describe('wasm-host: shared-data store (slot table and slab)', () => {
   let cas = 1;
   const next = (): number => cas++;
   const put = (s: SharedStore, k: string, v: string, c = 0): number => {
@@ -31,18 +31,50 @@ describe('wasm-host: shared-data store (flat index and slab)', () => {
     assert.equal(get(s, 'user-'), undefined, 'a prefix is not a key');
   });
 
-  it('rewrites a value in place when it fits, elsewhere when it grows; the cas changes each time', () => {
+  it('rewrites a value in its slot when it fits, in the slab when it outgrows it; the cas changes each time', () => {
     const s = new SharedStore();
     const first = put(s, 'k', 'long-value');
     const casA = s.cas(first);
+    const inSlot = s.bytes();
     const same = put(s, 'k', 'short');
-    assert.equal(same, first, 'in place');
+    assert.equal(same, first, 'same slot');
+    assert.equal(s.bytes(), inSlot, 'rewritten in place');
     assert.equal(get(s, 'k'), 'short');
-    const moved = put(s, 'k', 'a much longer value than before');
-    assert.notEqual(moved, first);
-    assert.equal(get(s, 'k'), 'a much longer value than before');
+    const big = 'a much longer value than before, '.repeat(5); // 165 bytes: more than a slot holds
+    const moved = put(s, 'k', big);
+    assert.equal(get(s, 'k'), big);
+    assert.ok(s.bytes() > inSlot, 'the record went to the slab');
     assert.notEqual(s.cas(moved), casA);
+    const inSlab = s.bytes();
+    assert.equal(get(s, 'k'), big);
+    put(s, 'k', big.slice(1));
+    assert.equal(s.bytes(), inSlab, 'a smaller value is rewritten in place in the slab');
+    put(s, 'k', big + big);
+    assert.ok(s.bytes() > inSlab, 'a larger one is appended anew');
+    assert.equal(get(s, 'k'), big + big);
     assert.equal(s.count, 1);
+  });
+
+  it('keeps records at the edge of a slot exact, inline or in the slab, through updates', () => {
+    const s = new SharedStore();
+    const keyOf = (kl: number, vl: number): string => `${kl}/${vl}/`.padEnd(kl, 'k');
+    const valueOf = (vl: number, salt: number): string =>
+      Array.from({ length: vl }, (_, i) => String.fromCharCode(97 + ((i * 7 + salt) % 26))).join('');
+    for (const salt of [0, 1, 2]) {
+      for (let kl = 6; kl <= 40; kl += 3) {
+        for (let vl = 90; vl <= 126; vl++) {
+          const len = salt === 1 ? vl + 8 : salt === 2 ? vl - 90 : vl; // cross the edge both ways
+          put(s, keyOf(kl, vl), valueOf(len, salt));
+        }
+      }
+      for (let kl = 6; kl <= 40; kl += 3) {
+        for (let vl = 90; vl <= 126; vl++) {
+          const len = salt === 1 ? vl + 8 : salt === 2 ? vl - 90 : vl;
+          assert.equal(get(s, keyOf(kl, vl)), valueOf(len, salt), `key ${kl} value ${len}`);
+        }
+      }
+    }
+    assert.equal(s.records().length, s.count);
   });
 
   it('a stale cas is refused and changes nothing', () => {

@@ -1,0 +1,87 @@
+// Word-wise access to byte arrays shared by the shared-data store and Wasm memory views: 64- and
+// 32-bit views of one buffer, a key hash read by words, and copies by words (no allocation).
+
+/** 64- and 32-bit views of the same bytes as a Uint8Array, for copies by words (empty: none). */
+export class WordViews {
+  constructor(
+    readonly i64: BigInt64Array,
+    readonly i32: Int32Array,
+  ) {}
+}
+
+export const NO_WORDS = new WordViews(new BigInt64Array(0), new Int32Array(0));
+
+/** Word views of u8's buffer (when u8 starts it), else NO_WORDS. */
+export const wordsOf = (u8: Uint8Array): WordViews => {
+  if (u8.byteOffset !== 0) return NO_WORDS;
+  const n = u8.buffer.byteLength;
+  return new WordViews(
+    (n & 7) === 0 ? new BigInt64Array(u8.buffer) : NO_WORDS.i64,
+    (n & 3) === 0 ? new Int32Array(u8.buffer) : NO_WORDS.i32,
+  );
+};
+
+/**
+ * Hash of a key: its little-endian 32-bit words (read as words when the key is aligned and a word
+ * view is given, assembled from bytes otherwise: same value), then the tail bytes, then a
+ * murmur3-style finish so every byte reaches the low bits the index uses.
+ */
+export const hashKey = (u8: Uint8Array, u32: Int32Array, at: number, len: number): number => {
+  let h = len;
+  const n = len >>> 2;
+  if ((at & 3) === 0 && u32.length > 0) {
+    const w = at >>> 2;
+    for (let i = 0; i < n; i++) {
+      h = Math.imul(h ^ u32[w + i], 0x9e3779b1);
+      h ^= h >>> 15;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const p = at + 4 * i;
+      const word = u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24);
+      h = Math.imul(h ^ word, 0x9e3779b1);
+      h ^= h >>> 15;
+    }
+  }
+  for (let i = n << 2; i < len; i++) h = Math.imul(h ^ u8[at + i], 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h | 0;
+};
+
+/**
+ * Copy len bytes from src[from] to dst[to] without allocating: by 64-bit words while both offsets
+ * are 8-aligned (V8 moves BigInt64Array elements without making BigInts), then 32-bit words, then
+ * bytes. A 90-byte record is 11 moves and 2 byte copies instead of 90.
+ */
+export const copyBytes = (
+  src: Uint8Array,
+  sw: WordViews,
+  from: number,
+  dst: Uint8Array,
+  dw: WordViews,
+  to: number,
+  len: number,
+): void => {
+  let i = 0;
+  if (((from | to) & 7) === 0 && sw.i64.length > 0 && dw.i64.length > 0) {
+    const s64 = sw.i64;
+    const d64 = dw.i64;
+    const n = len >>> 3;
+    const f = from >>> 3;
+    const t = to >>> 3;
+    for (let k = 0; k < n; k++) d64[t + k] = s64[f + k];
+    i = n << 3;
+  }
+  if ((((from + i) | (to + i)) & 3) === 0 && sw.i32.length > 0 && dw.i32.length > 0) {
+    const s32 = sw.i32;
+    const d32 = dw.i32;
+    const n = (len - i) >>> 2;
+    const f = (from + i) >>> 2;
+    const t = (to + i) >>> 2;
+    for (let k = 0; k < n; k++) d32[t + k] = s32[f + k];
+    i += n << 2;
+  }
+  for (; i < len; i++) dst[to + i] = src[from + i];
+};
