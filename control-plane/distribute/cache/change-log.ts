@@ -4,12 +4,20 @@
  * costs O(changed), not O(users), per proxy. Old entries are dropped past a name budget; a stream
  * older than the log is told to resync (see server/delta-stream.ts).
  */
+import type { CacheEntry } from './reservation-cache';
+
 export interface RevisionRecord {
   revision: number;
   publishedAtMs: number;
   systemVersion: string;
   /** Names upserted or removed at this revision, each once. */
   names: readonly string[];
+  /**
+   * The cache entry of each name (undefined for a removal), kept on the newest record only: a
+   * transfer of exactly these names reads them instead of a Map lookup per name. An entry that is
+   * no longer `live` must be looked up again.
+   */
+  entries?: readonly (CacheEntry | undefined)[];
 }
 
 export class ChangeLog {
@@ -20,6 +28,8 @@ export class ChangeLog {
   constructor(private readonly maxNames: number) {}
 
   append(rec: RevisionRecord): void {
+    const prev = this.records[this.records.length - 1];
+    if (prev) prev.entries = undefined; // only the newest keeps them (memory)
     this.records.push(rec);
     this.names += rec.names.length;
     // Keep at least the newest record whatever its size.

@@ -27,8 +27,22 @@ export interface CacheEntry extends Readonly<Reservation> {
   readonly version: string;
   /** Cache revision at which this version was published. */
   readonly revision: number;
-  /** The Resource framed as DeltaDiscoveryResponse field 2: encoded by the first response that sends it. */
-  field?: Buffer;
+  /**
+   * The Resource framed as DeltaDiscoveryResponse field 2, encoded by the first response that
+   * sends it: bytes [fieldStart, fieldEnd) of fieldBytes (that response's buffer). A reference and
+   * two small integers rather than a Buffer view per entry: a full plan would otherwise make 10^5
+   * views that all survive into old space. undefined until encoded (see encodedField).
+   */
+  fieldBytes: Buffer | undefined;
+  fieldStart: number;
+  fieldEnd: number;
+  /** False once the entry left the cache (a user added again gets a new entry). */
+  live: boolean;
+}
+
+/** The entry's cached Resource field, as a view; undefined when not encoded yet. */
+export function encodedField(e: CacheEntry): Buffer | undefined {
+  return e.fieldBytes?.subarray(e.fieldStart, e.fieldEnd);
 }
 
 /** The entry for `r`: a flat copy, so a caller mutating its plan later cannot change the cache. */
@@ -53,7 +67,10 @@ function entryOf(r: Reservation, version: string, revision: number): CacheEntry 
     name: r.user,
     version,
     revision,
-    field: undefined,
+    fieldBytes: undefined,
+    fieldStart: 0,
+    fieldEnd: 0,
+    live: true,
   };
 }
 
@@ -80,7 +97,7 @@ function assignEntry(e: CacheEntry, r: Reservation, version: string, revision: n
   m.fallback = r.fallback;
   m.version = version;
   m.revision = revision;
-  m.field = undefined;
+  m.fieldBytes = undefined;
 }
 
 export interface PublishResult {
@@ -180,9 +197,7 @@ export class ReservationCache {
 
   /** Makes the cache hold exactly the plan's reservations; users absent from the plan are removed. */
   publishPlan(plan: Plan): PublishResult {
-    const remove: string[] = [];
-    for (const name of this.entries.keys()) if (!plan.reservations.has(name)) remove.push(name);
-    return this.apply(plan.reservations, remove, plan.version);
+    return this.apply(plan.reservations, undefined, plan.version);
   }
 
   /** Upserts and removes some reservations, leaving the others as they are. */
@@ -199,15 +214,17 @@ export class ReservationCache {
     return this.apply(upserts, remove, changes.systemVersion);
   }
 
+  /** `remove` undefined: a whole plan, every cached user missing from `upserts` is removed. */
   private apply(
     upserts: ReadonlyMap<string, Reservation>,
-    remove: string[],
+    remove: string[] | undefined,
     systemVersion?: string,
   ): PublishResult {
     const problems: string[] = [];
     const changed: Reservation[] = [];
     /** The entry each changed reservation replaces (undefined: a new user), by index in `changed`. */
     const previous: (CacheEntry | undefined)[] = [];
+    let held = 0; // upserts already cached
     for (const [name, r] of upserts) {
       const problem = reservationProblem(r, name);
       if (problem) {
@@ -215,10 +232,17 @@ export class ReservationCache {
         continue;
       }
       const old = this.entries.get(name);
+      if (old) held++;
       if (!old || !sameReservation(old, r)) {
         changed.push(r);
         previous.push(old);
       }
+    }
+    if (remove === undefined) {
+      // A plan that names every cached user removes none: skip a lookup per cached user.
+      remove = [];
+      if (problems.length === 0 && held < this.entries.size)
+        for (const name of this.entries.keys()) if (!upserts.has(name)) remove.push(name);
     }
     if (systemVersion !== undefined && (typeof systemVersion !== 'string' || systemVersion.length > 256)) {
       problems.push('systemVersion must be a string of at most 256 characters');
@@ -244,22 +268,32 @@ export class ReservationCache {
     const revision = this.rev + 1;
     const version = this.prefix + revision.toString(36);
     const names: string[] = [];
+    const entries: (CacheEntry | undefined)[] = [];
     for (let i = 0; i < changed.length; i++) {
       const r = changed[i];
-      const old = previous[i];
+      let e = previous[i];
       // A user already held is updated in place: a plan mostly changes known users, and 10^5 new
       // entries per publish would all survive the young generation (copied twice by the GC).
-      if (old) assignEntry(old, r, version, revision);
-      else this.entries.set(r.user, entryOf(r, version, revision));
+      if (e) assignEntry(e, r, version, revision);
+      else this.entries.set(r.user, (e = entryOf(r, version, revision)));
       names.push(r.user);
+      entries.push(e);
     }
     for (const n of removed) {
+      (this.entries.get(n) as { live: boolean }).live = false;
       this.entries.delete(n);
       names.push(n);
+      entries.push(undefined);
     }
     this.rev = revision;
     this.sysVersion = nextSystem ?? version;
-    this.log.append({ revision, publishedAtMs: this.clock.now(), systemVersion: this.sysVersion, names });
+    this.log.append({
+      revision,
+      publishedAtMs: this.clock.now(),
+      systemVersion: this.sysVersion,
+      names,
+      entries,
+    });
     const result = {
       revision,
       systemVersion: this.sysVersion,

@@ -85,6 +85,20 @@ export class WireWriter {
     return this;
   }
 
+  /** Raw bytes src[start, end), no length prefix (a pre-encoded field inside a larger buffer). */
+  rawRange(src: Uint8Array, start: number, end: number): this {
+    const len = end - start;
+    this.ensure(len);
+    this.buf.set(new Uint8Array(src.buffer, src.byteOffset + start, len), this.pos);
+    this.pos += len;
+    return this;
+  }
+
+  /** The buffer written into (replaced when the writer grows; earlier ones keep their bytes). */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
   bytes(bytes: Uint8Array): this {
     return this.varint(bytes.length).raw(bytes);
   }

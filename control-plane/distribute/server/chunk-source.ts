@@ -7,7 +7,7 @@
  * Everything else (explicit subscriptions, reconnects with versions, re-planned lagging streams)
  * gets its own. Shared transfers are forgotten when the revision moves on.
  */
-import type { ReservationCache } from '../cache/reservation-cache';
+import type { CacheEntry, ReservationCache } from '../cache/reservation-cache';
 import { encodeHeartbeatField } from '../codec/resource-codec';
 import { Transfer, type TransferContext } from './transfer';
 
@@ -53,17 +53,26 @@ export class ChunkSource {
 
   /** Changes between `from` and the current revision for a wildcard stream (shared). */
   wildcardDelta(from: number, names: readonly string[]): Transfer {
-    return this.shared(`${from}>${this.cache.revision}`, () => this.updates(names));
+    // The newest revision's own names come with their entries (no lookup per name).
+    const rec = this.cache.revisionRecord(this.cache.revision);
+    const entries = rec?.names === names ? rec.entries : undefined;
+    return this.shared(`${from}>${this.cache.revision}`, () => this.updates(names, entries));
   }
 
   /** Every reservation at the current revision (shared by fresh wildcard streams). */
   snapshot(): Transfer {
-    return this.shared(`full`, () => this.updates(this.allNames()));
+    return this.shared(`full`, () => {
+      const entries = [...this.cache.values()];
+      return this.updates(
+        entries.map((e) => e.name),
+        entries,
+      );
+    });
   }
 
-  /** These names at their current state (per stream). */
-  updates(names: readonly string[]): Transfer {
-    return new Transfer(this.ctx, 'update', names, this.cache.revision);
+  /** These names at their current state (per stream); `entries`: their cache entries, if known. */
+  updates(names: readonly string[], entries?: readonly (CacheEntry | undefined)[]): Transfer {
+    return new Transfer(this.ctx, 'update', names, this.cache.revision, entries);
   }
 
   /** Heartbeats for every reservation, shared by the wildcard streams of one tick. */

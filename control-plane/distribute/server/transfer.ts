@@ -6,7 +6,7 @@
  * A name present in the cache is sent at its current version, an absent one as a removal; the
  * last chunk carries system_version_info and completes `toRevision`.
  */
-import type { ReservationCache } from '../cache/reservation-cache';
+import type { CacheEntry, ReservationCache } from '../cache/reservation-cache';
 import { writeResponseTail } from '../codec/delta-response-codec';
 import { RESERVATION_TYPE_URL, writeResourceField } from '../codec/resource-codec';
 import { WireWriter } from '../codec/wire-writer';
@@ -31,6 +31,8 @@ export class Transfer {
     readonly kind: ChunkKind,
     readonly names: readonly string[],
     readonly toRevision: number,
+    /** The cache entry of each name when the caller has them (else each is looked up). */
+    private readonly entries?: readonly (CacheEntry | undefined)[],
   ) {}
 
   /** Chunk i, building it if needed; undefined past the end. */
@@ -67,9 +69,11 @@ export class Transfer {
     let removedBytes = 0;
     const start = this.cursor;
     let i = start;
+    const known = this.entries;
     for (; i < this.names.length; i++) {
       const name = this.names[i];
-      const e = cache.get(name);
+      let e = known?.[i];
+      if (e === undefined || !e.live) e = cache.get(name);
       const at = w.pos;
       const first = at === 0 && removed.length === 0; // a response always takes its first item
       if (!e) {
@@ -82,16 +86,22 @@ export class Transfer {
       }
       let fresh = false;
       if (this.kind === 'heartbeat') w.raw(this.ctx.heartbeatField(name)!);
-      else if (e.field) w.raw(e.field);
+      else if (e.fieldBytes) w.rawRange(e.fieldBytes, e.fieldStart, e.fieldEnd);
       else {
         writeResourceField(w, e, e.version, cache.ttlMs);
-        e.field = w.view(at, w.pos);
+        e.fieldBytes = w.buffer;
+        e.fieldStart = at;
+        e.fieldEnd = w.pos;
         fresh = true;
       }
       if (!first && w.pos + removedBytes > maxBytes) {
         // Over budget: it opens the next response. A fresh encoding is copied out before its bytes
         // here are overwritten, so the work is kept.
-        if (fresh) e.field = Buffer.from(e.field!);
+        if (fresh) {
+          e.fieldBytes = Buffer.from(w.view(at, w.pos));
+          e.fieldStart = 0;
+          e.fieldEnd = e.fieldBytes.length;
+        }
         w.pos = at;
         break;
       }

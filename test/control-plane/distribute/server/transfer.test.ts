@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { ReservationCache } from '../../../../control-plane/distribute/cache/reservation-cache';
+import { encodedField, ReservationCache } from '../../../../control-plane/distribute/cache/reservation-cache';
 import { decodeDeltaResponse } from '../../../../control-plane/distribute/codec/delta-response-codec';
 import { readReservation } from '../../../../control-plane/distribute/codec/reservation-codec';
 import { encodeResourceField } from '../../../../control-plane/distribute/codec/resource-codec';
@@ -46,10 +46,19 @@ describe('distribute/server: Transfer', () => {
       const d = decodeDeltaResponse(c.body);
       for (const r of d.resources) {
         const e = cache.get(r.name)!;
-        const { name: _n, version: _v, revision: _r, field: _f, ...reservation } = e;
+        const {
+          name: _n,
+          version: _v,
+          revision: _r,
+          fieldBytes: _b,
+          fieldStart: _s,
+          fieldEnd: _e,
+          live: _l,
+          ...reservation
+        } = e;
         assert.deepEqual(readReservation(d.bytes, r.bodyStart, r.bodyEnd), reservation);
         assert.deepEqual(
-          e.field,
+          encodedField(e),
           encodeResourceField(e, e.version, cache.ttlMs),
           `cached bytes of ${r.name}`,
         );
