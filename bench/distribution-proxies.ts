@@ -20,7 +20,7 @@ type ToChild =
 type FromChild =
   | { kind: 'connected' }
   | { kind: 'bytes'; toProxy: number; toServer: number; cpuMs: number }
-  | { kind: 'spans'; spans: Span[] };
+  | { kind: 'spans'; spans: Span[]; applyCpuMs: number; cpuMs: number };
 /** When one proxy started and finished applying a response (epoch ms, comparable across processes). */
 export type Span = [start: number, end: number];
 export const epochMs = () => performance.timeOrigin + performance.now();
@@ -33,6 +33,9 @@ export const cpuMs = () => {
 function runChild(): void {
   let clients: ReservationClient[] = [];
   let spans: Span[] = [];
+  /** CPU ms spent inside apply (decode, validate, store) since the last 'spans' request. */
+  let applyCpu = 0;
+  let cpuAtSpans = cpuMs();
   const counted = { toProxy: 0, toServer: 0 };
   const send = (m: FromChild) => process.send!(m);
   /** A loopback relay that counts every byte each way: what the proxy's socket carries. */
@@ -61,7 +64,9 @@ function runChild(): void {
           const apply = c.state.apply.bind(c.state);
           c.state.apply = (bytes, now) => {
             const t = epochMs();
+            const c0 = cpuMs();
             const r = apply(bytes, now);
+            applyCpu += cpuMs() - c0;
             spans.push([t, epochMs()]);
             return r;
           };
@@ -71,8 +76,11 @@ function runChild(): void {
       send({ kind: 'connected' });
     } else if (m.kind === 'bytes') send({ kind: 'bytes', ...counted, cpuMs: cpuMs() });
     else if (m.kind === 'spans') {
-      send({ kind: 'spans', spans });
+      const now = cpuMs();
+      send({ kind: 'spans', spans, applyCpuMs: applyCpu, cpuMs: now - cpuAtSpans });
       spans = [];
+      applyCpu = 0;
+      cpuAtSpans = now;
     } else {
       for (const c of clients) c.stop();
       process.exit(0);
@@ -108,8 +116,9 @@ export class Proxies {
   async bytes(): Promise<{ toProxy: number; toServer: number; cpuMs: number }> {
     return (await this.ask({ kind: 'bytes' })) as { toProxy: number; toServer: number; cpuMs: number };
   }
-  async spans(): Promise<Span[]> {
-    return ((await this.ask({ kind: 'spans' })) as { spans: Span[] }).spans;
+  /** Apply spans since the last call, and the CPU the process spent meanwhile (in apply, in all). */
+  async spans(): Promise<{ spans: Span[]; applyCpuMs: number; cpuMs: number }> {
+    return (await this.ask({ kind: 'spans' })) as { spans: Span[]; applyCpuMs: number; cpuMs: number };
   }
   stop(): void {
     this.child.send({ kind: 'stop' });

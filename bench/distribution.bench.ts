@@ -181,10 +181,10 @@ async function deltaRounds(procs: Proxies[], extra: Partial<DistributionServerOp
     if (TRACE) {
       const procsSpans = await Promise.all(procs.map((p) => p.spans()));
       const applied = procsSpans
-        .map((xs, k) => {
+        .map(({ spans: xs, applyCpuMs, cpuMs: all }, k) => {
           const first = Math.min(...xs.map((x) => x[0])) - epoch0;
           const last = Math.max(...xs.map((x) => x[1])) - epoch0;
-          return `proxies ${k} applied ${fmt(first)}..${fmt(last)}`;
+          return `proxies ${k} applied ${fmt(first)}..${fmt(last)} (CPU ${fmt(applyCpuMs)} ms in apply of ${fmt(all)})`;
         })
         .join(', ');
       console.log(

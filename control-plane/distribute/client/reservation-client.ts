@@ -145,14 +145,16 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
     if (!r.ok) return this.reply(call, r.nonce, r.systemVersion, r.error);
     // ACK first: the server measures publish-to-ACK, and the bookkeeping below can wait.
     this.reply(call, r.nonce, r.systemVersion);
-    this.stats.resources += r.updated.length;
+    this.stats.resources += r.updatedCount;
     this.stats.removals += r.removed.length;
     this.stats.heartbeats += r.heartbeats;
     this.emit('response', {
       nonce: r.nonce,
       systemVersion: r.systemVersion,
       applied: true,
-      updated: r.updated,
+      get updated() {
+        return r.updated; // names made only if a listener reads them
+      },
       removed: r.removed,
       heartbeats: r.heartbeats,
     });

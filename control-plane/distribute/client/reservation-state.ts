@@ -14,7 +14,7 @@ import { reservationProblem } from '../cache/validate-reservation';
 import { readReservation } from '../codec/reservation-codec';
 import { reservationBytesProblem as bytesProblem } from '../codec/reservation-check';
 import { RESERVATION_TYPE_URL } from '../codec/resource-codec';
-import { readDeltaResponse as readResponse, StagedResponse } from '../codec/response-reader';
+import { readDeltaResponse as readResponse, StagedResponse, stringAt } from '../codec/response-reader';
 import { HeldView } from './held-view';
 import { NO_TTL as NONE, RecordStore } from './record-store';
 
@@ -58,12 +58,52 @@ export type ApplyResult =
       ok: true;
       nonce: string;
       systemVersion: string;
-      updated: string[];
+      /** Names updated (made into strings on first read); updatedCount is their number. */
+      readonly updated: string[];
+      updatedCount: number;
       removed: string[];
       heartbeats: number;
       ignoredHeartbeats: number;
     }
   | { ok: false; nonce: string; systemVersion: string; error: string };
+
+/**
+ * The names a response updated, made into strings only if someone reads them (the client's
+ * 'response' event): a proxy applying 10^3 to 10^5 reservations per response need not build them.
+ */
+class UpdatedNames {
+  private list: string[] | undefined;
+  constructor(
+    private readonly bytes: Uint8Array,
+    /** [from, to) of each updated name in `bytes`. */
+    private readonly ranges: Int32Array,
+  ) {}
+  get names(): string[] {
+    if (!this.list) {
+      this.list = [];
+      for (let k = 0; k < this.ranges.length; k += 2)
+        this.list.push(stringAt(this.bytes, this.ranges[k], this.ranges[k + 1]));
+    }
+    return this.list;
+  }
+}
+
+/** A successful apply; `updated` is built on first read. */
+class Applied {
+  readonly ok = true;
+  constructor(
+    readonly nonce: string,
+    readonly systemVersion: string,
+    private readonly updatedNames: UpdatedNames,
+    readonly updatedCount: number,
+    readonly removed: string[],
+    readonly heartbeats: number,
+    readonly ignoredHeartbeats: number,
+  ) {}
+  get updated(): string[] {
+    return this.updatedNames.names;
+  }
+}
 
 export class ReservationState {
   /** The held records; `held` is a Map view of them. */
@@ -78,13 +118,13 @@ export class ReservationState {
   private stamp = 0;
   /** The record of each resource of the response being applied (-1: heartbeat of an unknown user). */
   private found = new Int32Array(1024);
-  /** Records of new users, added while validating; removed again if the response is refused. */
+  /** Resources (by index) that added a record while validating; removed again if the response is refused. */
   private readonly added: number[] = [];
   /** Heartbeats of users not held, for the duplicate check. */
   private readonly unknown = new Set<string>();
-  /** Reservations built for the custom check, by resource index, then by record (only with a check). */
+  /** Reservations built for the custom check, by resource index, then by user (only with a check). */
   private readonly decoded: (Reservation | undefined)[] = [];
-  private readonly decodedByRecord: (Reservation | undefined)[] = [];
+  private readonly decodedByUser = new Map<string, Reservation>();
 
   constructor(private readonly check?: ReservationCheck) {}
 
@@ -109,12 +149,13 @@ export class ReservationState {
   private snapshot(r: number): HeldReservation {
     const st = this.store;
     const d = st.deadline(r);
+    const name = st.name(r);
     return new HeldReservation(
-      st.names[r],
-      st.versions[r],
+      name,
+      st.version(r),
       d === NO_TTL ? undefined : d,
       st.body(r),
-      this.check ? this.decodedByRecord[r] : undefined,
+      this.check ? this.decodedByUser.get(name) : undefined,
     );
   }
 
@@ -122,7 +163,7 @@ export class ReservationState {
   versions(): Record<string, string> {
     const out: Record<string, string> = {};
     const st = this.store;
-    for (let r = 0; r < st.end; r++) if (st.isLive(r)) out[st.names[r]] = st.versions[r];
+    for (let r = 0; r < st.end; r++) if (st.isLive(r)) out[st.name(r)] = st.version(r);
     return out;
   }
 
@@ -130,13 +171,9 @@ export class ReservationState {
   drop(user: string): boolean {
     const r = this.store.findName(user);
     if (r < 0) return false;
-    this.remove(r);
-    return true;
-  }
-
-  private remove(r: number): void {
     this.store.remove(r);
-    if (this.check) this.decodedByRecord[r] = undefined;
+    if (this.check) this.decodedByUser.delete(user);
+    return true;
   }
 
   /**
@@ -148,6 +185,7 @@ export class ReservationState {
     let applied = false;
     try {
       if (this.found.length < s.count) this.found = new Int32Array(Math.max(s.count, this.found.length * 2));
+      this.store.reserve(s.count); // record ids then stay put until the removals at the end
       const error = this.problem(s);
       if (error !== undefined)
         return { ok: false, nonce: s.nonce, systemVersion: s.systemVersionInfo, error };
@@ -155,7 +193,13 @@ export class ReservationState {
       applied = true;
       return result;
     } finally {
-      if (!applied) for (const r of this.added) this.remove(r);
+      if (!applied) {
+        // Records added while validating: found again by name (a removal moves records).
+        for (const i of this.added) {
+          const r = this.store.find(s.nameHashes[i], s.bytes, s.nameStarts[i], s.nameEnds[i]);
+          if (r >= 0) this.store.remove(r);
+        }
+      }
       this.added.length = 0;
       if (this.unknown.size > 0) this.unknown.clear();
       if (this.check) this.decoded.length = 0;
@@ -178,29 +222,28 @@ export class ReservationState {
       const to = s.nameEnds[i];
       if (to <= from) return 'a resource has no name';
       if (!s.versions[i]) return `resource "${s.name(i)}" has no version`;
-      const hash = s.nameHashes[i]; // FNV-1a of the name's bytes, computed while reading
+      const hash = s.nameHashes[i]; // of the name's bytes, computed while reading
       let r = st.find(hash, bytes, from, to);
       const bodyStart = s.bodyStarts[i];
       if (r >= 0) {
-        if (st.stamp(r) === stamp) return `resource "${st.names[r]}" appears twice in one response`;
+        if (st.stamp(r) === stamp) return `resource "${s.name(i)}" appears twice in one response`;
+      } else if (bodyStart >= 0) {
+        r = st.add(hash, bytes, from, to, s.bodyEnds[i] - bodyStart);
+        this.added.push(i);
       } else {
         const name = s.name(i);
-        if (this.unknown.size > 0 && this.unknown.has(name))
-          return `resource "${name}" appears twice in one response`;
-        if (bodyStart >= 0) {
-          r = st.add(name, hash, bytes, from, to, s.bodyEnds[i] - bodyStart);
-          this.added.push(r);
-        } else this.unknown.add(name);
+        if (this.unknown.has(name)) return `resource "${name}" appears twice in one response`;
+        this.unknown.add(name);
       }
       found[i] = r;
       if (r < 0) continue;
       st.setStamp(r, stamp);
       if (bodyStart < 0) continue; // a heartbeat
-      if (s.typeUrls[i] !== TYPE_URL) return `resource "${st.names[r]}" has type ${s.typeUrls[i]}`;
+      if (s.typeUrls[i] !== TYPE_URL) return `resource "${s.name(i)}" has type ${s.typeUrls[i]}`;
       const problem = this.check
-        ? this.checkDecoded(s, i, st.names[r])
+        ? this.checkDecoded(s, i, s.name(i))
         : reservationBytesProblem(bytes, bodyStart, s.bodyEnds[i], '', from, to);
-      if (problem) return `resource "${st.names[r]}" rejected: ${problem}`;
+      if (problem) return `resource "${s.name(i)}" rejected: ${problem}`;
     }
     for (let k = 0; k < s.removedCount; k++) {
       const n = s.removed[k];
@@ -224,12 +267,13 @@ export class ReservationState {
   }
 
   private commit(s: StagedResponse, nowMs: number): ApplyResult {
-    const updated: string[] = [];
+    let updated = 0;
     let heartbeats = 0;
     let ignoredHeartbeats = 0;
     const st = this.store;
     const found = this.found;
     const bytes = s.bytes;
+    const ranges = new Int32Array(2 * s.count);
     for (let i = 0; i < s.count; i++) {
       const r = found[i];
       const ttl = s.ttls[i];
@@ -238,14 +282,16 @@ export class ReservationState {
       const start = s.bodyStarts[i];
       if (start >= 0) {
         st.setBody(r, bytes, start, s.bodyEnds[i]);
-        st.versions[r] = s.versions[i];
+        st.setVersion(r, s.versions[i]);
         st.setDeadline(r, deadline);
-        if (this.check) this.decodedByRecord[r] = this.decoded[i];
-        updated.push(st.names[r]);
+        if (this.check) this.decodedByUser.set(s.name(i), this.decoded[i]!);
+        ranges[2 * updated] = s.nameStarts[i];
+        ranges[2 * updated + 1] = s.nameEnds[i];
+        updated++;
         continue;
       }
       // A heartbeat refreshes the TTL only of the version it names; any other is ignored.
-      if (r >= 0 && st.versions[r] === s.versions[i]) {
+      if (r >= 0 && st.version(r) === s.versions[i]) {
         st.setDeadline(r, deadline);
         heartbeats++;
       } else ignoredHeartbeats++;
@@ -253,34 +299,26 @@ export class ReservationState {
     const removed: string[] = [];
     for (let k = 0; k < s.removedCount; k++) if (this.drop(s.removed[k])) removed.push(s.removed[k]);
     if (s.systemVersionInfo) this.systemVersion = s.systemVersionInfo;
-    return {
-      ok: true,
-      nonce: s.nonce,
-      systemVersion: s.systemVersionInfo,
-      updated,
-      removed,
-      heartbeats,
-      ignoredHeartbeats,
-    };
+    const names = new UpdatedNames(bytes, ranges.subarray(0, 2 * updated));
+    return new Applied(s.nonce, s.systemVersionInfo, names, updated, removed, heartbeats, ignoredHeartbeats);
   }
 
   /** Removes reservations whose TTL ran out by `nowMs`; returns their names. Scans only when one may have. */
   expire(nowMs: number): string[] {
     if (nowMs < this.earliestExpiry) return [];
     const st = this.store;
-    const gone: number[] = [];
+    const gone: string[] = [];
     let earliest = Infinity;
     for (let r = 0; r < st.end; r++) {
       if (!st.isLive(r)) continue;
       const d = st.deadline(r);
       if (d === NO_TTL) continue;
-      if (d <= nowMs) gone.push(r);
+      if (d <= nowMs) gone.push(st.name(r));
       else if (d < earliest) earliest = d;
     }
-    const names = gone.map((r) => st.names[r]);
-    for (const r of gone) this.remove(r);
+    for (const n of gone) this.drop(n); // by name: a removal moves records
     this.earliestExpiry = earliest;
-    return names;
+    return gone;
   }
 
   /** Earliest TTL deadline, for scheduling the next sweep. */

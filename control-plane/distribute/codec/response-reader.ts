@@ -146,7 +146,8 @@ function versionAt(buf: Uint8Array, from: number, to: number): string {
   return v;
 }
 
-function stringAt(buf: Uint8Array, from: number, to: number): string {
+/** buf[from, to) as a string (ASCII fast path; else strict UTF-8, WireFormatError when invalid). */
+export function stringAt(buf: Uint8Array, from: number, to: number): string {
   for (let i = from; i < to; i++) {
     if (buf[i] > 0x7f) {
       try {

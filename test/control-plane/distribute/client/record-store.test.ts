@@ -10,12 +10,20 @@ function find(st: RecordStore, name: string): number {
   return st.find(hashNameString(name), b, 0, b.length);
 }
 
+function add(st: RecordStore, name: string, cap: number): number {
+  const b = enc(name);
+  return st.add(hashNameString(name), b, 0, b.length, cap);
+}
+
 describe('distribute/client: RecordStore', () => {
   it('agrees with a Map through adds, removals, growing bodies and compactions', () => {
     const st = new RecordStore();
-    const model = new Map<string, Uint8Array>();
+    const model = new Map<string, { body: Uint8Array; version: string; deadline: number }>();
     const r = rng(7);
-    const names = Array.from({ length: 3000 }, (_, i) => (i % 5 === 0 ? `usér-${i}` : `user-${i}`));
+    // Short names live in the slot too, long ones (> 24 bytes) only in the arena; some are not ASCII.
+    const names = Array.from({ length: 3000 }, (_, i) =>
+      i % 5 === 0 ? `usér-${i}` : i % 7 === 0 ? `a-rather-long-user-name-number-${i}` : `user-${i}`,
+    );
     for (let step = 0; step < 40_000; step++) {
       const name = names[Math.floor(r() * names.length)];
       const at = find(st, name);
@@ -29,45 +37,48 @@ describe('distribute/client: RecordStore', () => {
       const body = Uint8Array.from({ length: 1 + Math.floor(r() * 400) }, () => Math.floor(r() * 256));
       const src = new Uint8Array(body.length + 20);
       src.set(body, 10);
-      let rec = at;
-      if (rec < 0) {
-        const b = enc(name);
-        rec = st.add(name, hashNameString(name), b, 0, b.length, Math.floor(r() * 200));
-      }
+      const rec = at >= 0 ? at : add(st, name, Math.floor(r() * 200));
+      const version = `v${Math.floor(r() * 50)}`;
+      const deadline = r() < 0.2 ? NO_TTL : 1_767_225_600_000 + step;
       st.setBody(rec, src, 10, 10 + body.length);
-      model.set(name, body);
+      st.setVersion(rec, version);
+      st.setDeadline(rec, deadline);
+      model.set(name, { body, version, deadline });
     }
     assert.equal(st.size, model.size);
     let live = 0;
     for (let rec = 0; rec < st.end; rec++) {
       if (!st.isLive(rec)) continue;
       live++;
-      const name = st.names[rec];
-      assert.deepEqual(st.body(rec), model.get(name), name);
+      const name = st.name(rec);
+      const m = model.get(name)!;
+      assert.deepEqual(st.body(rec), m.body, name);
+      assert.equal(st.version(rec), m.version);
+      assert.equal(st.deadline(rec), m.deadline);
       assert.equal(find(st, name), rec);
       assert.equal(st.findName(name), rec);
     }
     assert.equal(live, model.size);
   });
 
-  it('keeps stamps and deadlines per record, and frees a removed record for reuse', () => {
+  it('keeps stamps, deadlines and versions per record, also across a removal that moves records', () => {
     const st = new RecordStore();
-    const a = enc('a');
-    const b = enc('bb');
-    const ra = st.add('a', hashNameString('a'), a, 0, 1, 4);
-    const rb = st.add('bb', hashNameString('bb'), b, 0, 2, 4);
-    assert.equal(st.deadline(ra), NO_TTL);
-    st.setDeadline(ra, 1_767_225_600_123.5);
-    st.setStamp(rb, 42);
-    assert.equal(st.deadline(ra), 1_767_225_600_123.5);
-    assert.equal(st.stamp(rb), 42);
-    assert.equal(st.stamp(ra), 0);
-    st.remove(ra);
-    assert.equal(st.findName('a'), -1);
-    assert.equal(st.isLive(ra), false);
-    const c = enc('c');
-    assert.equal(st.add('c', hashNameString('c'), c, 0, 1, 0), ra);
-    assert.equal(st.deadline(ra), NO_TTL);
-    assert.equal(st.findName('bb'), rb);
+    const names = Array.from({ length: 40 }, (_, i) => `u${i}`);
+    for (const [i, n] of names.entries()) {
+      const rec = add(st, n, 4);
+      assert.equal(st.deadline(rec), NO_TTL);
+      assert.equal(st.version(rec), '');
+      st.setStamp(rec, i);
+      st.setDeadline(rec, 1000.5 + i);
+      st.setVersion(rec, `v${i % 3}`);
+    }
+    st.remove(find(st, 'u7'));
+    assert.equal(st.findName('u7'), -1);
+    for (const [i, n] of names.entries()) {
+      if (i === 7) continue;
+      const rec = st.findName(n);
+      assert.ok(rec >= 0, n);
+      assert.deepEqual([st.stamp(rec), st.deadline(rec), st.version(rec)], [i, 1000.5 + i, `v${i % 3}`]);
+    }
   });
 });
