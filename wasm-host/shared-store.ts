@@ -7,7 +7,8 @@
 // of the filter bench (memory latency, not work). Larger records live in a slab the slot points to.
 //
 // Slot (32 words): w0 hash | w1 kind: 0 empty, SLAB, or inline: valueLen << 16 | keyLen << 1 | 1 |
-// w2: inline: cas, SLAB: record offset | inline key from byte 12, value after it (4-aligned).
+// inline: key from byte 8, value after it (8-aligned, so it is copied by 64-bit words), cas in w31
+// | SLAB: w2 record offset.
 // Slab record (8-aligned): u32 keyLen | u32 valueLen | u32 valueCap | u32 cas | key, padded to 8 |
 // value[cap]; rewritten in place when the value fits, else appended anew; compacted when more
 // than half is dead. There is no delete (the ABI has none), so slots never empty again.
@@ -21,12 +22,12 @@ export { NO_WORDS, WordViews, wordsOf } from './word-copy';
 
 const SLOT = 128; // bytes; slot i starts at byte i << 7, word i << 5
 const HEADER = 16; // slab records
-const INLINE = 12; // slot header: hash, kind, cas
+const INLINE = 8; // slot header: hash, kind
+const CAS = 31; // word of an inline record's cas, at the end of its slot
 const SLAB = 2;
 const pad8 = (n: number): number => (n + 7) & ~7;
-const pad4 = (n: number): number => (n + 3) & ~3;
 /** Whether a record of these sizes fits in a slot. */
-const fits = (kLen: number, vLen: number): boolean => INLINE + pad4(kLen) + vLen <= SLOT;
+const fits = (kLen: number, vLen: number): boolean => INLINE + pad8(kLen) + vLen <= SLOT - 4;
 
 /** Whether `len` bytes at hay[k] (8-aligned) equal u8[at..]; by words when `at` is aligned. */
 const sameBytes = (
@@ -114,7 +115,7 @@ export class SharedStore {
 
   cas(slot: number): number {
     const w = slot << 5;
-    return (this.t32[w + 1] === SLAB ? this.slab32[(this.t32[w + 2] >>> 2) + 3] : this.t32[w + 2]) >>> 0;
+    return (this.t32[w + 1] === SLAB ? this.slab32[(this.t32[w + 2] >>> 2) + 3] : this.t32[w + CAS]) >>> 0;
   }
 
   /** Copy a record's value to `dst` at `at` (the caller checked bounds); dw = wordsOf(dst). */
@@ -127,7 +128,7 @@ export class SharedStore {
       const from = off + HEADER + pad8(this.slab32[r]);
       copyBytes(this.slab, this.sWords, from, dst, dw, at, this.slab32[r + 1]);
     } else {
-      const from = (slot << 7) + INLINE + pad4((kind & 0xffff) >>> 1);
+      const from = (slot << 7) + INLINE + pad8((kind & 0xffff) >>> 1);
       copyBytes(this.table, this.tWords, from, dst, dw, at, kind >>> 16);
     }
   }
@@ -199,11 +200,11 @@ export class SharedStore {
         if (this.dead > this.used / 2 && this.dead > 1 << 20) this.compact();
       }
     } else {
-      if (cas !== 0 && cas !== t32[w + 2] >>> 0) return -1;
+      if (cas !== 0 && cas !== t32[w + CAS] >>> 0) return -1;
       if (fits(kLen, vLen)) {
         t32[w + 1] = (vLen << 16) | (t32[w + 1] & 0xffff);
-        t32[w + 2] = nextCas();
-        copyBytes(vsrc, vw, vAt, this.table, this.tWords, (slot << 7) + INLINE + pad4(kLen), vLen);
+        t32[w + CAS] = nextCas();
+        copyBytes(vsrc, vw, vAt, this.table, this.tWords, (slot << 7) + INLINE + pad8(kLen), vLen);
       } else {
         // Outgrew its slot: the record moves to the slab for good.
         t32[w + 1] = SLAB;
@@ -237,10 +238,10 @@ export class SharedStore {
       return;
     }
     t32[w + 1] = (vLen << 16) | (2 * kLen + 1);
-    t32[w + 2] = cas;
+    t32[w + CAS] = cas;
     const at = (slot << 7) + INLINE;
     copyBytes(src, kw, kAt, this.table, this.tWords, at, kLen);
-    copyBytes(vsrc, vw, vAt, this.table, this.tWords, at + pad4(kLen), vLen);
+    copyBytes(vsrc, vw, vAt, this.table, this.tWords, at + pad8(kLen), vLen);
   }
 
   /** Append a slab record; returns its offset. */
