@@ -99,7 +99,12 @@ export class Proxies {
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_PROXIES}`]
         : [];
     this.child = fork(__filename, ['--proxies'], {
-      execArgv: ['--import', 'tsx', ...prof],
+      execArgv: [
+        '--import',
+        'tsx',
+        ...(process.env.BENCH_PROXY_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+        ...prof,
+      ],
       stdio: 'inherit',
     });
     this.child.on('message', (m: FromChild) => this.waiting.shift()?.(m));

@@ -15,7 +15,8 @@
  * were handed to HTTP/2, when each proxy process started and finished applying, and the ACKs.
  * Environment: BENCH_USERS (100000), BENCH_DELTA_BASE (10000), BENCH_PROXIES (50),
  * BENCH_PROXY_PROCS (2), BENCH_ROUNDS (30), BENCH_WARMUP (3), BENCH_GAP_MS (100), BENCH_FULL_RUNS (3),
- * BENCH_ONLY (full | delta), BENCH_TRACE.
+ * BENCH_ONLY (full | delta), BENCH_TRACE; BENCH_PROFILE_PROXIES=<dir> (CPU profiles of the proxy
+ * processes), BENCH_TRACE_GC, BENCH_PROXY_NODE_FLAGS (extra node flags for them, for experiments).
  */
 import * as os from 'node:os';
 import { MemoryLogger } from '../control-plane/distribute/logger';

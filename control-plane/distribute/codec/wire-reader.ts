@@ -164,7 +164,7 @@ export class InternCache {
   /** Remembers `s` as the string of b[start, start + len); returns s. */
   add(b: Uint8Array, start: number, len: number, s: string): string {
     if (len > 64) return s;
-    this.bytes[this.next] = b.slice(start, start + len);
+    this.bytes[this.next] = Uint8Array.prototype.slice.call(b, start, start + len); // a copy (Buffer#slice is a view)
     this.strings[this.next] = s;
     this.next = (this.next + 1) % this.size;
     return s;
