@@ -12,7 +12,7 @@
  * Names hash by their UTF-8 bytes (codec/name-hash.ts, as the response reader computes it while
  * scanning).
  */
-import { hashNameString } from '../codec/name-hash';
+import { hashNameString, viewOf } from '../codec/name-hash';
 import { stringAt } from '../codec/response-reader';
 
 // A slot: 16 Int32 fields; the deadline is a Float64 over fields 0-1.
@@ -38,6 +38,10 @@ export class RecordStore {
   private mask = 15;
   size = 0;
   private arena = Buffer.allocUnsafe(64 * 1024);
+  private arenaView = viewOf(this.arena);
+  /** The buffer setBody last copied from, and a DataView of it. */
+  private source: Uint8Array = this.arena;
+  private sourceView = this.arenaView;
   private top = 0;
   /** Arena bytes no live record uses (relocated bodies, removed records). */
   private garbage = 0;
@@ -181,13 +185,25 @@ export class RecordStore {
       t[base + OFF] = to;
       t[base + CAP] = cap;
     }
-    // A native copy of a plain Uint8Array view: a JS byte loop, or Buffer#subarray (a JS
-    // constructor), costs several times more for a ~110-byte body.
-    this.arena.set(
-      new Uint8Array(buf.buffer, buf.byteOffset + start, len),
-      t[base + OFF] + t[base + NAME_LEN],
-    );
+    // Four bytes at a time through DataViews: no view object per body (a byte loop costs ~4x).
+    if (buf !== this.source) {
+      this.source = buf;
+      this.sourceView = viewOf(buf);
+    }
+    const from = this.sourceView;
+    const to = this.arenaView;
+    const at = t[base + OFF] + t[base + NAME_LEN];
+    let k = 0;
+    for (; k + 4 <= len; k += 4) to.setInt32(at + k, from.getInt32(start + k, true), true);
+    const a = this.arena;
+    for (; k < len; k++) a[at + k] = buf[start + k];
     t[base + BODY_LEN] = len;
+  }
+
+  /** Forgets the buffer setBody last copied from (a response must not outlive its apply). */
+  release(): void {
+    this.source = this.arena;
+    this.sourceView = this.arenaView;
   }
 
   /** A copy of record r's body. */
@@ -234,6 +250,7 @@ export class RecordStore {
         const arena = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.top + n));
         this.arena.copy(arena, 0, 0, this.top);
         this.arena = arena;
+        this.arenaView = viewOf(arena);
       }
     }
     const off = this.top;
@@ -257,6 +274,7 @@ export class RecordStore {
       top += n;
     }
     this.arena = next;
+    this.arenaView = viewOf(next);
     this.top = top;
     this.garbage = 0;
   }

@@ -204,6 +204,7 @@ export class ReservationState {
       if (this.unknown.size > 0) this.unknown.clear();
       if (this.check) this.decoded.length = 0;
       s.release();
+      this.store.release();
     }
   }
 
