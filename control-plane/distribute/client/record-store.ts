@@ -28,6 +28,9 @@ const VERSION = 8; // index into the version table
 const INLINE = 24;
 const INLINE_AT = 40;
 
+/** Room for a body of `len` bytes: an eighth more and 8 bytes. */
+const withSlack = (len: number) => len + (len >> 3) + 8;
+
 /** The deadline of a record without TTL. */
 export const NO_TTL = -1;
 
@@ -86,9 +89,14 @@ export class RecordStore {
     while ((this.size + n) * 4 > (this.mask + 1) * 3) this.grow();
   }
 
-  /** Adds a record named buf[from, to) (not present yet) with room for a body of `cap` bytes. */
-  add(hash: number, buf: Uint8Array, from: number, to: number, cap: number): number {
+  /**
+   * Adds a record named buf[from, to) (not present yet) with room for a body of `bodyLen` bytes and
+   * some slack: a user's next version is often a few bytes longer, and a body that outgrows its
+   * room moves (and leaves garbage to compact).
+   */
+  add(hash: number, buf: Uint8Array, from: number, to: number, bodyLen: number): number {
     this.reserve(1);
+    const cap = withSlack(bodyLen);
     const nameLen = to - from;
     const off = this.take(nameLen + cap);
     const a = this.arena;
@@ -177,10 +185,10 @@ export class RecordStore {
     const len = end - start;
     if (len > t[base + CAP]) {
       const nameLen = t[base + NAME_LEN];
-      const cap = len + (len >> 3) + 8; // some slack: a user's next version is often a bit longer
+      const cap = withSlack(len);
       const to = this.take(nameLen + cap); // may compact: read the offset after it
       const from = t[base + OFF];
-      this.arena.copy(this.arena, to, from, from + nameLen);
+      this.arena.copyWithin(to, from, from + nameLen); // native, no view object (Buffer#copy makes one)
       this.garbage += nameLen + t[base + CAP];
       t[base + OFF] = to;
       t[base + CAP] = cap;
