@@ -8,7 +8,6 @@
  * every reservation it receives, so it is the reference client's hottest loop.
  */
 import { MAX_NAME_LENGTH as MAX_NAME } from '../cache/validate-reservation';
-import { viewOf } from './name-hash';
 import { readVarint as varint, varintEnd } from './varint';
 
 // Module constants: under tsx an imported binding is read through a getter on every use.
@@ -17,24 +16,6 @@ const readVarint = varint;
 const cursor = varintEnd;
 
 const UINT32_MAX = 0xffffffff;
-
-// A DataView of the buffer last checked: string fields are scanned for non-ASCII 4 bytes at a time
-// (a proxy checks every reservation of a response against the same buffer).
-let viewed: Uint8Array = new Uint8Array(0);
-let view = viewOf(viewed);
-
-/** OR of the bytes of buf[from, to), four at a time: & 0x80808080 is non-zero when one is not ASCII. */
-function highBits(buf: Uint8Array, from: number, to: number): number {
-  if (buf !== viewed) {
-    viewed = buf;
-    view = viewOf(buf);
-  }
-  let high = 0;
-  let i = from;
-  for (; i + 4 <= to; i += 4) high |= view.getInt32(i, true);
-  for (; i < to; i++) high |= buf[i];
-  return high;
-}
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** UTF-16 length of buf[from, to) read as UTF-8, or -1 when it is not valid UTF-8. */
@@ -169,7 +150,9 @@ export function reservationBytesProblem(
       p += len;
       if (tag !== 0x0a && tag !== 0x12 && tag !== 0x1a && tag !== 0x52 && tag !== 130) continue;
       // A string field: ASCII (every byte below 0x80) is its own UTF-16 length.
-      const units = (highBits(buf, from, p) & 0x80808080) !== 0 ? utf16Length(buf, from, p) : len;
+      let high = 0;
+      for (let i = from; i < p; i++) high |= buf[i];
+      const units = high > 0x7f ? utf16Length(buf, from, p) : len;
       switch (tag) {
         case 0x0a:
           if (units < 0) return 'invalid UTF-8 in user';
