@@ -16,6 +16,14 @@ const readVarint = varint;
 const cursor = varintEnd;
 
 const UINT32_MAX = 0xffffffff;
+/** notBeforeMs and expiresMs of the reservation being checked (epoch ms, kept unboxed). */
+const times = new Float64Array(2);
+const MAX_SAFE = Number.MAX_SAFE_INTEGER; // varints are non-negative integers
+
+/** The varint at buf[p] as a double (it was read once already, so it is well formed). */
+function varintAt(buf: Uint8Array, p: number, end: number): number {
+  return readVarint(buf, p, end);
+}
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** UTF-16 length of buf[from, to) read as UTF-8, or -1 when it is not valid UTF-8. */
@@ -84,8 +92,8 @@ export function reservationBytesProblem(
   let bandwidth = 0;
   let priority = 0;
   let maxWait = 0;
-  let notBefore = 0;
-  let expires = 0;
+  times[0] = 0; // notBeforeMs
+  times[1] = 0; // expiresMs
   let p = start;
   while (p < end) {
     let tag = buf[p];
@@ -97,15 +105,29 @@ export function reservationBytesProblem(
     }
     const wire = tag & 7;
     if (wire === 0) {
-      let v = 0;
-      let mul = 1;
+      // In int32 halves, so that the common path builds no double: lo = bits 0-27, hi = bits
+      // 28-55; longer varints (values from 2^56, or overlong zeros) are read again by varintAt.
+      // The two epoch-ms fields go to a Float64Array (unboxed); see timesProblem.
+      const start = p;
+      let lo = 0;
+      let hi = 0;
+      let long = false;
       for (let i = 0; ; i++) {
         if (i === 10 || p >= end) return 'truncated varint';
         const byte = buf[p++];
-        v += (byte & 0x7f) * mul;
+        if (i < 4) lo |= (byte & 0x7f) << (7 * i);
+        else if (i < 8) hi |= (byte & 0x7f) << (7 * (i - 4));
+        else long = true;
         if (byte < 0x80) break;
-        mul *= 128;
       }
+      if (tag === 0x70 || tag === 0x78) {
+        // Two stores, not one of a conditional: a value merged with the call's would be boxed.
+        const k = tag === 0x70 ? 0 : 1;
+        if (long) times[k] = varintAt(buf, start, end);
+        else times[k] = hi * 268435456 + lo;
+        continue;
+      }
+      const v = hi === 0 && !long ? lo : varintAt(buf, start, end);
       switch (tag) {
         case 0x20:
           slots = v;
@@ -130,12 +152,6 @@ export function reservationBytesProblem(
           break;
         case 0x60:
           maxWait = v;
-          break;
-        case 0x70:
-          notBefore = v;
-          break;
-        case 0x78:
-          expires = v;
           break;
       }
     } else if (wire === 2) {
@@ -203,9 +219,22 @@ export function reservationBytesProblem(
     u32Problem('priority', priority) ??
     u32Problem('maxQueueWaitMs', maxWait);
   if (n) return n;
+  // Compared unboxed; the message is made in its own function. With the messages here, V8 boxed
+  // both epoch-ms values into heap numbers for every reservation (~32 bytes of garbage each,
+  // measured: 39 vs 10 scavenges over 1.5*10^7 checks), which in a process of 25 emulated
+  // proxies is enough to promote into old space and bring on full GCs.
+  const notBefore = times[0];
+  const expires = times[1];
+  if (notBefore <= MAX_SAFE && expires <= MAX_SAFE && expires > notBefore) return undefined;
+  return timesProblem();
+}
+
+/** Why times (notBeforeMs, expiresMs) are not a valid window. */
+function timesProblem(): string {
+  const notBefore = times[0];
+  const expires = times[1];
   if (!Number.isSafeInteger(notBefore))
     return `notBeforeMs must be a non-negative safe integer, got ${notBefore}`;
   if (!Number.isSafeInteger(expires)) return `expiresMs must be a non-negative safe integer, got ${expires}`;
-  if (expires <= notBefore) return `expiresMs ${expires} is not after notBeforeMs ${notBefore}`;
-  return undefined;
+  return `expiresMs ${expires} is not after notBeforeMs ${notBefore}`;
 }

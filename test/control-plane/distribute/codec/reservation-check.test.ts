@@ -100,6 +100,34 @@ describe('distribute/codec: reservationBytesProblem (validation without decoding
     assert.equal(objectVerdict(bytes, base.user), true);
   });
 
+  it('reads long and overlong varints of every width like the decoder', () => {
+    /** value as a varint of exactly `width` bytes (overlong: trailing zero groups). */
+    const varint = (value: bigint, width: number) =>
+      Array.from({ length: width }, (_, i) => {
+        const group = Number((value >> BigInt(7 * i)) & 0x7fn);
+        return i < width - 1 ? group | 0x80 : group;
+      });
+    const cases: [tag: number, value: bigint][] = [
+      [0x70, BigInt(base.notBeforeMs)], // epoch ms: 6 bytes minimal
+      [0x78, BigInt(base.expiresMs)],
+      [0x78, 2n ** 53n - 1n], // the largest safe value
+      [0x78, 2n ** 53n], // unsafe
+      [0x78, 2n ** 60n], // past 2^56: read again as a double
+      [0x20, 2n ** 28n + 5n], // slots above 2^28, within uint32
+      [0x20, 2n ** 32n], // slots past uint32
+      [0x28, 7n],
+    ];
+    for (const [tag, value] of cases) {
+      let minimal = 1;
+      while (value >> BigInt(7 * minimal) > 0n) minimal++;
+      for (let width = minimal; width <= 10; width++) {
+        const bytes = Buffer.concat([enc(base), Buffer.from([tag, ...varint(value, width)])]);
+        const fast = reservationBytesProblem(bytes, 0, bytes.length, base.user) === undefined;
+        assert.equal(fast, objectVerdict(bytes, base.user), `tag ${tag} value ${value} in ${width} bytes`);
+      }
+    }
+  });
+
   it('compares the user with the resource name by bytes when it is given their place', () => {
     const body = enc(base);
     const other = Buffer.from('someone-else', 'utf8');
