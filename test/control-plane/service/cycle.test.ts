@@ -86,12 +86,17 @@ describe('control-plane/service: cycle behaviour (SimClock, real InfluxDB, emula
     const line = w.logs.find((l) => l.level === 'error' && l.fields?.stage === 'forecast');
     assert.match(line!.msg, /last good plan stays in force/);
     assert.equal(line!.fields!.plan, good);
+    // Degraded, not unready: the plan is still served, so the pod stays in its Service.
     const ready = await fetch(w.cp.apiUrl + '/readyz');
-    assert.equal(ready.status, 503);
-    const cycleCheck = ((await ready.json()) as { checks: { name: string; detail: string }[] }).checks.find(
-      (c) => c.name === 'cycle',
-    );
+    const body = (await ready.json()) as {
+      degraded: boolean;
+      checks: { name: string; detail: string; degradesOnly?: boolean }[];
+    };
+    assert.equal(ready.status, 200);
+    assert.equal(body.degraded, true);
+    const cycleCheck = body.checks.find((c) => c.name === 'cycle');
     assert.match(cycleCheck!.detail, /failed at forecast: model server exploded; plan .* stays in force/);
+    assert.equal(cycleCheck!.degradesOnly, true);
     assert.equal(((await (await api(w, '/v1/plan')).json()) as { version: string }).version, good);
     assert.deepEqual(w.fleet.planVersions(), [good]);
     assert.deepEqual(w.fleet.reservation('steady-gold')?.address, held.address);
