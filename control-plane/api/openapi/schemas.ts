@@ -8,6 +8,7 @@ import { RESOURCES } from '../../domain/demand';
 import { ERROR_CODES } from '../errors';
 import { ref, type JsonSchema } from '../route';
 import { CYCLE_SCHEMAS } from './cycle-schemas';
+import { STATUS_SCHEMAS } from './status-schemas';
 import { count, ms, obj, text } from './schema-builders';
 
 export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$';
@@ -179,19 +180,6 @@ const loadFields = {
   inFlight: { type: 'integer', minimum: 0 },
 };
 
-const check = obj(
-  {
-    name: { type: 'string' },
-    ok: { type: 'boolean' },
-    detail: { type: 'string' },
-    degradesOnly: {
-      type: 'boolean',
-      description: 'A failure here degrades the service (the last plan stays in force) but leaves it ready.',
-    },
-  },
-  ['name', 'ok'],
-);
-
 export const SCHEMAS: Record<string, JsonSchema> = {
   Error: obj(
     {
@@ -361,39 +349,6 @@ export const SCHEMAS: Record<string, JsonSchema> = {
     },
     ['recommendations'],
   ),
-  ProxyStatusList: obj(
-    {
-      planVersion: {
-        type: 'string',
-        description: 'Version of the current plan, to compare with ackedVersion.',
-      },
-      items: {
-        type: 'array',
-        items: obj(
-          {
-            nodeId: { type: 'string' },
-            connected: { type: 'boolean' },
-            ackedVersion: { type: 'string' },
-            revisionsBehind: { type: 'integer', minimum: 0 },
-            secondsBehind: { type: 'number', minimum: 0 },
-            lastAckAtMs: ms('Last ACK.'),
-            nacks: { type: 'integer', minimum: 0 },
-            lastNack: { type: 'string' },
-          },
-          ['nodeId', 'connected', 'revisionsBehind', 'secondsBehind', 'nacks'],
-        ),
-      },
-    },
-    ['items'],
-  ),
   ...CYCLE_SCHEMAS,
-  Health: obj({ status: { const: 'ok' } }, ['status']),
-  Readiness: obj(
-    {
-      ready: { type: 'boolean' },
-      degraded: { type: 'boolean', description: 'Some check failed that only degrades (see checks).' },
-      checks: { type: 'array', items: check },
-    },
-    ['ready', 'degraded', 'checks'],
-  ),
+  ...STATUS_SCHEMAS,
 };
