@@ -20,7 +20,9 @@ const { copyBytes, hashKey, NO_WORDS, wordsOf } = wordCopy;
 
 export { NO_WORDS, WordViews, wordsOf } from './word-copy';
 
-const SLOT = 128; // bytes; slot i starts at byte i << 7, word i << 5
+// Slot i starts at byte i * SLOT (not i << 7: past 2^24 slots, a 4 GiB table, that overflows
+// int32), word i << 5.
+const SLOT = 128;
 const HEADER = 16; // slab records
 const INLINE = 8; // slot header: hash, kind
 const CAS = 31; // word of an inline record's cas, at the end of its slot
@@ -97,13 +99,13 @@ export class SharedStore {
     const w = slot << 5;
     const kind = this.t32[w + 1];
     if (kind === SLAB) {
-      const off = this.t32[w + 2];
+      const off = this.t32[w + 2] >>> 0; // unsigned: the slab may pass 2^31 bytes
       if (this.slab32[off >>> 2] !== len) return false;
       return sameBytes(this.slab, this.slab32, off + HEADER, u8, u32, at, len);
     }
     return (
       (kind & 0xffff) === 2 * len + 1 &&
-      sameBytes(this.table, this.t32, (slot << 7) + INLINE, u8, u32, at, len)
+      sameBytes(this.table, this.t32, slot * SLOT + INLINE, u8, u32, at, len)
     );
   }
 
@@ -123,12 +125,12 @@ export class SharedStore {
     const w = slot << 5;
     const kind = this.t32[w + 1];
     if (kind === SLAB) {
-      const off = this.t32[w + 2];
+      const off = this.t32[w + 2] >>> 0;
       const r = off >>> 2;
       const from = off + HEADER + pad8(this.slab32[r]);
       copyBytes(this.slab, this.sWords, from, dst, dw, at, this.slab32[r + 1]);
     } else {
-      const from = (slot << 7) + INLINE + pad8((kind & 0xffff) >>> 1);
+      const from = slot * SLOT + INLINE + pad8((kind & 0xffff) >>> 1);
       copyBytes(this.table, this.tWords, from, dst, dw, at, kind >>> 16);
     }
   }
@@ -142,9 +144,9 @@ export class SharedStore {
   key(slot: number): Uint8Array {
     const w = slot << 5;
     const kind = this.t32[w + 1];
-    const at = (slot << 7) + INLINE;
+    const at = slot * SLOT + INLINE;
     if (kind !== SLAB) return this.table.slice(at, at + ((kind & 0xffff) >>> 1));
-    const off = this.t32[w + 2];
+    const off = this.t32[w + 2] >>> 0;
     return this.slab.slice(off + HEADER, off + HEADER + this.slab32[off >>> 2]);
   }
 
@@ -186,7 +188,7 @@ export class SharedStore {
     const w = slot << 5;
     const t32 = this.t32;
     if (t32[w + 1] === SLAB) {
-      const off = t32[w + 2];
+      const off = t32[w + 2] >>> 0;
       const r = off >>> 2;
       const slab32 = this.slab32;
       if (cas !== 0 && cas !== slab32[r + 3] >>> 0) return -1;
@@ -195,8 +197,9 @@ export class SharedStore {
         slab32[r + 3] = nextCas();
         copyBytes(vsrc, vw, vAt, this.slab, this.sWords, off + HEADER + pad8(kLen), vLen);
       } else {
-        this.dead += HEADER + pad8(kLen) + slab32[r + 2];
+        const oldSize = HEADER + pad8(kLen) + slab32[r + 2];
         t32[w + 2] = this.append(src, kw, kAt, kLen, vsrc, vw, vAt, vLen, nextCas());
+        this.dead += oldSize; // after the append: the old record stays live if that throws
         if (this.dead > this.used / 2 && this.dead > 1 << 20) this.compact();
       }
     } else {
@@ -204,11 +207,13 @@ export class SharedStore {
       if (fits(kLen, vLen)) {
         t32[w + 1] = (vLen << 16) | (t32[w + 1] & 0xffff);
         t32[w + CAS] = nextCas();
-        copyBytes(vsrc, vw, vAt, this.table, this.tWords, (slot << 7) + INLINE + pad8(kLen), vLen);
+        copyBytes(vsrc, vw, vAt, this.table, this.tWords, slot * SLOT + INLINE + pad8(kLen), vLen);
       } else {
-        // Outgrew its slot: the record moves to the slab for good.
+        // Outgrew its slot: the record moves to the slab for good (appended first: if the slab
+        // cannot grow, the inline record stays intact).
+        const off = this.append(src, kw, kAt, kLen, vsrc, vw, vAt, vLen, nextCas());
         t32[w + 1] = SLAB;
-        t32[w + 2] = this.append(src, kw, kAt, kLen, vsrc, vw, vAt, vLen, nextCas());
+        t32[w + 2] = off;
       }
     }
     this.last = slot;
@@ -231,15 +236,17 @@ export class SharedStore {
   ): void {
     const w = slot << 5;
     const t32 = this.t32;
-    t32[w] = h;
     if (!fits(kLen, vLen)) {
+      const off = this.append(src, kw, kAt, kLen, vsrc, vw, vAt, vLen, cas); // may throw: slot untouched
+      t32[w] = h;
       t32[w + 1] = SLAB;
-      t32[w + 2] = this.append(src, kw, kAt, kLen, vsrc, vw, vAt, vLen, cas);
+      t32[w + 2] = off;
       return;
     }
+    t32[w] = h;
     t32[w + 1] = (vLen << 16) | (2 * kLen + 1);
     t32[w + CAS] = cas;
-    const at = (slot << 7) + INLINE;
+    const at = slot * SLOT + INLINE;
     copyBytes(src, kw, kAt, this.table, this.tWords, at, kLen);
     copyBytes(vsrc, vw, vAt, this.table, this.tWords, at + pad8(kLen), vLen);
   }
@@ -283,8 +290,9 @@ export class SharedStore {
   private grow(): void {
     const old32 = this.t32;
     const oldSlots = this.mask + 1;
+    const table = new Uint8Array(2 * oldSlots * SLOT); // may throw (past 4 GiB): nothing changed yet
     this.mask = this.mask * 2 + 1;
-    this.table = new Uint8Array((this.mask + 1) * SLOT);
+    this.table = table;
     this.t32 = new Int32Array(this.table.buffer);
     this.tWords = wordsOf(this.table);
     const t32 = this.t32;
@@ -312,7 +320,7 @@ export class SharedStore {
     const t32 = this.t32;
     for (let w = 0; w < t32.length; w += 32) {
       if (t32[w + 1] !== SLAB) continue;
-      const off = t32[w + 2];
+      const off = t32[w + 2] >>> 0;
       const r = off >>> 2;
       const kLen = old32[r];
       const vAt = off + HEADER + pad8(kLen);
