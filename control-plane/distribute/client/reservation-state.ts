@@ -229,6 +229,9 @@ export class ReservationState {
       if (r >= 0) {
         if (st.stamp(r) === stamp) return `resource "${s.name(i)}" appears twice in one response`;
       } else if (bodyStart >= 0) {
+        // An earlier heartbeat of this not-held user left no record, only its name in `unknown`.
+        if (this.unknown.size > 0 && this.unknown.has(s.name(i)))
+          return `resource "${s.name(i)}" appears twice in one response`;
         r = st.add(hash, bytes, from, to, s.bodyEnds[i] - bodyStart);
         this.added.push(i);
       } else {
