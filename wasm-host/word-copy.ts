@@ -21,15 +21,18 @@ export const wordsOf = (u8: Uint8Array): WordViews => {
   );
 };
 
+/** Whether typed-array words are little-endian here: only then do word reads equal the byte path. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /**
- * Hash of a key: its little-endian 32-bit words (read as words when the key is aligned and a word
- * view is given, assembled from bytes otherwise: same value), then the tail bytes, then a
+ * Hash of a key: its little-endian 32-bit words (read as words when the key is aligned, a word
+ * view is given and the machine is little-endian, assembled from bytes otherwise: same value), then the tail bytes, then a
  * murmur3-style finish so every byte reaches the low bits the index uses.
  */
 export const hashKey = (u8: Uint8Array, u32: Int32Array, at: number, len: number): number => {
   let h = len;
   const n = len >>> 2;
-  if ((at & 3) === 0 && u32.length > 0) {
+  if (LITTLE_ENDIAN && (at & 3) === 0 && u32.length > 0) {
     const w = at >>> 2;
     for (let i = 0; i < n; i++) {
       h = Math.imul(h ^ u32[w + i], 0x9e3779b1);

@@ -27,6 +27,16 @@ describe('wasm-host: shared-data store edges', () => {
     assert.equal(d.size('vm'), 2);
   });
 
+  it('hashes a key the same read by words (aligned) as by bytes (unaligned, or no word view)', () => {
+    const key = 'earmark/user-0123456789abcdef-xyz';
+    const bytesHash = hashKey(b(key), new Int32Array(0), 0, b(key).length);
+    for (const at of [0, 1, 2, 3, 4, 8]) {
+      const buf = new Uint8Array(64);
+      buf.set(b(key), at);
+      assert.equal(hashKey(buf, new Int32Array(buf.buffer), at, key.length), bytesHash, `key at ${at}`);
+    }
+  });
+
   it('empty keys and values, long keys, and records crossing the slot edge keep get/set semantics', () => {
     const d = new SharedData();
     assert.equal(d.set('a', '', ''), WasmResult.Ok);
