@@ -36,13 +36,13 @@ export function onRequestHeaders(st: FilterState, s: Stream): u32 {
   }
   s.decided = true;
   const e = usageEntry(st, s, now);
-  if (e >= 0) st.usage.add32(e, U.F_REQUESTS, 1);
+  if (e >= 0) st.usage.add32(e, U.C_REQUESTS, 1);
   if (!st.plan.usable(now)) return failMode(st, s);
   const a = st.admission;
   a.attempt(s, now);
   if (a.invalidRecord) st.metrics.count(Counter.RecordsInvalid);
   s.reserved = a.reserved;
-  if (e >= 0 && !a.reserved) st.usage.add32(e, U.F_UNRESERVED, 1);
+  if (e >= 0 && !a.reserved) st.usage.add32(e, U.C_UNRESERVED, 1);
   return act(st, s, now);
 }
 
@@ -56,7 +56,7 @@ function act(st: FilterState, s: Stream, now: u64): u32 {
   if (a.action == Action.TopUp) {
     st.metrics.count(Counter.Shortfall);
     const e = usageEntry(st, s, now);
-    if (e >= 0) st.usage.add32(e, U.F_SHORTFALL, 1);
+    if (e >= 0) st.usage.add32(e, U.C_SHORTFALL, 1);
   }
   if (a.action == Action.Queue || a.action == Action.TopUp) {
     if (a.maxWaitMs > 0) {
@@ -100,8 +100,8 @@ export function admit(st: FilterState, s: Stream, now: u64): void {
   st.metrics.count(a.reserved ? Counter.Admitted : Counter.UnreservedAdmitted);
   const e = usageEntry(st, s, now);
   if (e >= 0) {
-    if (a.reserved) st.usage.add32(e, U.F_ADMITTED, 1);
-    st.usage.max32(e, U.F_PEAK, a.inFlight);
+    if (a.reserved) st.usage.add32(e, U.C_ADMITTED, 1);
+    st.usage.max32(e, U.C_PEAK, a.inFlight);
   }
 }
 
@@ -117,7 +117,7 @@ function redirect(st: FilterState, s: Stream, now: u64, targetPtr: usize, target
   decisionHeader(h, h.redirectedPtr, h.redirectedLen);
   st.metrics.count(Counter.Redirected);
   const e = usageEntry(st, s, now);
-  if (e >= 0) st.usage.add32(e, U.F_REDIRECTED, 1);
+  if (e >= 0) st.usage.add32(e, U.C_REDIRECTED, 1);
 }
 
 function reject(st: FilterState, s: Stream, now: u64, why: Refusal): void {
@@ -129,7 +129,7 @@ function reject(st: FilterState, s: Stream, now: u64, why: Refusal): void {
   s.replied = true;
   st.metrics.count(Counter.Rejected);
   const e = usageEntry(st, s, now);
-  if (e >= 0) st.usage.add32(e, U.F_THROTTLED, 1);
+  if (e >= 0) st.usage.add32(e, U.C_THROTTLED, 1);
 }
 
 /** No admission: the fallback when there is one, a local reply otherwise. */
@@ -187,7 +187,7 @@ function enqueue(st: FilterState, s: Stream, cachedNow: u64): bool {
   s.deadlineMs = now + <u64>a.maxWaitMs;
   st.metrics.count(Counter.Queued);
   const e = usageEntry(st, s, now);
-  if (e >= 0) st.usage.add32(e, U.F_QUEUED, 1);
+  if (e >= 0) st.usage.add32(e, U.C_QUEUED, 1);
   return true;
 }
 
@@ -197,8 +197,8 @@ export function leaveQueue(st: FilterState, s: Stream, now: u64): void {
   st.metrics.queueWait(waited);
   const e = usageEntry(st, s, now);
   if (e >= 0) {
-    st.usage.add64(e, U.F_QUEUE_WAIT, waited);
-    st.usage.max32(e, U.F_QUEUE_WAIT_MAX, <u32>(waited > 0xffffffff ? 0xffffffff : waited));
+    st.usage.add64(e, U.C_QUEUE_WAIT, waited);
+    st.usage.max32(e, U.C_QUEUE_WAIT_MAX, <u32>(waited > 0xffffffff ? 0xffffffff : waited));
   }
 }
 
@@ -257,8 +257,8 @@ export function endStream(st: FilterState, s: Stream, now: u64): Holding {
   if (s.userLen > 0 && (s.bytesIn | s.bytesOut) != 0) {
     const e = usageEntry(st, s, now);
     if (e >= 0) {
-      st.usage.add64(e, U.F_BYTES_IN, s.bytesIn);
-      st.usage.add64(e, U.F_BYTES_OUT, s.bytesOut);
+      st.usage.add64(e, U.C_BYTES_IN, s.bytesIn);
+      st.usage.add64(e, U.C_BYTES_OUT, s.bytesOut);
     }
     s.bytesIn = 0;
     s.bytesOut = 0;

@@ -4,7 +4,7 @@
 // shadow-stack frames; the managed parts (configuration, queue, local replies) serve the rarer
 // paths and keep alive the buffers the unmanaged parts point into.
 import { Config, FailMode } from '../config/config';
-import { Blob, ByteWriter } from '../lib/bytes';
+import { Blob } from '../lib/bytes';
 import { Keys, UserKeys } from '../plan/keys';
 import { Admission } from './admission';
 import { LocalReplies } from './local_reply';
@@ -49,7 +49,6 @@ export class FilterState {
   pool: StreamPool = new StreamPool();
   readonly queue: WaitQueue;
   readonly usage: UsageTable;
-  readonly usageBatch: ByteWriter;
   usageQueueToken: i64 = -1;
   /**
    * The clock as read at the last tick (or configure): what requests use. Reading the clock is a
@@ -76,7 +75,6 @@ export class FilterState {
     this.userKeys = keys.users;
     this.queue = new WaitQueue(<i32>config.queue.maxDepth);
     this.usage = new UsageTable(config.usage.maxUsers, <usize>config.maxUserIdBytes);
-    this.usageBatch = new ByteWriter(64 * 1024);
     this.plan = new PlanView(keys.meta, <u64>config.planTtlMs);
     this.admission = new Admission(config, keys);
     const h = this.hot;

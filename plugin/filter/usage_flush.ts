@@ -14,8 +14,8 @@ export function flushUsage(st: FilterState, now: u64): void {
   }
   let sent = false;
   if (st.usageQueueToken >= 0) {
-    u.encode(st.usageBatch, now);
-    sent = enqueue(<u32>st.usageQueueToken, st.usageBatch.ptr, st.usageBatch.len) == WasmResult.Ok;
+    u.seal(now);
+    sent = enqueue(<u32>st.usageQueueToken, u.batch, u.batchBytes) == WasmResult.Ok;
     if (!sent) st.usageQueueToken = -1;
   }
   if (!sent) st.metrics.count(Counter.UsageDropped);

@@ -10,7 +10,7 @@ import { BufferType, LogLevel, WasmResult } from '../abi/types';
 import { Blob, isValidUtf8 } from '../lib/bytes';
 import { ProtoReader, ProtoWriter } from '../lib/protobuf';
 import { StreamState } from '../plan/meta';
-import { BATCH_HEADER, BATCH_MAGIC, COUNTERS_BYTES } from '../filter/usage';
+import * as U from '../filter/usage';
 import { Channel } from './channel';
 import { SyncMetrics } from './sync_metrics';
 
@@ -87,25 +87,25 @@ export class UsageReporter {
 
   /** Adds one worker batch; a malformed batch is counted and ignored as a whole. */
   merge(ptr: usize, len: usize): bool {
-    if (len < BATCH_HEADER || load<u32>(ptr) != BATCH_MAGIC) return this.bad();
+    if (len < U.BATCH_HEADER || load<u32>(ptr) != U.BATCH_MAGIC) return this.bad();
     const count = load<u32>(ptr, 4);
     const end = ptr + len;
     // Validate the whole batch before touching the totals.
-    let p = ptr + BATCH_HEADER;
+    let p = ptr + U.BATCH_HEADER;
     for (let i: u32 = 0; i < count; i++) {
       if (end - p < 2) return this.bad();
       const n = <usize>load<u16>(p);
-      if (end - p - 2 < n + COUNTERS_BYTES) return this.bad();
-      p += 2 + n + COUNTERS_BYTES;
+      if (end - p - 2 < n + U.COUNTERS_BYTES) return this.bad();
+      p += 2 + n + U.COUNTERS_BYTES;
     }
     if (p != end) return this.bad();
-    p = ptr + BATCH_HEADER;
+    p = ptr + U.BATCH_HEADER;
     let dropped: i64 = 0;
     for (let i: u32 = 0; i < count; i++) {
       const n = <usize>load<u16>(p);
       const u = p + 2;
-      const c = u + n - 12; // counters at entry offsets 12..72, as in filter/usage.ts
-      p = u + n + COUNTERS_BYTES;
+      const c = u + n; // the counters, laid out as filter/usage.ts C_*
+      p = u + n + U.COUNTERS_BYTES;
       if (n == 0 || !isValidUtf8(u, n)) {
         dropped++;
         continue;
@@ -120,18 +120,18 @@ export class UsageReporter {
         a = new UserAgg();
         this.users.set(name, a);
       }
-      a.requests += <u64>load<u32>(c, 12);
-      a.admitted += <u64>load<u32>(c, 16);
-      a.queued += <u64>load<u32>(c, 20);
-      a.queueWaitMs += load<u64>(c, 24);
-      a.queueWaitMax = max<u32>(a.queueWaitMax, load<u32>(c, 32));
-      a.throttled += <u64>load<u32>(c, 36);
-      a.redirected += <u64>load<u32>(c, 40);
-      a.peak = max<u32>(a.peak, load<u32>(c, 44));
-      a.bytesIn += load<u64>(c, 48);
-      a.bytesOut += load<u64>(c, 56);
-      a.shortfall += <u64>load<u32>(c, 64);
-      a.unreserved += <u64>load<u32>(c, 68);
+      a.requests += <u64>load<u32>(c + U.C_REQUESTS);
+      a.admitted += <u64>load<u32>(c + U.C_ADMITTED);
+      a.queued += <u64>load<u32>(c + U.C_QUEUED);
+      a.queueWaitMs += load<u64>(c + U.C_QUEUE_WAIT);
+      a.queueWaitMax = max<u32>(a.queueWaitMax, load<u32>(c + U.C_QUEUE_WAIT_MAX));
+      a.throttled += <u64>load<u32>(c + U.C_THROTTLED);
+      a.redirected += <u64>load<u32>(c + U.C_REDIRECTED);
+      a.peak = max<u32>(a.peak, load<u32>(c + U.C_PEAK));
+      a.bytesIn += load<u64>(c + U.C_BYTES_IN);
+      a.bytesOut += load<u64>(c + U.C_BYTES_OUT);
+      a.shortfall += <u64>load<u32>(c + U.C_SHORTFALL);
+      a.unreserved += <u64>load<u32>(c + U.C_UNRESERVED);
     }
     if (dropped > 0) this.metrics.usersDroppedBy(dropped);
     return true;
