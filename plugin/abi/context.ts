@@ -64,6 +64,8 @@ export function setRootFactory(f: (id: u32, rootId: string) => RootContext): voi
 // Roots -----------------------------------------------------------------------------------------
 
 export const roots: Array<RootContext | null> = [];
+/** The root found last: every stream's on_context_create names its root, nearly always this one. */
+let lastRoot: RootContext | null = null;
 
 export function addRoot(root: RootContext): void {
   for (let i = 0; i < roots.length; i++) {
@@ -78,14 +80,20 @@ export function addRoot(root: RootContext): void {
 }
 
 export function findRoot(id: u32): RootContext | null {
+  const last = lastRoot;
+  if (last !== null && last.id == id) return last;
   for (let i = 0; i < roots.length; i++) {
     const r = roots[i];
-    if (r !== null && r.id == id) return r;
+    if (r !== null && r.id == id) {
+      lastRoot = r;
+      return r;
+    }
   }
   return null;
 }
 
 export function removeRoot(root: RootContext): void {
+  if (lastRoot === root) lastRoot = null;
   if (root.index >= 0 && root.index < roots.length) roots[root.index] = null;
 }
 

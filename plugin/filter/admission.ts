@@ -27,7 +27,6 @@ export const enum Why {
  */
 @unmanaged
 export class Admission {
-  private readonly keys: UserKeys;
   private readonly poolKeyPtr: usize;
   private readonly poolKeyLen: usize;
   private readonly view: ReservationView = new ReservationView();
@@ -67,7 +66,6 @@ export class Admission {
   inFlight: u32 = 0;
 
   constructor(config: Config, keys: Keys) {
-    this.keys = keys.users;
     this.poolKeyPtr = keys.pool.ptr;
     this.poolKeyLen = keys.pool.len;
     this.slotLeaseMs = <u64>config.slotLeaseMs;
@@ -98,9 +96,9 @@ export class Admission {
     this.retryAfterMs = 0;
     this.inFlight = 0;
     if (s.userLen > 0) {
-      const keyLen = this.keys.build(KIND_RESERVATION, s.user, s.userLen);
+      const keyLen = s.keyHead + s.userLen;
       for (let i = 0; i < MAX_CAS_ATTEMPTS; i++) {
-        if (!this.lookup(keyLen, now) || this.takeReserved(keyLen, now)) break;
+        if (!this.lookup(s.key, keyLen, now) || this.takeReserved(s.key, keyLen, now)) break;
       }
       if (this.reserved) {
         this.exhausted();
@@ -110,9 +108,9 @@ export class Admission {
     this.attemptUnreserved(now);
   }
 
-  /** Reads the record at keys.buf; true when a reservation applies now. */
-  private lookup(keyLen: usize, now: u64): bool {
-    if (getSharedData(this.keys.buf, keyLen) != WasmResult.Ok) return false;
+  /** Reads the record under `key`; true when a reservation applies now. */
+  private lookup(key: usize, keyLen: usize, now: u64): bool {
+    if (getSharedData(key, keyLen) != WasmResult.Ok) return false;
     const status = decodeRecord(returned.ptr, returned.len, this.view);
     if (status == RecordStatus.Invalid) this.invalidRecord = true;
     const active = status == RecordStatus.Valid && this.view.activeAt(now);
@@ -121,7 +119,7 @@ export class Admission {
   }
 
   /** Takes a slot in the record just read; false to retry after a lost CAS, or when exhausted. */
-  private takeReserved(keyLen: usize, now: u64): bool {
+  private takeReserved(key: usize, keyLen: usize, now: u64): bool {
     const v = this.view;
     const l = this.limits;
     l.slots = v.slots;
@@ -135,7 +133,7 @@ export class Admission {
         this.retryAfterMs = r == Acquire.NoToken ? takeInfo.retryAfterMs : 0;
         return true; // a verdict, not a retry: the caller sees admitted == false
       }
-      if (setSharedData(this.keys.buf, keyLen, v.ptr, v.len, returned.cas) != WasmResult.Ok) {
+      if (setSharedData(key, keyLen, v.ptr, v.len, returned.cas) != WasmResult.Ok) {
         this.why = Why.Contended;
         return false;
       }
@@ -192,14 +190,18 @@ export class Admission {
 
 /** Gives a user's slot back to their record; false when the record stayed contended. */
 export function releaseUserSlot(keys: UserKeys, user: usize, userLen: usize): bool {
-  const keyLen = keys.build(KIND_RESERVATION, user, userLen);
+  return releaseRecordSlot(keys.buf, keys.build(KIND_RESERVATION, user, userLen));
+}
+
+/** Gives a slot back to the record under `key`; false when the record stayed contended. */
+export function releaseRecordSlot(key: usize, keyLen: usize): bool {
   const view = releaseView;
   for (let i = 0; i < MAX_CAS_ATTEMPTS; i++) {
-    if (getSharedData(keys.buf, keyLen) != WasmResult.Ok) return true;
+    if (getSharedData(key, keyLen) != WasmResult.Ok) return true;
     // Withdrawn or replaced by something unreadable: the slot went with the reservation.
     if (decodeRecord(returned.ptr, returned.len, view) != RecordStatus.Valid) return true;
     if (!giveSlot(view.livePtr)) return true;
-    if (setSharedData(keys.buf, keyLen, view.ptr, view.len, returned.cas) == WasmResult.Ok) return true;
+    if (setSharedData(key, keyLen, view.ptr, view.len, returned.cas) == WasmResult.Ok) return true;
   }
   return false;
 }

@@ -4,7 +4,8 @@
 // buffer because the host's copy lives only for this callback.
 import { getHeader, getProperty, returned } from '../abi/hostcalls';
 import { HeaderMapType, WasmResult } from '../abi/types';
-import { hashBytes } from '../lib/bytes';
+import { copyShort, hashBytes } from '../lib/bytes';
+import { KIND_RESERVATION, UserKeys } from '../plan/keys';
 import { HotSettings } from './state';
 import { Stream } from './stream';
 
@@ -14,14 +15,20 @@ export const enum IdentityResult {
   Invalid = 2,
 }
 
-export function readIdentity(h: HotSettings, s: Stream): IdentityResult {
+export function readIdentity(h: HotSettings, keys: UserKeys, s: Stream): IdentityResult {
   const r =
     h.identityHeaderLen > 0
       ? getHeader(HeaderMapType.RequestHeaders, h.identityHeaderPtr, h.identityHeaderLen)
       : getProperty(h.identityPropertyPtr, h.identityPropertyLen);
   if (r != WasmResult.Ok || returned.len == 0) return IdentityResult.Missing;
   if (returned.len > h.maxUserIdBytes) return IdentityResult.Invalid;
-  memory.copy(s.user, returned.ptr, returned.len);
+  if (s.keysId != keys.id) {
+    // A new pooled stream, or a reconfiguration changed the prefix: (re)write the key's head.
+    s.keyHead = keys.writeHead(s.key, KIND_RESERVATION);
+    s.user = s.key + s.keyHead;
+    s.keysId = keys.id;
+  }
+  copyShort(s.user, returned.ptr, returned.len);
   s.userLen = returned.len;
   s.userHash = hashBytes(s.user, s.userLen);
   return IdentityResult.Found;

@@ -16,7 +16,7 @@ import { FilterHeadersStatus, HeaderMapType, LogLevel, StreamType } from '../abi
 import { Action, FailMode } from '../config/config';
 import { Blob, EMPTY } from '../lib/bytes';
 import { releaseKey } from '../plan/live';
-import { Why, releaseUserSlot } from './admission';
+import { Why, releaseRecordSlot } from './admission';
 import { IdentityResult, readIdentity } from './identity';
 import { Refusal } from './local_reply';
 import { Counter } from './metrics';
@@ -31,7 +31,7 @@ const PAUSE: u32 = FilterHeadersStatus.StopIteration;
 export function onRequestHeaders(st: FilterState, s: Stream): u32 {
   const now = st.clockMs;
   st.metrics.count(Counter.Requests);
-  if (readIdentity(st.hot, s) != IdentityResult.Found) {
+  if (readIdentity(st.hot, st.userKeys, s) != IdentityResult.Found) {
     st.metrics.count(Counter.IdentityMissing);
   }
   s.decided = true;
@@ -245,7 +245,7 @@ export function endStream(st: FilterState, s: Stream, now: u64): Holding {
   if (held != Holding.None) {
     const ok =
       held == Holding.UserSlot
-        ? releaseUserSlot(st.userKeys, s.user, s.userLen)
+        ? releaseRecordSlot(s.key, s.keyHead + s.userLen)
         : releaseKey(st.keys.pool.ptr, st.keys.pool.len);
     if (!ok) {
       // Contended beyond the retry budget: keep the debt and pay it on tick, never drop it.

@@ -2,7 +2,7 @@
 // buffers) request after request, so the request path allocates nothing once the pool has grown
 // to the worker's peak concurrency. Streams and the pool are unmanaged (plain memory owned by the
 // filter root): the request path then runs without GC shadow-stack frames.
-import { MAX_USER_BYTES } from '../plan/keys';
+import { MAX_KEY_BYTES } from '../plan/keys';
 
 /** What a stream holds in the shared live counters, to give back when it ends. */
 /** Longest fallback target kept for a queued stream (the record stores at most 255 bytes). */
@@ -19,8 +19,16 @@ export class Stream {
   readonly index: i32;
   contextId: u32 = 0;
   inUse: bool = false;
-  /** User id bytes (empty when the request carried no identity). */
-  readonly user: usize;
+  /**
+   * The user's record key, built once per request: prefix, 'r', '/', then the id read from the
+   * request straight into place (admission and release use it without copying the id again).
+   */
+  readonly key: usize;
+  /** Length of the key's head, and which UserKeys wrote it (0 = none yet). */
+  keyHead: usize = 0;
+  keysId: u32 = 0;
+  /** User id bytes (empty when the request carried no identity): key + keyHead. */
+  user: usize;
   userLen: usize = 0;
   userHash: u32 = 0;
   /** Usage-table entry for this user, valid while usageGen matches the table's generation. */
@@ -44,7 +52,8 @@ export class Stream {
 
   constructor(index: i32) {
     this.index = index;
-    this.user = heap.alloc(MAX_USER_BYTES);
+    this.key = heap.alloc(MAX_KEY_BYTES);
+    this.user = this.key;
     this.fallback = heap.alloc(MAX_FALLBACK);
   }
 

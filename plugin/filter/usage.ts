@@ -9,7 +9,7 @@
 // so a flush writes the header and enqueues the buffer as it stands (no encoding pass, no second
 // copy), and a full table costs one enqueue per `max_users` new users, nothing per request.
 // Counters therefore sit at whatever alignment the user id leaves them (Wasm loads allow it).
-import { bytesEqual } from '../lib/bytes';
+import { bytesEqual, copyShort } from '../lib/bytes';
 
 export const BATCH_MAGIC: u32 = 0x31554d45;
 export const BATCH_HEADER: usize = 24;
@@ -81,7 +81,7 @@ export class UsageTable {
     if (this.count >= this.maxUsers || e + 2 + len + COUNTERS_BYTES > this.capacity) return -1;
     const p = batch + e;
     store<u16>(p, <u16>len);
-    memory.copy(p + 2, user, len);
+    copyShort(p + 2, user, len);
     const c = p + 2 + len;
     // 60 bytes of zeroed counters, as plain stores (a bulk fill is a runtime call in V8).
     store<u64>(c, 0);

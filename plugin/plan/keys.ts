@@ -7,6 +7,9 @@ export const KIND_RESERVATION: u8 = 0x72; // 'r': the user's record (reservation
 
 export const MAX_PREFIX_BYTES: usize = 64;
 export const MAX_USER_BYTES: usize = 256;
+export const MAX_KEY_BYTES: usize = MAX_PREFIX_BYTES + 2 + MAX_USER_BYTES;
+
+let lastKeysId: u32 = 0;
 
 /**
  * Builds per-user keys in a buffer that starts with the prefix: prefix, kind, '/', user id.
@@ -17,11 +20,23 @@ export class UserKeys {
   /** The key being built; valid until the next build. */
   readonly buf: usize;
   readonly prefixLen: usize;
+  /** Tells key heads written by writeHead from different prefixes apart (never 0). */
+  readonly id: u32;
 
   constructor(prefix: Blob) {
-    this.buf = heap.alloc(MAX_PREFIX_BYTES + 2 + MAX_USER_BYTES);
+    this.buf = heap.alloc(MAX_KEY_BYTES);
     this.prefixLen = prefix.len;
+    this.id = ++lastKeysId;
     memory.copy(this.buf, prefix.ptr, prefix.len);
+  }
+
+  /** Writes prefix, kind, '/' at `dst` (MAX_KEY_BYTES long); returns the length, where an id goes. */
+  writeHead(dst: usize, kind: u8): usize {
+    const p = this.prefixLen;
+    memory.copy(dst, this.buf, p);
+    store<u8>(dst + p, kind);
+    store<u8>(dst + p + 1, 0x2f);
+    return p + 2;
   }
 
   /** Builds the key of `kind` for a user id; returns its length (the key is at `buf`). */
