@@ -125,6 +125,8 @@ export class ReservationState {
   /** Reservations built for the custom check, by resource index, then by user (only with a check). */
   private readonly decoded: (Reservation | undefined)[] = [];
   private readonly decodedByUser = new Map<string, Reservation>();
+  /** What the prefetch pass read (kept so that its loads are not dead code). */
+  private touched = 0;
 
   constructor(private readonly check?: ReservationCheck) {}
 
@@ -186,6 +188,7 @@ export class ReservationState {
     try {
       if (this.found.length < s.count) this.found = new Int32Array(Math.max(s.count, this.found.length * 2));
       this.store.reserve(s.count); // record ids then stay put until the removals at the end
+      this.touched = this.store.prefetch(s.nameHashes, s.count);
       const error = this.problem(s);
       if (error !== undefined)
         return { ok: false, nonce: s.nonce, systemVersion: s.systemVersionInfo, error };
@@ -224,7 +227,7 @@ export class ReservationState {
       if (to <= from) return 'a resource has no name';
       if (!s.versions[i]) return `resource "${s.name(i)}" has no version`;
       const hash = s.nameHashes[i]; // of the name's bytes, computed while reading
-      let r = st.find(hash, bytes, from, to);
+      let r = st.find(hash, bytes, from, to, s.view);
       const bodyStart = s.bodyStarts[i];
       if (r >= 0) {
         if (st.stamp(r) === stamp) return `resource "${s.name(i)}" appears twice in one response`;

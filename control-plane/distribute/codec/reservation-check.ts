@@ -45,14 +45,6 @@ function bytesEqualString(buf: Uint8Array, from: number, to: number, name: strin
   return Buffer.from(name, 'utf8').equals(buf.subarray(from, to));
 }
 
-/** True when buf[a, aEnd) and buf[b, bEnd) hold the same bytes. */
-function bytesEqualBytes(buf: Uint8Array, a: number, aEnd: number, b: number, bEnd: number): boolean {
-  const n = aEnd - a;
-  if (n !== bEnd - b) return false;
-  for (let i = 0; i < n; i++) if (buf[a + i] !== buf[b + i]) return false;
-  return true;
-}
-
 function lengthProblem(field: string, units: number, required: boolean): string | undefined {
   if (units < 0) return `invalid UTF-8 in ${field}`;
   if (units === 0 && required) return `${field} must not be empty`;
@@ -80,6 +72,8 @@ export function reservationBytesProblem(
   let userStart = -1;
   let userEnd = -1;
   let userLen = 0;
+  /** Whether the last user field seen differs from the name at buf[nameStart, nameEnd). */
+  let userDiffers = true;
   let instanceLen = 0;
   let addressLen = 0;
   let tierLen = 0;
@@ -108,26 +102,39 @@ export function reservationBytesProblem(
       // In int32 halves, so that the common path builds no double: lo = bits 0-27, hi = bits
       // 28-55; longer varints (values from 2^56, or overlong zeros) are read again by varintAt.
       // The two epoch-ms fields go to a Float64Array (unboxed); see timesProblem.
-      const start = p;
-      let lo = 0;
-      let hi = 0;
-      let long = false;
-      for (let i = 0; ; i++) {
-        if (i === 10 || p >= end) return 'truncated varint';
-        const byte = buf[p++];
-        if (i < 4) lo |= (byte & 0x7f) << (7 * i);
-        else if (i < 8) hi |= (byte & 0x7f) << (7 * (i - 4));
-        else long = true;
-        if (byte < 0x80) break;
+      // Counters of one or two bytes (nearly all of them) first, without the loop.
+      const b0 = p < end ? buf[p] : 0x80;
+      let v = b0;
+      if (b0 < 0x80) p++;
+      else if (p + 1 < end && buf[p + 1] < 0x80) {
+        v = (b0 & 0x7f) | (buf[p + 1] << 7);
+        p += 2;
+      } else {
+        const start = p;
+        let lo = 0;
+        let hi = 0;
+        let long = false;
+        for (let i = 0; ; i++) {
+          if (i === 10 || p >= end) return 'truncated varint';
+          const byte = buf[p++];
+          if (i < 4) lo |= (byte & 0x7f) << (7 * i);
+          else if (i < 8) hi |= (byte & 0x7f) << (7 * (i - 4));
+          else long = true;
+          if (byte < 0x80) break;
+        }
+        if (tag === 0x70 || tag === 0x78) {
+          // Two stores, not one of a conditional: a value merged with the call's would be boxed.
+          const k = tag === 0x70 ? 0 : 1;
+          if (long) times[k] = varintAt(buf, start, end);
+          else times[k] = hi * 268435456 + lo;
+          continue;
+        }
+        v = hi === 0 && !long ? lo : varintAt(buf, start, end);
       }
       if (tag === 0x70 || tag === 0x78) {
-        // Two stores, not one of a conditional: a value merged with the call's would be boxed.
-        const k = tag === 0x70 ? 0 : 1;
-        if (long) times[k] = varintAt(buf, start, end);
-        else times[k] = hi * 268435456 + lo;
+        times[tag === 0x70 ? 0 : 1] = v; // a short epoch-ms value (small: still checked below)
         continue;
       }
-      const v = hi === 0 && !long ? lo : varintAt(buf, start, end);
       switch (tag) {
         case 0x20:
           slots = v;
@@ -167,7 +174,23 @@ export function reservationBytesProblem(
       if (tag !== 0x0a && tag !== 0x12 && tag !== 0x1a && tag !== 0x52 && tag !== 130) continue;
       // A string field: ASCII (every byte below 0x80) is its own UTF-16 length.
       let high = 0;
-      for (let i = from; i < p; i++) high |= buf[i];
+      if (tag === 0x0a && len === nameEnd - nameStart) {
+        // The user: scanned and compared with the resource's name in one loop (equal unless a
+        // byte differs; `differ` is then what the later comparison would have found).
+        let differ = 0;
+        for (let i = 0; i < len; i++) {
+          const b = buf[from + i];
+          high |= b;
+          differ |= b ^ buf[nameStart + i];
+        }
+        userDiffers = differ !== 0;
+      } else {
+        if (tag === 0x0a) userDiffers = true;
+        // Four bytes per iteration (a third fewer loop branches than byte by byte).
+        let i = from;
+        for (; i + 4 <= p; i += 4) high |= buf[i] | buf[i + 1] | buf[i + 2] | buf[i + 3];
+        for (; i < p; i++) high |= buf[i];
+      }
       const units = high > 0x7f ? utf16Length(buf, from, p) : len;
       switch (tag) {
         case 0x0a:
@@ -204,10 +227,7 @@ export function reservationBytesProblem(
     lengthProblem('tier', tierLen, false) ??
     lengthProblem('fallback', fallbackLen, false);
   if (s) return s;
-  const sameUser =
-    nameStart >= 0
-      ? bytesEqualBytes(buf, userStart, userEnd, nameStart, nameEnd)
-      : bytesEqualString(buf, userStart, userEnd, name);
+  const sameUser = nameStart >= 0 ? !userDiffers : bytesEqualString(buf, userStart, userEnd, name);
   if (!sameUser) return `user does not match resource name "${name}"`;
   const n =
     u32Problem('slots', slots) ??

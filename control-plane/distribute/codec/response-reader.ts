@@ -23,11 +23,14 @@ const TYPE_URL_WORDS = Int32Array.from({ length: TYPE_URL_BYTES.length >> 2 }, (
   TYPE_URL_BYTES.readInt32LE(4 * k),
 );
 const EMPTY = new Uint8Array(0);
+const EMPTY_VIEW = viewOf(EMPTY);
 const INITIAL = 1024;
 
 export class StagedResponse {
   /** The encoded response; bodies are offsets into it. */
   bytes: Uint8Array = EMPTY;
+  /** A DataView over `bytes` (same offsets), for reading them a word at a time. */
+  view: DataView = viewOf(EMPTY);
   systemVersionInfo = '';
   typeUrl = '';
   nonce = '';
@@ -81,7 +84,7 @@ export class StagedResponse {
    */
   release(): void {
     this.bytes = EMPTY;
-    view = viewOf(EMPTY);
+    view = this.view = EMPTY_VIEW;
     if (this.names.length > 2048 && this.count < this.names.length / 2)
       for (const a of [this.names, this.versions, this.typeUrls]) a.length = this.count;
   }
@@ -277,7 +280,7 @@ function readResource(buf: Uint8Array, p: number, end: number, s: StagedResponse
 export function readDeltaResponse(buf: Uint8Array, into: StagedResponse): StagedResponse {
   const s = into;
   s.bytes = buf;
-  view = viewOf(buf);
+  view = s.view = viewOf(buf);
   s.systemVersionInfo = s.typeUrl = s.nonce = '';
   s.count = s.removedCount = 0;
   const end = buf.length;

@@ -141,4 +141,40 @@ describe('distribute/codec: reservationBytesProblem (validation without decoding
       assert.equal(verdict === undefined, expectOk, String(verdict));
     }
   });
+
+  it('gives the same verdict with the name as bytes as with the name as a string, on corrupted encodings', () => {
+    // The byte-place path scans the user and compares it with the name in one loop.
+    const random = rng(7);
+    for (let k = 0; k < 3000; k++) {
+      const r = syntheticReservation(k, { users: 3000 }, k % 5);
+      const name = Buffer.from(random() < 0.3 ? `${r.user.slice(0, -1)}${k % 10}` : r.user, 'utf8');
+      const body = Buffer.from(enc(r));
+      for (let m = 0; m < 1 + Math.floor(random() * 2); m++) {
+        const at = Math.floor(random() * body.length);
+        body[at] = random() < 0.5 ? Math.floor(random() * 256) : body[at] ^ 0x80;
+      }
+      const buf = Buffer.concat([name, body]);
+      const byBytes = reservationBytesProblem(buf, name.length, buf.length, name.toString(), 0, name.length);
+      const byString = reservationBytesProblem(body, 0, body.length, name.toString());
+      assert.equal(byBytes === undefined, byString === undefined, `case ${k}: ${byBytes} / ${byString}`);
+    }
+  });
+
+  it('judges a repeated user by its last occurrence when the name is given as bytes', () => {
+    const name = Buffer.from(base.user, 'utf8');
+    const sameLength = base.user.slice(0, -1) + (base.user.endsWith('x') ? 'y' : 'x');
+    for (const [first, last, ok] of [
+      [base.user, sameLength, false],
+      [sameLength, base.user, true],
+      ['', base.user, true],
+      [base.user, 'longer-' + base.user, false],
+    ] as const) {
+      const w = new WireWriter();
+      w.varint(0x0a).string(first);
+      writeReservation(w, { ...base, user: last });
+      const buf = Buffer.concat([name, w.finish()]);
+      const verdict = reservationBytesProblem(buf, name.length, buf.length, base.user, 0, name.length);
+      assert.equal(verdict === undefined, ok, `${first} then ${last}: ${verdict}`);
+    }
+  });
 });
