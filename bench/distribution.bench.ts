@@ -16,7 +16,8 @@
  * Environment: BENCH_USERS (100000), BENCH_DELTA_BASE (10000), BENCH_PROXIES (50),
  * BENCH_PROXY_PROCS (2), BENCH_ROUNDS (30), BENCH_WARMUP (3), BENCH_GAP_MS (100), BENCH_FULL_RUNS (3),
  * BENCH_ONLY (full | delta), BENCH_TRACE; BENCH_PROFILE_PROXIES=<dir> (CPU profiles of the proxy
- * processes), BENCH_TRACE_GC, BENCH_PROXY_NODE_FLAGS (extra node flags for them, for experiments).
+ * processes), BENCH_TRACE_GC, BENCH_PROXY_NODE_FLAGS (node flags for them instead of the default
+ * --initial-old-space-size=128, see distribution-proxies.ts; empty = none).
  */
 import * as os from 'node:os';
 import { MemoryLogger } from '../control-plane/distribute/logger';
@@ -30,7 +31,7 @@ import {
   syntheticReservations,
 } from '../control-plane/distribute/testing/synthetic-reservations';
 import type { Plan } from '../control-plane/domain/plan';
-import { cpuMs, epochMs, Proxies, TOKEN } from './distribution-proxies';
+import { cpuMs, epochMs, PROXY_NODE_FLAGS, Proxies, TOKEN } from './distribution-proxies';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const DELTA_BASE = Number(process.env.BENCH_DELTA_BASE ?? 10_000);
@@ -211,9 +212,8 @@ async function main(): Promise<void> {
   console.log(
     `distribution benchmark — ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), load average ${load.join(' ')}`,
   );
-  console.log(
-    '  the machine is shared with other work: wall-clock figures are noisy; CPU times are less so\n',
-  );
+  console.log('  the machine is shared with other work: wall-clock figures are noisy; CPU times are less so');
+  console.log(`  proxy processes' node flags: ${PROXY_NODE_FLAGS.join(' ') || '(none)'}\n`);
   const procs = Array.from({ length: Math.max(1, PROXY_PROCS) }, () => new Proxies());
   try {
     let full: Awaited<ReturnType<typeof fullPlanRuns>> | undefined;
