@@ -12,6 +12,7 @@ import {
   removeRoot,
   rootFactory,
   roots,
+  rootSlots,
 } from './context';
 import { getProperty, returned } from './hostcalls';
 import { WasmResult } from './types';
@@ -26,7 +27,7 @@ function readRootId(): string {
 
 function rootOfStream(value: u32): RootContext | null {
   const idx = <i32>(value >>> 24) - 1;
-  if (idx < 0 || idx >= roots.length) return null;
+  if (idx < 0 || idx >= rootSlots) return null;
   return unchecked(roots[idx]);
 }
 

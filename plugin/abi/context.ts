@@ -66,6 +66,8 @@ export function setRootFactory(f: (id: u32, rootId: string) => RootContext): voi
 export const roots: Array<RootContext | null> = [];
 /** The root found last: every stream's on_context_create names its root, nearly always this one. */
 let lastRoot: RootContext | null = null;
+/** roots.length as a plain global: a stream callback checks its root index without a call. */
+export let rootSlots: i32 = 0;
 
 export function addRoot(root: RootContext): void {
   for (let i = 0; i < roots.length; i++) {
@@ -77,6 +79,7 @@ export function addRoot(root: RootContext): void {
   }
   root.index = roots.length;
   roots.push(root);
+  rootSlots = roots.length;
 }
 
 export function findRoot(id: u32): RootContext | null {
