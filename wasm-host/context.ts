@@ -63,26 +63,50 @@ export interface GrpcHandle {
 
 export class Context {
   /** in_vm_context_created_: proxy_on_context_create has run for it. */
-  inVmCreated = false;
+  declare inVmCreated: boolean;
   /** temp_plugin_: set while the plugin configuration buffer is readable. */
-  tempPlugin = false;
-  destroyed = false;
-  stream: StreamHooks | null = null;
+  declare tempPlugin: boolean;
+  declare destroyed: boolean;
+  declare stream: StreamHooks | null;
 
   // Root-context state (callbacks for gRPC and queues land on the root).
-  private grpcCalls: Map<number, GrpcHandle> | null = null;
-  grpcReceiveBuffer: Uint8Array | null = null;
-  grpcInitialMetadata: HeaderMap | null = null;
-  grpcTrailingMetadata: HeaderMap | null = null;
-  statusCode = 0;
-  statusMessage = '';
+  declare private grpcCalls: Map<number, GrpcHandle> | null;
+  declare grpcReceiveBuffer: Uint8Array | null;
+  declare grpcInitialMetadata: HeaderMap | null;
+  declare grpcTrailingMetadata: HeaderMap | null;
+  declare statusCode: number;
+  declare statusMessage: string;
 
   constructor(
     readonly vm: WasmVm,
-    readonly id: number,
-    readonly parentId: number,
-    readonly plugin: PluginSpec | null,
-  ) {}
+    public id: number,
+    public parentId: number,
+    public plugin: PluginSpec | null,
+  ) {
+    this.reuse(id, parentId, plugin); // one place sets every field (no class-field initializers)
+  }
+
+  /**
+   * This (deleted) stream context as a fresh one under a new id: WasmVm pools them, since one
+   * per HTTP stream was ~140 bytes of garbage per request. Ids stay unique as in cpp-host; nothing
+   * of the old stream survives.
+   */
+  reuse(id: number, parentId: number, plugin: PluginSpec | null): this {
+    this.id = id;
+    this.parentId = parentId;
+    this.plugin = plugin;
+    this.inVmCreated = false;
+    this.tempPlugin = false;
+    this.destroyed = false;
+    this.stream = null;
+    this.grpcCalls = null;
+    this.grpcReceiveBuffer = null;
+    this.grpcInitialMetadata = null;
+    this.grpcTrailingMetadata = null;
+    this.statusCode = 0;
+    this.statusMessage = '';
+    return this;
+  }
 
   /** gRPC calls and streams owned by this (root) context, created on first use. */
   get grpc(): Map<number, GrpcHandle> {

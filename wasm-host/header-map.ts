@@ -32,16 +32,20 @@ const copyAppend = (a: string[], x: string): string[] => {
 
 export class HeaderMap {
   /** Raw latin1 keys (lower case) and values, parallel arrays (read-only outside this class). */
-  keys: string[];
-  values: string[];
+  declare keys: string[];
+  declare values: string[];
   /** How many leading entries are pseudo-headers. */
-  private pseudo = 0;
+  declare private pseudo: number;
   /** The arrays may be shared with a clone: copy them before the first change (copy on write). */
-  private shared = false;
+  declare private shared: boolean;
 
+  // Assigned in the constructor, not as class fields: V8 runs class field initializers as an extra
+  // function call per construction, and the host builds two maps per request.
   constructor(keys: string[] = [], values: string[] = []) {
     this.keys = keys;
     this.values = values;
+    this.pseudo = 0;
+    this.shared = false;
   }
 
   private own(): void {

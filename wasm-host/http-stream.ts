@@ -38,20 +38,20 @@ export class HttpStream extends StreamFilterCore implements StreamHooks {
     ctx: Context | null,
     mode: StreamMode,
     info: StreamInfo,
+    connectionId: number,
     options: { allowHeadersStop: boolean; failOpen: boolean },
   ) {
-    super(vm, ctx, mode, info, options.allowHeadersStop, options.failOpen);
+    super(vm, ctx, mode, info, connectionId, options.allowHeadersStop, options.failOpen);
+    this.contextId = ctx?.id ?? 0;
   }
+
+  /** Context id in the VM (0 when the filter is not in the chain: fail open / fail closed). */
+  declare readonly contextId: number; // kept: the Context object is reused once the stream is deleted
 
   /** Posted tasks (queue notifications, deferred work) run when a driver call returns. */
   private drained(r: FilterResult): FilterResult {
     this.vm?.proc.afterDriverCall();
     return r;
-  }
-
-  /** Context id in the VM (0 when the filter is not in the chain: fail open / fail closed). */
-  get contextId(): number {
-    return this.ctx?.id ?? 0;
   }
 
   get localReply(): LocalReply | undefined {

@@ -51,11 +51,20 @@ export class VmMemory {
     this.fast = Buffer.from(buf) as FastBuffer;
   }
 
-  /** True when [ptr, ptr+size) lies inside memory. Arguments are raw i32s from Wasm. */
+  /**
+   * True when [ptr, ptr+size) lies inside memory. Arguments are raw i32s from Wasm (or the same
+   * values made unsigned). The fast path stays in int32 arithmetic (no conversions to double):
+   * both non-negative as i32 and inside a memory below 2 GiB. Everything else (addresses past
+   * 2^31, a view detached by a grow, which reads length 0) takes the exact path.
+   */
   ok(ptr: number, size: number): boolean {
+    const n = this.u8.length | 0;
+    if ((ptr | size) >= 0 && ptr <= n - size && n > 0) return true;
+    return this.okSlow(ptr, size);
+  }
+
+  private okSlow(ptr: number, size: number): boolean {
     const end = (ptr >>> 0) + (size >>> 0);
-    const n = this.u8.length; // 0 once detached: then refresh, even for an empty range
-    if (end <= n && n !== 0) return true;
     this.check();
     return end <= this.u8.length;
   }
@@ -112,6 +121,13 @@ export class VmMemory {
   }
 
   setU32(ptr: number, value: number): boolean {
+    // Aligned and inside the current word view (empty once detached): one store, no other check.
+    const i32 = this.words.i32;
+    const w = ptr >>> 2;
+    if ((ptr & 3) === 0 && w < i32.length) {
+      i32[w] = value;
+      return true;
+    }
     ptr >>>= 0;
     if (!this.ok(ptr, 4)) return false;
     if ((ptr & 3) === 0) this.words.i32[ptr >>> 2] = value;

@@ -65,16 +65,15 @@ export class Plugin {
     if (h === undefined)
       throw new Error(`plugin ${this.name}: no thread ${worker} (has ${this.handles.length})`);
     const connectionId = this.nextConnectionId++;
-    const full: StreamInfo = info === NO_INFO ? { connectionId } : { connectionId, ...info };
     const opts = this.streamOptions;
     let mode: StreamMode;
     // A thread whose plugin failed to start has no handle: Envoy skips the filter.
     if (h.vm === null || h.root === null) mode = 'fail_open';
     else if (h.vm.failed) mode = this.spec.failOpen ? 'fail_open' : 'fail_closed';
     else mode = 'filter';
-    if (mode !== 'filter') return new HttpStreamClass(h.vm, null, mode, full, opts);
+    if (mode !== 'filter') return new HttpStreamClass(h.vm, null, mode, info, connectionId, opts);
     const ctx = h.vm!.newContext(h.root!.id, this.spec);
-    const stream = new HttpStreamClass(h.vm, ctx, mode, full, opts);
+    const stream = new HttpStreamClass(h.vm, ctx, mode, info, connectionId, opts);
     ctx.stream = stream;
     return stream;
   }

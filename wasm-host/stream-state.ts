@@ -39,54 +39,96 @@ const dir = (): Direction => ({
 });
 
 export abstract class StreamState {
-  requestHeaders: HeaderMap = EMPTY_MAP;
-  responseHeaders: HeaderMap = EMPTY_MAP;
-  protected reqTrailers: HeaderMap | null = null;
-  protected respTrailers: HeaderMap | null = null;
+  declare requestHeaders: HeaderMap;
+  declare responseHeaders: HeaderMap;
+  declare protected reqTrailers: HeaderMap | null;
+  declare protected respTrailers: HeaderMap | null;
   /** Bytes the filter let through upstream / downstream. */
-  requestBody: Uint8Array = EMPTY;
-  responseBody: Uint8Array = EMPTY;
+  declare requestBody: Uint8Array;
+  declare responseBody: Uint8Array;
   /** Request headers went upstream (the filter continued). */
-  requestContinued = false;
+  declare requestContinued: boolean;
   /** Response headers went downstream. */
-  responseContinued = false;
-  lastStatus = '';
-  resetReason: string | undefined;
-  finished = false;
-  routeCacheCleared = 0;
-  private calls: Record<string, number> | null = null;
-  protected state: Map<string, Uint8Array> | null = null;
-  accessLogPhase = false;
+  declare responseContinued: boolean;
+  declare lastStatus: string;
+  declare resetReason: string | undefined;
+  declare finished: boolean;
+  declare routeCacheCleared: number;
+  declare private calls: Record<string, number> | null;
+  declare protected state: Map<string, Uint8Array> | null;
+  declare accessLogPhase: boolean;
   /** Stream start, epoch ms (request.time). */
-  readonly startMs: number;
+  declare readonly startMs: number;
 
-  protected reply: LocalReply | undefined;
-  protected readonly req = dir();
-  protected readonly resp = dir();
-  protected reqHeadersAvail = false;
-  protected respHeadersAvail = false;
-  protected reqTrailersAvail = false;
-  protected respTrailersAvail = false;
-  protected reqBody: Uint8Array | null = null;
-  protected respBody: Uint8Array | null = null;
-  protected eos = false;
-  protected respStarted = false;
-  protected failureReplySent = false;
-  private streamFailed = false;
+  declare protected reply: LocalReply | undefined;
+  declare protected readonly req: Direction;
+  declare protected readonly resp: Direction;
+  declare protected reqHeadersAvail: boolean;
+  declare protected respHeadersAvail: boolean;
+  declare protected reqTrailersAvail: boolean;
+  declare protected respTrailersAvail: boolean;
+  declare protected reqBody: Uint8Array | null;
+  declare protected respBody: Uint8Array | null;
+  declare protected eos: boolean;
+  declare protected respStarted: boolean;
+  declare protected failureReplySent: boolean;
+  declare private streamFailed: boolean;
   /** Direction whose callback is running (-1: none): continue requests for it wait until it returns. */
-  protected dispatching = -1;
-  protected continueRequest = false;
-  protected continueResponse = false;
+  declare protected dispatching: number;
+  declare protected continueRequest: boolean;
+  declare protected continueResponse: boolean;
 
   constructor(
     protected readonly vm: WasmVm | null,
     protected readonly ctx: Context | null,
     protected readonly mode: 'filter' | 'fail_open' | 'fail_closed',
-    readonly info: StreamInfo,
+    private readonly given: StreamInfo,
+    private readonly connectionId: number,
     private readonly allowHeadersStop: boolean,
     private readonly failOpen: boolean,
   ) {
+    // Fields are assigned here, in one fixed order, instead of as class fields: V8 runs class
+    // field initializers as a separate function per construction, and a stream is built per request.
+    this.requestHeaders = EMPTY_MAP;
+    this.responseHeaders = EMPTY_MAP;
+    this.reqTrailers = null;
+    this.respTrailers = null;
+    this.requestBody = EMPTY;
+    this.responseBody = EMPTY;
+    this.requestContinued = false;
+    this.responseContinued = false;
+    this.lastStatus = '';
+    this.resetReason = undefined;
+    this.finished = false;
+    this.routeCacheCleared = 0;
+    this.calls = null;
+    this.state = null;
+    this.accessLogPhase = false;
+    this.reply = undefined;
+    this.req = dir();
+    this.resp = dir();
+    this.reqHeadersAvail = false;
+    this.respHeadersAvail = false;
+    this.reqTrailersAvail = false;
+    this.respTrailersAvail = false;
+    this.reqBody = null;
+    this.respBody = null;
+    this.eos = false;
+    this.respStarted = false;
+    this.failureReplySent = false;
+    this.streamFailed = false;
+    this.dispatching = -1;
+    this.continueRequest = false;
+    this.continueResponse = false;
     this.startMs = vm?.proc.clock.now() ?? 0;
+    this.fullInfo = null;
+  }
+
+  declare private fullInfo: StreamInfo | null;
+
+  /** The stream's info with its connection id, built when first read (properties), not per stream. */
+  get info(): StreamInfo {
+    return (this.fullInfo ??= { connectionId: this.connectionId, ...this.given });
   }
 
   get requestTrailers(): HeaderMap {

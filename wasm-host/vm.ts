@@ -188,15 +188,28 @@ export class WasmVm {
     return this.nextContextId++;
   }
 
+  /** Deleted stream contexts, reused by newContext (a Context per request was garbage to collect). */
+  private readonly contextPool: Context[] = [];
+
   newContext(parentId: number, plugin: PluginSpec): Context {
-    const c = new ContextClass(this, this.allocContextId(), parentId, plugin);
-    this.contexts.set(c.id, c);
+    const id = this.allocContextId();
+    const pool = this.contextPool;
+    const c =
+      parentId !== 0 && pool.length > 0
+        ? pool.pop()!.reuse(id, parentId, plugin)
+        : new ContextClass(this, id, parentId, plugin);
+    this.contexts.set(id, c);
     return c;
   }
 
   deleteContext(c: Context): void {
     c.cancelGrpc();
+    const live = this.contexts.get(c.id) === c; // never pool a context twice
     this.contexts.delete(c.id);
+    if (live && c.parentId !== 0 && this.contextPool.length < 64) {
+      c.stream = null;
+      this.contextPool.push(c);
+    }
   }
 
   nextMetric(type: number): number {
