@@ -102,7 +102,12 @@ export class RecordStore {
     const t = this.slots;
     const mask = this.mask;
     let x = 0;
-    for (let i = 0; i < count; i++) x ^= t[(hashes[i] & mask) * STRIDE + HASH];
+    for (let i = 0; i < count; i++) {
+      // The first and the last word: the table is only 16-byte aligned (the allocator's), so a
+      // 64-byte slot usually straddles two cache lines, and find() reads the inline name at its end.
+      const base = (hashes[i] & mask) * STRIDE;
+      x ^= t[base + HASH] ^ t[base + STRIDE - 1];
+    }
     return x;
   }
 
