@@ -16,7 +16,7 @@
 import type { WordViews } from './word-copy';
 import * as wordCopy from './word-copy';
 // Local copies: module exports are getters under tsx, too slow on the per-call path.
-const { copyBytes, hashKey, NO_WORDS, wordsOf } = wordCopy;
+const { alignedBytes, copyBytes, hashKey, NO_WORDS, wordsOf } = wordCopy;
 
 export { NO_WORDS, WordViews, wordsOf } from './word-copy';
 
@@ -55,7 +55,7 @@ const sameBytes = (
 };
 
 export class SharedStore {
-  private table = new Uint8Array(64 * SLOT);
+  private table: Uint8Array = new Uint8Array(64 * SLOT);
   private t32 = new Int32Array(this.table.buffer);
   private tWords = wordsOf(this.table);
   private mask = 63;
@@ -290,7 +290,7 @@ export class SharedStore {
   private grow(): void {
     const old32 = this.t32;
     const oldSlots = this.mask + 1;
-    const table = new Uint8Array(2 * oldSlots * SLOT); // may throw (past 4 GiB): nothing changed yet
+    const table = alignedBytes(2 * oldSlots * SLOT); // may throw (past 4 GiB): nothing changed yet
     this.mask = this.mask * 2 + 1;
     this.table = table;
     this.t32 = new Int32Array(this.table.buffer);

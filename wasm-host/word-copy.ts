@@ -21,6 +21,24 @@ export const wordsOf = (u8: Uint8Array): WordViews => {
   );
 };
 
+const WASM_PAGE = 65536;
+
+/**
+ * Zeroed bytes whose first byte is page-aligned when n is a multiple of 64 KiB. A large
+ * `new Uint8Array(n)` comes from calloc, which (glibc, mmap'd chunk) returns a page start + 16:
+ * every 128-byte shared-data slot then spans three cache lines instead of two, one more miss per
+ * random lookup. A WebAssembly.Memory is mmap'd page-aligned (and zeroed lazily, like calloc).
+ */
+export const alignedBytes = (n: number): Uint8Array => {
+  if (n < WASM_PAGE || n % WASM_PAGE !== 0) return new Uint8Array(n);
+  const pages = n / WASM_PAGE;
+  try {
+    return new Uint8Array(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer);
+  } catch {
+    return new Uint8Array(n); // past 4 GiB, or no address space left for another memory
+  }
+};
+
 /** Whether typed-array words are little-endian here: only then do word reads equal the byte path. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 

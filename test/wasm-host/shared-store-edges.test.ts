@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { WasmResult } from '../../wasm-host/abi';
 import { SharedData } from '../../wasm-host/shared-data';
 import { SharedStore } from '../../wasm-host/shared-store';
-import { hashKey } from '../../wasm-host/word-copy';
+import { alignedBytes, hashKey } from '../../wasm-host/word-copy';
 
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s));
 const text = (v: Uint8Array | undefined): string | undefined =>
@@ -58,6 +58,20 @@ describe('wasm-host: shared-data store edges', () => {
     }
     assert.equal(d.size('b'), 130);
     assert.equal(d.get('c', ''), undefined, 'another vm_id sees nothing');
+  });
+
+  it('table memory: whole 64 KiB pages come zeroed from their own page-aligned buffer, other sizes plain', () => {
+    // The alignment itself is invisible to JS (no addresses); what the store relies on is checked.
+    for (const n of [65536, 3 * 65536, 1 << 22]) {
+      const a = alignedBytes(n);
+      assert.equal(a.length, n);
+      assert.equal(a.byteOffset, 0);
+      assert.equal(a.buffer.byteLength, n, 'the view covers its whole buffer (word views start at 0)');
+      assert.ok(a.every((x) => x === 0));
+      a[n - 1] = 7;
+      assert.equal(new Int32Array(a.buffer)[n / 4 - 1], 7 << 24);
+    }
+    for (const n of [0, 100, 65535, 65536 + 8]) assert.equal(alignedBytes(n).length, n);
   });
 
   it('a cas past 2^31 reads back unsigned and still matches, inline and in the slab', () => {
