@@ -244,7 +244,13 @@ function readResource(buf: Uint8Array, p: number, end: number, s: StagedResponse
       nameHash = hashName(view, buf, from, p);
       name = (nameScan.high & 0x80808080) === 0 ? '' : stringAt(buf, from, p);
     } else if (tag === 0x0a) version = versionAt(buf, from, p);
-    else if (tag === 0x32) ttl = readDuration(buf, from, p);
+    else if (tag === 0x32) {
+      // The usual ttl, whole seconds below 2^14 ({seconds: 300} is 08 ac 02), read inline.
+      const n = p - from;
+      if (n === 3 && buf[from] === 0x08 && buf[from + 1] >= 0x80 && buf[from + 2] < 0x80)
+        ttl = ((buf[from + 1] & 0x7f) | (buf[from + 2] << 7)) * 1000;
+      else ttl = readDuration(buf, from, p);
+    }
     else if (tag === 0x12) {
       // Any{type_url = 1, value = 2}; an Any without a value still has an (empty) body.
       bodyStart = bodyEnd = p;

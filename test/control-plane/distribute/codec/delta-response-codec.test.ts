@@ -111,4 +111,35 @@ describe('distribute/codec: DeltaDiscoveryResponse', () => {
     const bytes = sampleResponse();
     assert.throws(() => decodeDeltaResponse(bytes.subarray(0, bytes.length - 10)), WireFormatError);
   });
+
+  it('reads ttl durations of every shape as the reflection codec wrote them (short ones inline)', () => {
+    // seconds of 1, 2 and 3 varint bytes, with and without nanos, nanos alone (3 bytes too)
+    const cases: [seconds: number, nanos: number][] = [
+      [300, 0],
+      [5, 0],
+      [127, 0],
+      [128, 0],
+      [16383, 0],
+      [16384, 0],
+      [300, 5_000_000],
+      [0, 128],
+      [0, 999_999_999],
+      [1_000_000, 0],
+    ];
+    const bytes = deltaResponseReflectionCodec<object>().serialize({
+      nonce: 'x',
+      typeUrl: RESERVATION_TYPE_URL,
+      resources: cases.map(([seconds, nanos], i) => ({
+        name: `u${i}`,
+        version: '1',
+        // a zero field left out, as a proto3 encoder does (protobufjs writes one that is present)
+        ttl: { ...(seconds ? { seconds } : {}), ...(nanos ? { nanos } : {}) },
+      })),
+    });
+    const r = decodeDeltaResponse(bytes);
+    assert.deepEqual(
+      r.resources.map((x) => x.ttlMs),
+      cases.map(([seconds, nanos]) => seconds * 1000 + Math.floor(nanos / 1e6)),
+    );
+  });
 });
