@@ -250,8 +250,7 @@ function readResource(buf: Uint8Array, p: number, end: number, s: StagedResponse
       if (n === 3 && buf[from] === 0x08 && buf[from + 1] >= 0x80 && buf[from + 2] < 0x80)
         ttl = ((buf[from + 1] & 0x7f) | (buf[from + 2] << 7)) * 1000;
       else ttl = readDuration(buf, from, p);
-    }
-    else if (tag === 0x12) {
+    } else if (tag === 0x12) {
       // Any{type_url = 1, value = 2}; an Any without a value still has an (empty) body.
       bodyStart = bodyEnd = p;
       let q = from;
