@@ -90,10 +90,17 @@ export class SharedStore {
     const mask = this.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const w = i << 5;
+      // Load the slot's second cache line now, with its first: a found record's value and cas
+      // live there, and a random slot misses both. Issued together the two misses overlap;
+      // otherwise the second starts only after the key compare. (Stored so it is not dropped.)
+      this.ahead = t32[w + 16];
       if (t32[w + 1] === 0) return ~i;
       if (t32[w] === h && this.keyIs(i, u8, u32, at, len)) return i;
     }
   }
+
+  /** Sink for the early load in probe() (never read for its value). */
+  private ahead = 0;
 
   private keyIs(slot: number, u8: Uint8Array, u32: Int32Array, at: number, len: number): boolean {
     const w = slot << 5;
