@@ -71,17 +71,17 @@ export class VmMemory {
 
   /** Bytes copied out of memory (owned by the caller), or undefined when out of bounds. */
   copyOut(ptr: number, size: number): Uint8Array | undefined {
+    if (!this.ok(ptr, size)) return undefined; // raw i32s: ok()'s int32 fast path
     ptr >>>= 0;
     size >>>= 0;
-    if (!this.ok(ptr, size)) return undefined;
     return this.u8.slice(ptr, ptr + size);
   }
 
   /** A byte range read as a latin1 ("binary") string: one char per byte, lossless. */
   latin1(ptr: number, size: number): string | undefined {
+    if (!this.ok(ptr, size)) return undefined; // raw i32s: ok()'s int32 fast path
     ptr >>>= 0;
     size >>>= 0;
-    if (!this.ok(ptr, size)) return undefined;
     return size <= INTERN_MAX
       ? this.intern.get(this.u8, this.words.i32, this.fast, ptr, size)
       : this.fast.latin1Slice(ptr, ptr + size);
@@ -89,9 +89,9 @@ export class VmMemory {
 
   /** latin1(), ASCII-lower-cased: a header name as Envoy's LowerCaseString makes it. */
   latin1Lower(ptr: number, size: number): string | undefined {
+    if (!this.ok(ptr, size)) return undefined; // raw i32s: ok()'s int32 fast path
     ptr >>>= 0;
     size >>>= 0;
-    if (!this.ok(ptr, size)) return undefined;
     return size <= INTERN_MAX
       ? this.intern.getLower(this.u8, this.words.i32, this.fast, ptr, size)
       : asciiLower(this.fast.latin1Slice(ptr, ptr + size));
@@ -99,9 +99,9 @@ export class VmMemory {
 
   /** Like latin1() for bytes that change from call to call (header values): never cached. */
   latin1Value(ptr: number, size: number): string | undefined {
+    if (!this.ok(ptr, size)) return undefined; // raw i32s: ok()'s int32 fast path
     ptr >>>= 0;
     size >>>= 0;
-    if (!this.ok(ptr, size)) return undefined;
     return latin1Of(this.u8, this.fast, ptr, size);
   }
 
@@ -128,45 +128,45 @@ export class VmMemory {
       i32[w] = value;
       return true;
     }
-    ptr >>>= 0;
     if (!this.ok(ptr, 4)) return false;
+    ptr >>>= 0;
     if ((ptr & 3) === 0) this.words.i32[ptr >>> 2] = value;
     else this.dv.setUint32(ptr, value >>> 0, true);
     return true;
   }
 
   getU32(ptr: number): number | undefined {
-    ptr >>>= 0;
     if (!this.ok(ptr, 4)) return undefined;
+    ptr >>>= 0;
     return this.dv.getUint32(ptr, true);
   }
 
   setU64(ptr: number, value: bigint): boolean {
-    ptr >>>= 0;
     if (!this.ok(ptr, 8)) return false;
+    ptr >>>= 0;
     this.dv.setBigUint64(ptr, value, true);
     return true;
   }
 
   /** A u64 given as [low, high] u32 words (no BigInt). */
   setU64Words(ptr: number, words: Uint32Array): boolean {
-    ptr >>>= 0;
     if (!this.ok(ptr, 8)) return false;
+    ptr >>>= 0;
     this.dv.setUint32(ptr, words[0], true);
     this.dv.setUint32(ptr + 4, words[1], true);
     return true;
   }
 
   setU16(ptr: number, value: number): boolean {
-    ptr >>>= 0;
     if (!this.ok(ptr, 2)) return false;
+    ptr >>>= 0;
     this.dv.setUint16(ptr, value, true);
     return true;
   }
 
   setBytes(ptr: number, bytes: Uint8Array): boolean {
-    ptr >>>= 0;
     if (!this.ok(ptr, bytes.length)) return false;
+    ptr >>>= 0;
     this.u8.set(bytes, ptr);
     return true;
   }

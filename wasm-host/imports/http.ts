@@ -47,7 +47,7 @@ export const httpImports = (vm: WasmVm): Def[] => {
   ): HeaderMap | number => {
     if (type >>> 0 > HeaderMapType.MAX) return WasmResult.BadArgument;
     const k = mem.latin1Lower(kPtr, kSize);
-    const v = vSize === -1 ? '' : mem.latin1Value(vPtr, vSize);
+    const v = vSize === -1 ? '' : mem.latin1Value(vPtr, vSize | 0); // | 0: ok()'s int32 fast path
     if (k === undefined || v === undefined) return WasmResult.InvalidMemoryAccess;
     const map = mapOf(type, true);
     if (map === null) return WasmResult.BadArgument;

@@ -1,0 +1,104 @@
+// Paired in-process A/B of two host versions on the filter bench's path (bench/plugin.bench.ts:
+// build/earmark.wasm, an admitted request for a random reserved user: create, request headers,
+// response headers, finish). On a shared machine single runs differ by more than most host
+// changes, so: two hosts of each version in ONE process, set up in ABBA order (the order of
+// set-up shifts a host by up to ~150 ns here), batches round-robin in rotating order, CPU time per
+// batch, and the per-round difference new - old. Run:
+//   git archive <commit> wasm-host | tar -x -C /tmp/old && ln -s "$PWD/node_modules" /tmp/old/
+//   npx tsx wasm-host/tools/ab-filter.ts /tmp/old/wasm-host [users=1000] [rounds=200] [batch=2000]
+import { resolve } from 'node:path';
+import { encodeMeta, encodeRecord, keys } from '../../test/plugin/support/records';
+import * as current from '../index';
+
+type Host = typeof current;
+const WASM = resolve(__dirname, '..', '..', 'build', 'earmark.wasm');
+const VM_ID = 'earmark';
+const TEMPLATES = 8192;
+
+/** The bench's set-up for one host: users, usage queue, filter, header templates (seeded). */
+export const setUp = (host: Host, users: number, seed0: number) => {
+  const envoy = new host.EnvoyProcess({ concurrency: 1, clock: 'virtual', logLevel: 'warn' });
+  const k = keys();
+  envoy.sharedData.set(VM_ID, k.meta, encodeMeta({ freshMs: envoy.clock.now(), generation: 1 }));
+  for (let i = 0; i < users; i++) {
+    const address = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:8080`;
+    const record = encodeRecord({ address, slots: 64, ratePerMinute: 6_000_000, burst: 1000 });
+    envoy.sharedData.set(VM_ID, k.record(`user-${i}`), record);
+  }
+  const token = envoy.sharedQueues.register(VM_ID, k.usageQueue, {
+    vmKey: 'ab',
+    contextId: 0,
+    post: () => undefined,
+    notify: () => undefined,
+  });
+  const filter = envoy.addHttpFilter({
+    name: 'earmark',
+    rootId: 'earmark_filter',
+    vmId: VM_ID,
+    wasm: WASM,
+    configuration: JSON.stringify({ plan_ttl_ms: 86_400_000 }),
+  });
+  let seed = seed0;
+  const rnd = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+  const templates = Array.from({ length: TEMPLATES }, () =>
+    host.HeaderMap.from({
+      ':method': 'GET',
+      ':path': '/api/items',
+      ':authority': 'svc.local',
+      'x-earmark-user': `user-${rnd() % users}`,
+    }),
+  );
+  const response = host.HeaderMap.from({ ':status': '200' });
+  envoy.advance(100);
+  /** One batch of admitted requests: CPU ns per request (the tick and queue drain not counted). */
+  const batch = (from: number, n: number): number => {
+    const c0 = process.cpuUsage();
+    for (let i = from; i < from + n; i++) {
+      const s = filter.newStream(0);
+      s.sendRequestHeaders(templates[i & (TEMPLATES - 1)], true);
+      s.sendResponseHeaders(response, true);
+      s.finish();
+    }
+    const c = process.cpuUsage(c0);
+    envoy.advance(100);
+    while (typeof envoy.sharedQueues.dequeue(token) !== 'number');
+    return ((c.user + c.system) * 1000) / n;
+  };
+  return { envoy, batch };
+};
+
+const main = async (): Promise<void> => {
+  const [oldPath, u = '1000', r = '200', b = '2000'] = process.argv.slice(2);
+  if (oldPath === undefined)
+    throw new Error('usage: ab-filter.ts <old wasm-host dir> [users] [rounds] [batch]');
+  const old = (await import(resolve(oldPath, 'index.ts'))) as Host;
+  const [users, rounds, n] = [Number(u), Number(r), Number(b)];
+  const hosts = [
+    setUp(old, users, 1),
+    setUp(current, users, 1),
+    setUp(current, users, 2),
+    setUp(old, users, 2),
+  ];
+  for (let i = 0; i < 10; i++) for (const h of hosts) h.batch(i * n, n);
+  const d: number[] = [];
+  const o: number[] = [];
+  const w: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const t = [0, 0, 0, 0];
+    for (let k = 0; k < 4; k++) t[(k + round) & 3] = hosts[(k + round) & 3].batch(round * n, n);
+    o.push((t[0] + t[3]) / 2);
+    w.push((t[1] + t[2]) / 2);
+    d.push(w[round] - o[round]);
+  }
+  const med = (xs: number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+  const mean = d.reduce((s, v) => s + v, 0) / d.length;
+  const se = Math.sqrt(d.reduce((s, v) => s + (v - mean) ** 2, 0) / (d.length - 1) / d.length);
+  console.log(
+    `users ${users}, ${rounds} rounds x 4 batches of ${n}: old median ${med(o).toFixed(0)}, new median ` +
+      `${med(w).toFixed(0)} ns CPU/request; new - old ${mean.toFixed(0)} ± ${(2 * se).toFixed(0)} (2 SE), ` +
+      `median ${med(d).toFixed(0)}, new faster in ${d.filter((v) => v < 0).length}/${d.length} rounds`,
+  );
+  for (const h of hosts) await h.envoy.close();
+};
+
+void main();
