@@ -249,7 +249,7 @@ export class ReservationState {
       if (s.typeUrls[i] !== TYPE_URL) return `resource "${s.name(i)}" has type ${s.typeUrls[i]}`;
       const problem = this.check
         ? this.checkDecoded(s, i, s.name(i))
-        : reservationBytesProblem(bytes, bodyStart, s.bodyEnds[i], '', from, to);
+        : reservationBytesProblem(bytes, bodyStart, s.bodyEnds[i], '', from, to, s.view);
       if (problem) return `resource "${s.name(i)}" rejected: ${problem}`;
     }
     for (let k = 0; k < s.removedCount; k++) {

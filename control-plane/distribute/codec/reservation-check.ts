@@ -67,6 +67,7 @@ export function reservationBytesProblem(
   name: string,
   nameStart = -1,
   nameEnd = -1,
+  view?: DataView,
 ): string | undefined {
   // The last occurrence of a field wins, as in a decoder; every string occurrence must be UTF-8.
   let userStart = -1;
@@ -188,10 +189,11 @@ export function reservationBytesProblem(
         if (tag === 0x0a) userDiffers = true;
         // Four bytes per iteration (a third fewer loop branches than byte by byte).
         let i = from;
-        for (; i + 4 <= p; i += 4) high |= buf[i] | buf[i + 1] | buf[i + 2] | buf[i + 3];
+        if (view !== undefined) for (; i + 4 <= p; i += 4) high |= view.getInt32(i);
+        else for (; i + 4 <= p; i += 4) high |= buf[i] | buf[i + 1] | buf[i + 2] | buf[i + 3];
         for (; i < p; i++) high |= buf[i];
       }
-      const units = high > 0x7f ? utf16Length(buf, from, p) : len;
+      const units = (high & 0x80808080) !== 0 ? utf16Length(buf, from, p) : len;
       switch (tag) {
         case 0x0a:
           if (units < 0) return 'invalid UTF-8 in user';

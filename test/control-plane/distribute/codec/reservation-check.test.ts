@@ -142,7 +142,7 @@ describe('distribute/codec: reservationBytesProblem (validation without decoding
     }
   });
 
-  it('gives the same verdict with the name as bytes as with the name as a string, on corrupted encodings', () => {
+  it('gives the same verdict with the name as bytes (with and without a DataView) as with the name as a string, on corrupted encodings', () => {
     // The byte-place path scans the user and compares it with the name in one loop.
     const random = rng(7);
     for (let k = 0; k < 3000; k++) {
@@ -157,6 +157,14 @@ describe('distribute/codec: reservationBytesProblem (validation without decoding
       const byBytes = reservationBytesProblem(buf, name.length, buf.length, name.toString(), 0, name.length);
       const byString = reservationBytesProblem(body, 0, body.length, name.toString());
       assert.equal(byBytes === undefined, byString === undefined, `case ${k}: ${byBytes} / ${byString}`);
+      // With a DataView the string fields are scanned 4 bytes at a time: the same verdict.
+      const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      const n = name.length;
+      assert.equal(
+        reservationBytesProblem(buf, n, buf.length, name.toString(), 0, n, view),
+        byBytes,
+        `case ${k}`,
+      );
     }
   });
 
@@ -176,5 +184,21 @@ describe('distribute/codec: reservationBytesProblem (validation without decoding
       const verdict = reservationBytesProblem(buf, name.length, buf.length, base.user, 0, name.length);
       assert.equal(verdict === undefined, ok, `${first} then ${last}: ${verdict}`);
     }
+  });
+
+  it('accepts valid non-ASCII strings and rejects invalid UTF-8 with a DataView too', () => {
+    const r = { ...base, user: 'ünïcode-✓', instanceId: 'ïd-1', tier: 'ór', fallback: '😀-pool' };
+    const name = Buffer.from(r.user, 'utf8');
+    const buf = Buffer.concat([Buffer.from('pad'), name, enc(r)]);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const at = 3 + name.length;
+    assert.equal(reservationBytesProblem(buf, at, buf.length, r.user, 3, at, view), undefined);
+    const bad = Buffer.from(buf);
+    bad[bad.indexOf('ïd-1') + 1] = 0x41; // the second byte of "ï" replaced: invalid UTF-8
+    const badView = new DataView(bad.buffer, bad.byteOffset, bad.byteLength);
+    assert.equal(
+      reservationBytesProblem(bad, at, bad.length, r.user, 3, at, badView),
+      'invalid UTF-8 in instanceId',
+    );
   });
 });
