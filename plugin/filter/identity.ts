@@ -4,7 +4,7 @@
 // buffer because the host's copy lives only for this callback.
 import { getHeader, getProperty, returned } from '../abi/hostcalls';
 import { HeaderMapType, WasmResult } from '../abi/types';
-import { copyShort, hashBytes } from '../lib/bytes';
+import { copyShort, hashShort } from '../lib/bytes';
 import { KIND_RESERVATION, UserKeys } from '../plan/keys';
 import { HotSettings } from './state';
 import { Stream } from './stream';
@@ -30,6 +30,6 @@ export function readIdentity(h: HotSettings, keys: UserKeys, s: Stream): Identit
   }
   copyShort(s.user, returned.ptr, returned.len);
   s.userLen = returned.len;
-  s.userHash = hashBytes(s.user, s.userLen);
+  s.userHash = hashShort(s.user, s.userLen);
   return IdentityResult.Found;
 }

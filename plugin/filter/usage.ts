@@ -9,7 +9,7 @@
 // so a flush writes the header and enqueues the buffer as it stands (no encoding pass, no second
 // copy), and a full table costs one enqueue per `max_users` new users, nothing per request.
 // Counters therefore sit at whatever alignment the user id leaves them (Wasm loads allow it).
-import { bytesEqual, copyShort } from '../lib/bytes';
+import { copyShort, equalShort } from '../lib/bytes';
 
 export const BATCH_MAGIC: u32 = 0x31554d45;
 export const BATCH_HEADER: usize = 24;
@@ -73,7 +73,8 @@ export class UsageTable {
       if (v == 0) break;
       if (<u32>v == hash) {
         const e = <usize>(v >>> 32);
-        if (bytesEqual(batch + e + 2, <usize>load<u16>(batch + e), user, len)) return <i32>(e + 2 + len);
+        if (<usize>load<u16>(batch + e) == len && equalShort(batch + e + 2, user, len))
+          return <i32>(e + 2 + len);
       }
       i = (i + 1) & mask;
     }

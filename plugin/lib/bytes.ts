@@ -138,18 +138,35 @@ export function copyShort(dst: usize, src: usize, n: usize): void {
   for (; i < n; i++) store<u8>(dst + i, load<u8>(src + i));
 }
 
-export function bytesEqual(a: usize, aLen: usize, b: usize, bLen: usize): bool {
-  return aLen == bLen && memory.compare(a, b, aLen) == 0;
+/** Equality of two short byte strings, 8 bytes per step (Wasm loads need no alignment). */
+export function equalShort(a: usize, b: usize, n: usize): bool {
+  let i: usize = 0;
+  for (; i + 8 <= n; i += 8) if (load<u64>(a + i) != load<u64>(b + i)) return false;
+  for (; i < n; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;
+  return true;
 }
 
-/** FNV-1a, 32 bits: cheap, good enough to spread user ids over open-addressing tables. */
-export function hashBytes(ptr: usize, len: usize): u32 {
-  let h: u32 = 2166136261;
-  for (let i: usize = 0; i < len; i++) {
-    h ^= <u32>load<u8>(ptr + i);
-    h *= 16777619;
+/**
+ * A 32-bit hash of a short byte string (a user id, hashed on every request), 8 bytes per
+ * multiply instead of FNV's one; the last multiply and shifts mix every input bit into the low
+ * bits that pick an open-addressing slot.
+ */
+export function hashShort(ptr: usize, len: usize): u32 {
+  let h: u64 = 0x9e3779b97f4a7c15 ^ (<u64>len);
+  let i: usize = 0;
+  for (; i + 8 <= len; i += 8) {
+    h = (h ^ load<u64>(ptr + i)) * 0xff51afd7ed558ccd;
+    h ^= h >> 32;
   }
-  return h;
+  let tail: u64 = 0;
+  for (let shift: u64 = 0; i < len; i++, shift += 8) tail |= (<u64>load<u8>(ptr + i)) << shift;
+  h = (h ^ tail) * 0xc4ceb9fe1a85ec53;
+  h ^= h >> 29;
+  return <u32>(h ^ (h >> 32));
+}
+
+export function bytesEqual(a: usize, aLen: usize, b: usize, bLen: usize): bool {
+  return aLen == bLen && memory.compare(a, b, aLen) == 0;
 }
 
 /** Strict UTF-8 validation (no overlongs, no surrogates, max U+10FFFF), as proto3 strings require. */
