@@ -63,7 +63,6 @@ export class HttpStream extends StreamFilterCore implements StreamHooks {
   sendRequestHeaders(headers: HeadersInit | HeaderMap, endOfStream = false): FilterResult {
     if (this.reply !== undefined || this.finished) return this.result(0);
     this.requestHeaders = HeaderMapClass.from(headers);
-    this.req.ended = endOfStream;
     if (this.mode === 'fail_open') return this.passThrough(0);
     this.onCreate();
     this.reqHeadersAvail = true;
@@ -89,7 +88,6 @@ export class HttpStream extends StreamFilterCore implements StreamHooks {
     if (this.reply !== undefined || this.finished) return this.result(1);
     this.respStarted = true;
     this.responseHeaders = HeaderMapClass.from(headers);
-    this.resp.ended = endOfStream;
     return this.encodeHeaders(endOfStream);
   }
 
@@ -145,7 +143,6 @@ export class HttpStream extends StreamFilterCore implements StreamHooks {
   private body(d: 0 | 1, data: Uint8Array, endOfStream: boolean): FilterResult {
     if (this.finished || this.reply !== undefined) return this.result(d);
     const dir = d === 0 ? this.req : this.resp;
-    dir.ended = endOfStream;
     if (this.mode === 'fail_open' || this.ctx === null || !this.ctx.inVmCreated) {
       this.forward(d, data);
       return this.result(d);
@@ -164,7 +161,6 @@ export class HttpStream extends StreamFilterCore implements StreamHooks {
   private trailers(d: 0 | 1, map: HeaderMap): FilterResult {
     if (this.finished || this.reply !== undefined) return this.result(d);
     const dir = d === 0 ? this.req : this.resp;
-    dir.ended = true;
     if (d === 0) this.requestTrailers = map;
     else this.responseTrailers = map;
     if (this.mode === 'fail_open' || this.ctx === null || !this.ctx.inVmCreated) {

@@ -89,7 +89,7 @@ export abstract class StreamFilterCore extends StreamState {
       if (type === HeaderMapType.ResponseHeaders)
         return this.respStarted || this.reply ? this.responseHeaders : null;
       if (type === HeaderMapType.ResponseTrailers)
-        return this.resp.trailersForwarded ? this.responseTrailers : null;
+        return this.peek(1).trailersForwarded ? this.responseTrailers : null;
       return null;
     }
     switch (type) {
@@ -146,7 +146,7 @@ export abstract class StreamFilterCore extends StreamState {
     const isHead = this.requestHeaders.getRaw(':method') === 'HEAD';
     const built = buildLocalReply(code, body, headers, grpc, details, { isGrpc, isHead });
     this.reply = built.reply;
-    this.req.state = 'open';
+    if (this.peek(0).state !== 'open') this.req.state = 'open';
     const viaFilterChain = !this.respStarted;
     this.respStarted = true;
     this.responseHeaders = built.headers;
@@ -156,14 +156,13 @@ export abstract class StreamFilterCore extends StreamState {
       return;
     }
     const endOfStream = built.body.length === 0;
-    this.resp.ended = endOfStream;
     this.respHeadersAvail = true;
     this.eos = endOfStream;
     const st = this.runHeaders(1, endOfStream);
     if (st === 0) this.respHeadersAvail = false;
     this.afterHeaders(1, st === 0 || st === 2);
     if (built.body.length > 0) {
-      if (this.resp.state === 'headers_paused') {
+      if (this.peek(1).state === 'headers_paused') {
         this.resp.pendingBody = built.body;
         this.resp.pendingEos = true;
       } else this.runBody(1, built.body, true);

@@ -18,7 +18,6 @@ interface Direction {
   /** Data the filter saw and stopped (StopIterationAndBuffer/Watermark): forwarded on resume. */
   held: Uint8Array;
   buffering: boolean;
-  ended: boolean;
   trailersForwarded: boolean;
 }
 
@@ -34,9 +33,13 @@ const dir = (): Direction => ({
   pendingTrailers: false,
   held: EMPTY,
   buffering: false,
-  ended: false,
   trailersForwarded: false,
 });
+/**
+ * What a direction that never stopped reads as. A stream's directions are made only when one
+ * stops, buffers or waits (two objects per request otherwise); frozen, so a write to it throws.
+ */
+const OPEN: Readonly<Direction> = Object.freeze(dir());
 
 export abstract class StreamState {
   declare requestHeaders: HeaderMap;
@@ -61,8 +64,8 @@ export abstract class StreamState {
   declare readonly startMs: number;
 
   declare protected reply: LocalReply | undefined;
-  declare protected readonly req: Direction;
-  declare protected readonly resp: Direction;
+  declare private reqDir: Direction | null;
+  declare private respDir: Direction | null;
   declare protected reqHeadersAvail: boolean;
   declare protected respHeadersAvail: boolean;
   declare protected reqTrailersAvail: boolean;
@@ -105,8 +108,8 @@ export abstract class StreamState {
     this.state = null;
     this.accessLogPhase = false;
     this.reply = undefined;
-    this.req = dir();
-    this.resp = dir();
+    this.reqDir = null;
+    this.respDir = null;
     this.reqHeadersAvail = false;
     this.respHeadersAvail = false;
     this.reqTrailersAvail = false;
@@ -129,6 +132,18 @@ export abstract class StreamState {
   /** The stream's info with its connection id, built when first read (properties), not per stream. */
   get info(): StreamInfo {
     return (this.fullInfo ??= { connectionId: this.connectionId, ...this.given });
+  }
+
+  /** A direction's state to change (made on first use). */
+  protected get req(): Direction {
+    return (this.reqDir ??= dir());
+  }
+  protected get resp(): Direction {
+    return (this.respDir ??= dir());
+  }
+  /** A direction's state to read: OPEN until it was made. */
+  protected peek(d: 0 | 1): Readonly<Direction> {
+    return (d === 0 ? this.reqDir : this.respDir) ?? OPEN;
   }
 
   get requestTrailers(): HeaderMap {
@@ -268,12 +283,12 @@ export abstract class StreamState {
 
   /** After a headers callback: forward, or stop (and maybe resume at once if continue was asked). */
   protected afterHeaders(d: 0 | 1, proceed: boolean): FilterResult {
-    const side = d === 0 ? this.req : this.resp;
     if (proceed) {
-      side.state = 'open';
+      const side = d === 0 ? this.reqDir : this.respDir;
+      if (side !== null) side.state = 'open';
       if (d === 0) this.requestContinued = true;
       else this.responseContinued = true;
-    } else side.state = 'headers_paused';
+    } else (d === 0 ? this.req : this.resp).state = 'headers_paused';
     return this.finishDispatch(d);
   }
 
@@ -289,8 +304,7 @@ export abstract class StreamState {
 
   protected result(d: 0 | 1): FilterResult {
     if (this.reply !== undefined) return 'local_reply';
-    const side = d === 0 ? this.req : this.resp;
-    return side.state === 'open' ? 'continue' : 'pause';
+    return this.peek(d).state === 'open' ? 'continue' : 'pause';
   }
 
   protected passThrough(d: 0 | 1): FilterResult {
@@ -307,10 +321,9 @@ export abstract class StreamState {
 
   /** continueDecoding / continueEncoding: let stopped data through, deliver what waited. */
   protected resume(d: 0 | 1): void {
-    if (this.finished) return;
+    if (this.finished || this.peek(d).state === 'open') return;
     const side = d === 0 ? this.req : this.resp;
     const prev = side.state;
-    if (prev === 'open') return;
     side.state = 'open';
     if (prev === 'headers_paused') {
       if (d === 0) this.requestContinued = true;

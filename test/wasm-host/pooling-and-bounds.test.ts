@@ -6,7 +6,13 @@
  */
 import { strict as assert } from 'node:assert';
 import { VmMemory } from '../../wasm-host/memory';
-import { newEnvoy, probe } from './helpers';
+import { newEnvoy, probe, send, wasmLogs } from './helpers';
+
+/** Whether a stream made its per-direction state objects (internal; made only when needed). */
+const made = (s: object): [boolean, boolean] => {
+  const x = s as unknown as { reqDir: object | null; respDir: object | null };
+  return [x.reqDir !== null, x.respDir !== null];
+};
 
 /** The exact rule: [ptr, ptr+size) inside memory, both read as u32. */
 const exact = (ptr: number, size: number, n: number): boolean => (ptr >>> 0) + (size >>> 0) <= n;
@@ -62,6 +68,28 @@ describe('wasm-host: context reuse and bounds fast paths', () => {
     assert.ok(p.vm(0).contexts.get(b.contextId) !== undefined, 'b is still alive');
     assert.equal(b.requestHeaders.get(':authority'), 'b');
     assert.equal(b.sendResponseHeaders({ ':status': '200' }, true), 'continue');
+    b.finish();
+    await envoy.close();
+  });
+
+  it('directions that never stop make no state objects; one that pauses does, and resumes as before', async () => {
+    const envoy = newEnvoy({ concurrency: 1 });
+    const p = probe(envoy, { configuration: 'tick=10' });
+    const a = p.newStream(0);
+    assert.equal(
+      a.sendRequestHeaders({ ':method': 'GET', ':path': '/', ':authority': 'a' }, true),
+      'continue',
+    );
+    assert.equal(a.sendResponseHeaders({ ':status': '200' }, true), 'continue');
+    assert.deepEqual(made(a), [false, false], 'the admitted path allocates no direction state');
+    a.finish();
+    const b = p.newStream(0);
+    assert.equal(send(b, 'pause,wait_tick,log_body'), 'pause');
+    assert.deepEqual(made(b), [true, false]);
+    assert.equal(b.sendRequestBody('payload', true), 'pause', 'the body waits behind the paused headers');
+    envoy.advance(10);
+    assert.equal(b.requestContinued, true);
+    assert.ok(wasmLogs(envoy, 'payload').length > 0, 'the waiting body reached the filter on resume');
     b.finish();
     await envoy.close();
   });
