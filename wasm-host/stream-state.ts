@@ -5,6 +5,7 @@
 import type { FilterResult } from './abi';
 import type { Context } from './context';
 import { HeaderMap } from './header-map';
+import { StreamFlags } from './stream-flags';
 import type { LocalReply } from './local-reply';
 import type { StreamInfo } from './stream-properties';
 import type { WasmVm } from './vm';
@@ -41,7 +42,7 @@ const dir = (): Direction => ({
  */
 const OPEN: Readonly<Direction> = Object.freeze(dir());
 
-export abstract class StreamState {
+export abstract class StreamState extends StreamFlags {
   declare requestHeaders: HeaderMap;
   declare responseHeaders: HeaderMap;
   declare protected reqTrailers: HeaderMap | null;
@@ -49,37 +50,21 @@ export abstract class StreamState {
   /** Bytes the filter let through upstream / downstream. */
   declare requestBody: Uint8Array;
   declare responseBody: Uint8Array;
-  /** Request headers went upstream (the filter continued). */
-  declare requestContinued: boolean;
-  /** Response headers went downstream. */
-  declare responseContinued: boolean;
   declare lastStatus: string;
   declare resetReason: string | undefined;
-  declare finished: boolean;
   declare routeCacheCleared: number;
   declare private calls: Record<string, number> | null;
   declare protected state: Map<string, Uint8Array> | null;
-  declare accessLogPhase: boolean;
   /** Stream start, epoch ms (request.time). */
   declare readonly startMs: number;
 
   declare protected reply: LocalReply | undefined;
   declare private reqDir: Direction | null;
   declare private respDir: Direction | null;
-  declare protected reqHeadersAvail: boolean;
-  declare protected respHeadersAvail: boolean;
-  declare protected reqTrailersAvail: boolean;
-  declare protected respTrailersAvail: boolean;
   declare protected reqBody: Uint8Array | null;
   declare protected respBody: Uint8Array | null;
-  declare protected eos: boolean;
-  declare protected respStarted: boolean;
-  declare protected failureReplySent: boolean;
-  declare private streamFailed: boolean;
   /** Direction whose callback is running (-1: none): continue requests for it wait until it returns. */
   declare protected dispatching: number;
-  declare protected continueRequest: boolean;
-  declare protected continueResponse: boolean;
 
   constructor(
     protected readonly vm: WasmVm | null,
@@ -90,6 +75,7 @@ export abstract class StreamState {
     private readonly allowHeadersStop: boolean,
     private readonly failOpen: boolean,
   ) {
+    super();
     // Fields are assigned here, in one fixed order, instead of as class fields: V8 runs class
     // field initializers as a separate function per construction, and a stream is built per request.
     this.requestHeaders = EMPTY_MAP;
@@ -98,31 +84,17 @@ export abstract class StreamState {
     this.respTrailers = null;
     this.requestBody = EMPTY;
     this.responseBody = EMPTY;
-    this.requestContinued = false;
-    this.responseContinued = false;
     this.lastStatus = '';
     this.resetReason = undefined;
-    this.finished = false;
     this.routeCacheCleared = 0;
     this.calls = null;
     this.state = null;
-    this.accessLogPhase = false;
     this.reply = undefined;
     this.reqDir = null;
     this.respDir = null;
-    this.reqHeadersAvail = false;
-    this.respHeadersAvail = false;
-    this.reqTrailersAvail = false;
-    this.respTrailersAvail = false;
     this.reqBody = null;
     this.respBody = null;
-    this.eos = false;
-    this.respStarted = false;
-    this.failureReplySent = false;
-    this.streamFailed = false;
     this.dispatching = -1;
-    this.continueRequest = false;
-    this.continueResponse = false;
     this.startMs = vm?.proc.clock.now() ?? 0;
     this.fullInfo = null;
   }

@@ -6,6 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { VmMemory } from '../../wasm-host/memory';
+import { StreamFlags } from '../../wasm-host/stream-flags';
 import { newEnvoy, probe, send, wasmLogs } from './helpers';
 
 /** Whether a stream made its per-direction state objects (internal; made only when needed). */
@@ -92,6 +93,42 @@ describe('wasm-host: context reuse and bounds fast paths', () => {
     assert.ok(wasmLogs(envoy, 'payload').length > 0, 'the waiting body reached the filter on resume');
     b.finish();
     await envoy.close();
+  });
+
+  it('stream booleans kept as bits start false and change one at a time', () => {
+    const names = [
+      'requestContinued',
+      'responseContinued',
+      'finished',
+      'accessLogPhase',
+      'reqHeadersAvail',
+      'respHeadersAvail',
+      'reqTrailersAvail',
+      'respTrailersAvail',
+      'eos',
+      'respStarted',
+      'failureReplySent',
+      'streamFailed',
+      'continueRequest',
+      'continueResponse',
+    ];
+    class Open extends StreamFlags {}
+    const f = new Open() as unknown as Record<string, boolean>;
+    const state = (): boolean[] => names.map((n) => f[n]);
+    assert.deepEqual(
+      state(),
+      names.map(() => false),
+    );
+    let seed = 3;
+    const model = names.map(() => false);
+    for (let step = 0; step < 500; step++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const i = seed % names.length;
+      const on = (seed >> 8) % 2 === 0;
+      f[names[i]] = on;
+      model[i] = on;
+      assert.deepEqual(state(), model, `after setting ${names[i]} = ${on}`);
+    }
   });
 
   it('stream info carries the connection id, and a given one wins, as before', async () => {
