@@ -15,6 +15,7 @@
 import * as os from 'node:os';
 import { hashNameString, viewOf } from '../codec/name-hash';
 import { stringAt } from '../codec/response-reader';
+import { VersionTable } from './version-table';
 
 // A slot: 16 Int32 fields; the deadline is a Float64 over fields 0-1.
 const STRIDE = 16;
@@ -51,11 +52,8 @@ export class RecordStore {
   private top = 0;
   /** Arena bytes no live record uses (relocated bodies, removed records). */
   private garbage = 0;
-  /** Version strings by id (one per publish seen), and ids by string. */
-  private versionStrings: string[] = [''];
-  private versionIds = new Map<string, number>([['', 0]]);
-  private lastVersion = '';
-  private lastVersionId = 0;
+  /** Version strings by id (one per publish seen). */
+  private versions = new VersionTable();
 
   /**
    * The record whose name is buf[from, to) (hash: codec/name-hash.ts), or -1. `view`, a DataView
@@ -199,16 +197,12 @@ export class RecordStore {
     this.deadlines[(r * STRIDE) >> 1] = d;
   }
   version(r: number): string {
-    return this.versionStrings[this.slots[r * STRIDE + VERSION]];
+    return this.versions.string(this.slots[r * STRIDE + VERSION]);
   }
   setVersion(r: number, v: string): void {
-    let id = this.lastVersionId;
-    if (v !== this.lastVersion) {
-      id = this.versionIds.get(v) ?? this.newVersion(v);
-      this.lastVersion = v;
-      this.lastVersionId = id;
-    }
-    this.slots[r * STRIDE + VERSION] = id;
+    // One string per publish: when the table has grown long, keep only the versions still held.
+    if (this.versions.size >= 4096 && this.versions.isNew(v)) this.compactVersions();
+    this.slots[r * STRIDE + VERSION] = this.versions.id(v);
   }
 
   /** Copies buf[start, end) in as record r's body (moved to the arena's end if it outgrew its room). */
@@ -254,33 +248,14 @@ export class RecordStore {
     return new Uint8Array(this.arena.subarray(at, at + this.slots[base + BODY_LEN])); // a copy
   }
 
-  private newVersion(v: string): number {
-    // One string per publish: when the table has grown long, keep only the versions still held.
-    if (this.versionStrings.length >= 4096) this.compactVersions();
-    const id = this.versionStrings.length;
-    this.versionStrings.push(v);
-    this.versionIds.set(v, id);
-    return id;
-  }
-
   private compactVersions(): void {
-    const old = this.versionStrings;
-    this.versionStrings = [''];
-    this.versionIds = new Map([['', 0]]);
+    const old = this.versions;
+    this.versions = new VersionTable();
     const t = this.slots;
     for (let r = 0; r <= this.mask; r++) {
       const base = r * STRIDE;
-      if (t[base + NAME_LEN] === 0) continue;
-      const v = old[t[base + VERSION]];
-      let id = this.versionIds.get(v);
-      if (id === undefined) {
-        id = this.versionStrings.push(v) - 1;
-        this.versionIds.set(v, id);
-      }
-      t[base + VERSION] = id;
+      if (t[base + NAME_LEN] !== 0) t[base + VERSION] = this.versions.id(old.string(t[base + VERSION]));
     }
-    this.lastVersion = '';
-    this.lastVersionId = 0;
   }
 
   /** Offset of `n` free bytes at the arena's end, compacting or growing it first if needed. */
