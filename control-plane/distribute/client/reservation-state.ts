@@ -14,9 +14,18 @@ import { reservationProblem } from '../cache/validate-reservation';
 import { readReservation } from '../codec/reservation-codec';
 import { reservationBytesProblem as bytesProblem } from '../codec/reservation-check';
 import { RESERVATION_TYPE_URL } from '../codec/resource-codec';
-import { readDeltaResponse as readResponse, StagedResponse, stringAt } from '../codec/response-reader';
+import { readDeltaResponse as readResponse, StagedResponse } from '../codec/response-reader';
+import {
+  Applied,
+  HeldReservation,
+  UpdatedNames,
+  type ApplyResult,
+  type ReservationCheck,
+} from './apply-result';
 import { HeldView } from './held-view';
 import { NO_TTL as NONE, RecordStore } from './record-store';
+
+export { HeldReservation, type ApplyResult, type ReservationCheck } from './apply-result';
 
 // Module constants: under tsx an imported binding is a getter call on every use, and these are
 // used once per resource.
@@ -24,86 +33,6 @@ const TYPE_URL = RESERVATION_TYPE_URL;
 const reservationBytesProblem = bytesProblem;
 const readDeltaResponse = readResponse;
 const NO_TTL = NONE;
-
-/**
- * One held reservation as callers see it (get, held): a snapshot taken when it was read, with the
- * reservation decoded from a copy of its bytes on first use. The state itself keeps no object
- * per user (record-store.ts).
- */
-export class HeldReservation {
-  private decoded: Reservation | undefined;
-
-  constructor(
-    readonly name: string,
-    readonly version: string,
-    /** Epoch ms at which it expires unless refreshed; undefined = no TTL. */
-    readonly expiresAtMs: number | undefined,
-    private readonly bytes: Uint8Array,
-    decoded: Reservation | undefined,
-  ) {
-    this.decoded = decoded;
-  }
-
-  get reservation(): Reservation {
-    return (this.decoded ??= readReservation(this.bytes, 0, this.bytes.length));
-  }
-}
-
-/** An extra check a proxy applies (e.g. it only routes to instances it knows); a string rejects. */
-export type ReservationCheck = (r: Reservation) => string | undefined;
-
-/** What applying one response did; nonce and systemVersion are the response's, for the ACK/NACK. */
-export type ApplyResult =
-  | {
-      ok: true;
-      nonce: string;
-      systemVersion: string;
-      /** Names updated (made into strings on first read); updatedCount is their number. */
-      readonly updated: string[];
-      updatedCount: number;
-      removed: string[];
-      heartbeats: number;
-      ignoredHeartbeats: number;
-    }
-  | { ok: false; nonce: string; systemVersion: string; error: string };
-
-/**
- * The names a response updated, made into strings only if someone reads them (the client's
- * 'response' event): a proxy applying 10^3 to 10^5 reservations per response need not build them.
- */
-class UpdatedNames {
-  private list: string[] | undefined;
-  constructor(
-    private readonly bytes: Uint8Array,
-    /** [from, to) of each updated name in `bytes`. */
-    private readonly ranges: Int32Array,
-  ) {}
-  get names(): string[] {
-    if (!this.list) {
-      this.list = [];
-      for (let k = 0; k < this.ranges.length; k += 2)
-        this.list.push(stringAt(this.bytes, this.ranges[k], this.ranges[k + 1]));
-    }
-    return this.list;
-  }
-}
-
-/** A successful apply; `updated` is built on first read. */
-class Applied {
-  readonly ok = true;
-  constructor(
-    readonly nonce: string,
-    readonly systemVersion: string,
-    private readonly updatedNames: UpdatedNames,
-    readonly updatedCount: number,
-    readonly removed: string[],
-    readonly heartbeats: number,
-    readonly ignoredHeartbeats: number,
-  ) {}
-  get updated(): string[] {
-    return this.updatedNames.names;
-  }
-}
 
 export class ReservationState {
   /** The held records; `held` is a Map view of them. */
