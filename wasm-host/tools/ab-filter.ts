@@ -1,12 +1,15 @@
 // Paired in-process A/B of two host versions on the filter bench's path (bench/plugin.bench.ts:
 // build/earmark.wasm, an admitted request for a random reserved user: create, request headers,
 // response headers, finish). On a shared machine single runs differ by more than most host
-// changes, so: two hosts of each version in ONE process, set up in ABBA order (the order of
-// set-up shifts a host by up to ~150 ns here), batches round-robin in rotating order, CPU time per
-// batch, and the per-round difference new - old. Run:
+// changes, so: two hosts of each version in ONE process, set up in ABBA (or BAAB) order, batches
+// round-robin in rotating order, CPU time per batch, and the per-round difference new - old; and
+// several such runs, since a whole run shifts by up to ~150 ns (see main). Run:
 //   git archive <commit> wasm-host | tar -x -C /tmp/old && ln -s "$PWD/node_modules" /tmp/old/
 //   npx tsx wasm-host/tools/ab-filter.ts /tmp/old/wasm-host [users=1000] [rounds=200] [batch=2000]
+//   AB_ORDER=baab npx tsx wasm-host/tools/ab-filter.ts ...   (the other order)
 import { resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { encodeMeta, encodeRecord, keys } from '../../test/plugin/support/records';
 import * as current from '../index';
 
@@ -73,12 +76,15 @@ const main = async (): Promise<void> => {
     throw new Error('usage: ab-filter.ts <old wasm-host dir> [users] [rounds] [batch]');
   const old = (await import(resolve(oldPath, 'index.ts'))) as Host;
   const [users, rounds, n] = [Number(u), Number(r), Number(b)];
-  const hosts = [
-    setUp(old, users, 1),
-    setUp(current, users, 1),
-    setUp(current, users, 2),
-    setUp(old, users, 2),
-  ];
+  // ABBA, or BAAB with AB_ORDER=baab. One run is not enough: A/A runs (two copies of one version)
+  // read -124 ± 54, +49 ± 41 and +163 ± 34 ns, as where a host's objects land shifts a whole run.
+  // Compare the mean of several runs (processes), alternating the order.
+  const baab = process.env.AB_ORDER === 'baab';
+  const order = baab ? [current, old, old, current] : [old, current, current, old];
+  const made = order.map((h, i) => setUp(h, users, i === 0 || i === 3 ? 1 : 2));
+  const hosts = baab ? [made[1], made[0], made[3], made[2]] : made; // as [old, new, new, old]
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)(); // settle the heap after set-up, as the bench does
   for (let i = 0; i < 10; i++) for (const h of hosts) h.batch(i * n, n);
   const d: number[] = [];
   const o: number[] = [];
@@ -94,7 +100,7 @@ const main = async (): Promise<void> => {
   const mean = d.reduce((s, v) => s + v, 0) / d.length;
   const se = Math.sqrt(d.reduce((s, v) => s + (v - mean) ** 2, 0) / (d.length - 1) / d.length);
   console.log(
-    `users ${users}, ${rounds} rounds x 4 batches of ${n}: old median ${med(o).toFixed(0)}, new median ` +
+    `[${baab ? 'BAAB' : 'ABBA'}] users ${users}, ${rounds} rounds x 4 batches of ${n}: old median ${med(o).toFixed(0)}, new median ` +
       `${med(w).toFixed(0)} ns CPU/request; new - old ${mean.toFixed(0)} ± ${(2 * se).toFixed(0)} (2 SE), ` +
       `median ${med(d).toFixed(0)}, new faster in ${d.filter((v) => v < 0).length}/${d.length} rounds`,
   );
