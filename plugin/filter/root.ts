@@ -32,6 +32,8 @@ export class FilterRoot extends RootContext {
     st.usage.intervalStartMs = st.clockMs;
     const old = this.st;
     if (old !== null) this.handOver(old, st);
+    // Found now, not at the first tick: a table that fills before then would drop its batch.
+    resolveUsageQueue(st);
     this.st = st;
     const previous = this.embedded;
     if (previous !== null) previous.stop();

@@ -29,6 +29,13 @@ export const C_BYTES_OUT: usize = 44; // u64
 export const C_SHORTFALL: usize = 52;
 export const C_UNRESERVED: usize = 56;
 
+/**
+ * Table generations are unique across every table of this VM, not per table: a stream carried
+ * over an in-place reconfiguration keeps its cached entry offset, and a new table that started
+ * at the same generation number would accept that offset into a different batch.
+ */
+let nextGen: u32 = 1;
+
 @unmanaged
 export class UsageTable {
   readonly maxUsers: u32;
@@ -41,8 +48,8 @@ export class UsageTable {
   private readonly capacity: usize;
   private tail: usize = BATCH_HEADER;
   count: u32 = 0;
-  /** Bumped on clear, so streams can tell their cached entry went stale. */
-  gen: u32 = 1;
+  /** Changed on clear (from nextGen), so streams can tell their cached entry went stale. */
+  gen: u32 = nextGen++;
   intervalStartMs: u64 = 0;
 
   constructor(maxUsers: u32, maxUserBytes: usize) {
@@ -131,7 +138,7 @@ export class UsageTable {
     memory.fill(this.index, 0, (<usize>(this.mask + 1)) << 3);
     this.tail = BATCH_HEADER;
     this.count = 0;
-    this.gen++;
+    this.gen = nextGen++;
     this.intervalStartMs = nowMs;
   }
 }

@@ -5,51 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { startFilter } from './support/harness';
-
-interface Counts {
-  requests: number;
-  admitted: number;
-  throttled: number;
-  unreserved: number;
-  bytesIn: number;
-}
-
-interface Batch {
-  start: number;
-  end: number;
-  users: Map<string, Counts>;
-}
-
-/** Decodes one "EMU1" batch (plugin/README.md, "Usage batch"), checking its framing exactly. */
-function decodeBatch(bytes: Uint8Array): Batch {
-  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  assert.equal(b.readUInt32LE(0), 0x31554d45, 'magic');
-  const count = b.readUInt32LE(4);
-  const batch: Batch = {
-    start: Number(b.readBigUInt64LE(8)),
-    end: Number(b.readBigUInt64LE(16)),
-    users: new Map(),
-  };
-  let p = 24;
-  for (let i = 0; i < count; i++) {
-    const n = b.readUInt16LE(p);
-    const user = b.toString('utf8', p + 2, p + 2 + n);
-    const c = p + 2 + n;
-    assert.ok(!batch.users.has(user), `${user} twice in one batch`);
-    batch.users.set(user, {
-      requests: b.readUInt32LE(c),
-      admitted: b.readUInt32LE(c + 4),
-      throttled: b.readUInt32LE(c + 24),
-      unreserved: b.readUInt32LE(c + 56),
-      bytesIn: Number(b.readBigUInt64LE(c + 36)),
-    });
-    p = c + 60;
-  }
-  assert.equal(p, b.length, 'the batch ends after its last entry');
-  return batch;
-}
-
-const ZERO: Counts = { requests: 0, admitted: 0, throttled: 0, unreserved: 0, bytesIn: 0 };
+import { drainBatches, sumBatches, usageQueue, ZERO, type Counts } from './support/usage-batches';
 
 describe('plugin: usage table', () => {
   it('loses no count when many more users than max_users fill it between flushes', async () => {
@@ -58,14 +14,9 @@ describe('plugin: usage table', () => {
       { usage: { max_users: maxUsers, flush_ms: 600_000 }, max_user_id_bytes: 128 },
       { concurrency: 1 },
     );
-    const token = h.envoy.sharedQueues.register('earmark', h.k.usageQueue, {
-      vmKey: 'test',
-      contextId: 0,
-      post: () => undefined,
-      notify: () => undefined,
-    });
+    const token = usageQueue(h);
     h.envoy.advance(100); // the filter finds the queue on tick
-    // Ids of every length up to the maximum, so the table also fills by bytes at its longest ids.
+    // Ids of every length up to the maximum (the table is sized for max_users of the longest).
     const users = Array.from({ length: 150 }, (_, i) => `u${i}-`.padEnd(1 + ((i * 37) % 128), 'x'));
     users.forEach((u, i) => {
       if (i % 3 !== 2) h.plant(u, { address: `10.0.0.${i}:80`, slots: 2, onExhausted: 'reject' });
@@ -74,7 +25,8 @@ describe('plugin: usage table', () => {
     // Up to 8 streams stay open across the table's flushes, and count their bytes when they end.
     const open: { s: ReturnType<typeof h.request>; u: string }[] = [];
     let seed = 7;
-    const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+    // The LCG's high bits: its low bits cycle with a short period (one parity of index only).
+    const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) >>> 16;
     const end = (k: number) => {
       const [{ s, u }] = open.splice(k, 1);
       s.finish();
@@ -105,27 +57,17 @@ describe('plugin: usage table', () => {
       'some requests found both slots taken',
     );
     h.envoy.advance(600_100); // the interval ends: the rest is shipped
-    const batches: Batch[] = [];
-    for (
-      let m = h.envoy.sharedQueues.dequeue(token);
-      typeof m !== 'number';
-      m = h.envoy.sharedQueues.dequeue(token)
-    )
-      batches.push(decodeBatch(m));
+    const batches = drainBatches(h, token);
     assert.ok(
       batches.length >= 3000 / maxUsers / 2,
       `only ${batches.length} batches: the table never filled`,
     );
-    const sum = new Map<string, Counts>();
     for (const [i, b] of batches.entries()) {
       assert.ok(b.users.size <= maxUsers, `batch ${i} has ${b.users.size} users`);
       if (i > 0) assert.equal(b.start, batches[i - 1].end, 'intervals follow each other');
-      for (const [u, c] of b.users) {
-        const t = sum.get(u) ?? { ...ZERO };
-        for (const k of Object.keys(t) as (keyof Counts)[]) t[k] += c[k];
-        sum.set(u, t);
-      }
     }
+    const sum = sumBatches(batches);
+    assert.ok(sum.size >= 140, `only ${sum.size} of 150 users sent requests`);
     assert.deepEqual(sum, new Map([...expected].filter(([, c]) => c.requests > 0)));
     await h.envoy.close();
   });
