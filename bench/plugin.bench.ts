@@ -4,18 +4,14 @@
 // reserved user whose reservation limits slots and rate, so the path includes taking and giving
 // back a slot with compare-and-swap. Run: npm run bench:plugin. Prints figures, then one JSON line.
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { EnvoyProcess, HeaderMap } from '../wasm-host';
-import { encodeMeta, encodeRecord, keys } from '../test/plugin/support/records';
+import { HeaderMap } from '../wasm-host';
+import { setUpFilterBench, TEMPLATES } from './plugin-fixture';
 
-const WASM = join(__dirname, '..', 'build', 'earmark.wasm');
-const VM_ID = 'earmark';
 const REQUESTS = 1_000_000;
 const BATCH = 10_000;
 const WARMUP = 50_000;
-const TEMPLATES = 8192;
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -30,51 +26,7 @@ interface Scenario {
   routed: boolean;
 }
 
-function setUp(users: number, countHostCalls: boolean) {
-  const envoy = new EnvoyProcess({ concurrency: 1, clock: 'virtual', logLevel: 'warn', countHostCalls });
-  const k = keys();
-  envoy.sharedData.set(VM_ID, k.meta, encodeMeta({ freshMs: envoy.clock.now(), generation: 1 }));
-  for (let i = 0; i < users; i++) {
-    const record = encodeRecord({
-      address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:8080`,
-      slots: 64,
-      ratePerMinute: 6_000_000,
-      burst: 1000,
-    });
-    envoy.sharedData.set(VM_ID, k.record(`user-${i}`), record);
-  }
-  // The sync root would register the usage queue and drain it; here the bench drains it between
-  // batches (outside the timed section) so the workers' batches are enqueued as in production.
-  const token = envoy.sharedQueues.register(VM_ID, k.usageQueue, {
-    vmKey: 'bench',
-    contextId: 0,
-    post: () => undefined,
-    notify: () => undefined,
-  });
-  const filter = envoy.addHttpFilter({
-    name: 'earmark',
-    rootId: 'earmark_filter',
-    vmId: VM_ID,
-    wasm: WASM,
-    configuration: JSON.stringify({ plan_ttl_ms: 86_400_000 }),
-  });
-  let seed = 12345;
-  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
-  const templates = Array.from({ length: TEMPLATES }, () =>
-    HeaderMap.from({
-      ':method': 'GET',
-      ':path': '/api/items',
-      ':authority': 'svc.local',
-      'x-earmark-user': `user-${rnd() % users}`,
-    }),
-  );
-  const response = HeaderMap.from({ ':status': '200' });
-  envoy.advance(100); // the first tick: the filter finds the usage queue
-  const drainQueue = () => {
-    while (typeof envoy.sharedQueues.dequeue(token) !== 'number');
-  };
-  return { envoy, filter, templates, response, drainQueue };
-}
+const setUp = (users: number, countHostCalls: boolean) => setUpFilterBench({ users, countHostCalls });
 
 function run(users: number): Scenario {
   const { envoy, filter, templates, response, drainQueue } = setUp(users, false);

@@ -10,49 +10,14 @@
 import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { encodeMeta, encodeRecord, keys } from '../../test/plugin/support/records';
+import { setUpFilterBench, TEMPLATES } from '../../bench/plugin-fixture';
 import * as current from '../index';
 
 type Host = typeof current;
-const WASM = resolve(__dirname, '..', '..', 'build', 'earmark.wasm');
-const VM_ID = 'earmark';
-const TEMPLATES = 8192;
 
 /** The bench's set-up for one host: users, usage queue, filter, header templates (seeded). */
-export const setUp = (host: Host, users: number, seed0: number) => {
-  const envoy = new host.EnvoyProcess({ concurrency: 1, clock: 'virtual', logLevel: 'warn' });
-  const k = keys();
-  envoy.sharedData.set(VM_ID, k.meta, encodeMeta({ freshMs: envoy.clock.now(), generation: 1 }));
-  for (let i = 0; i < users; i++) {
-    const address = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:8080`;
-    const record = encodeRecord({ address, slots: 64, ratePerMinute: 6_000_000, burst: 1000 });
-    envoy.sharedData.set(VM_ID, k.record(`user-${i}`), record);
-  }
-  const token = envoy.sharedQueues.register(VM_ID, k.usageQueue, {
-    vmKey: 'ab',
-    contextId: 0,
-    post: () => undefined,
-    notify: () => undefined,
-  });
-  const filter = envoy.addHttpFilter({
-    name: 'earmark',
-    rootId: 'earmark_filter',
-    vmId: VM_ID,
-    wasm: WASM,
-    configuration: JSON.stringify({ plan_ttl_ms: 86_400_000 }),
-  });
-  let seed = seed0;
-  const rnd = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
-  const templates = Array.from({ length: TEMPLATES }, () =>
-    host.HeaderMap.from({
-      ':method': 'GET',
-      ':path': '/api/items',
-      ':authority': 'svc.local',
-      'x-earmark-user': `user-${rnd() % users}`,
-    }),
-  );
-  const response = host.HeaderMap.from({ ':status': '200' });
-  envoy.advance(100);
+export const setUp = (host: Host, users: number, seed: number) => {
+  const { envoy, filter, templates, response, drainQueue } = setUpFilterBench({ users, host, seed });
   /** One batch of admitted requests: CPU ns per request (the tick and queue drain not counted). */
   const batch = (from: number, n: number): number => {
     const c0 = process.cpuUsage();
@@ -64,7 +29,7 @@ export const setUp = (host: Host, users: number, seed0: number) => {
     }
     const c = process.cpuUsage(c0);
     envoy.advance(100);
-    while (typeof envoy.sharedQueues.dequeue(token) !== 'number');
+    drainQueue();
     return ((c.user + c.system) * 1000) / n;
   };
   return { envoy, batch };

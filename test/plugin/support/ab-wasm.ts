@@ -11,47 +11,19 @@
 //   npx tsx test/plugin/support/ab-wasm.ts /tmp/old.wasm /tmp/new.wasm 1000000 300
 //   npx tsx test/plugin/support/ab-wasm.ts /tmp/new.wasm /tmp/old.wasm 1000000 300
 // Optional 5th/6th arguments: JSON configuration overrides for A and B. BATCH=n sets the batch.
-import { EnvoyProcess, HeaderMap } from '../../../wasm-host';
-import { encodeMeta, encodeRecord, keys } from './records';
+import { setUpFilterBench, TEMPLATES } from '../../../bench/plugin-fixture';
 
 const [wasmA, wasmB, usersArg, roundsArg, cfgA, cfgB] = process.argv.slice(2);
 const USERS = Number(usersArg ?? 1_000_000);
 const ROUNDS = Number(roundsArg ?? 200);
 const BATCH = Number(process.env.BATCH ?? 2000);
-const TEMPLATES = 8192;
-const VM_ID = 'earmark';
 
-function setUp(wasm: string, extra: object) {
-  const envoy = new EnvoyProcess({ concurrency: 1, clock: 'virtual', logLevel: 'warn' });
-  const k = keys();
-  envoy.sharedData.set(VM_ID, k.meta, encodeMeta({ freshMs: envoy.clock.now(), generation: 1 }));
-  for (let i = 0; i < USERS; i++) {
-    const address = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:8080`;
-    const record = encodeRecord({ address, slots: 64, ratePerMinute: 6_000_000, burst: 1000 });
-    envoy.sharedData.set(VM_ID, k.record(`user-${i}`), record);
-  }
-  const owner = { vmKey: 'ab', contextId: 0, post: () => undefined, notify: () => undefined };
-  const token = envoy.sharedQueues.register(VM_ID, k.usageQueue, owner);
-  const configuration = JSON.stringify({ plan_ttl_ms: 86_400_000, ...extra });
-  const filter = envoy.addHttpFilter({
-    name: 'earmark',
-    rootId: 'earmark_filter',
-    vmId: VM_ID,
+function setUp(wasm: string, configuration: object) {
+  const { envoy, filter, templates, response, drainQueue } = setUpFilterBench({
+    users: USERS,
     wasm,
     configuration,
   });
-  let seed = 12345;
-  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
-  const templates = Array.from({ length: TEMPLATES }, () =>
-    HeaderMap.from({
-      ':method': 'GET',
-      ':path': '/api/items',
-      ':authority': 'svc.local',
-      'x-earmark-user': `user-${rnd() % USERS}`,
-    }),
-  );
-  const response = HeaderMap.from({ ':status': '200' });
-  envoy.advance(100);
   let n = 0;
   const once = () => {
     const s = filter.newStream(0);
@@ -60,7 +32,7 @@ function setUp(wasm: string, extra: object) {
     s.finish();
     if (++n % 10_000 === 0) {
       envoy.advance(100);
-      while (typeof envoy.sharedQueues.dequeue(token) !== 'number');
+      drainQueue();
     }
   };
   return { once, vm: filter.vm(0) };
