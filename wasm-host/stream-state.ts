@@ -170,7 +170,10 @@ export abstract class StreamState extends StreamFlags {
     this.hostCalls[name] = (this.hostCalls[name] ?? 0) + this.vm!.hostCallsTotal - before;
   }
 
+  // A stream closed while a host action ran (e.g. a local reply, then close_stream, both queued in
+  // one callback) is gone: Envoy never calls into a deleted context, so the run* steps stop here.
   protected runHeaders(d: 0 | 1, endOfStream: boolean): number {
+    if (this.finished) return 4;
     if (this.failed()) return this.checkFail(4);
     const vm = this.vm!;
     const ctx = this.ctx!;
@@ -192,6 +195,7 @@ export abstract class StreamState extends StreamFlags {
   }
 
   protected runBody(d: 0 | 1, chunk: Uint8Array, endOfStream: boolean): number {
+    if (this.finished) return 3;
     const side = d === 0 ? this.req : this.resp;
     const data = side.buffering ? concatBytes(side.held, chunk) : chunk;
     if (this.failed()) return this.checkFail(3);
@@ -226,6 +230,7 @@ export abstract class StreamState extends StreamFlags {
   }
 
   protected runTrailers(d: 0 | 1): number {
+    if (this.finished) return 1;
     if (this.failed()) return this.checkFail(1);
     const vm = this.vm!;
     const ctx = this.ctx!;

@@ -73,6 +73,27 @@ describe('wasm-host: context reuse and bounds fast paths', () => {
     await envoy.close();
   });
 
+  it('a local reply with a body, then close_stream, in one callback: no callback after on_delete', async () => {
+    const envoy = newEnvoy({ concurrency: 1 });
+    const p = probe(envoy);
+    const vm = p.vm(0);
+    const late: string[] = [];
+    const exports = vm.exports as unknown as Record<string, (...a: number[]) => number>;
+    for (const name of ['proxy_on_response_headers', 'proxy_on_response_body', 'proxy_on_done']) {
+      const f = exports[name];
+      if (f === undefined) continue;
+      exports[name] = (id: number, ...rest: number[]) => {
+        if (!vm.contexts.has(id)) late.push(`${name}(${id})`);
+        return f(id, ...rest);
+      };
+    }
+    const s = p.newStream(0);
+    send(s, 'reply:403,close'); // both run after the callback: the reply, then the close
+    assert.ok(s.finished);
+    assert.deepEqual(late, []); // the reply's body callback came after the close had deleted it
+    await envoy.close();
+  });
+
   it('directions that never stop make no state objects; one that pauses does, and resumes as before', async () => {
     const envoy = newEnvoy({ concurrency: 1 });
     const p = probe(envoy, { configuration: 'tick=10' });
