@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { onDelete } from '../../wasm-host/root-callbacks';
-import { keys, encodeRecord, decodeRecord, encodeMeta } from './support/records';
+import { keys, encodeRecord, decodeRecord, inFlightOf, encodeMeta } from './support/records';
 import { startFilter, VM_ID, wasmPath } from './support/harness';
 
 describe('plugin: several filter roots in one VM', () => {
@@ -33,7 +33,7 @@ describe('plugin: several filter roots in one VM', () => {
         encodeRecord({ address: addr, slots: 4 }, { updatedMs: env.clock.now() }),
       );
     const inflight = (p: { k: ReturnType<typeof keys> }, u: string) =>
-      decodeRecord(env.sharedData.get(VM_ID, p.k.record(u))!.value)!.live.inFlight;
+      inFlightOf(decodeRecord(env.sharedData.get(VM_ID, p.k.record(u))!.value));
     const req = (p: { f: typeof h.filter }, u: string) => {
       const s = p.f.newStream(0);
       s.sendRequestHeaders({ ':method': 'GET', ':path': '/', ':authority': 's', 'x-earmark-user': u }, true);

@@ -7,7 +7,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { configureRoot } from '../../wasm-host/root-callbacks';
-import { keys, encodeRecord, decodeRecord } from './support/records';
+import { keys, encodeRecord, decodeRecord, inFlightOf } from './support/records';
 import { startFilter, VM_ID, type Harness } from './support/harness';
 import { drainBatches, sumBatches, usageQueue } from './support/usage-batches';
 
@@ -46,9 +46,9 @@ describe('plugin: user keys, ids differing in their last bytes, every alignment'
         const i = uniq.indexOf(u);
         const s = h.request(u);
         assert.equal(s.requestHeaders.get('x-earmark-instance'), `10.${i >> 8}.${i & 255}.1:80`, u);
-        assert.equal(h.record(u)!.live.inFlight, 1, u);
+        assert.equal(inFlightOf(h.record(u)), 1, u);
         s.finish();
-        assert.equal(h.record(u)!.live.inFlight, 0, u);
+        assert.equal(inFlightOf(h.record(u)), 0, u);
       }
       h.envoy.advance(600_100);
       const sum = sumBatches(drainBatches(h, token));
@@ -75,28 +75,28 @@ describe('plugin: user keys across an in-place prefix change', () => {
           kb.record(u),
           encodeRecord({ address: addr, slots: 2 }, { updatedMs: h.envoy.clock.now() }),
         );
-      const recB = (u: string) => decodeRecord(h.envoy.sharedData.get(VM_ID, kb.record(u))!.value)!;
+      const recB = (u: string) => decodeRecord(h.envoy.sharedData.get(VM_ID, kb.record(u))!.value);
       h.plant('alice', { address: '10.0.0.1:80', slots: 2 });
       plantB('alice', '10.0.0.2:80');
       plantB('bob-the-longer-user', '10.0.0.3:80');
       const s1 = h.request('alice');
       assert.equal(s1.requestHeaders.get('x-earmark-instance'), '10.0.0.1:80');
-      assert.equal(h.record('alice')!.live.inFlight, 1);
+      assert.equal(inFlightOf(h.record('alice')), 1);
       reconfigure(h, { key_prefix: b });
       s1.finish(); // released under the prefix it was taken with
-      assert.equal(h.record('alice')!.live.inFlight, 0, 'A slot given back');
-      assert.equal(recB('alice').live.inFlight, 0, 'B untouched');
+      assert.equal(inFlightOf(h.record('alice')), 0, 'A slot given back');
+      assert.equal(inFlightOf(recB('alice')), 0, 'B untouched');
       for (const [u, addr] of [
         ['bob-the-longer-user', '10.0.0.3:80'],
         ['alice', '10.0.0.2:80'],
       ]) {
         const s = h.request(u);
         assert.equal(s.requestHeaders.get('x-earmark-instance'), addr, u);
-        assert.equal(recB(u).live.inFlight, 1, `${u} B slot`);
+        assert.equal(inFlightOf(recB(u)), 1, `${u} B slot`);
         s.finish();
-        assert.equal(recB(u).live.inFlight, 0, `${u} B slot back`);
+        assert.equal(inFlightOf(recB(u)), 0, `${u} B slot back`);
       }
-      assert.equal(h.record('alice')!.live.inFlight, 0);
+      assert.equal(inFlightOf(h.record('alice')), 0);
       await h.envoy.close();
     });
   }

@@ -3,6 +3,7 @@
  * so tests can plant plans directly and read what the filter and sync root wrote. Pinned against
  * the Wasm side by tests that compare what the sync root writes with what this encodes.
  */
+import { strict as assert } from 'node:assert';
 
 export const ACTIONS = ['unspecified', 'queue', 'top_up', 'redirect', 'reject'] as const;
 export type ActionName = (typeof ACTIONS)[number];
@@ -140,3 +141,9 @@ export const keys = (prefix = 'earmark/') => ({
   leader: `${prefix}leader`,
   usageQueue: `${prefix}usage`,
 });
+
+/** Slots in flight on a decoded record (asserting it is there and not withdrawn). */
+export function inFlightOf(r: DecodedRecord | undefined): number {
+  assert.ok(r !== undefined && !r.withdrawn, 'a live record');
+  return r.live.inFlight;
+}
