@@ -134,6 +134,12 @@ export class UsageTable {
     return this.tail;
   }
 
+  /** Gives the index and batch back to the heap (a table replaced by an in-place reconfiguration). */
+  release(): void {
+    heap.free(this.index);
+    heap.free(this.batch);
+  }
+
   clear(nowMs: u64): void {
     memory.fill(this.index, 0, (<usize>(this.mask + 1)) << 3);
     this.tail = BATCH_HEADER;

@@ -102,4 +102,18 @@ describe('plugin: usage table across an in-place reconfiguration', () => {
     for (const u of users) assert.equal(sum.get(u)?.requests, 2, u);
     await h.envoy.close();
   });
+
+  it('gives the replaced table back: 40 more reconfigurations grow no Wasm memory', async () => {
+    const cfg = { usage: { max_users: 4096, flush_ms: 600_000 } }; // ~840 KB of table
+    const { h } = setup(cfg);
+    const vm = h.filter.vm(0);
+    for (let i = 0; i < 5; i++) reconfigure(h, cfg);
+    const before = vm.memoryBytes();
+    for (let i = 0; i < 40; i++) {
+      open(h, `u${i}`).finish();
+      reconfigure(h, cfg);
+    }
+    assert.equal(vm.memoryBytes(), before);
+    await h.envoy.close();
+  });
 });
