@@ -6,17 +6,13 @@
 import { strict as assert } from 'node:assert';
 import type { HttpStream } from '../../wasm-host';
 import { type Harness, startFilter } from './support/harness';
-import { decodeLive } from './support/records';
+import { decodeLive, inFlightOf } from './support/records';
 
 describe('plugin: slot accounting', () => {
   let h: Harness;
   afterEach(async () => h && (await h.envoy.close()));
 
-  const inFlight = (user: string): number => {
-    const r = h.record(user);
-    assert.ok(r && !r.withdrawn, `${user} has a record`);
-    return r.live.inFlight;
-  };
+  const inFlight = (user: string): number => inFlightOf(h.record(user), `${user} has a record`);
 
   it('gives the slot back when the stream completes', () => {
     h = startFilter();

@@ -5,16 +5,13 @@
  */
 import { strict as assert } from 'node:assert';
 import { type Harness, startFilter } from './support/harness';
+import { inFlightOf } from './support/records';
 
 describe('plugin: stream record keys', () => {
   let h: Harness;
   afterEach(async () => h && (await h.envoy.close()));
 
-  const inFlight = (user: string): number => {
-    const r = h.record(user);
-    assert.ok(r && !r.withdrawn, `${user} has a record`);
-    return r.live.inFlight;
-  };
+  const inFlight = (user: string): number => inFlightOf(h.record(user), `${user} has a record`);
 
   for (const prefix of ['earmark/', 'p'.repeat(64), 'mesh-a/e/']) {
     it(`takes and gives back slots under "${prefix.slice(0, 12)}…" for ids of 1 to 256 bytes`, () => {

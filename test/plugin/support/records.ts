@@ -143,7 +143,7 @@ export const keys = (prefix = 'earmark/') => ({
 });
 
 /** Slots in flight on a decoded record (asserting it is there and not withdrawn). */
-export function inFlightOf(r: DecodedRecord | undefined): number {
-  assert.ok(r !== undefined && !r.withdrawn, 'a live record');
+export function inFlightOf(r: DecodedRecord | undefined, what = 'a live record'): number {
+  assert.ok(r !== undefined && !r.withdrawn, what);
   return r.live.inFlight;
 }
