@@ -20,10 +20,6 @@ const UINT32_MAX = 0xffffffff;
 const times = new Float64Array(2);
 const MAX_SAFE = Number.MAX_SAFE_INTEGER; // varints are non-negative integers
 
-/** The varint at buf[p] as a double (it was read once already, so it is well formed). */
-function varintAt(buf: Uint8Array, p: number, end: number): number {
-  return readVarint(buf, p, end);
-}
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** UTF-16 length of buf[from, to) read as UTF-8, or -1 when it is not valid UTF-8. */
@@ -101,7 +97,8 @@ export function reservationBytesProblem(
     const wire = tag & 7;
     if (wire === 0) {
       // In int32 halves, so that the common path builds no double: lo = bits 0-27, hi = bits
-      // 28-55; longer varints (values from 2^56, or overlong zeros) are read again by varintAt.
+      // 28-55; longer varints (values from 2^56, or overlong zeros) are read again whole by
+      // readVarint (well formed by then).
       // The two epoch-ms fields go to a Float64Array (unboxed); see timesProblem.
       // Counters of one or two bytes (nearly all of them) first, without the loop.
       const b0 = p < end ? buf[p] : 0x80;
@@ -126,11 +123,11 @@ export function reservationBytesProblem(
         if (tag === 0x70 || tag === 0x78) {
           // Two stores, not one of a conditional: a value merged with the call's would be boxed.
           const k = tag === 0x70 ? 0 : 1;
-          if (long) times[k] = varintAt(buf, start, end);
+          if (long) times[k] = readVarint(buf, start, end);
           else times[k] = hi * 268435456 + lo;
           continue;
         }
-        v = hi === 0 && !long ? lo : varintAt(buf, start, end);
+        v = hi === 0 && !long ? lo : readVarint(buf, start, end);
       }
       if (tag === 0x70 || tag === 0x78) {
         times[tag === 0x70 ? 0 : 1] = v; // a short epoch-ms value (small: still checked below)

@@ -30,7 +30,7 @@ export class StagedResponse {
   /** The encoded response; bodies are offsets into it. */
   bytes: Uint8Array = EMPTY;
   /** A DataView over `bytes` (same offsets), for reading them a word at a time. */
-  view: DataView = viewOf(EMPTY);
+  view: DataView = EMPTY_VIEW;
   systemVersionInfo = '';
   typeUrl = '';
   nonce = '';
