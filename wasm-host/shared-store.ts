@@ -56,8 +56,8 @@ const sameBytes = (
 
 export class SharedStore {
   private table: Uint8Array = new Uint8Array(64 * SLOT);
-  private t32 = new Int32Array(this.table.buffer);
   private tWords = wordsOf(this.table);
+  private t32 = this.tWords.i32;
   private mask = 63;
   private slab = new Uint8Array(1 << 12);
   private slab32 = new Int32Array(this.slab.buffer);
@@ -300,8 +300,8 @@ export class SharedStore {
     const table = alignedBytes(2 * oldSlots * SLOT); // may throw (past 4 GiB): nothing changed yet
     this.mask = this.mask * 2 + 1;
     this.table = table;
-    this.t32 = new Int32Array(this.table.buffer);
-    this.tWords = wordsOf(this.table);
+    this.tWords = wordsOf(this.table); // the table may start inside its buffer (alignedBytes)
+    this.t32 = this.tWords.i32;
     const t32 = this.t32;
     for (let i = 0; i < oldSlots; i++) {
       const w = i << 5;

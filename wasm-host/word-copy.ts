@@ -11,28 +11,41 @@ export class WordViews {
 
 export const NO_WORDS = new WordViews(new BigInt64Array(0), new Int32Array(0));
 
-/** Word views of u8's buffer (when u8 starts it), else NO_WORDS. */
+/** Word views of u8's bytes (when they start 8-aligned in its buffer), else NO_WORDS. */
 export const wordsOf = (u8: Uint8Array): WordViews => {
-  if (u8.byteOffset !== 0) return NO_WORDS;
-  const n = u8.buffer.byteLength;
+  const at = u8.byteOffset;
+  const n = u8.length;
+  if ((at & 7) !== 0) return NO_WORDS;
   return new WordViews(
-    (n & 7) === 0 ? new BigInt64Array(u8.buffer) : NO_WORDS.i64,
-    (n & 3) === 0 ? new Int32Array(u8.buffer) : NO_WORDS.i32,
+    (n & 7) === 0 ? new BigInt64Array(u8.buffer, at, n >>> 3) : NO_WORDS.i64,
+    (n & 3) === 0 ? new Int32Array(u8.buffer, at, n >>> 2) : NO_WORDS.i32,
   );
 };
 
 const WASM_PAGE = 65536;
+const PAGE = 4096;
+/**
+ * From this size on glibc's malloc always maps a chunk of its own (its mmap threshold rises to at
+ * most 32 MiB on 64-bit), whose bytes start CHUNK_HEADER past a page start.
+ */
+export const MAPPED_MIN = 32 << 20;
+const CHUNK_HEADER = 16;
 
 /**
  * Zeroed bytes whose first byte is page-aligned when n is a multiple of 64 KiB. A large
  * `new Uint8Array(n)` comes from calloc, which (glibc, mmap'd chunk) returns a page start + 16:
  * every 128-byte shared-data slot then spans three cache lines instead of two, one more miss per
- * random lookup. A WebAssembly.Memory is mmap'd page-aligned (and zeroed lazily, like calloc).
+ * random lookup. From MAPPED_MIN on: calloc'd bytes (lazily zeroed) seen from the next page start,
+ * so that `GLIBC_TUNABLES=glibc.malloc.hugetlb=1` in the environment gives them transparent huge
+ * pages (glibc madvises its mapped chunks; V8 never madvises its own memory): one TLB entry per
+ * 2 MiB instead of a page walk per random slot. Below it: a WebAssembly.Memory, mmap'd
+ * page-aligned and zeroed lazily (a calloc of that size may come from the heap, unaligned).
  */
 export const alignedBytes = (n: number): Uint8Array => {
   if (n < WASM_PAGE || n % WASM_PAGE !== 0) return new Uint8Array(n);
-  const pages = n / WASM_PAGE;
   try {
+    if (n >= MAPPED_MIN) return new Uint8Array(new ArrayBuffer(n + PAGE), PAGE - CHUNK_HEADER, n);
+    const pages = n / WASM_PAGE;
     return new Uint8Array(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer);
   } catch {
     return new Uint8Array(n); // past 4 GiB, or no address space left for another memory
