@@ -7,16 +7,20 @@
  *                 controller, Envoy's defaults) in every proxy: over the limit → 503;
  *   static      — every user holds its peak concurrency of the replay, all the time;
  *   oracle      — perfect foresight: each minute, exactly the peak concurrency the minute will
- *                 have, in place the same lead time before it as Earmark's plans.
+ *                 have, in place the same lead time before it as Earmark's plans;
+ *   histogram   — the hybrid histogram policy of "Serverless in the Wild" (histogram-baseline.ts):
+ *                 per-function idle-time histograms learned from history, pre-warm and hold windows.
  */
 import { hashRoute } from '../../sim/proxy/fleet';
 import { oracleSchedule, peakOf, type PeakProfile } from '../../sim/baselines/demand-profile';
 import { replayBaseline, type BaselineSpec } from '../../sim/baselines/replay';
 import type { PoolInstance } from '../../sim/instances/sandbox-pool';
+import type { HistogramPolicyConfig } from '../../sim/baselines/idle-histogram';
 import type { TraceArrivals } from './arrivals';
+import { histogramSpec } from './histogram-baseline';
 import { OutcomeLog } from './outcomes';
 
-export const BASELINES = ['keep-alive', 'reactive', 'static', 'oracle'] as const;
+export const BASELINES = ['keep-alive', 'reactive', 'static', 'oracle', 'histogram'] as const;
 export type BaselineName = (typeof BASELINES)[number];
 
 export interface BaselineContext {
@@ -35,6 +39,8 @@ export interface BaselineContext {
   seed: number;
   /** Peak in flight per user and minute over the replayed minutes. */
   need: PeakProfile;
+  /** The histogram policy's parameters (default: HISTOGRAM_DEFAULTS). */
+  histogram?: Partial<HistogramPolicyConfig>;
 }
 
 export interface BaselineRun {
@@ -74,6 +80,8 @@ export function baselineSpec(name: BaselineName, c: BaselineContext): BaselineSp
     }
     case 'oracle':
       return { name, keepAliveMs: 0, reservations: oracleSchedule(c.need, start, c.leadMs) };
+    case 'histogram':
+      return histogramSpec(c);
   }
 }
 

@@ -61,9 +61,8 @@ export function sizeCluster(
   return Array.from({ length: n }, (_, i) => ({ id: `companion-${i + 1}`, memoryMb: each }));
 }
 
-export async function runE2e(o: E2eOptions, log: (line: string) => void): Promise<E2eResult> {
-  const started = performance.now();
-  const load0 = os.loadavg();
+/** The replay every policy shares: trace, window, arrivals, cluster and the baselines' context. */
+export async function prepareReplay(o: E2eOptions, log: (line: string) => void) {
   const trace = await loadTrace(o.trace);
   const from = o.fromMinute ?? Math.floor(trace.minutes / 2);
   const to = Math.min(trace.minutes, from + (o.minutes ?? trace.minutes - from));
@@ -101,6 +100,14 @@ export async function runE2e(o: E2eOptions, log: (line: string) => void): Promis
     seed: o.seed,
     need,
   };
+  return { trace, from, to, replayFrom, scale, epoch, arrivals, window, requests, peakMb, instances, ctx };
+}
+
+export async function runE2e(o: E2eOptions, log: (line: string) => void): Promise<E2eResult> {
+  const started = performance.now();
+  const load0 = os.loadavg();
+  const p = await prepareReplay(o, log);
+  const { trace, from, to, replayFrom, scale, epoch, arrivals, window, requests, peakMb, instances, ctx } = p;
   const baselines: BaselineRun[] = [];
   for (const name of BASELINES) {
     const r = runBaseline(name, ctx);

@@ -56,7 +56,7 @@ describe('e2e benchmark through the real service and filter', function () {
     const [r] = runs;
     assert.deepEqual(
       r.summaries.map((s) => s.policy),
-      ['earmark', 'keep-alive', 'reactive', 'static', 'oracle'],
+      ['earmark', 'keep-alive', 'reactive', 'static', 'oracle', 'histogram'],
     );
     const n = r.summaries[0].requests;
     assert.ok(n > 50, `${n} requests`);
