@@ -35,7 +35,7 @@ export interface StreamInfo {
 /** All values of a header joined by ',' (HeaderUtility::getAllOfHeaderAsString). */
 const allOf = (m: HeaderMap, key: string): Uint8Array | undefined => {
   const vals: string[] = [];
-  for (let i = 0; i < m.keys.length; i++) if (m.keys[i] === key) vals.push(m.values[i]);
+  for (let i = 0; i < m.size; i++) if (m.keyAt(i) === key) vals.push(m.valueAt(i));
   return vals.length === 0 ? undefined : str(vals.join(','));
 };
 

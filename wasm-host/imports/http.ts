@@ -75,7 +75,7 @@ export const httpImports = (vm: WasmVm): Def[] => {
           return vm.ctx().stream?.accessLogPhase ? WasmResult.NotFound : WasmResult.BadArgument;
         const i = map.indexOfBytes(mem.u8, kPtr >>> 0, kSize >>> 0);
         if (i < 0) return WasmResult.NotFound;
-        return vm.copyLatin1Out(map.values[i], ptrPtr, sizePtr)
+        return vm.copyLatin1Out(map.kv[2 * i + 1], ptrPtr, sizePtr)
           ? WasmResult.Ok
           : WasmResult.InvalidMemoryAccess;
       },
@@ -121,10 +121,11 @@ export const httpImports = (vm: WasmVm): Def[] => {
             ? WasmResult.Ok
             : WasmResult.InvalidMemoryAccess;
         }
-        const size = pairsSize(map.keys, map.values);
+        const { keys, values } = map;
+        const size = pairsSize(keys, values);
         const p = vm.alloc(size);
         if (p === 0) return WasmResult.InvalidMemoryAccess;
-        marshalPairs(mem, p, map.keys, map.values);
+        marshalPairs(mem, p, keys, values);
         return mem.setU32(ptrPtr, p) && mem.setU32(sizePtr, size)
           ? WasmResult.Ok
           : WasmResult.InvalidMemoryAccess;
