@@ -25,8 +25,7 @@ interface Direction {
 export const EMPTY = new Uint8Array(0);
 /** Placeholder until the driver sends headers (never written: every send installs a fresh map). */
 const EMPTY_MAP = new HeaderMap();
-Object.freeze(EMPTY_MAP.keys);
-Object.freeze(EMPTY_MAP.values);
+Object.freeze(EMPTY_MAP.kv);
 const dir = (): Direction => ({
   state: 'open',
   pendingBody: EMPTY,

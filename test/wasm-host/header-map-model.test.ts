@@ -6,6 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { HeaderMap } from '../../wasm-host/header-map';
+import { newEnvoy, probe } from './helpers';
 
 type Entry = [string, string];
 
@@ -95,5 +96,15 @@ describe('wasm-host: header map against a model of Envoy’s', () => {
       [':method', 'GET'],
       ['x-a', '1'],
     ]);
+  });
+
+  it('a stream’s maps before any headers were sent are one shared placeholder that refuses writes', async () => {
+    const envoy = newEnvoy();
+    const f = probe(envoy);
+    const a = f.newStream(0);
+    assert.throws(() => a.requestHeaders.set('x-a', '1'), TypeError);
+    assert.throws(() => a.responseHeaders.set(':status', '200'), TypeError);
+    assert.equal(f.newStream(0).requestHeaders.size, 0, 'another stream’s placeholder is still empty');
+    await envoy.close();
   });
 });
