@@ -32,19 +32,27 @@ export const MAPPED_MIN = 32 << 20;
 const CHUNK_HEADER = 16;
 
 /**
+ * Whether glibc was told at process start to madvise the chunks it maps (GLIBC_TUNABLES
+ * `glibc.malloc.hugetlb=1`, or 2 for hugetlbfs pages): only then can calloc'd memory get huge pages.
+ */
+export const GLIBC_HUGE_PAGES = /(^|:)glibc\.malloc\.hugetlb=[12](:|$)/.test(
+  process.env.GLIBC_TUNABLES ?? '',
+);
+
+/**
  * Zeroed bytes whose first byte is page-aligned when n is a multiple of 64 KiB. A large
  * `new Uint8Array(n)` comes from calloc, which (glibc, mmap'd chunk) returns a page start + 16:
  * every 128-byte shared-data slot then spans three cache lines instead of two, one more miss per
- * random lookup. From MAPPED_MIN on: calloc'd bytes (lazily zeroed) seen from the next page start,
- * so that `GLIBC_TUNABLES=glibc.malloc.hugetlb=1` in the environment gives them transparent huge
- * pages (glibc madvises its mapped chunks; V8 never madvises its own memory): one TLB entry per
- * 2 MiB instead of a page walk per random slot. Below it: a WebAssembly.Memory, mmap'd
- * page-aligned and zeroed lazily (a calloc of that size may come from the heap, unaligned).
+ * random lookup. A WebAssembly.Memory is mmap'd page-aligned and zeroed lazily, but V8 never
+ * madvises it, so it stays on 4 KiB pages. With `malloced` (default: GLIBC_HUGE_PAGES) and from
+ * MAPPED_MIN on, the bytes are calloc'd (lazily zeroed) and seen from the next page start, so that
+ * glibc's madvise gives them transparent huge pages: one TLB entry per 2 MiB instead of a page
+ * walk per random slot. (Below MAPPED_MIN a calloc may come from the heap, unaligned.)
  */
-export const alignedBytes = (n: number): Uint8Array => {
+export const alignedBytes = (n: number, malloced = GLIBC_HUGE_PAGES): Uint8Array => {
   if (n < WASM_PAGE || n % WASM_PAGE !== 0) return new Uint8Array(n);
   try {
-    if (n >= MAPPED_MIN) return new Uint8Array(new ArrayBuffer(n + PAGE), PAGE - CHUNK_HEADER, n);
+    if (malloced && n >= MAPPED_MIN) return new Uint8Array(new ArrayBuffer(n + PAGE), PAGE - CHUNK_HEADER, n);
     const pages = n / WASM_PAGE;
     return new Uint8Array(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer);
   } catch {

@@ -1,15 +1,16 @@
 /**
- * The shared-data slot table's memory (wasm-host/word-copy.ts alignedBytes) from 32 MiB on: a
- * calloc'd buffer seen from its first page start, so that GLIBC_TUNABLES=glibc.malloc.hugetlb=1
- * gives it transparent huge pages. Addresses are invisible to JS, so a child process reads them
- * from /proc/self (Linux with glibc only; skipped elsewhere).
+ * The shared-data slot table's memory (wasm-host/word-copy.ts alignedBytes): page-aligned always;
+ * when the process runs with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 and from 32 MiB on, a calloc'd
+ * buffer seen from its first page start, which glibc madvises for transparent huge pages.
+ * Addresses are invisible to JS, so a child process reads them from /proc/self (Linux with glibc
+ * only; skipped elsewhere).
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SharedStore } from '../../wasm-host/shared-store';
-import { alignedBytes, MAPPED_MIN, wordsOf } from '../../wasm-host/word-copy';
+import { alignedBytes, GLIBC_HUGE_PAGES, MAPPED_MIN, wordsOf } from '../../wasm-host/word-copy';
 
 const CHILD = join(__dirname, 'support', 'table-pages.ts');
 const THP = '/sys/kernel/mm/transparent_hugepage/enabled';
@@ -28,19 +29,27 @@ interface ChildReport {
   zeroed: boolean;
 }
 
-const child = (tunables: string | undefined, n = MAPPED_MIN): ChildReport => {
+const child = (tunables: string | undefined, n = MAPPED_MIN, malloc = false): ChildReport => {
   const env = { ...process.env };
   delete env.GLIBC_TUNABLES;
   if (tunables !== undefined) env.GLIBC_TUNABLES = tunables;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, String(n)], { env, encoding: 'utf8' });
+  const args = ['--import', 'tsx', CHILD, String(n), ...(malloc ? ['malloc'] : [])];
+  const r = spawnSync(process.execPath, args, { env, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as ChildReport;
 };
 
 describe('wasm-host: slot table pages', () => {
-  it('from 32 MiB on the table is a zeroed view 16 bytes short of a page into a larger buffer, with word views', () => {
+  it('the huge-page path is taken only when the tunable is in this process’s environment', () => {
+    const set = /hugetlb=[12]/.test(process.env.GLIBC_TUNABLES ?? '');
+    assert.equal(GLIBC_HUGE_PAGES, set);
+    assert.equal(alignedBytes(MAPPED_MIN).byteOffset, set ? 4080 : 0);
+    assert.equal(alignedBytes(MAPPED_MIN - 65536, true).byteOffset, 0, 'below 32 MiB: a Wasm memory');
+  });
+
+  it('on the huge-page path from 32 MiB on the table is a zeroed view 16 bytes short of a page into a larger buffer, with word views', () => {
     const n = MAPPED_MIN;
-    const a = alignedBytes(n);
+    const a = alignedBytes(n, true);
     assert.equal(a.length, n);
     assert.equal(a.byteOffset, 4096 - 16);
     assert.equal(a.buffer.byteLength, n + 4096);
@@ -62,7 +71,7 @@ describe('wasm-host: slot table pages', () => {
     assert.equal(wordsOf(new Uint8Array(buf, 8, 30)).i32.length, 0, 'length not a whole number of words');
   });
 
-  it('a store grown past 32 MiB (2^18 slots) keeps every record, in the offset table', function () {
+  it('a store grown past 32 MiB (2^18 slots) keeps every record (in the calloc’d table when run with the tunable)', function () {
     this.timeout(120000);
     const s = new SharedStore();
     let cas = 1;
@@ -88,19 +97,22 @@ describe('wasm-host: slot table pages', () => {
     }
   });
 
-  it('its first byte starts a page (child process, 4 KiB pages)', function () {
-    if (!glibc()) this.skip();
-    if (thpMode() === 'always') this.skip(); // every fault would be a 2 MiB one: no page-level probe
-    const r = child(undefined);
-    assert.ok(r.zeroed);
-    assert.ok(r.sameFirstPage, 'bytes 0 and 4095 on one page');
-    assert.ok(r.nextPage, 'byte 4096 on the next');
-    assert.equal(r.anonHugeKiB, 0, 'no huge pages without the tunable (THP madvise)');
-  });
+  for (const malloc of [false, true])
+    it(`its first byte starts a page (child process, 4 KiB pages, ${malloc ? 'calloc’d' : 'Wasm memory'})`, function () {
+      if (!glibc()) this.skip();
+      if (thpMode() === 'always') this.skip(); // every fault would be a 2 MiB one: no page-level probe
+      const r = child(undefined, MAPPED_MIN, malloc);
+      assert.equal(r.offset, malloc ? 4080 : 0);
+      assert.ok(r.zeroed);
+      assert.ok(r.sameFirstPage, 'bytes 0 and 4095 on one page');
+      assert.ok(r.nextPage, 'byte 4096 on the next');
+      assert.equal(r.anonHugeKiB, 0, 'no huge pages without the tunable (THP madvise)');
+    });
 
   it('gets transparent huge pages with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (child process)', function () {
     if (!glibc() || thpMode() === 'never' || thpMode() === '') this.skip();
     const r = child('glibc.malloc.hugetlb=1', 64 << 20);
+    assert.equal(r.offset, 4080, 'the calloc’d table');
     assert.ok(r.zeroed);
     // At least 31 of the 32 whole 2 MiB pages: the mapping need not start on a 2 MiB boundary.
     assert.ok(r.anonHugeKiB >= 31 * 2048, `AnonHugePages ${r.anonHugeKiB} kB`);
