@@ -31,7 +31,7 @@ type ToChild =
 /** cpuMs: CPU time the proxy process has used so far (user + system), robust to other tenants. */
 type FromChild =
   | { kind: 'connected' }
-  | { kind: 'bytes'; toProxy: number; toServer: number; cpuMs: number }
+  | { kind: 'bytes'; toProxy: number; toServer: number; cpuMs: number; sysMs: number }
   | { kind: 'spans'; spans: Span[]; applyCpuMs: number; cpuMs: number };
 /** When one proxy started and finished applying a response (epoch ms, comparable across processes). */
 export type Span = [start: number, end: number];
@@ -40,6 +40,8 @@ export const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
+/** The kernel's part of cpuMs (socket copies, TCP, page faults). */
+export const sysMs = () => process.cpuUsage().system / 1000;
 
 // ---------------------------------------------------------------- child: the proxies
 function runChild(): void {
@@ -86,7 +88,7 @@ function runChild(): void {
       }
       await Promise.all(clients.map((c) => c.waitFor(() => c.stats.responses > 0, 60_000)));
       send({ kind: 'connected' });
-    } else if (m.kind === 'bytes') send({ kind: 'bytes', ...counted, cpuMs: cpuMs() });
+    } else if (m.kind === 'bytes') send({ kind: 'bytes', ...counted, cpuMs: cpuMs(), sysMs: sysMs() });
     else if (m.kind === 'spans') {
       const now = cpuMs();
       send({ kind: 'spans', spans, applyCpuMs: applyCpu, cpuMs: now - cpuAtSpans });
@@ -125,8 +127,13 @@ export class Proxies {
   async connect(address: string, nodes: string[], relay: boolean): Promise<void> {
     await this.ask({ kind: 'connect', address, nodes, relay });
   }
-  async bytes(): Promise<{ toProxy: number; toServer: number; cpuMs: number }> {
-    return (await this.ask({ kind: 'bytes' })) as { toProxy: number; toServer: number; cpuMs: number };
+  async bytes(): Promise<{ toProxy: number; toServer: number; cpuMs: number; sysMs: number }> {
+    return (await this.ask({ kind: 'bytes' })) as {
+      toProxy: number;
+      toServer: number;
+      cpuMs: number;
+      sysMs: number;
+    };
   }
   /** Apply spans since the last call, and the CPU the process spent meanwhile (in apply, in all). */
   async spans(): Promise<{ spans: Span[]; applyCpuMs: number; cpuMs: number }> {

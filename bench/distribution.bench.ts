@@ -31,7 +31,7 @@ import {
   syntheticReservations,
 } from '../control-plane/distribute/testing/synthetic-reservations';
 import type { Plan } from '../control-plane/domain/plan';
-import { cpuMs, epochMs, PROXY_NODE_FLAGS, Proxies, TOKEN } from './distribution-proxies';
+import { cpuMs, epochMs, PROXY_NODE_FLAGS, Proxies, sysMs, TOKEN } from './distribution-proxies';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const DELTA_BASE = Number(process.env.BENCH_DELTA_BASE ?? 10_000);
@@ -159,10 +159,15 @@ async function deltaRounds(procs: Proxies[], extra: Partial<DistributionServerOp
   const perRoundMax: number[] = [];
   let proxyCpu0 = 0;
   let serverCpu0 = 0;
+  let proxySys0 = 0;
+  let serverSys0 = 0;
   for (let round = 1 - WARMUP; round <= ROUNDS; round++) {
     if (round === 1) {
-      proxyCpu0 = (await Promise.all(procs.map((p) => p.bytes()))).reduce((n, b) => n + b.cpuMs, 0);
+      const b0 = await Promise.all(procs.map((p) => p.bytes()));
+      proxyCpu0 = b0.reduce((n, b) => n + b.cpuMs, 0);
+      proxySys0 = b0.reduce((n, b) => n + b.sysMs, 0);
       serverCpu0 = cpuMs();
+      serverSys0 = sysMs();
     }
     const salt = round + WARMUP; // warm-up rounds change users too
     const start = (salt * 1009) % DELTA_BASE;
@@ -201,10 +206,12 @@ async function deltaRounds(procs: Proxies[], extra: Partial<DistributionServerOp
     perRoundMax.push(Math.max(...ls));
   }
   const serverCpu = (cpuMs() - serverCpu0) / ROUNDS;
-  const proxyCpu =
-    ((await Promise.all(procs.map((p) => p.bytes()))).reduce((n, b) => n + b.cpuMs, 0) - proxyCpu0) / ROUNDS;
+  const serverSys = (sysMs() - serverSys0) / ROUNDS;
+  const b1 = await Promise.all(procs.map((p) => p.bytes()));
+  const proxyCpu = (b1.reduce((n, b) => n + b.cpuMs, 0) - proxyCpu0) / ROUNDS;
+  const proxySys = (b1.reduce((n, b) => n + b.sysMs, 0) - proxySys0) / ROUNDS;
   await server.stop(100);
-  return { latencies, sendLatencies, perRoundMax, serverCpu, proxyCpu };
+  return { latencies, sendLatencies, perRoundMax, serverCpu, proxyCpu, serverSys, proxySys };
 }
 
 async function main(): Promise<void> {
@@ -243,7 +250,8 @@ async function main(): Promise<void> {
         `  ${name}: publish→ACK over ${x.latencies.length} ACKs p50 ${fmt(median(x.latencies))} ms, ` +
           `p99 ${fmt(quantile(x.latencies, 0.99))} ms, max ${fmt(Math.max(...x.latencies))} ms ` +
           `(slowest ACK of a round: median ${fmt(median(x.perRoundMax))} ms); ` +
-          `CPU per round server ${fmt(x.serverCpu)} ms, proxies ${fmt(x.proxyCpu)} ms; ` +
+          `CPU per round server ${fmt(x.serverCpu)} ms, proxies ${fmt(x.proxyCpu)} ms ` +
+          `(of which kernel ${fmt(x.serverSys)} / ${fmt(x.proxySys)} ms); ` +
           `server side (publish→response handed to HTTP/2) p99 ${fmt(quantile(x.sendLatencies, 0.99))} ms`,
       );
     const d = await deltaRounds(procs, {});
