@@ -7,6 +7,8 @@
 //   git archive <commit> wasm-host | tar -x -C /tmp/old && ln -s "$PWD/node_modules" /tmp/old/
 //   npx tsx wasm-host/tools/ab-filter.ts /tmp/old/wasm-host [users=1000] [rounds=200] [batch=2000]
 //   AB_ORDER=baab npx tsx wasm-host/tools/ab-filter.ts ...   (the other order)
+// At 10^6 users set GLIBC_TUNABLES=glibc.malloc.hugetlb=1 in the environment (huge pages for the
+// current host's slot table; see README "Shared data"), or both hosts run on 4 KiB pages.
 import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
