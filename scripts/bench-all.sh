@@ -11,7 +11,7 @@ TRACES="${EARMARK_TRACES:-../shared/traces}"
 AZ="$TRACES/azure-functions-2019"
 declare -A CMD=(
   [plugin]="npm run -s bench:plugin"
-  [wasm-host]="npx tsx bench/wasm-host.bench.ts"
+  [wasm-host]="env GLIBC_TUNABLES=glibc.malloc.hugetlb=1 npx tsx bench/wasm-host.bench.ts"
   [distribution]="npm run -s bench:distribution"
   [ingest]="npm run -s bench:ingest"
   [forecast]="npm run -s bench:forecast"

@@ -26,6 +26,7 @@ interface ChildReport {
   sameFirstPage: boolean;
   nextPage: boolean;
   anonHugeKiB: number;
+  madvisedHuge: boolean;
   zeroed: boolean;
 }
 
@@ -106,6 +107,7 @@ describe('wasm-host: slot table pages', () => {
       assert.ok(r.zeroed);
       assert.ok(r.sameFirstPage, 'bytes 0 and 4095 on one page');
       assert.ok(r.nextPage, 'byte 4096 on the next');
+      assert.equal(r.madvisedHuge, false, 'not madvised for huge pages without the tunable');
       assert.equal(r.anonHugeKiB, 0, 'no huge pages without the tunable (THP madvise)');
     });
 
@@ -114,7 +116,10 @@ describe('wasm-host: slot table pages', () => {
     const r = child('glibc.malloc.hugetlb=1', 64 << 20);
     assert.equal(r.offset, 4080, 'the calloc’d table');
     assert.ok(r.zeroed);
-    // At least 31 of the 32 whole 2 MiB pages: the mapping need not start on a 2 MiB boundary.
-    assert.ok(r.anonHugeKiB >= 31 * 2048, `AnonHugePages ${r.anonHugeKiB} kB`);
+    // The deterministic part: glibc madvised the mapping. How many 2 MiB pages the kernel then
+    // hands out depends on fragmentation (on this project's machine: 31–32 of 32, see the README),
+    // so it is printed, not asserted, to keep CI from failing on a fragmented host.
+    assert.ok(r.madvisedHuge, 'VmFlags of the table mapping lack hg (MADV_HUGEPAGE)');
+    console.log(`      (AnonHugePages of a 64 MiB table: ${r.anonHugeKiB} kB)`);
   });
 });
