@@ -78,6 +78,10 @@ export class HeaderMap {
    * copies nothing).
    */
   clone(): HeaderMap {
+    // An empty map shares nothing worth sharing, and must not be marked: the streams' placeholder
+    // (stream-state.ts) is an empty map with a frozen array; marking it shared would let its next
+    // write swap in a writable array that every later stream then sees.
+    if (this.kv.length === 0) return new HeaderMap();
     const m = new HeaderMap(this.kv);
     m.pseudo = this.pseudo;
     m.shared = true;
@@ -163,9 +167,12 @@ export class HeaderMap {
     }
     this.own();
     if (key.charCodeAt(0) === 58 /* ':' */) {
-      const at = 2 * this.pseudo++;
+      // The count moves only after the array did: a write that throws (a frozen placeholder)
+      // leaves the map as it was.
+      const at = 2 * this.pseudo;
       if (at === this.kv.length) this.kv.push(key, value);
       else this.kv.splice(at, 0, key, value);
+      this.pseudo++;
       return;
     }
     this.kv.push(key, value);

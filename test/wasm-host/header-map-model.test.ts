@@ -107,4 +107,24 @@ describe('wasm-host: header map against a model of Envoy’s', () => {
     assert.equal(f.newStream(0).requestHeaders.size, 0, 'another stream’s placeholder is still empty');
     await envoy.close();
   });
+
+  it('a refused pseudo-header write and a clone leave the placeholder empty, frozen and in order', async () => {
+    const envoy = newEnvoy();
+    const f = probe(envoy);
+    const a = f.newStream(0);
+    assert.throws(() => a.requestHeaders.addRaw(':authority', 'x'), TypeError);
+    const copy = HeaderMap.from(a.requestHeaders); // a driver copying the map before headers
+    copy.addRaw(':a', '1');
+    copy.addRaw('b', '2');
+    copy.addRaw(':c', '3');
+    assert.deepEqual(copy.kv, [':a', '1', ':c', '3', 'b', '2'], 'pseudo-headers first in the copy');
+    assert.throws(() => a.requestHeaders.addRaw('x-leak', 'v'), TypeError, 'still refuses writes');
+    const b = f.newStream(0);
+    assert.equal(b.requestHeaders.size, 0, 'nothing leaked into a later stream');
+    const later = HeaderMap.from(b.requestHeaders);
+    later.addRaw(':x', '1');
+    later.addRaw('y', '2');
+    assert.deepEqual(later.kv, [':x', '1', 'y', '2'], 'a later copy starts with no pseudo-headers counted');
+    await envoy.close();
+  });
 });
