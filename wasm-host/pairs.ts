@@ -12,35 +12,28 @@ export interface Pairs {
   values: string[];
 }
 
-export const pairsSize = (keys: readonly string[], values: readonly string[]): number => {
+// The writers take a flat [k0, v0, k1, v1, …] array of latin1 strings: a HeaderMap's own storage
+// (HeaderMap.kv), so serializing a map copies nothing first.
+
+export const pairsSize = (kv: readonly string[]): number => {
   let size = 4;
-  for (let i = 0; i < keys.length; i++) size += 8 + keys[i].length + 1 + values[i].length + 1;
+  for (let i = 0; i < kv.length; i++) size += 4 + kv[i].length + 1;
   return size;
 };
 
 /** Write serialized pairs at ptr; the caller allocated pairsSize() bytes. */
-export const marshalPairs = (
-  mem: VmMemory,
-  ptr: number,
-  keys: readonly string[],
-  values: readonly string[],
-): void => {
+export const marshalPairs = (mem: VmMemory, ptr: number, kv: readonly string[]): void => {
   const dv = mem.dv;
-  const n = keys.length;
-  dv.setUint32(ptr, n, true);
+  dv.setUint32(ptr, kv.length >>> 1, true);
   let p = ptr + 4;
-  for (let i = 0; i < n; i++) {
-    dv.setUint32(p, keys[i].length, true);
-    dv.setUint32(p + 4, values[i].length, true);
-    p += 8;
+  for (let i = 0; i < kv.length; i++) {
+    dv.setUint32(p, kv[i].length, true); // key size, value size, key size, …
+    p += 4;
   }
   const u8 = mem.u8;
-  for (let i = 0; i < n; i++) {
-    mem.writeLatin1(p, keys[i]);
-    p += keys[i].length;
-    u8[p++] = 0;
-    mem.writeLatin1(p, values[i]);
-    p += values[i].length;
+  for (let i = 0; i < kv.length; i++) {
+    mem.writeLatin1(p, kv[i]);
+    p += kv[i].length;
     u8[p++] = 0;
   }
 };
@@ -82,24 +75,14 @@ export const parsePairs = (mem: VmMemory, ptr: number, size: number): Pairs => {
 
 /** Serialize UTF-8 pairs into a standalone byte array (tests and fixtures). */
 export const encodePairs = (entries: ReadonlyArray<readonly [string, string]>): Uint8Array =>
-  encodePairsLatin1(
-    entries.map((e) => Buffer.from(e[0], 'utf8').toString('latin1')),
-    entries.map((e) => Buffer.from(e[1], 'utf8').toString('latin1')),
-  );
+  encodePairsLatin1(entries.flatMap((e) => e.map((x) => Buffer.from(x, 'utf8').toString('latin1'))));
 
-/** Serialize latin1 keys/values into a standalone byte array (map-valued properties). */
-export const encodePairsLatin1 = (keys: readonly string[], values: readonly string[]): Uint8Array => {
-  const out = Buffer.alloc(pairsSize(keys, values));
-  out.writeUInt32LE(keys.length, 0);
+/** Serialize a flat latin1 [k, v, …] array into a standalone byte array (map-valued properties). */
+export const encodePairsLatin1 = (kv: readonly string[]): Uint8Array => {
+  const out = Buffer.alloc(pairsSize(kv));
+  out.writeUInt32LE(kv.length >>> 1, 0);
   let p = 4;
-  for (let i = 0; i < keys.length; i++) {
-    out.writeUInt32LE(keys[i].length, p);
-    out.writeUInt32LE(values[i].length, p + 4);
-    p += 8;
-  }
-  for (let i = 0; i < keys.length; i++) {
-    p += out.write(keys[i], p, 'latin1') + 1;
-    p += out.write(values[i], p, 'latin1') + 1;
-  }
+  for (let i = 0; i < kv.length; i++) p = out.writeUInt32LE(kv[i].length, p);
+  for (let i = 0; i < kv.length; i++) p += out.write(kv[i], p, 'latin1') + 1;
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 };

@@ -41,7 +41,7 @@ const allOf = (m: HeaderMap, key: string): Uint8Array | undefined => {
 
 const headersValue = (m: HeaderMap | null, rest: string[]): Uint8Array | undefined => {
   if (m === null) return undefined;
-  if (rest.length === 0) return encodePairsLatin1(m.keys, m.values);
+  if (rest.length === 0) return encodePairsLatin1(m.kv);
   return rest.length === 1 ? allOf(m, rest[0].toLowerCase()) : undefined;
 };
 

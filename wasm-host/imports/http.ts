@@ -121,11 +121,10 @@ export const httpImports = (vm: WasmVm): Def[] => {
             ? WasmResult.Ok
             : WasmResult.InvalidMemoryAccess;
         }
-        const { keys, values } = map;
-        const size = pairsSize(keys, values);
+        const size = pairsSize(map.kv);
         const p = vm.alloc(size);
         if (p === 0) return WasmResult.InvalidMemoryAccess;
-        marshalPairs(mem, p, keys, values);
+        marshalPairs(mem, p, map.kv);
         return mem.setU32(ptrPtr, p) && mem.setU32(sizePtr, size)
           ? WasmResult.Ok
           : WasmResult.InvalidMemoryAccess;
