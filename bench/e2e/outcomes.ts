@@ -11,8 +11,9 @@
  */
 
 import { FATES, type Fate, type RequestOutcome } from '../../sim/instances/request-outcome';
+import { quantile } from '../../sim/quantile';
 
-export { FATES, type Fate, type RequestOutcome };
+export { FATES, quantile, type Fate, type RequestOutcome };
 const FATE_INDEX = new Map<Fate, number>(FATES.map((f, i) => [f, i]));
 
 export interface PolicySummary {
@@ -167,11 +168,4 @@ export class OutcomeLog {
     g.set(this.flags);
     this.flags = g;
   }
-}
-
-/** Nearest-rank quantile of ascending values (0 for none). */
-export function quantile(sorted: ArrayLike<number>, q: number): number {
-  if (sorted.length === 0) return 0;
-  const k = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[k];
 }

@@ -13,6 +13,7 @@
  * replay's start becomes its first change.
  */
 import type { PeakProfile, ReservationChange } from './demand-profile';
+import { quantile } from '../quantile';
 import { IdleHistogram, type HistogramPolicyConfig, type HoldWindow } from './idle-histogram';
 
 const MINUTE = 60_000;
@@ -125,8 +126,11 @@ function userSchedule(x: HistogramScheduleInput, c: HistogramPolicyConfig, u: nu
 }
 
 /** Nearest-rank quantile of a few peaks, at least 1. */
-function quantileOf(xs: readonly number[], q: number): number {
-  if (xs.length === 0) return 1;
-  const s = [...xs].sort((a, b) => a - b);
-  return Math.max(1, s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]);
-}
+const quantileOf = (xs: readonly number[], q: number): number =>
+  Math.max(
+    1,
+    quantile(
+      [...xs].sort((a, b) => a - b),
+      q,
+    ),
+  );
