@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/e2e/histogram-sweep.ts --froms 60,1260 [--variant 'headPct=5,tailPct=99' ...] -- <bench:e2e options>
  */
-import type { HistogramPolicyConfig } from '../../sim/baselines/idle-histogram';
+import { HISTOGRAM_DEFAULTS, type HistogramPolicyConfig } from '../../sim/baselines/idle-histogram';
 import { runBaseline } from './baselines';
 import { parseOptions } from './options';
 import type { PolicySummary } from './outcomes';
@@ -13,13 +13,16 @@ import { prepareReplay } from './run';
 
 type Variant = Partial<HistogramPolicyConfig>;
 
-function parseVariant(text: string): Variant {
+export function parseVariant(text: string): Variant {
   const v: Record<string, number> = {};
   for (const kv of text.split(',').filter(Boolean)) {
     const [k, val] = kv.split('=');
     const n = Number(val);
-    if (!k || Number.isNaN(n) || val.trim() === '')
+    if (!k || Number.isNaN(n) || val === undefined || val.trim() === '')
       throw new Error(`bad variant entry "${kv}" (want key=number)`);
+    // A misspelt key would otherwise run the defaults under the variant's label.
+    if (!(k in HISTOGRAM_DEFAULTS))
+      throw new Error(`unknown variant key "${k}" (known: ${Object.keys(HISTOGRAM_DEFAULTS).join(', ')})`);
     v[k] = n;
   }
   return v as Variant;
@@ -30,7 +33,7 @@ function describeVariant(v: Variant): string {
   return e.length === 0 ? 'defaults' : e.map(([k, x]) => `${k}=${x}`).join(', ');
 }
 
-/** Most requests that may add > 0.5·L0 for the nearest-rank p99 to stay ≤ 0.5·L0. */
+/** Issue 10's two memory-bound criteria for one histogram row: `L ≤ 0.5·L0 while H ≤ H0 | H ≤ 1.5·O`. */
 function verdict(h: PolicySummary, ka: PolicySummary, oracleGbH: number): string {
   const lOk = h.p99AddedMs <= 0.5 * ka.p99AddedMs;
   const hOk = h.heldGbHours <= ka.heldGbHours;
@@ -45,9 +48,17 @@ async function main(argv: string[]): Promise<void> {
   let froms = [720];
   const variants: Variant[] = [];
   for (let i = 0; i < own.length; i++) {
-    if (own[i] === '--froms') froms = own[++i].split(',').map(Number);
-    else if (own[i] === '--variant') variants.push(parseVariant(own[++i]));
-    else throw new Error(`unknown option ${own[i]}`);
+    const value = (): string => {
+      const v = own[++i];
+      if (v === undefined) throw new Error(`${own[i - 1]} needs a value`);
+      return v;
+    };
+    if (own[i] === '--froms') {
+      froms = value().split(',').map(Number);
+      if (froms.some((f) => !Number.isInteger(f) || f < 0))
+        throw new Error('--froms wants minutes, e.g. --froms 60,1260');
+    } else if (own[i] === '--variant') variants.push(parseVariant(value()));
+    else throw new Error(`unknown option ${own[i]} (usage: see the comment at the top of this file)`);
   }
   if (variants.length === 0) variants.push({});
   console.log(
@@ -74,7 +85,8 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+if (require.main === module)
+  main(process.argv.slice(2)).catch((e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });

@@ -1,6 +1,6 @@
 /**
  * The end-to-end benchmark, start to end: read the trace, place it in time, scale it, size the
- * cluster, replay it under the four comparison policies (simulated) and under Earmark (the real
+ * cluster, replay it under the comparison policies (simulated; BASELINES) and under Earmark (the real
  * system, live-run.ts), score every policy the same way, write the report and return the JSON line.
  */
 import * as os from 'node:os';
