@@ -60,6 +60,37 @@ export function influxdBinary(): string {
   );
 }
 
+/**
+ * influxd processes this Node process started and must not outlive (every start but a detached one).
+ * A child is not killed with its parent: a bench or test stopped by Ctrl-C or `kill` would leave an
+ * influxd running (and holding up to its GOMEMLIMIT of memory). So they get SIGTERM when this process
+ * exits, and on SIGINT/SIGTERM/SIGHUP when nothing else handles the signal (`earmark start` has its
+ * own graceful stop, which flushes to InfluxDB before stopping it, so it is left to do that).
+ */
+const owned = new Set<ChildProcess>();
+let hooked = false;
+
+function own(child: ChildProcess): void {
+  owned.add(child);
+  child.once('exit', () => owned.delete(child));
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', killOwned);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      if (process.listenerCount(sig) > 1) return; // someone else stops things gracefully
+      killOwned();
+      process.removeListener(sig, onSignal);
+      process.kill(process.pid, sig); // the default action again: terminate with this signal
+    };
+    process.on(sig, onSignal);
+  }
+}
+
+function killOwned(): void {
+  for (const c of owned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+}
+
 /** A port that was free a moment ago. Races are handled by retrying the start. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -142,6 +173,7 @@ export async function startLocalInflux(opts: LocalInfluxOptions): Promise<LocalI
     });
     fs.closeSync(log);
     if (opts.detached) child.unref();
+    else own(child);
     const url = `http://127.0.0.1:${httpPort}`;
     let exited = false;
     child.once('exit', () => (exited = true));

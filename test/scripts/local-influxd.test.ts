@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -63,5 +64,52 @@ describe('local influxd lifecycle', () => {
       await b.stop();
       fs.rmSync(dir2, { recursive: true, force: true });
     }
+  });
+});
+
+describe('local influxd: not outliving the process that started it', () => {
+  const script = (dir: string, then: string) =>
+    `const { startLocalInflux } = require(${JSON.stringify(path.resolve(__dirname, '../../scripts/influxdb/local-influxd.ts'))});` +
+    `startLocalInflux({ dir: ${JSON.stringify(dir)} }).then((i) => { console.log(i.pid); ${then} });`;
+  const gone = async (pid: number) => {
+    for (let i = 0; i < 400; i++) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return true;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return false;
+  };
+  // The child prints influxd's PID, then is stopped the way a user stops a bench.
+  async function run(then: string, stop?: NodeJS.Signals): Promise<number> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'earmark-lifecycle-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script(dir, then)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const pid = await new Promise<number>((resolve, reject) => {
+        child.stdout.once('data', (b: Buffer) => resolve(Number(String(b).trim())));
+        child.once('exit', (code) => reject(new Error(`child exited (${code}) before starting influxd`)));
+      });
+      assert.ok(pid > 0);
+      if (stop) child.kill(stop);
+      await new Promise((r) => child.once('exit', r));
+      return pid;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  for (const sig of ['SIGTERM', 'SIGINT'] as const)
+    it(`stops influxd when the process is killed with ${sig}`, async () => {
+      const pid = await run('setInterval(() => {}, 1000);', sig);
+      assert.ok(await gone(pid), `influxd ${pid} still runs after its parent got ${sig}`);
+    });
+
+  it('stops influxd when the process exits without stopping it', async () => {
+    const pid = await run('process.exit(3);');
+    assert.ok(await gone(pid), `influxd ${pid} still runs after its parent exited`);
   });
 });
