@@ -12,6 +12,7 @@
 //   npx tsx test/plugin/support/ab-wasm.ts /tmp/new.wasm /tmp/old.wasm 1000000 300
 // Optional 5th/6th arguments: JSON configuration overrides for A and B. BATCH=n sets the batch.
 import { setUpFilterBench, TEMPLATES } from '../../../bench/plugin-fixture';
+const MASK = TEMPLATES - 1; // read once: under tsx an imported binding is a getter
 
 const [wasmA, wasmB, usersArg, roundsArg, cfgA, cfgB] = process.argv.slice(2);
 const USERS = Number(usersArg ?? 1_000_000);
@@ -27,7 +28,7 @@ function setUp(wasm: string, configuration: object) {
   let n = 0;
   const once = () => {
     const s = filter.newStream(0);
-    s.sendRequestHeaders(templates[n & (TEMPLATES - 1)], true);
+    s.sendRequestHeaders(templates[n & MASK], true);
     s.sendResponseHeaders(response, true);
     s.finish();
     if (++n % 10_000 === 0) {
