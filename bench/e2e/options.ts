@@ -171,6 +171,9 @@ export function parseOptions(argv: readonly string[]): E2eOptions {
         o.tier.warmAbove = v;
         break;
       }
+      case '--hold-peak-min':
+        o.tier.holdPeakMs = flagNum(0) * 60_000;
+        break;
       case '--min-slots':
         o.tier.minSlots = flagNum(0, true);
         break;

@@ -17,6 +17,8 @@ export interface TierKnobs {
   minSlots: number;
   /** Hold a warm slot where the forecast's P(active) is above this (1: off). */
   warmAbove: number;
+  /** Hold the largest concurrency of this much recent history where anything is forecast (0: off). */
+  holdPeakMs: number;
 }
 
 export const DEFAULT_TIER: TierKnobs = {
@@ -26,6 +28,7 @@ export const DEFAULT_TIER: TierKnobs = {
   onExhausted: 'redirect',
   minSlots: 1,
   warmAbove: 1,
+  holdPeakMs: 0,
 };
 
 export const TIER_NAME = 'function';
@@ -55,6 +58,7 @@ tiers:
     headroom: ${t.headroom}
     minSlots: ${t.minSlots}
     warmAbove: ${t.warmAbove}
+    holdPeak: ${t.holdPeakMs}ms
 defaultTier: ${TIER_NAME}
 leadTime: ${p.leadTimeMs}ms
 validity: ${p.validityMs}ms

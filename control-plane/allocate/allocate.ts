@@ -3,7 +3,7 @@
  * plan. Steps: wants per user (demand.ts), instance room (instance-table.ts), tiered sticky packing
  * (pack.ts), consolidation (consolidate.ts), reservations (build-plan.ts), scaling (scaling/).
  */
-import type { ForecastBatch } from '../domain/demand';
+import type { DemandWindows, ForecastBatch } from '../domain/demand';
 import type { Instance, InstanceLoad } from '../domain/instance';
 import type { Plan } from '../domain/plan';
 import type { Reservation } from '../domain/reservation';
@@ -13,6 +13,7 @@ import { consolidate } from './consolidate';
 import { computeWants } from './demand';
 import { buildInstanceTable } from './instance-table';
 import { packUsers } from './pack';
+import { recentPeaks } from './peak-hold';
 import type { Policy } from './policy';
 import { recommendScaling } from './scaling/recommend';
 import { CapacityLedger } from './top-up';
@@ -29,6 +30,8 @@ export interface AllocationInput {
   current?: Plan;
   /** Tier per user; users without a profile (or with an unknown tier) get the policy's default tier. */
   profiles?: ReadonlyMap<string, UserProfile>;
+  /** The history the forecast was made from (for tiers with a peak hold). */
+  history?: DemandWindows;
 }
 
 export interface AllocationStats {
@@ -77,7 +80,8 @@ export function allocate(input: AllocationInput): AllocationResult {
     if (name !== undefined && t === undefined) unknownTier++;
     tier[u] = t ?? defaultTier;
   }
-  const wants = computeWants(b, policy, { nowMs, cycleMs: input.cycleMs, tier });
+  const recentPeak = recentPeaks(b.users, tier, policy, input.history);
+  const wants = computeWants(b, policy, { nowMs, cycleMs: input.cycleMs, tier, recentPeak });
   const t1 = performance.now();
   const table = buildInstanceTable(input.instances, input.loads, policy, current, nowMs);
   const prev = new Int32Array(U).fill(-1);

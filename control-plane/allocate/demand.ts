@@ -6,6 +6,7 @@
  * Columnar and allocation-free per user: this runs for 10^6 users per cycle.
  */
 import type { ForecastBatch, ResourceKind } from '../domain/demand';
+import type { RecentPeaks } from './peak-hold';
 import type { Policy } from './policy';
 
 /** amount[u * AMOUNTS + k]: slots, ratePerMinute, cpuMillicores, memoryMb, bandwidthKbps. */
@@ -57,6 +58,8 @@ export interface DemandContext {
   cycleMs: number;
   /** Tier index per user of the batch. */
   tier: Uint16Array;
+  /** Largest recent concurrency and requests per user, for tiers with a peak hold (peak-hold.ts). */
+  recentPeak?: RecentPeaks;
 }
 
 /** Steps one plan must cover: until the next plan, plus the lead time (reservations come that early). */
@@ -157,7 +160,9 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
       }
     }
     const warm = act !== undefined && warmAbove[ti] < 1;
-    if (derive || minSlots[ti] > 0 || warm) {
+    const peak = ctx.recentPeak === undefined ? NaN : ctx.recentPeak.slots[u];
+    const peakRate = ctx.recentPeak === undefined ? NaN : Math.ceil(ctx.recentPeak.requests[u] - 1e-9);
+    if (derive || minSlots[ti] > 0 || warm || peak > 0 || peakRate > 0) {
       // What one slot of this user holds, from its own forecast (memory = concurrency × profile):
       // slots raised to a floor must bring their memory along, or the packer would count them free.
       const slotSeries = series[A_SLOTS] >= 0;
@@ -184,6 +189,9 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
         const raised = slots;
         if (any && slots < minSlots[ti]) slots = minSlots[ti];
         if (p > warmAbove[ti] && slots < floor) slots = floor;
+        if (any && slots < peak) slots = peak;
+        if (any && atStep[o + A_RATE] < peakRate)
+          atStep[o + A_RATE] = Math.min(caps[capAt + A_RATE], peakRate);
         if (slotSeries && slots > raised)
           for (let k = 1; k < AMOUNTS; k++) {
             if (series[k] < 0 || k === A_RATE) continue;

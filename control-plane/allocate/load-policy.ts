@@ -95,6 +95,7 @@ function toPolicy(raw: Raw, r: YamlReader): Policy | undefined {
       headroom: t.headroom,
       minSlots: t.minSlots,
       warmAbove: t.warmAbove,
+      holdPeakMs: t.holdPeak,
       max: (t.max ?? {}) as Amounts,
       fallback: t.fallback,
     });

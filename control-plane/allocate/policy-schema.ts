@@ -52,6 +52,12 @@ const TIER: FieldSpec = {
       default: 1,
       doc: "Hold at least one slot where the forecast's probability of activity (sparse users) is above this (1: off).",
     },
+    holdPeak: {
+      kind: 'duration',
+      min: 0,
+      default: 0,
+      doc: 'Where the forecast is above zero, hold at least the largest concurrency seen over this much recent history (0: off).',
+    },
     fallback: {
       kind: 'string',
       default: '',

@@ -41,6 +41,11 @@ export interface TierPolicy {
    * the forecast's P(active) (ForecastBatch.activity, for sparse users) is above it. Absent or 1: off.
    */
   warmAbove?: number;
+  /**
+   * Peak hold: wherever the forecast is above zero, hold at least the largest concurrency the user
+   * showed over this much recent history (allocate/peak-hold.ts). Absent or 0: off.
+   */
+  holdPeakMs?: number;
   /** Most a user of the tier may hold, from allocation and top-ups together. */
   max: Amounts;
   /** Redirect target for this tier; empty = the policy's fallback. */

@@ -148,6 +148,7 @@ export class CycleStages {
       loads: x.loads,
       current,
       profiles: x.profiles,
+      history: x.windows,
     });
   }
 

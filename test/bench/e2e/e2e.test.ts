@@ -121,5 +121,7 @@ describe('e2e benchmark through the real service and filter', function () {
     assert.throws(() => parseOptions(['x', '--quantile', '1']), /--quantile: expected a number in \(0, 1\)/);
     assert.throws(() => parseOptions(['x', '--what']), /unknown option --what/);
     assert.equal(parseOptions(['x']).sloMs, DEFAULTS.sloMs);
+    assert.throws(() => parseOptions(['x', '--hold-peak-min', '-1']), /--hold-peak-min/);
+    assert.equal(parseOptions(['x', '--hold-peak-min', '10']).tier.holdPeakMs, 600_000);
   });
 });
