@@ -175,8 +175,16 @@ export function reservationBytesProblem(
       if (tag === 0x0a && len === nameEnd - nameStart) {
         // The user: scanned and compared with the resource's name in one loop (equal unless a
         // byte differs; `differ` is then what the later comparison would have found).
+        // Four bytes per iteration through the view when there is one (names are ~14 bytes).
         let differ = 0;
-        for (let i = 0; i < len; i++) {
+        let i = 0;
+        if (view !== undefined)
+          for (; i + 4 <= len; i += 4) {
+            const w = view.getInt32(from + i);
+            high |= w;
+            differ |= w ^ view.getInt32(nameStart + i);
+          }
+        for (; i < len; i++) {
           const b = buf[from + i];
           high |= b;
           differ |= b ^ buf[nameStart + i];

@@ -210,11 +210,13 @@ function readDuration(buf: Uint8Array, p: number, end: number): number {
 /** True when buf[from, to) is the reservation type URL. */
 function isTypeUrl(buf: Uint8Array, from: number, to: number): boolean {
   if (to - from !== TYPE_URL_BYTES.length) return false;
+  // Differences ORed together, one test at the end: every resource carries the same URL, so an
+  // early exit would only add a branch per word.
   const words = TYPE_URL_WORDS;
-  for (let k = 0; k < words.length; k++) if (view.getInt32(from + 4 * k, true) !== words[k]) return false;
-  for (let i = 4 * words.length; i < TYPE_URL_BYTES.length; i++)
-    if (buf[from + i] !== TYPE_URL_BYTES[i]) return false;
-  return true;
+  let diff = 0;
+  for (let k = 0; k < words.length; k++) diff |= view.getInt32(from + 4 * k, true) ^ words[k];
+  for (let i = 4 * words.length; i < TYPE_URL_BYTES.length; i++) diff |= buf[from + i] ^ TYPE_URL_BYTES[i];
+  return diff === 0;
 }
 
 /** Reads the Resource in buf[p, end) into slot i (one write per slot array). */

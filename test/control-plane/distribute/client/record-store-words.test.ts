@@ -39,3 +39,63 @@ describe('distribute/client: RecordStore word-wise name comparison', () => {
     assert.equal(st.find(7, missing, 0, missing.length, viewOf(missing)), -1);
   });
 });
+
+// setBody copies 8 bytes at a time through DataView getFloat64/setFloat64: the bytes must come out
+// exactly as they went in, including the patterns that read as NaNs (signalling, quiet, with
+// payloads, either sign) and -0, before and after the copy is optimized, at every length and
+// alignment.
+describe('distribute/client: RecordStore body copy', () => {
+  const nanLike = [
+    '7ff0000000000001',
+    '7ff4000000000000',
+    '7ff8000000000000',
+    '7ff8000000000001',
+    'fff0000000000001',
+    'fff8dead0000beef',
+    '7fffffffffffffff',
+    'ffffffffffffffff',
+    '8000000000000000',
+    '7ff0000000000000',
+  ].flatMap((h) => [Buffer.from(h, 'hex').reverse(), Buffer.from(h, 'hex')]); // as read little-endian, and reversed
+
+  /** A body of `len` bytes: NaN-like words at every offset modulo 8, then pseudo-random bytes. */
+  function body(len: number, seed: number): Buffer {
+    const b = Buffer.alloc(len);
+    for (let i = 0; i < len; i++) b[i] = (i * 131 + seed * 17) & 0xff;
+    for (let at = seed % 8, k = seed; at + 8 <= len; at += 11, k++) nanLike[k % nanLike.length].copy(b, at);
+    return b;
+  }
+
+  it('stores every byte of every body, NaN bit patterns included, cold and after many copies', () => {
+    const st = new RecordStore();
+    const name = Buffer.from('user-1', 'latin1');
+    st.reserve(1);
+    const r = st.add(3, name, 0, name.length, 8);
+    for (let round = 0; round < 3000; round++) {
+      const len = round % 97;
+      const b = body(len, round);
+      const pad = round % 5;
+      const buf = Buffer.concat([Buffer.alloc(pad, 0xee), b, Buffer.alloc(3, 0xee)]);
+      st.setBody(r, buf, pad, pad + len);
+      st.release();
+      // Compared every round: the first copies run unoptimized, the later ones optimized.
+      assert.deepEqual(Buffer.from(st.body(r)), b, `round ${round}, ${len} bytes at offset ${pad}`);
+    }
+  });
+
+  it('copies NaN-like words exactly in a response-sized loop (optimized code)', () => {
+    const st = new RecordStore();
+    const names = Array.from({ length: 64 }, (_, i) => Buffer.from(`u-${i}`, 'latin1'));
+    st.reserve(names.length);
+    const ids = names.map((n, i) => st.add(i + 1, n, 0, n.length, 120));
+    for (let round = 0; round < 200; round++) {
+      for (let k = 0; k < ids.length; k++) {
+        const b = body(80 + (k % 40), round * 64 + k);
+        st.setBody(ids[k], b, 0, b.length);
+      }
+      st.release();
+    }
+    for (let k = 0; k < ids.length; k++)
+      assert.deepEqual(Buffer.from(st.body(ids[k])), body(80 + (k % 40), 199 * 64 + k), `record ${k}`);
+  });
+});

@@ -168,6 +168,44 @@ describe('distribute/codec: reservationBytesProblem (validation without decoding
     }
   });
 
+  it('compares the user with the name a word at a time: a difference at any byte, with or without a view', () => {
+    // The user is compared 4 bytes per step through the view, the tail byte by byte; a changed or
+    // non-ASCII byte must be seen wherever it falls, for names of every length mod 4 and at any
+    // alignment of the buffer.
+    for (const user of [
+      'u',
+      'ab',
+      'abc',
+      'abcd',
+      'abcde',
+      'bursty-000042',
+      'diurnal-000042',
+      'sparse-00004217',
+    ]) {
+      const r = { ...base, user };
+      const body = enc(r);
+      for (let at = -1; at < user.length; at++) {
+        for (const changed of [0x7a, 0xc3]) {
+          const name = Buffer.from(user, 'utf8');
+          if (at >= 0) name[at] = changed; // 0xc3 alone is invalid UTF-8: still a mismatch
+          for (let pad = 0; pad < 4; pad++) {
+            const buf = Buffer.concat([Buffer.alloc(pad), name, body]);
+            const from = pad + name.length;
+            const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+            const withView = reservationBytesProblem(buf, from, buf.length, '', pad, from, view);
+            const without = reservationBytesProblem(buf, from, buf.length, '', pad, from);
+            assert.equal(
+              withView === undefined,
+              at < 0,
+              `${user} changed at ${at} to ${changed}, pad ${pad}`,
+            );
+            assert.equal(without === undefined, at < 0, `${user} changed at ${at}, no view`);
+          }
+        }
+      }
+    }
+  });
+
   it('judges a repeated user by its last occurrence when the name is given as bytes', () => {
     const name = Buffer.from(base.user, 'utf8');
     const sameLength = base.user.slice(0, -1) + (base.user.endsWith('x') ? 'y' : 'x');
