@@ -22,6 +22,8 @@ interface NodeStep {
   u: number;
   requests: number;
   peak: number | null;
+  /** Requests refused a slot (redirected or throttled): demand the peak did not see. */
+  over: number;
   bytes: number | null;
   cpuSum: number;
   cpuN: number;
@@ -30,7 +32,7 @@ interface NodeStep {
   bwN: number;
 }
 
-/** Column positions of a usage row: time, the seven fields, user, node. */
+/** Column positions of a usage row: time, the nine fields, user, node. */
 export const USAGE_COLUMNS = [
   'requests',
   'peak_in_flight',
@@ -39,7 +41,21 @@ export const USAGE_COLUMNS = [
   'cpu_millicores',
   'memory_mb',
   'bandwidth_kbps',
+  'redirected',
+  'throttled',
 ] as const;
+const [USER_COL, NODE_COL] = [USAGE_COLUMNS.length, USAGE_COLUMNS.length + 1];
+
+/**
+ * A user's concurrency in a step from what a proxy measured. The filter counts in flight only the
+ * requests it admitted on the reservation, so the peak stops at the reservation's slots: requests
+ * it redirected or throttled for want of a slot ran (or wanted to run) beside them. Without this the
+ * history, and so the forecast and the next reservation, could never grow past what is reserved
+ * now. Their own concurrency is derived as for imports (Little's law over the step, at least 1).
+ */
+export function censoredPeak(peak: number, over: number, p: ProfileCost, stepMs: number): number {
+  return over > 0 ? peak + deriveConcurrency(over, p, stepMs) : peak;
+}
 
 export class DenseBuilder {
   users: string[] = [];
@@ -66,8 +82,8 @@ export class DenseBuilder {
   /** One usage row; `col` from columnIndex(), `step` the row's index in the window. */
   row(step: number, r: readonly unknown[], col: readonly number[]): void {
     if (step !== this.step) this.flush(step);
-    const user = r[col[7]] as string;
-    const key = user + '\u0000' + (r[col[8]] as string);
+    const user = r[col[USER_COL]] as string;
+    const key = user + '\u0000' + (r[col[NODE_COL]] as string);
     let a = this.open.get(key);
     if (!a) {
       let u = this.index.get(user);
@@ -75,12 +91,24 @@ export class DenseBuilder {
         if (this.fixed) return;
         u = this.add(user);
       }
-      a = { u, requests: 0, peak: null, bytes: null, cpuSum: 0, cpuN: 0, mem: null, bwSum: 0, bwN: 0 };
+      a = {
+        u,
+        requests: 0,
+        peak: null,
+        over: 0,
+        bytes: null,
+        cpuSum: 0,
+        cpuN: 0,
+        mem: null,
+        bwSum: 0,
+        bwN: 0,
+      };
       this.open.set(key, a);
     }
     const f = (k: number): number | null => (col[k] < 0 ? null : (r[col[k]] as number | null));
     const [req, peak, bi, bo, cpu, mem, bw] = [f(0), f(1), f(2), f(3), f(4), f(5), f(6)];
     if (req !== null) a.requests += req;
+    a.over += (f(7) ?? 0) + (f(8) ?? 0);
     if (peak !== null) a.peak = Math.max(a.peak ?? 0, peak);
     if (bi !== null || bo !== null) a.bytes = (a.bytes ?? 0) + (bi ?? 0) + (bo ?? 0);
     if (cpu !== null) {
@@ -102,7 +130,9 @@ export class DenseBuilder {
       // A peak of 0 with requests is not a measurement: the filter counts in-flight requests only
       // on a reservation (unreserved ones report 0), so derive it as for imports.
       const measured = a.peak !== null && (a.peak > 0 || a.requests === 0);
-      const conc = measured ? a.peak! : deriveConcurrency(a.requests, p, stepMs);
+      const conc = measured
+        ? censoredPeak(a.peak!, a.over, p, stepMs)
+        : deriveConcurrency(a.requests, p, stepMs);
       const base = a.u * R * steps + this.step;
       v[base + REQ * steps] += a.requests;
       v[base + CONC * steps] += conc;

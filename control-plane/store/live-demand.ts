@@ -13,7 +13,7 @@
  */
 import { RESOURCES, type DemandWindows } from '../domain/demand';
 import type { UsageReport, UsageSink, UserUsage } from '../domain/usage';
-import { BW, CONC, CPU, MEM, R, REQ } from './dense-builder';
+import { BW, CONC, CPU, MEM, R, REQ, censoredPeak } from './dense-builder';
 import {
   DEFAULT_RESOURCE_PROFILE,
   deriveCpuMillicores,
@@ -88,7 +88,7 @@ export class LiveDemandWindows implements UsageSink {
       const p = this.profiles.get(u.user) ?? DEFAULT_RESOURCE_PROFILE;
       let requests = u.requests;
       let bytes = u.bytesIn + u.bytesOut;
-      let dConc = u.peakInFlight;
+      let dConc = censoredPeak(u.peakInFlight, u.redirected + u.throttled, p, this.stepMs);
       if (s > this.head - RECENT_STEPS) {
         const key = `${s} ${report.nodeId} ${u.user}`;
         const seen = this.recent.get(key) ?? { intervals: new Map<number, UserUsage>(), peak: 0 };
@@ -100,9 +100,15 @@ export class LiveDemandWindows implements UsageSink {
         }
         seen.intervals.set(report.intervalStartMs, u);
         let peak = 0;
-        for (const x of seen.intervals.values()) peak = Math.max(peak, x.peakInFlight);
-        dConc = peak - seen.peak;
-        seen.peak = peak;
+        let over = 0;
+        for (const x of seen.intervals.values()) {
+          peak = Math.max(peak, x.peakInFlight);
+          over += x.redirected + x.throttled;
+        }
+        // What this proxy's step counts as concurrency, as the InfluxDB reader would (dense-builder.ts).
+        const conc = censoredPeak(peak, over, p, this.stepMs);
+        dConc = conc - seen.peak;
+        seen.peak = conc;
       }
       const row = this.row(u.user) + slot;
       const v = this.ring;

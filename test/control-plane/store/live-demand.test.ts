@@ -59,6 +59,8 @@ describe('store: live demand windows from the usage stream', () => {
     rep('n1', t0 + 2 * MIN, [usage('b', 9, 4, 10)]);
     rep('n1', t0 + 20_000, [usage('a', 1, 1)]); // a resend for minute 0 replaces: 5 + 1 + 2 requests, peak 2 + 2
     rep('n2', t0 + 5 * MIN, [usage('c', 3, 1)]);
+    // Minute 3: 'a' had 3 in flight on its reservation while 50 more were redirected and 10 throttled.
+    rep('n1', t0 + 3 * MIN, [{ ...usage('a', 63, 3), redirected: 50, throttled: 10 }]);
     for (const r of reports) {
       live.writeUsage(r);
       await store.writeUsage(r);
@@ -85,6 +87,8 @@ describe('store: live demand windows from the usage stream', () => {
       'the resend replaced the first report of that interval',
     );
     assert.equal(cell(fromLive, 'a', 1, 0), 2 + 2, 'peak per proxy, added up');
+    // 60 refused requests of 2 s each over a minute: 2 more in flight than the reservation let in.
+    assert.equal(cell(fromDb, 'a', 1, 3), 3 + 2, 'the peak is censored at the slots: refused requests add');
   });
 
   it('slides: seeded history moves out, idle steps are zeros, reports older than the window are counted and ignored', () => {
