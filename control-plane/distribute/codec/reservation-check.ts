@@ -107,6 +107,22 @@ export function reservationBytesProblem(
       else if (p + 1 < end && buf[p + 1] < 0x80) {
         v = (b0 & 0x7f) | (buf[p + 1] << 7);
         p += 2;
+      } else if (
+        (tag === 0x70 || tag === 0x78) &&
+        p + 5 < end &&
+        buf[p + 5] < 0x80 &&
+        (buf[p + 2] & buf[p + 3] & buf[p + 4]) >= 0x80
+      ) {
+        // An epoch-ms value of today (2^35..2^42 ms): six bytes, read without the loop below.
+        const lo =
+          (b0 & 0x7f) |
+          ((buf[p + 1] & 0x7f) << 7) |
+          ((buf[p + 2] & 0x7f) << 14) |
+          ((buf[p + 3] & 0x7f) << 21);
+        const hi = (buf[p + 4] & 0x7f) | (buf[p + 5] << 7);
+        times[tag === 0x70 ? 0 : 1] = hi * 268435456 + lo;
+        p += 6;
+        continue;
       } else {
         const start = p;
         let lo = 0;

@@ -128,6 +128,52 @@ describe('distribute/codec: reservationBytesProblem (validation without decoding
     }
   });
 
+  it('reads six-byte epoch values exactly (their own path): each bit of either time decides the verdict', () => {
+    // Epoch ms of this era are six-byte varints, read without the general loop. The time under test
+    // is one unit of a 7-bit group away from the other time, which is written overlong (seven
+    // bytes: the general loop reads it), so the verdict flips unless every group is read right.
+    // Then each continuation bit is cleared once (a shorter varint followed by other bytes: the
+    // general path again), compared with the decoder.
+    const varint = (v: number, width: number) => {
+      const out: number[] = [];
+      for (let i = 0; i < width; i++) {
+        out.push((v % 128) | (i < width - 1 ? 0x80 : 0));
+        v = Math.floor(v / 128);
+      }
+      return out;
+    };
+    const t = base.notBeforeMs;
+    for (let group = 0; group < 6; group++) {
+      for (const sign of [-1, 0, 1]) {
+        const x = t + sign * 128 ** group;
+        for (const [tested, other, expectOk] of [
+          [0x78, 0x70, x > t], // expiresMs = x (six bytes), notBeforeMs = t (seven)
+          [0x70, 0x78, t > x], // notBeforeMs = x, expiresMs = t
+        ] as const) {
+          const tail = [other, ...varint(t, 7), tested, ...varint(x, 6)];
+          const bytes = Buffer.concat([enc(base), Buffer.from(tail)]);
+          const verdict = reservationBytesProblem(bytes, 0, bytes.length, base.user);
+          assert.equal(
+            verdict === undefined,
+            expectOk,
+            `tag ${tested} group ${group} sign ${sign}: ${verdict}`,
+          );
+          assert.equal(verdict === undefined, objectVerdict(bytes, base.user));
+          for (let k = 1; k < 5; k++) {
+            const cut = Buffer.from(bytes);
+            cut[bytes.length - 6 + k] &= 0x7f;
+            const fast = reservationBytesProblem(cut, 0, cut.length, base.user) === undefined;
+            assert.equal(
+              fast,
+              objectVerdict(cut, base.user),
+              `tag ${tested} group ${group}, byte ${k} ends it`,
+            );
+          }
+        }
+      }
+    }
+  });
+
   it('compares the user with the resource name by bytes when it is given their place', () => {
     const body = enc(base);
     const other = Buffer.from('someone-else', 'utf8');
