@@ -111,7 +111,11 @@ function varintAt(buf: Uint8Array, p: number, end: number): number {
 function lengthAt(buf: Uint8Array, p: number, end: number): number {
   let len = p < end ? buf[p] : 0x80;
   if (len < 0x80) after = p + 1;
-  else len = varintAt(buf, p, end);
+  else if (p + 1 < end && buf[p + 1] < 0x80) {
+    // Two bytes (128..16383): each Resource and its Any, two per resource.
+    len = (len & 0x7f) | (buf[p + 1] << 7);
+    after = p + 2;
+  } else len = varintAt(buf, p, end);
   if (after + len > end) throw new WireFormatError(`field of ${len} bytes overruns its message`);
   return len;
 }

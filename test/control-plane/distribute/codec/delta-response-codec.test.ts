@@ -107,6 +107,55 @@ describe('distribute/codec: DeltaDiscoveryResponse', () => {
     });
   });
 
+  it('reads length prefixes of one, two and three bytes, and throws WireFormatError when cut inside a field', () => {
+    // Lengths of 128..16383 (every Resource and its Any) are read inline; the others by the loop.
+    const long = syntheticReservation(3, { users: 5 });
+    const bytes = encodeDeltaResponse({
+      systemVersionInfo: 'plan-43',
+      typeUrl: RESERVATION_TYPE_URL,
+      nonce: 'n-2',
+      resourceFields: [
+        encodeResourceField(a, 'v', 0), // ~150 bytes: a two-byte length
+        encodeHeartbeatField('h', 'v', 0), // a few bytes: one-byte length
+        encodeResourceField({ ...long, fallback: 'f'.repeat(20_000) }, 'v2', 300_000), // three bytes
+        encodeResourceField(b, 'x'.repeat(16_000), 1_500), // ~16,150 bytes: two, its Any one
+      ],
+      removed: ['gone'],
+    });
+    const reflect = deltaResponseReflectionCodec<ReflectedResponse>();
+    const all = decodeDeltaResponse(bytes).resources.map((x) => x.name);
+    assert.deepEqual(
+      all,
+      (reflect.deserialize(bytes).resources ?? []).map((x) => x.name),
+    );
+    // Where the top-level fields end (all are length-delimited), walked here independently.
+    const varint = (at: number): [number, number] => {
+      let v = 0;
+      for (let mul = 1; ; mul *= 128) {
+        const byte = bytes[at++];
+        v += (byte & 0x7f) * mul;
+        if (byte < 0x80) return [v, at];
+      }
+    };
+    const ends = new Set<number>([0]);
+    for (let at = 0; at < bytes.length;) {
+      const [len, body] = varint(varint(at)[1]);
+      at = body + len;
+      ends.add(at);
+    }
+    // Cut anywhere else, a field overruns the message: WireFormatError. At a field's end, the
+    // fields before it.
+    for (let cut = 0; cut <= bytes.length; cut += cut < 400 || bytes.length - cut < 400 ? 1 : 97) {
+      const part = bytes.subarray(0, cut);
+      if (!ends.has(cut)) {
+        assert.throws(() => decodeDeltaResponse(part), WireFormatError, `cut ${cut}`);
+        continue;
+      }
+      const names = decodeDeltaResponse(part).resources.map((x) => x.name);
+      assert.deepEqual(names, all.slice(0, names.length), `cut ${cut}`);
+    }
+  });
+
   it('rejects a truncated response with WireFormatError', () => {
     const bytes = sampleResponse();
     assert.throws(() => decodeDeltaResponse(bytes.subarray(0, bytes.length - 10)), WireFormatError);
