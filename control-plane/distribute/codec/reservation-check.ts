@@ -89,7 +89,10 @@ export function reservationBytesProblem(
   while (p < end) {
     let tag = buf[p];
     if (tag < 0x80) p++;
-    else {
+    else if (p + 1 < end && buf[p + 1] < 0x80) {
+      tag = (tag & 0x7f) | (buf[p + 1] << 7); // fields 16.. (fallback): two bytes
+      p += 2;
+    } else {
       tag = readVarint(buf, p, end);
       if (tag !== tag) return 'truncated varint';
       p = cursor.pos;

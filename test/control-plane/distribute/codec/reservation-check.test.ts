@@ -34,6 +34,7 @@ describe('distribute/codec: reservationBytesProblem (validation without decoding
     ['a tier of 257 characters', { ...base, tier: 't'.repeat(257) }],
     ['a tier of 256 non-ASCII characters (512 bytes)', { ...base, tier: 'é'.repeat(256) }],
     ['a tier of 257 non-ASCII characters', { ...base, tier: 'é'.repeat(257) }],
+    ['a fallback of 257 characters (field 16: a two-byte tag)', { ...base, fallback: 'f'.repeat(257) }],
     ['slots above 2^32-1', { ...base, slots: 2 ** 32 }],
     ['expires not after notBefore', { ...base, expiresMs: base.notBeforeMs }],
     ['no validity window at all', { ...base, notBeforeMs: 0, expiresMs: 0 }],
