@@ -5,7 +5,7 @@
  */
 import type { Reservation } from '../../domain/reservation';
 import { readReservation } from '../codec/reservation-codec';
-import { stringAt } from '../codec/response-reader';
+import { readDeltaResponse, StagedResponse } from '../codec/response-reader';
 
 /**
  * One held reservation as callers see it (get, held): a snapshot taken when it was read, with the
@@ -50,21 +50,20 @@ export type ApplyResult =
   | { ok: false; nonce: string; systemVersion: string; error: string };
 
 /**
- * The names a response updated, made into strings only if someone reads them (the client's
- * 'response' event): a proxy applying 10^3 to 10^5 reservations per response need not build them.
+ * The names an applied response updated (its resources with a body, in order), made into strings
+ * only if someone reads them (the client's 'response' event): a proxy applying 10^3 to 10^5
+ * reservations per response need not build them. They are read again from the response's bytes
+ * then, so an apply records nothing for them (it used to fill an array of name offsets each time).
  */
 export class UpdatedNames {
   private list: string[] | undefined;
-  constructor(
-    private readonly bytes: Uint8Array,
-    /** [from, to) of each updated name in `bytes`. */
-    private readonly ranges: Int32Array,
-  ) {}
+  constructor(private readonly bytes: Uint8Array) {}
   get names(): string[] {
     if (!this.list) {
+      const s = readDeltaResponse(this.bytes, new StagedResponse()); // read once already: well formed
       this.list = [];
-      for (let k = 0; k < this.ranges.length; k += 2)
-        this.list.push(stringAt(this.bytes, this.ranges[k], this.ranges[k + 1]));
+      for (let i = 0; i < s.count; i++) if (s.bodyStarts[i] >= 0) this.list.push(s.name(i));
+      s.release();
     }
     return this.list;
   }

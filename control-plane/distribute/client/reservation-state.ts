@@ -209,7 +209,6 @@ export class ReservationState {
     const st = this.store;
     const found = this.found;
     const bytes = s.bytes;
-    const ranges = new Int32Array(2 * s.count);
     for (let i = 0; i < s.count; i++) {
       const r = found[i];
       const ttl = s.ttls[i];
@@ -221,8 +220,6 @@ export class ReservationState {
         st.setVersion(r, s.versions[i]);
         st.setDeadline(r, deadline);
         if (this.check) this.decodedByUser.set(s.name(i), this.decoded[i]!);
-        ranges[2 * updated] = s.nameStarts[i];
-        ranges[2 * updated + 1] = s.nameEnds[i];
         updated++;
         continue;
       }
@@ -235,7 +232,7 @@ export class ReservationState {
     const removed: string[] = [];
     for (let k = 0; k < s.removedCount; k++) if (this.drop(s.removed[k])) removed.push(s.removed[k]);
     if (s.systemVersionInfo) this.systemVersion = s.systemVersionInfo;
-    const names = new UpdatedNames(bytes, ranges.subarray(0, 2 * updated));
+    const names = new UpdatedNames(bytes);
     return new Applied(s.nonce, s.systemVersionInfo, names, updated, removed, heartbeats, ignoredHeartbeats);
   }
 

@@ -181,6 +181,33 @@ describe('distribute/client: ReservationState', () => {
     assert.deepEqual([...s.held.keys()], [userId(2)]);
   });
 
+  it('lists the updated names (bodies only, in order) when read later, after other applies', () => {
+    // The names are read again from the response's bytes on first use: heartbeats are left out,
+    // non-ASCII names decoded, and later applies (which reuse the reader's state) change nothing.
+    const s = new ReservationState();
+    const accented = 'ünïcödé-5';
+    const body = writeReservation(new WireWriter(), {
+      ...syntheticReservation(5, opts),
+      user: accented,
+    }).finish();
+    const first = s.apply(
+      resp([res(4, 'v1'), res(2, 'v1', 0, 5000), { i: 5, version: 'v1', name: accented, body }]),
+      0,
+    );
+    const mixed = s.apply(
+      resp([res(7, 'v2'), { ...res(2, 'v1', 0, 5000), heartbeat: true }, res(1, 'v2'), res(4, 'v2', 4)]),
+      0,
+    );
+    const later = s.apply(resp([res(3, 'v3')]), 0);
+    assert.ok(first.ok && mixed.ok && later.ok);
+    assert.deepEqual(later.updated, [userId(3)]);
+    assert.deepEqual(mixed.updated, [userId(7), userId(1), userId(4)]);
+    assert.equal(mixed.updatedCount, 3);
+    assert.equal(mixed.heartbeats, 1);
+    assert.deepEqual(first.updated, [userId(4), userId(2), accented]);
+    assert.equal(mixed.updated, mixed.updated, 'made once');
+  });
+
   it('applies a small response correctly after a large one', () => {
     const s = new ReservationState();
     const many = Array.from({ length: 3000 }, (_, i) => res(i, 'v1'));
