@@ -15,7 +15,7 @@ import type { Policy } from './policy';
 export interface RecentPeaks {
   /** Largest concurrency (peak in flight per step). */
   slots: Float64Array;
-  /** Largest requests per step (the reservation's rate is per minute; see computeWants). */
+  /** Largest requests per step, as a rate per minute (the reservation's unit) at the history's step. */
   requests: Float64Array;
 }
 
@@ -54,7 +54,8 @@ export function recentPeaks(
     const i = row === undefined ? u : row.get(users[u]);
     if (i === undefined) continue;
     if (rc >= 0) out.slots[u] = peak((i * R + rc) * T, w);
-    if (rq >= 0) out.requests[u] = peak((i * R + rq) * T, w);
+    // The series counts requests per step; a step other than a minute must not pass as a minute.
+    if (rq >= 0) out.requests[u] = (peak((i * R + rq) * T, w) * 60_000) / history.stepMs;
   }
   return out;
 }

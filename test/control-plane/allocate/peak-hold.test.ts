@@ -66,6 +66,29 @@ describe('allocate: peak hold (holdPeak)', () => {
     assert.equal(recentPeaks(users, tier, policy, undefined), undefined);
   });
 
+  it('holds the peak rate per minute whatever the history step', () => {
+    // The same peak step of 'busy' (6 in flight, 60 requests in that step) on 10 s and on 5 min steps.
+    for (const stepMs of [10_000, 300_000]) {
+      const w = { ...past, stepMs };
+      const perMinute = (60 * 60_000) / stepMs;
+      const peaks = recentPeaks(users, new Uint16Array(2), withHold(5 * stepMs), w)!;
+      assert.equal(peaks.requests[0], perMinute, `${stepMs} ms steps`);
+      const plan = allocate({
+        nowMs: 0,
+        cycleMs: 60_000,
+        forecast: forecast(),
+        policy: withHold(5 * stepMs),
+        instances: instances(1, BIG),
+        history: w,
+      }).plan;
+      assert.equal(
+        plan.reservations.get('busy')?.ratePerMinute,
+        Math.max(20, perMinute),
+        `${stepMs} ms steps`,
+      );
+    }
+  });
+
   it('accepts holdPeak as a duration in YAML and rejects negative ones', () => {
     assert.equal(testPolicy().tiers[0].holdPeakMs ?? 0, 0);
     assert.equal(withYaml('10m').tiers[0].holdPeakMs, 600_000);
