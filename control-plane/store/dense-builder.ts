@@ -57,6 +57,23 @@ export function censoredPeak(peak: number, over: number, p: ProfileCost, stepMs:
   return over > 0 ? peak + deriveConcurrency(over, p, stepMs) : peak;
 }
 
+/**
+ * One proxy's concurrency for a user in a step, from its summed requests, largest peak (null: not
+ * measured) and refused requests. A peak of 0 with requests is not a measurement: the filter counts
+ * in-flight requests only on a reservation (unreserved ones report 0), so derive it as for imports.
+ * live-demand.ts uses the same rule, so both readers give the same windows.
+ */
+export function proxyConcurrency(
+  peak: number | null,
+  requests: number,
+  over: number,
+  p: ProfileCost,
+  stepMs: number,
+): number {
+  const measured = peak !== null && (peak > 0 || requests === 0);
+  return measured ? censoredPeak(peak, over, p, stepMs) : deriveConcurrency(requests, p, stepMs);
+}
+
 export class DenseBuilder {
   users: string[] = [];
   index = new Map<string, number>();
@@ -127,12 +144,7 @@ export class DenseBuilder {
     const { steps, stepMs, values: v } = this;
     for (const a of this.open.values()) {
       const p = this.profiles.get(this.users[a.u]) ?? DEFAULT_RESOURCE_PROFILE;
-      // A peak of 0 with requests is not a measurement: the filter counts in-flight requests only
-      // on a reservation (unreserved ones report 0), so derive it as for imports.
-      const measured = a.peak !== null && (a.peak > 0 || a.requests === 0);
-      const conc = measured
-        ? censoredPeak(a.peak!, a.over, p, stepMs)
-        : deriveConcurrency(a.requests, p, stepMs);
+      const conc = proxyConcurrency(a.peak, a.requests, a.over, p, stepMs);
       const base = a.u * R * steps + this.step;
       v[base + REQ * steps] += a.requests;
       v[base + CONC * steps] += conc;

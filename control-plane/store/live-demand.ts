@@ -13,7 +13,7 @@
  */
 import { RESOURCES, type DemandWindows } from '../domain/demand';
 import type { UsageReport, UsageSink, UserUsage } from '../domain/usage';
-import { BW, CONC, CPU, MEM, R, REQ, censoredPeak } from './dense-builder';
+import { BW, CONC, CPU, MEM, R, REQ, proxyConcurrency } from './dense-builder';
 import {
   DEFAULT_RESOURCE_PROFILE,
   deriveCpuMillicores,
@@ -88,7 +88,7 @@ export class LiveDemandWindows implements UsageSink {
       const p = this.profiles.get(u.user) ?? DEFAULT_RESOURCE_PROFILE;
       let requests = u.requests;
       let bytes = u.bytesIn + u.bytesOut;
-      let dConc = censoredPeak(u.peakInFlight, u.redirected + u.throttled, p, this.stepMs);
+      let dConc = proxyConcurrency(u.peakInFlight, u.requests, u.redirected + u.throttled, p, this.stepMs);
       if (s > this.head - RECENT_STEPS) {
         const key = `${s} ${report.nodeId} ${u.user}`;
         const seen = this.recent.get(key) ?? { intervals: new Map<number, UserUsage>(), peak: 0 };
@@ -101,12 +101,14 @@ export class LiveDemandWindows implements UsageSink {
         seen.intervals.set(report.intervalStartMs, u);
         let peak = 0;
         let over = 0;
+        let all = 0;
         for (const x of seen.intervals.values()) {
           peak = Math.max(peak, x.peakInFlight);
           over += x.redirected + x.throttled;
+          all += x.requests;
         }
         // What this proxy's step counts as concurrency, as the InfluxDB reader would (dense-builder.ts).
-        const conc = censoredPeak(peak, over, p, this.stepMs);
+        const conc = proxyConcurrency(peak, all, over, p, this.stepMs);
         dConc = conc - seen.peak;
         seen.peak = conc;
       }

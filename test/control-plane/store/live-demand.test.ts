@@ -61,6 +61,9 @@ describe('store: live demand windows from the usage stream', () => {
     rep('n2', t0 + 5 * MIN, [usage('c', 3, 1)]);
     // Minute 3: 'a' had 3 in flight on its reservation while 50 more were redirected and 10 throttled.
     rep('n1', t0 + 3 * MIN, [{ ...usage('a', 63, 3), redirected: 50, throttled: 10 }]);
+    // Minute 4: 'a' unreserved (the filter reports 0 in flight): 120 requests, 30 of them redirected.
+    rep('n2', t0 + 4 * MIN, [{ ...usage('a', 90, 0), redirected: 30 }]);
+    rep('n2', t0 + 4 * MIN + 20_000, [usage('a', 30, 0)]);
     for (const r of reports) {
       live.writeUsage(r);
       await store.writeUsage(r);
@@ -89,6 +92,11 @@ describe('store: live demand windows from the usage stream', () => {
     assert.equal(cell(fromLive, 'a', 1, 0), 2 + 2, 'peak per proxy, added up');
     // 60 refused requests of 2 s each over a minute: 2 more in flight than the reservation let in.
     assert.equal(cell(fromDb, 'a', 1, 3), 3 + 2, 'the peak is censored at the slots: refused requests add');
+    assert.equal(
+      cell(fromLive, 'a', 1, 4),
+      4,
+      'unreserved: all 120 requests of 2 s over a minute, as for imports',
+    );
   });
 
   it('slides: seeded history moves out, idle steps are zeros, reports older than the window are counted and ignored', () => {
