@@ -83,7 +83,9 @@ function own(child: ChildProcess): void {
       process.removeListener(sig, onSignal);
       process.kill(process.pid, sig); // the default action again: terminate with this signal
     };
-    process.on(sig, onSignal);
+    // First in line: a `once` handler registered earlier is removed before it runs, and would no
+    // longer count as someone else handling the signal by the time this one looked.
+    process.prependListener(sig, onSignal);
   }
 }
 
