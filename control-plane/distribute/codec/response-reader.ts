@@ -19,9 +19,16 @@ const hashName = hashNameBytes;
 const nameScan = nameBits;
 const TYPE_URL_BYTES = Buffer.from(TYPE_URL, 'utf8');
 /** The type URL as little-endian 32-bit words (and its last length % 4 bytes, compared one by one). */
-const TYPE_URL_WORDS = Int32Array.from({ length: TYPE_URL_BYTES.length >> 2 }, (_, k) =>
-  TYPE_URL_BYTES.readInt32LE(4 * k),
+/**
+ * The type URL as little-endian doubles, 8 bytes each (its last length % 8 bytes are compared one
+ * by one). Comparing doubles with === is comparing their bits only for finite non-zero values
+ * (NaN !== NaN, 0 === -0); ASCII text makes normal numbers, which is checked here.
+ */
+const TYPE_URL_DOUBLES = Float64Array.from({ length: TYPE_URL_BYTES.length >> 3 }, (_, k) =>
+  TYPE_URL_BYTES.readDoubleLE(8 * k),
 );
+if (!TYPE_URL_DOUBLES.every((d) => Number.isFinite(d) && d !== 0))
+  throw new Error('the type URL does not read as normal doubles'); // cannot happen for ASCII text
 const EMPTY = new Uint8Array(0);
 const EMPTY_VIEW = viewOf(EMPTY);
 const INITIAL = 1024;
@@ -214,13 +221,13 @@ function readDuration(buf: Uint8Array, p: number, end: number): number {
 /** True when buf[from, to) is the reservation type URL. */
 function isTypeUrl(buf: Uint8Array, from: number, to: number): boolean {
   if (to - from !== TYPE_URL_BYTES.length) return false;
-  // Differences ORed together, one test at the end: every resource carries the same URL, so an
-  // early exit would only add a branch per word.
-  const words = TYPE_URL_WORDS;
-  let diff = 0;
-  for (let k = 0; k < words.length; k++) diff |= view.getInt32(from + 4 * k, true) ^ words[k];
-  for (let i = 4 * words.length; i < TYPE_URL_BYTES.length; i++) diff |= buf[from + i] ^ TYPE_URL_BYTES[i];
-  return diff === 0;
+  // Eight bytes per comparison; every resource carries the same URL, so no early exit.
+  const words = TYPE_URL_DOUBLES;
+  let same = true;
+  for (let k = 0; k < words.length; k++) same = view.getFloat64(from + 8 * k, true) === words[k] && same;
+  for (let i = 8 * words.length; i < TYPE_URL_BYTES.length; i++)
+    same = buf[from + i] === TYPE_URL_BYTES[i] && same;
+  return same;
 }
 
 /** Reads the Resource in buf[p, end) into slot i (one write per slot array). */

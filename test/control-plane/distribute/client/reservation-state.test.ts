@@ -181,6 +181,23 @@ describe('distribute/client: ReservationState', () => {
     assert.deepEqual([...s.held.keys()], [userId(2)]);
   });
 
+  it('refuses a resource whose type URL differs from the reservation one in any one byte', () => {
+    // The reader compares the type URL 8 bytes at a time (as doubles, exact for its ASCII words):
+    // a change anywhere, to another ASCII byte or to one with the high bit set, is another type.
+    const s = new ReservationState();
+    assert.ok(s.apply(resp([res(1, 'v1')]), 0).ok);
+    for (let at = 0; at < RESERVATION_TYPE_URL.length; at++) {
+      for (const flip of [0x01, 0x80]) {
+        const url = Buffer.from(RESERVATION_TYPE_URL, 'latin1');
+        url[at] ^= flip;
+        const r = s.apply(resp([res(2, 'v2'), { ...res(3, 'v2'), typeUrl: url.toString('latin1') }]), 0);
+        assert.ok(!r.ok && /has type/.test(r.error), `byte ${at} ^ ${flip}`);
+      }
+    }
+    assert.ok(s.apply(resp([res(2, 'v2'), { ...res(3, 'v2'), typeUrl: RESERVATION_TYPE_URL }]), 0).ok);
+    assert.equal(s.size, 3);
+  });
+
   it('lists the updated names (bodies only, in order) when read later, after other applies', () => {
     // The names are read again from the response's bytes on first use: heartbeats are left out,
     // non-ASCII names decoded, and later applies (which reuse the reader's state) change nothing.
