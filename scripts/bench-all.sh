@@ -20,8 +20,9 @@ declare -A CMD=(
   [eval-replay]="npm run -s eval:replay -- --invocations $AZ/sample-1000fn/1000_inv.csv --memory $AZ/sample-1000fn/1000_mem.csv"
   [e2e-10fn]="npm run -s bench:e2e -- --trace $AZ/sample-10fn-original-format --minutes 60"
   [e2e-1000fn]="npm run -s bench:e2e -- --trace $AZ/sample-1000fn --minutes 60"
+  [e2e-1000fn-rate154]="npm run -s bench:e2e -- --trace $AZ/sample-1000fn --minutes 60 --rate 154 --name sample-1000fn-rate154-seed1"
 )
-ALL=(plugin wasm-host distribution ingest forecast allocate eval-forecast eval-replay e2e-10fn e2e-1000fn)
+ALL=(plugin wasm-host distribution ingest forecast allocate eval-forecast eval-replay e2e-10fn e2e-1000fn e2e-1000fn-rate154)
 ORDER=("${ALL[@]}")
 [ "$#" -gt 0 ] && ORDER=("$@")
 mkdir -p var/bench-logs bench/results

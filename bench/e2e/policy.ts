@@ -28,7 +28,7 @@ export const DEFAULT_TIER: TierKnobs = {
   onExhausted: 'redirect',
   minSlots: 1,
   warmAbove: 1,
-  holdPeakMs: 0,
+  holdPeakMs: 300_000,
 };
 
 export const TIER_NAME = 'function';
