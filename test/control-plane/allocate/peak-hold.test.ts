@@ -89,6 +89,28 @@ describe('allocate: peak hold (holdPeak)', () => {
     }
   });
 
+  it("stays within the tier's caps and above minSlots", () => {
+    const run = (max: Partial<Record<'slots' | 'ratePerMinute' | 'memoryMb', number>>, minSlots = 0) => {
+      const policy = withHold(5 * 60_000);
+      for (const t of policy.tiers) {
+        Object.assign(t.max, max);
+        t.minSlots = minSlots;
+      }
+      return allocate({
+        nowMs: 0,
+        cycleMs: 60_000,
+        forecast: forecast(),
+        policy,
+        instances: instances(1, BIG),
+        history: past,
+      }).plan.reservations.get('busy');
+    };
+    const capped = run({ slots: 4, ratePerMinute: 45, memoryMb: 900 });
+    assert.deepEqual([capped?.slots, capped?.ratePerMinute, capped?.memoryMb], [4, 45, 900]);
+    assert.equal(run({}, 8)?.slots, 8, 'a minSlots above the peak wins');
+    assert.equal(run({}, 8)?.memoryMb, 2048, 'and brings its memory');
+  });
+
   it('accepts holdPeak as a duration in YAML and rejects negative ones', () => {
     assert.equal(testPolicy().tiers[0].holdPeakMs ?? 0, 0);
     assert.equal(withYaml('10m').tiers[0].holdPeakMs, 600_000);
