@@ -231,14 +231,14 @@ export class RecordStore {
     const from = this.sourceView;
     const to = this.arenaView;
     const at = t[base + OFF] + t[base + NAME_LEN];
-    let k = 0;
-    for (; k + 8 <= len; k += 8) to.setFloat64(at + k, from.getFloat64(start + k, true), true);
-    if (k + 4 <= len) {
-      to.setInt32(at + k, from.getInt32(start + k, true), true);
-      k += 4;
+    if (len >= 8) {
+      // The last 8 bytes overlap the ones before: the same bytes written twice, no byte loop.
+      for (let k = 0; k + 8 < len; k += 8) to.setFloat64(at + k, from.getFloat64(start + k, true), true);
+      to.setFloat64(at + len - 8, from.getFloat64(start + len - 8, true), true);
+    } else {
+      const a = this.arena;
+      for (let k = 0; k < len; k++) a[at + k] = buf[start + k];
     }
-    const a = this.arena;
-    for (; k < len; k++) a[at + k] = buf[start + k];
     t[base + BODY_LEN] = len;
   }
 
