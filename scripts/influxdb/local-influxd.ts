@@ -68,6 +68,18 @@ export function influxdBinary(): string {
  * own graceful stop, which flushes to InfluxDB before stopping it, so it is left to do that).
  */
 const owned = new Set<ChildProcess>();
+
+/**
+ * The hooks below need this process to run JavaScript once more, which a SIGKILL (or tsx relaying a
+ * signal while the event loop is busy: it escalates to SIGKILL after 60 ms) never allows. So where
+ * util-linux's setpriv exists (Debian: always, util-linux is essential) influxd is exec'd through it
+ * with a parent-death signal: the kernel sends influxd SIGTERM when this process dies, however it
+ * dies. setpriv execs, so the PID is influxd's own.
+ */
+function tiedToThisProcess(bin: string, args: string[]): [string, string[]] {
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((f) => fs.existsSync(f));
+  return setpriv ? [setpriv, ['--pdeathsig', 'SIGTERM', '--', bin, ...args]] : [bin, args];
+}
 let hooked = false;
 
 function own(child: ChildProcess): void {
@@ -168,7 +180,8 @@ export async function startLocalInflux(opts: LocalInfluxOptions): Promise<LocalI
     const ifqlPort = await freePort();
     const conf = renderConfig(dir, httpPort, rpcPort, ifqlPort);
     const log = fs.openSync(path.join(dir, 'influxd.log'), 'a');
-    const child: ChildProcess = spawn(bin, ['-config', conf], {
+    const [cmd, args] = opts.detached ? [bin, ['-config', conf]] : tiedToThisProcess(bin, ['-config', conf]);
+    const child: ChildProcess = spawn(cmd, args, {
       stdio: ['ignore', log, log],
       detached: !!opts.detached,
       env: influxdEnv(opts),

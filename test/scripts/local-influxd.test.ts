@@ -107,7 +107,7 @@ describe('local influxd: not outliving the process that started it', () => {
     }
   }
 
-  for (const sig of ['SIGTERM', 'SIGINT'] as const)
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGKILL'] as const)
     it(`stops influxd when the process is killed with ${sig}`, async () => {
       const pid = await run('setInterval(() => {}, 1000);', sig);
       assert.ok(await gone(pid), `influxd ${pid} still runs after its parent got ${sig}`);
