@@ -61,48 +61,34 @@ export function influxdBinary(): string {
 }
 
 /**
- * influxd processes this Node process started and must not outlive (every start but a detached one).
- * A child is not killed with its parent: a bench or test stopped by Ctrl-C or `kill` would leave an
- * influxd running (and holding up to its GOMEMLIMIT of memory). So they get SIGTERM when this process
- * exits, and on SIGINT/SIGTERM/SIGHUP when nothing else handles the signal (`earmark start` has its
- * own graceful stop, which flushes to InfluxDB before stopping it, so it is left to do that).
+ * An influxd started without `detached` must not outlive the Node process that started it (a bench
+ * or test stopped by Ctrl-C, `kill` or SIGKILL would leave it running, holding up to its GOMEMLIMIT).
+ * A child is not killed with its parent, and no JavaScript runs after a SIGKILL (nor after tsx
+ * escalates a relayed signal to SIGKILL, which it does after 60 ms when the event loop is busy). So
+ * influxd is exec'd through util-linux's setpriv (Debian: always there, util-linux is essential)
+ * with a parent-death signal: the kernel sends it SIGTERM when this process dies, however it dies,
+ * and a process that handles the signal itself still stops it its own way first. setpriv execs, so
+ * the PID is influxd's own. The signal is tied to the spawning thread: start it from the main one.
+ * Without setpriv, a last resort: SIGTERM from the exit hook (not after a signal or SIGKILL).
  */
-const owned = new Set<ChildProcess>();
-
-/**
- * The hooks below need this process to run JavaScript once more, which a SIGKILL (or tsx relaying a
- * signal while the event loop is busy: it escalates to SIGKILL after 60 ms) never allows. So where
- * util-linux's setpriv exists (Debian: always, util-linux is essential) influxd is exec'd through it
- * with a parent-death signal: the kernel sends influxd SIGTERM when this process dies, however it
- * dies. setpriv execs, so the PID is influxd's own.
- */
-function tiedToThisProcess(bin: string, args: string[]): [string, string[]] {
+function tiedToThisProcess(bin: string, args: string[]): { cmd: string; args: string[]; tied?: boolean } {
   const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((f) => fs.existsSync(f));
-  return setpriv ? [setpriv, ['--pdeathsig', 'SIGTERM', '--', bin, ...args]] : [bin, args];
-}
-let hooked = false;
-
-function own(child: ChildProcess): void {
-  owned.add(child);
-  child.once('exit', () => owned.delete(child));
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', killOwned);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      if (process.listenerCount(sig) > 1) return; // someone else stops things gracefully
-      killOwned();
-      process.removeListener(sig, onSignal);
-      process.kill(process.pid, sig); // the default action again: terminate with this signal
-    };
-    // First in line: a `once` handler registered earlier is removed before it runs, and would no
-    // longer count as someone else handling the signal by the time this one looked.
-    process.prependListener(sig, onSignal);
-  }
+  return setpriv
+    ? { cmd: setpriv, args: ['--pdeathsig', 'SIGTERM', '--', bin, ...args], tied: true }
+    : { cmd: bin, args, tied: false };
 }
 
-function killOwned(): void {
-  for (const c of owned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+const untied = new Set<ChildProcess>();
+let exitHooked = false;
+
+function stopOnExit(child: ChildProcess): void {
+  if (!exitHooked)
+    process.on('exit', () => {
+      for (const c of untied) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    });
+  exitHooked = true;
+  untied.add(child);
+  child.once('exit', () => untied.delete(child));
 }
 
 /** A port that was free a moment ago. Races are handled by retrying the start. */
@@ -180,15 +166,17 @@ export async function startLocalInflux(opts: LocalInfluxOptions): Promise<LocalI
     const ifqlPort = await freePort();
     const conf = renderConfig(dir, httpPort, rpcPort, ifqlPort);
     const log = fs.openSync(path.join(dir, 'influxd.log'), 'a');
-    const [cmd, args] = opts.detached ? [bin, ['-config', conf]] : tiedToThisProcess(bin, ['-config', conf]);
-    const child: ChildProcess = spawn(cmd, args, {
+    const run = opts.detached
+      ? { cmd: bin, args: ['-config', conf] }
+      : tiedToThisProcess(bin, ['-config', conf]);
+    const child: ChildProcess = spawn(run.cmd, run.args, {
       stdio: ['ignore', log, log],
       detached: !!opts.detached,
       env: influxdEnv(opts),
     });
     fs.closeSync(log);
     if (opts.detached) child.unref();
-    else own(child);
+    else if (!run.tied) stopOnExit(child);
     const url = `http://127.0.0.1:${httpPort}`;
     let exited = false;
     child.once('exit', () => (exited = true));
