@@ -26,10 +26,9 @@ export function recentPeaks(
   policy: Policy,
   history: DemandWindows | undefined,
 ): RecentPeaks | undefined {
-  const steps = policy.tiers.map((t) =>
-    history === undefined ? 0 : Math.ceil((t.holdPeakMs ?? 0) / history.stepMs - 1e-9),
-  );
-  if (history === undefined || steps.every((s) => s <= 0)) return undefined;
+  if (history === undefined) return undefined;
+  const steps = policy.tiers.map((t) => Math.ceil((t.holdPeakMs ?? 0) / history.stepMs - 1e-9));
+  if (steps.every((s) => s <= 0)) return undefined;
   const rc = history.resources.indexOf('concurrency');
   const rq = history.resources.indexOf('requests');
   if (rc < 0 && rq < 0) return undefined;

@@ -47,21 +47,15 @@ export const USAGE_COLUMNS = [
 const [USER_COL, NODE_COL] = [USAGE_COLUMNS.length, USAGE_COLUMNS.length + 1];
 
 /**
- * A user's concurrency in a step from what a proxy measured. The filter counts in flight only the
- * requests it admitted on the reservation, so the peak stops at the reservation's slots: requests
- * it redirected or throttled for want of a slot ran (or wanted to run) beside them. Without this the
- * history, and so the forecast and the next reservation, could never grow past what is reserved
- * now. Their own concurrency is derived as for imports (Little's law over the step, at least 1).
- */
-export function censoredPeak(peak: number, over: number, p: ProfileCost, stepMs: number): number {
-  return over > 0 ? peak + deriveConcurrency(over, p, stepMs) : peak;
-}
-
-/**
  * One proxy's concurrency for a user in a step, from its summed requests, largest peak (null: not
- * measured) and refused requests. A peak of 0 with requests is not a measurement: the filter counts
- * in-flight requests only on a reservation (unreserved ones report 0), so derive it as for imports.
- * live-demand.ts uses the same rule, so both readers give the same windows.
+ * measured) and refused requests. live-demand.ts uses the same rule, so both readers give the same
+ * windows. The filter counts in flight only the requests it admitted on a reservation:
+ *  - a peak of 0 with requests is not a measurement (unreserved requests report 0), so it is derived
+ *    as for imports (Little's law over the step, at least 1);
+ *  - a measured peak stops at the reservation's slots, and the requests redirected or throttled for
+ *    want of a slot ran (or wanted to run) beside them: their own derived concurrency is added.
+ *    Without it the history, and so the forecast and the next reservation, could never grow past
+ *    what is reserved now.
  */
 export function proxyConcurrency(
   peak: number | null,
@@ -71,7 +65,8 @@ export function proxyConcurrency(
   stepMs: number,
 ): number {
   const measured = peak !== null && (peak > 0 || requests === 0);
-  return measured ? censoredPeak(peak, over, p, stepMs) : deriveConcurrency(requests, p, stepMs);
+  if (!measured) return deriveConcurrency(requests, p, stepMs);
+  return peak + deriveConcurrency(over, p, stepMs); // 0 when nothing was refused
 }
 
 export class DenseBuilder {
