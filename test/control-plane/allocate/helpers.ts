@@ -88,3 +88,16 @@ export function profiles(tiers: Record<string, string>): Map<string, UserProfile
 }
 
 export const CAP10: Capacity = { slots: 10, cpuMillicores: 1000, memoryMb: 1000, bandwidthKbps: 10000 };
+
+/** A one-tier policy whose tier sets `field: value` (YAML), to test how the loader takes that field. */
+export function withTierField(field: string, value: string): Policy {
+  return parsePolicy(
+    [
+      'tiers:',
+      `  silver: { quantile: 0.9, priority: 50, ${field}: ${value} }`,
+      'instanceClasses:',
+      '  standard: { capacity: { slots: 10, cpuMillicores: 1000, memoryMb: 1000, bandwidthKbps: 10000 }, costPerHour: 1 }',
+    ].join('\n'),
+    `${field}.yaml`,
+  );
+}

@@ -1,9 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { allocate } from '../../../control-plane/allocate/allocate';
-import { parsePolicy } from '../../../control-plane/allocate/load-policy';
 import { recentPeaks } from '../../../control-plane/allocate/peak-hold';
 import type { DemandWindows, ResourceKind } from '../../../control-plane/domain/demand';
-import { batchOf, instances, testPolicy } from './helpers';
+import { batchOf, instances, testPolicy, withTierField } from './helpers';
 
 const BIG = { slots: 1000, cpuMillicores: 1e6, memoryMb: 1e6, bandwidthKbps: 1e9 };
 const RES: readonly ResourceKind[] = ['requests', 'concurrency'];
@@ -113,20 +112,8 @@ describe('allocate: peak hold (holdPeak)', () => {
 
   it('accepts holdPeak as a duration in YAML and rejects negative ones', () => {
     assert.equal(testPolicy().tiers[0].holdPeakMs ?? 0, 0);
-    assert.equal(withYaml('10m').tiers[0].holdPeakMs, 600_000);
-    assert.throws(() => withYaml('-1m'), /holdPeak/);
-    assert.throws(() => withYaml('ten'), /holdPeak/);
+    assert.equal(withTierField('holdPeak', '10m').tiers[0].holdPeakMs, 600_000);
+    assert.throws(() => withTierField('holdPeak', '-1m'), /holdPeak/);
+    assert.throws(() => withTierField('holdPeak', 'ten'), /holdPeak/);
   });
 });
-
-function withYaml(v: string) {
-  return parsePolicy(
-    [
-      'tiers:',
-      `  silver: { quantile: 0.9, priority: 50, holdPeak: ${v} }`,
-      'instanceClasses:',
-      '  standard: { capacity: { slots: 10, cpuMillicores: 1000, memoryMb: 1000, bandwidthKbps: 10000 }, costPerHour: 1 }',
-    ].join('\n'),
-    'hold.yaml',
-  );
-}

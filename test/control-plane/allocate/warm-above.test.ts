@@ -1,7 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { allocate } from '../../../control-plane/allocate/allocate';
-import { parsePolicy } from '../../../control-plane/allocate/load-policy';
-import { batchOf, instances, testPolicy } from './helpers';
+import { batchOf, instances, testPolicy, withTierField } from './helpers';
 
 const BIG = { slots: 1000, cpuMillicores: 1e6, memoryMb: 1e6, bandwidthKbps: 1e9 };
 const H = 5;
@@ -57,20 +56,8 @@ describe('allocate: warm slots where activity is likely (warmAbove)', () => {
 
   it('accepts warmAbove in YAML within [0, 1] and rejects other values', () => {
     assert.equal(testPolicy().tiers[0].warmAbove, 1);
-    assert.throws(() => withWarm('1.5'), /warmAbove/);
-    assert.throws(() => withWarm('-0.1'), /warmAbove/);
-    assert.equal(withWarm('0.1').tiers[0].warmAbove, 0.1);
+    assert.throws(() => withTierField('warmAbove', '1.5'), /warmAbove/);
+    assert.throws(() => withTierField('warmAbove', '-0.1'), /warmAbove/);
+    assert.equal(withTierField('warmAbove', '0.1').tiers[0].warmAbove, 0.1);
   });
 });
-
-function withWarm(v: string) {
-  return parsePolicy(
-    [
-      'tiers:',
-      `  silver: { quantile: 0.9, priority: 50, warmAbove: ${v} }`,
-      'instanceClasses:',
-      '  standard: { capacity: { slots: 10, cpuMillicores: 1000, memoryMb: 1000, bandwidthKbps: 10000 }, costPerHour: 1 }',
-    ].join('\n'),
-    'warm.yaml',
-  );
-}
