@@ -7,6 +7,7 @@ import { Command, UsageError } from '../command';
 import { loadSettings, redactedSettings, SettingsError, settingsHelp } from '../../config';
 import { startControlPlane } from '../../service/control-plane';
 import type { Logger } from '../../api/logger';
+import { StopRequest } from '../stop-request';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
@@ -30,7 +31,7 @@ export const command: Command = {
     '`npm run influx:start`): every cycleIntervalMs it reads demand, forecasts, allocates and',
     'publishes the plan to the proxies over gRPC on grpcHost:grpcPort (bearer grpcToken); the HTTP',
     'API (/v1, /openapi.json, /metrics, /healthz, /readyz) and the dashboard (/dashboard) listen on',
-    'apiHost:apiPort. Stops cleanly on Ctrl-C (the store is flushed first).',
+    'apiHost:apiPort. Stops cleanly on Ctrl-C, SIGTERM or SIGHUP (the store is flushed first).',
     '',
     'The API needs a bearer token. With no apiToken set, a new one is generated at each start, written',
     'to apiTokenFile (mode 0600; `earmark plan` and `earmark reservation` read it there) and printed',
@@ -56,7 +57,16 @@ export const command: Command = {
     }
     const logger = consoleLogger(settings.logLevel);
     logger.debug('settings', redactedSettings(settings));
-    const svc = await startControlPlane(settings, { logger });
+    // Listen first: a signal during start-up is kept and stops the service once it is up, instead of
+    // killing the process half-started.
+    const stop = new StopRequest();
+    let svc;
+    try {
+      svc = await startControlPlane(settings, { logger });
+    } catch (err) {
+      stop.dispose();
+      throw err;
+    }
     process.stdout.write(
       [
         `earmark API     ${svc.apiUrl}   (OpenAPI ${svc.apiUrl}/openapi.json, metrics ${svc.apiUrl}/metrics)`,
@@ -68,13 +78,13 @@ export const command: Command = {
         '',
       ].join('\n'),
     );
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
-    process.stdout.write('stopping…\n');
-    await svc.stop();
+    const why = await stop.wait();
+    process.stdout.write(`stopping (${why})…\n`);
+    try {
+      await svc.stop();
+    } finally {
+      stop.dispose();
+    }
     return 0;
   },
 };

@@ -17,6 +17,7 @@ import {
 } from '../../config';
 import { suggest } from '../../config/load-settings';
 import { DemoStack, type DemoOptions } from '../../../sim/proxy/demo-stack';
+import { StopRequest } from '../stop-request';
 
 const DEMO = { speed: 30, users: 50, proxies: 2, workers: 2, instances: 4, seed: 1, history: '24h' };
 const DEMO_FLAGS = [
@@ -40,7 +41,7 @@ Runs Earmark's local demo stack until Ctrl-C:
     singleton) synced over real gRPC;
   - simulated companion instances and the synthetic workload (diurnal, bursty and sparse users).
 Time runs --speed times faster than real time, so cycles, plans and the dashboard fill within a
-minute. The console shows one line per cycle. Ctrl-C stops the workload, the proxies, the service
+minute. The console shows one line per cycle. Ctrl-C (or SIGTERM, SIGHUP) stops the workload, the proxies, the service
 (flushing the writer) and the InfluxDB it started, then exits 0.
 
 options:
@@ -155,41 +156,3 @@ export const command: Command = {
     }
   },
 };
-
-/**
- * SIGINT/SIGTERM as one stop request. One Ctrl-C can arrive twice (the terminal's, and npm passing
- * it on): only a second press seconds later gives up waiting for the clean stop.
- */
-class StopRequest {
-  asked: string | undefined;
-  private at = 0;
-  private wake: ((why: string) => void) | undefined;
-  private readonly handler = (sig: NodeJS.Signals) => this.ask(sig);
-
-  constructor() {
-    process.on('SIGINT', this.handler);
-    process.on('SIGTERM', this.handler);
-  }
-
-  private ask(why: string): void {
-    if (this.asked !== undefined) {
-      if (Date.now() - this.at > 3000) process.exit(130);
-      return;
-    }
-    this.asked = why;
-    this.at = Date.now();
-    this.wake?.(why);
-  }
-
-  /** Resolves with the reason once a stop is asked for (or after `afterMs`, when > 0). */
-  wait(afterMs: number): Promise<string> {
-    if (this.asked !== undefined) return Promise.resolve(this.asked);
-    if (afterMs > 0) setTimeout(() => this.ask('--run-for elapsed'), afterMs).unref();
-    return new Promise((r) => (this.wake = r));
-  }
-
-  dispose(): void {
-    process.off('SIGINT', this.handler);
-    process.off('SIGTERM', this.handler);
-  }
-}
