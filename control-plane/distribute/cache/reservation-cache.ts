@@ -276,7 +276,9 @@ export class ReservationCache {
       // entries per publish would all survive the young generation (copied twice by the GC).
       if (e) assignEntry(e, r, version, revision);
       else this.entries.set(r.user, (e = entryOf(r, version, revision)));
-      names.push(r.user);
+      // The entry's name, not the plan's copy of it: a held user's is an old string already, and
+      // the change log keeps names for many revisions (each fresh copy would survive into old space).
+      names.push(e.name);
       entries.push(e);
     }
     for (const n of removed) {
