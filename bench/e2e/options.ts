@@ -33,6 +33,8 @@ export interface E2eOptions {
   evictIdle: boolean;
   /** Cluster memory = this × the memory static provisioning for the peak needs. */
   capacityFactor: number;
+  /** Share of each instance Earmark's reservations may fill (the policy's `reservable`). */
+  reservable: number;
   proxies: number;
   workers: number;
   tier: TierKnobs;
@@ -61,6 +63,7 @@ export const DEFAULTS: Omit<E2eOptions, 'trace'> = {
   leadMs: 60_000,
   rateBurstMs: 600_000,
   capacityFactor: 1,
+  reservable: 1,
   evictIdle: true,
   proxies: 2,
   workers: 2,
@@ -144,6 +147,12 @@ export function parseOptions(argv: readonly string[]): E2eOptions {
       case '--capacity-factor':
         o.capacityFactor = flagNum(0.01);
         break;
+      case '--reservable': {
+        const v = flagNum(0.01);
+        if (v > 1) throw new OptionError(`--reservable: expected a share in (0, 1], got ${v}`);
+        o.reservable = v;
+        break;
+      }
       case '--no-evict':
         o.evictIdle = false;
         break;

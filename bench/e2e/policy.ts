@@ -44,6 +44,8 @@ export interface PolicyInput {
   rateBurstMs: number;
   instances: number;
   instanceMemoryMb: number;
+  /** Share of each instance reservations may fill (1: all of it). */
+  reservable: number;
 }
 
 export function policyYaml(p: PolicyInput): string {
@@ -64,6 +66,7 @@ leadTime: ${p.leadTimeMs}ms
 validity: ${p.validityMs}ms
 rateBurst: ${p.rateBurstMs}ms
 fallback: ${FALLBACK}
+reservable: ${p.reservable}
 overcommit:
   slots: 1
   cpu: 1

@@ -127,6 +127,7 @@ export async function runE2e(o: E2eOptions, log: (line: string) => void): Promis
       rateBurstMs: o.rateBurstMs,
       instances: instances.length,
       instanceMemoryMb: instances[0].memoryMb,
+      reservable: o.reservable,
     };
     live = await runLive({
       arrivals,

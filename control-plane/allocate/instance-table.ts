@@ -1,7 +1,7 @@
 /**
  * Instances as the packer sees them: what each may still hold this cycle. Effective capacity is
- * capacity x the policy's overcommit, less the load the instance reports beyond what the current
- * plan reserves there (traffic the plan does not know about still takes room).
+ * capacity x the policy's overcommit x its reservable share, less the load the instance reports
+ * beyond what the current plan reserves there (traffic the plan does not know about still takes room).
  */
 import type { Instance, InstanceLoad } from '../domain/instance';
 import type { Plan } from '../domain/plan';
@@ -59,7 +59,8 @@ export function buildInstanceTable(
   const cap = new Float64Array(I * DIMS);
   const cost = new Float64Array(I);
   const oc = policy.overcommit;
-  const over = [oc.slots, oc.cpu, oc.memory, oc.bandwidth];
+  const share = policy.reservable ?? 1;
+  const over = [oc.slots * share, oc.cpu * share, oc.memory * share, oc.bandwidth * share];
   const reserved = reservedByInstance(current, byId);
   const latest = new Map<number, InstanceLoad>();
   for (const l of loads ?? []) {

@@ -164,6 +164,7 @@ function toPolicy(raw: Raw, r: YamlReader): Policy | undefined {
     validityMs: raw.validity,
     loadMaxAgeMs: raw.loadMaxAge,
     rateBurstMs: raw.rateBurst,
+    reservable: raw.reservable,
     overcommit: raw.overcommit,
     perSlot: raw.perSlot,
     fallback: raw.fallback,

@@ -181,6 +181,13 @@ export const POLICY_SCHEMA: FieldSpec = {
       default: '',
       doc: "Redirect target when a tier has none; empty = the filter's default.",
     },
+    reservable: {
+      kind: 'number',
+      above: 0,
+      max: 1,
+      default: 1,
+      doc: "Share of each instance's capacity (after overcommit) reservations may fill; the rest stays for what no plan holds (on-demand sandboxes, a reservation's overflow).",
+    },
     overcommit: {
       kind: 'map',
       doc: 'Most that reservations on an instance may add up to, as a multiple of its capacity.',

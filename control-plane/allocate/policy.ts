@@ -122,6 +122,12 @@ export interface Policy {
    */
   rateBurstMs?: number;
   overcommit: Overcommit;
+  /**
+   * Share of each instance's capacity x overcommit that reservations may fill (absent: 1). Below 1
+   * keeps room on reserved instances for sandboxes no plan holds: an instance packed full of
+   * reservations cannot start a reserved user's overflow or an on-demand sandbox there.
+   */
+  reservable?: number;
   /** Per slot, used when the forecast has no series for a resource. */
   perSlot: { requestsPerMinute: number; cpuMillicores: number; memoryMb: number; bandwidthKbps: number };
   fallback: string;

@@ -47,8 +47,10 @@ export class SandboxPool {
     coldNoSandbox: 0,
     coldAllBusy: 0,
     coldReserved: 0,
+    coldTargeted: 0,
     warming: 0,
     capacityWaits: 0,
+    capacityWaitsTargeted: 0,
     capacityTimeouts: 0,
     evicted: 0,
     reservationDeficits: 0,
@@ -157,6 +159,7 @@ export class SandboxPool {
     const t = new Ticket(this.nextId++, user, now, serviceMs, target, preferReserved);
     if (!this.assign(t, now)) {
       this.counters.capacityWaits++;
+      if (target >= 0) this.counters.capacityWaitsTargeted++;
       this.waiters.push(t);
     }
     return t;
@@ -256,6 +259,7 @@ export class SandboxPool {
     if (this.boxes[t.user].length === 1) this.counters.coldNoSandbox++;
     else this.counters.coldAllBusy++;
     if (this.resSlots[t.user] > 0) this.counters.coldReserved++;
+    if (t.target >= 0) this.counters.coldTargeted++;
     this.occupy(t, box, now, 'cold');
     return true;
   }

@@ -100,8 +100,12 @@ export interface PoolCounters {
   coldAllBusy: number;
   /** Cold starts while the user held a reservation (all its reserved sandboxes busy, or not placed for want of memory). */
   coldReserved: number;
+  /** Cold starts of requests routed to one instance (admitted on a reservation none of whose sandboxes was free there). */
+  coldTargeted: number;
   warming: number;
   capacityWaits: number;
+  /** Of them, requests routed to one instance (a reservation's) that had no room there. */
+  capacityWaitsTargeted: number;
   capacityTimeouts: number;
   /** Idle kept-alive sandboxes released early to make room (evictIdleKept). */
   evicted: number;

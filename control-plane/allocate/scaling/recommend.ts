@@ -27,7 +27,8 @@ export function instancesNeeded(x: ScalingInput): { perStep: Int32Array; limited
   const { policy, table } = x;
   const cls = instanceClassByName(policy, policy.scaling.instanceClass)!;
   const oc = policy.overcommit;
-  const over = [oc.slots, oc.cpu, oc.memory, oc.bandwidth];
+  const share = policy.reservable ?? 1;
+  const over = [oc.slots * share, oc.cpu * share, oc.memory * share, oc.bandwidth * share];
   const c = cls.capacity;
   const per = [c.slots, c.cpuMillicores, c.memoryMb, c.bandwidthKbps].map(
     (v, d) => v * over[d] * policy.scaling.targetUtilization,

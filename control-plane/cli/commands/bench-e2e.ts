@@ -29,6 +29,7 @@ options (defaults in brackets):
   --earmark-keepalive-s S platform keep-alive of sandboxes Earmark's plan does not hold [120]
   --lead-s S              warm-up lead of Earmark's plans and of the oracle [60]
   --rate-burst-s S        token bucket of Earmark's reservations, in seconds of their rate [600]
+  --reservable S          share of each instance Earmark's reservations may fill [1]
   --instances N           companion instances [memory / 16 GB, at least 2]
   --capacity-factor F     cluster memory = F × what static provisioning for the peak holds [1]
   --no-evict              idle kept-alive sandboxes are never released early under memory pressure

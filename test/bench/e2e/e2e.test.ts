@@ -123,5 +123,11 @@ describe('e2e benchmark through the real service and filter', function () {
     assert.equal(parseOptions(['x']).sloMs, DEFAULTS.sloMs);
     assert.throws(() => parseOptions(['x', '--hold-peak-min', '-1']), /--hold-peak-min/);
     assert.equal(parseOptions(['x', '--hold-peak-min', '10']).tier.holdPeakMs, 600_000);
+    assert.throws(
+      () => parseOptions(['x', '--reservable', '1.2']),
+      /--reservable: expected a share in \(0, 1\]/,
+    );
+    assert.throws(() => parseOptions(['x', '--reservable', '0']), /--reservable/);
+    assert.equal(parseOptions(['x', '--reservable', '0.9']).reservable, 0.9);
   });
 });

@@ -156,6 +156,20 @@ describe('instance model (sandbox pool)', () => {
     assert.equal(p.counters.capacityTimeouts, 1);
   });
 
+  it('counts cold starts and capacity waits of requests routed to one instance apart from the rest', () => {
+    const p = pool();
+    p.setReservation(1, 0, 1, T0);
+    const busy = p.request(2, T0, 60_000, 0); // 600 MB on a: 200 left there, a reservation's overflow
+    const cold = p.request(1, T0 + 1000, 60_000, 0); // the reserved sandbox
+    const over = p.request(1, T0 + 1000, 60_000, 0); // a's last 200 MB
+    const stuck = p.request(1, T0 + 1000, 60_000, 0); // nothing left on a, though b is empty
+    const anywhere = p.request(0, T0 + 1000, 60_000);
+    assert.deepEqual([busy.kind, cold.kind, over.kind, anywhere.kind], ['cold', 'reserved', 'cold', 'cold']);
+    assert.ok(stuck.waiting);
+    const c = p.counters;
+    assert.deepEqual([c.cold, c.coldTargeted, c.capacityWaits, c.capacityWaitsTargeted], [3, 2, 1, 1]);
+  });
+
   it('places a reservation as soon as memory frees when it did not fit', () => {
     const p = pool({ instances: [{ id: 'a', memoryMb: 700 }] });
     const a = p.request(2, T0, 100);

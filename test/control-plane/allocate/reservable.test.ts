@@ -1,0 +1,42 @@
+import { strict as assert } from 'node:assert';
+import { allocate } from '../../../control-plane/allocate/allocate';
+import { parsePolicy } from '../../../control-plane/allocate/load-policy';
+import { batchOf, instances, testPolicy } from './helpers';
+
+const CAP = { slots: 100, cpuMillicores: 1e6, memoryMb: 1000, bandwidthKbps: 1e9 };
+const USERS = ['a', 'b', 'c', 'd'];
+// Each user: one request in flight of 300 MB, at every quantile (gold tier: the default).
+const forecast = batchOf(USERS, (_u, r) => (r === 'concurrency' ? 1 : r === 'memory' ? 300 : 0));
+
+/** Reserved memory per instance id. */
+function memoryByInstance(extra: string): Map<string, number> {
+  const policy = testPolicy(`defaultTier: gold\n${extra}`);
+  const { plan } = allocate({ nowMs: 0, cycleMs: 60_000, forecast, policy, instances: instances(3, CAP) });
+  const out = new Map<string, number>();
+  for (const u of USERS) {
+    const r = plan.reservations.get(u)!;
+    assert.equal(r.memoryMb, 300, `${u} is held in full`);
+    out.set(r.instanceId, (out.get(r.instanceId) ?? 0) + r.memoryMb);
+  }
+  return out;
+}
+
+describe('allocate: reservable share of an instance', () => {
+  it('packs reservations up to the whole capacity by default', () => {
+    assert.equal(testPolicy().reservable, 1);
+    assert.equal(Math.max(...memoryByInstance('').values()), 900, 'three of 300 MB on one 1000 MB instance');
+  });
+
+  it('fills at most that share of each instance, the rest left for what no plan holds', () => {
+    const held = memoryByInstance('reservable: 0.6');
+    assert.ok(Math.max(...held.values()) <= 600, JSON.stringify([...held]));
+    assert.equal(held.size, 2, 'two users per instance');
+  });
+
+  it('rejects a share of 0 or above 1, naming the line', () => {
+    for (const bad of ['0', '1.5']) {
+      const yaml = `tiers:\n  t: { quantile: 0.9 }\ninstanceClasses:\n  s: { capacity: { slots: 1 } }\nreservable: ${bad}\n`;
+      assert.throws(() => parsePolicy(yaml, 'p.yaml'), /p\.yaml.*5:.*reservable/s);
+    }
+  });
+});
