@@ -183,6 +183,9 @@ export function parseOptions(argv: readonly string[]): E2eOptions {
       case '--hold-peak-min':
         o.tier.holdPeakMs = flagNum(0) * 60_000;
         break;
+      case '--max-slots':
+        o.tier.maxSlots = flagNum(0, true);
+        break;
       case '--min-slots':
         o.tier.minSlots = flagNum(0, true);
         break;

@@ -19,6 +19,12 @@ export interface TierKnobs {
   warmAbove: number;
   /** Hold the largest concurrency of this much recent history where anything is forecast (0: off). */
   holdPeakMs: number;
+  /**
+   * Most slots one user's reservation holds (0: no cap); past it, requests go on demand. A
+   * reservation is pinned to one instance: one that fills much of it cannot grow there, and the
+   * requests admitted on it wait for memory (bench/e2e/README.md, session 7, second part).
+   */
+  maxSlots: number;
 }
 
 export const DEFAULT_TIER: TierKnobs = {
@@ -29,6 +35,7 @@ export const DEFAULT_TIER: TierKnobs = {
   minSlots: 1,
   warmAbove: 1,
   holdPeakMs: 300_000,
+  maxSlots: 40,
 };
 
 export const TIER_NAME = 'function';
@@ -61,7 +68,7 @@ tiers:
     minSlots: ${t.minSlots}
     warmAbove: ${t.warmAbove}
     holdPeak: ${t.holdPeakMs}ms
-defaultTier: ${TIER_NAME}
+${maxSlotsLine(t.maxSlots)}defaultTier: ${TIER_NAME}
 leadTime: ${p.leadTimeMs}ms
 validity: ${p.validityMs}ms
 rateBurst: ${p.rateBurstMs}ms
@@ -87,4 +94,9 @@ scaling:
   minInstances: ${p.instances}
   maxInstances: ${p.instances}
 `;
+}
+
+/** The tier's cap line, absent without a cap (so the policy is the one earlier runs used). */
+function maxSlotsLine(n: number): string {
+  return n > 0 ? `    max: { slots: ${n} }\n` : '';
 }

@@ -129,5 +129,7 @@ describe('e2e benchmark through the real service and filter', function () {
     );
     assert.throws(() => parseOptions(['x', '--reservable', '0']), /--reservable/);
     assert.equal(parseOptions(['x', '--reservable', '0.9']).reservable, 0.9);
+    assert.throws(() => parseOptions(['x', '--max-slots', '2.5']), /--max-slots: expected an integer/);
+    assert.equal(parseOptions(['x', '--max-slots', '40']).tier.maxSlots, 40);
   });
 });
