@@ -126,6 +126,9 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
   const raw = new Float64Array(H * AMOUNTS); // this user's tier-quantile values before rounding
   const perSlotOf = new Float64Array(AMOUNTS);
 
+  // The requests series counts requests per forecast step; the reservation's rate is per minute
+  // (what the filter's token bucket refills by), so other step lengths are converted.
+  const ratePerMinute = 60_000 / b.stepMs;
   const derive = series.some((c) => c < 0);
   const stepSums = new Float64Array(H * DIMS);
   const end = Math.min(H, firstStep + window);
@@ -145,9 +148,11 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
       const oLo = (base + lo) * H;
       const oHi = (base + hi) * H;
       const cap = caps[capAt + k];
+      const unit = k === A_RATE ? ratePerMinute : 1;
       for (let h = firstStep; h < H; h++) {
         let x = v[oLo + h];
         if (w !== 0) x += w * (v[oHi + h] - x);
+        x *= unit;
         // NaN and negatives hold nothing. Slots count requests in flight: a calibrated quantile q of
         // an integer series is covered when y ≤ q, i.e. y ≤ floor(q), so floor(q) slots cover
         // exactly as often (ceil holds 2 for a q0.9 of 1.02 on a series of ones). Other amounts are

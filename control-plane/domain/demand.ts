@@ -5,7 +5,8 @@
 
 /**
  * The resources Earmark forecasts and reserves, with their units:
- * requests (per minute), concurrency (peak concurrent in-flight requests in the minute),
+ * requests (count per step: per minute at the usual 60 s step), concurrency (peak concurrent
+ * in-flight requests in the step),
  * cpu (millicores), memory (MB), bandwidth (kbps).
  */
 export const RESOURCES = ['requests', 'concurrency', 'cpu', 'memory', 'bandwidth'] as const;

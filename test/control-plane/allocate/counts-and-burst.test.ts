@@ -70,4 +70,22 @@ describe('allocate: counts from quantiles, and the rate burst', () => {
     assert.equal(burstOf(600, 2, 0), 0);
     assert.equal(burstOf(0, 2, 10_000), 0);
   });
+  it('reserves a per-minute rate whatever the forecast step (requests are counted per step)', () => {
+    // 30 requests per 30 s step is 60 per minute; the same count per 120 s step is 15 per minute.
+    const rateAt = (stepMs: number) => {
+      const forecast = {
+        ...batchOf(['u'], (_u, r) => (r === 'concurrency' ? 1 : r === 'requests' ? 30 : 0)),
+        stepMs,
+      };
+      const { plan } = allocate({
+        nowMs: 0,
+        cycleMs: 60_000,
+        forecast,
+        policy: testPolicy(),
+        instances: instances(1, BIG),
+      });
+      return plan.reservations.get('u')!.ratePerMinute;
+    };
+    assert.deepEqual([rateAt(30_000), rateAt(60_000), rateAt(120_000)], [60, 30, 15]);
+  });
 });
