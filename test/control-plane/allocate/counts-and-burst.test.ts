@@ -1,9 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { allocate } from '../../../control-plane/allocate/allocate';
 import { burstOf } from '../../../control-plane/allocate/build-plan';
+import type { ForecastBatch } from '../../../control-plane/domain/demand';
 import { batchOf, instances, testPolicy } from './helpers';
 
 const BIG = { slots: 1000, cpuMillicores: 1e6, memoryMb: 1e6, bandwidthKbps: 1e9 };
+/** The plan for a forecast under the test policy, one instance big enough for everything. */
+const planOf = (forecast: ForecastBatch) =>
+  allocate({ nowMs: 0, cycleMs: 60_000, forecast, policy: testPolicy(), instances: instances(1, BIG) }).plan;
 
 describe('allocate: counts from quantiles, and the rate burst', () => {
   it('holds floor(q) slots for a quantile of requests in flight, and rounds other amounts up', () => {
@@ -17,13 +21,7 @@ describe('allocate: counts from quantiles, and the rate burst', () => {
             ? [102.4, 300.1][u]
             : 0,
     );
-    const { plan } = allocate({
-      nowMs: 0,
-      cycleMs: 60_000,
-      forecast,
-      policy: testPolicy(),
-      instances: instances(1, BIG),
-    });
+    const plan = planOf(forecast);
     const ones = plan.reservations.get('ones')!;
     const twos = plan.reservations.get('twos')!;
     assert.deepEqual([ones.slots, ones.ratePerMinute, ones.memoryMb], [1, 41, 103]);
@@ -77,13 +75,7 @@ describe('allocate: counts from quantiles, and the rate burst', () => {
         ...batchOf(['u'], (_u, r) => (r === 'concurrency' ? 1 : r === 'requests' ? 30 : 0)),
         stepMs,
       };
-      const { plan } = allocate({
-        nowMs: 0,
-        cycleMs: 60_000,
-        forecast,
-        policy: testPolicy(),
-        instances: instances(1, BIG),
-      });
+      const plan = planOf(forecast);
       return plan.reservations.get('u')!.ratePerMinute;
     };
     assert.deepEqual([rateAt(30_000), rateAt(60_000), rateAt(120_000)], [60, 30, 15]);
