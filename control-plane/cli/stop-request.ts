@@ -15,12 +15,19 @@ export class StopRequest {
   private at = 0;
   private wake: ((why: string) => void) | undefined;
   private readonly handler = (sig: NodeJS.Signals) => this.ask(sig);
+  private hungUp = false;
 
   constructor() {
     for (const s of STOP_SIGNALS) process.on(s, this.handler);
   }
 
   private ask(why: string): void {
+    if (why === 'SIGHUP' && !this.hungUp) {
+      // The terminal is gone: writing to it fails (EIO), and that stream error, unhandled, would kill
+      // the process before the clean stop it was asked for. Kept after dispose: it stays gone.
+      this.hungUp = true;
+      for (const s of [process.stdout, process.stderr]) s.on('error', () => undefined);
+    }
     if (this.asked !== undefined) {
       if (Date.now() - this.at > 3000) process.exit(130);
       return;
