@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { allocate } from '../../../control-plane/allocate/allocate';
 import { parsePolicy } from '../../../control-plane/allocate/load-policy';
-import { batchOf, instances, testPolicy } from './helpers';
+import { batchOf, CAP10, instances, perSlotDemand, testPolicy } from './helpers';
 
 const CAP = { slots: 100, cpuMillicores: 1e6, memoryMb: 1000, bandwidthKbps: 1e9 };
 const USERS = ['a', 'b', 'c', 'd'];
@@ -38,5 +38,21 @@ describe('allocate: reservable share of an instance', () => {
       const yaml = `tiers:\n  t: { quantile: 0.9 }\ninstanceClasses:\n  s: { capacity: { slots: 1 } }\nreservable: ${bad}\n`;
       assert.throws(() => parsePolicy(yaml, 'p.yaml'), /p\.yaml.*5:.*reservable/s);
     }
+  });
+
+  it('asks for instances by the share too (scaling)', () => {
+    // 10 users x 4 slots on instances of 10 slots: 4 instances at the whole capacity, 8 at half of it.
+    const users = Array.from({ length: 10 }, (_, i) => `u${i}`);
+    const demand = batchOf(users, (_u, r) => perSlotDemand(4)(r), { horizon: 10 });
+    const desired = (extra: string) =>
+      allocate({
+        nowMs: 0,
+        cycleMs: 60_000,
+        forecast: demand,
+        policy: testPolicy(`scaling: { minInstances: 1, maxInstances: 50, targetUtilization: 1 }\n${extra}`),
+        instances: instances(2, CAP10),
+      }).plan.scaling[0]?.desired;
+    assert.equal(desired(''), 4);
+    assert.equal(desired('reservable: 0.5'), 8);
   });
 });
