@@ -19,6 +19,8 @@ export const A_BW = 4;
 /** Packing dimensions (instance capacity): slots, cpu, memory, bandwidth, as amount indices. */
 export const DIMS = 4;
 export const DIM_AMOUNT = [A_SLOTS, A_CPU, A_MEM, A_BW] as const;
+/** The amounts each slot brings along (what a sandbox occupies), cut with the slots by a slot cap. */
+const PER_SLOT_AMOUNTS = Int32Array.from([A_CPU, A_MEM, A_BW]);
 
 export interface Wants {
   users: string[];
@@ -125,6 +127,7 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
   const act = b.activity;
   const raw = new Float64Array(H * AMOUNTS); // this user's tier-quantile values before rounding
   const perSlotOf = new Float64Array(AMOUNTS);
+  const wanted = new Float64Array(H); // this user's slots per step before the tier's slot cap
 
   // The requests series counts requests per forecast step; the reservation's rate is per minute
   // (what the filter's token bucket refills by), so other step lengths are converted.
@@ -141,6 +144,8 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
     const g = headroom[ti];
     const capAt = ti * AMOUNTS;
     positive.fill(0);
+    wanted.fill(0);
+    perSlotOf.fill(0);
     for (let k = 0; k < AMOUNTS; k++) {
       const r = series[k];
       if (r < 0) continue;
@@ -158,6 +163,7 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
         // exactly as often (ceil holds 2 for a q0.9 of 1.02 on a series of ones). Other amounts are
         // rounded up (the rate too: 0 would mean "no limit" to the filter).
         let y = !(x > 0) ? 0 : k === A_SLOTS ? Math.floor(x * g + 1e-6) : Math.ceil(x * g - 1e-9);
+        if (k === A_SLOTS) wanted[h] = y;
         if (y > cap) y = cap;
         if (x > 0) positive[h] = 1;
         atStep[h * AMOUNTS + k] = y;
@@ -204,6 +210,7 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
             const need = Math.min(caps[capAt + k], Math.ceil(slots * per * g - 1e-9));
             if (need > atStep[o + k]) atStep[o + k] = need;
           }
+        if (slots > wanted[h]) wanted[h] = slots;
         atStep[o + A_SLOTS] = Math.min(caps[capAt + A_SLOTS], slots);
       }
     }
@@ -213,6 +220,18 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
     for (let h = firstStep; h < H; h++) {
       const o = h * AMOUNTS;
       const sl = atStep[o + A_SLOTS];
+      // Slots cut by the tier's slot cap are not held, so neither is what they would occupy: past the
+      // cap requests go elsewhere, and memory reserved for sandboxes that never exist only hides room
+      // from the packer.
+      if (wanted[h] > sl) {
+        const rs = raw[o + A_SLOTS];
+        for (let i = 0; i < PER_SLOT_AMOUNTS.length; i++) {
+          const k = PER_SLOT_AMOUNTS[i];
+          const per =
+            series[k] >= 0 && rs > 0 ? raw[o + k] / rs : perSlotOf[k] > 0 ? perSlotOf[k] : perSlot[k];
+          atStep[o + k] = Math.min(atStep[o + k], Math.ceil(sl * per * g - 1e-9));
+        }
+      }
       const cpu = atStep[o + A_CPU];
       const mem = atStep[o + A_MEM];
       const bw = atStep[o + A_BW];

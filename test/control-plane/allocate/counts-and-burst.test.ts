@@ -80,4 +80,17 @@ describe('allocate: counts from quantiles, and the rate burst', () => {
     };
     assert.deepEqual([rateAt(30_000), rateAt(60_000), rateAt(120_000)], [60, 30, 15]);
   });
+  it('a slot cap also cuts the memory, CPU and bandwidth the cut slots would occupy', () => {
+    // 71 slots forecast at 10 MB, 10 millicores and 100 kbps each, under a cap of 40 slots.
+    const policy = testPolicy();
+    for (const t of policy.tiers) t.max.slots = 40;
+    const per = { concurrency: 1, memory: 10, cpu: 10, bandwidth: 100, requests: 50 };
+    const forecast = batchOf(['big'], (_u, r) => 71 * per[r]);
+    const { plan } = allocate({ nowMs: 0, cycleMs: 60_000, forecast, policy, instances: instances(1, BIG) });
+    const big = plan.reservations.get('big')!;
+    assert.deepEqual(
+      [big.slots, big.memoryMb, big.cpuMillicores, big.bandwidthKbps, big.ratePerMinute],
+      [40, 400, 400, 4000, 3550],
+    );
+  });
 });
