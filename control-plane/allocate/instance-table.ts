@@ -60,7 +60,7 @@ export function buildInstanceTable(
   const cost = new Float64Array(I);
   const oc = policy.overcommit;
   const share = policy.reservable ?? 1;
-  const over = [oc.slots * share, oc.cpu * share, oc.memory * share, oc.bandwidth * share];
+  const over = [oc.slots, oc.cpu, oc.memory, oc.bandwidth];
   const reserved = reservedByInstance(current, byId);
   const latest = new Map<number, InstanceLoad>();
   for (const l of loads ?? []) {
@@ -79,7 +79,10 @@ export function buildInstanceTable(
     const used = load ? [load.inFlight, load.cpuMillicores, load.memoryMb, load.bandwidthKbps] : [0, 0, 0, 0];
     for (let d = 0; d < DIMS; d++) {
       const background = Math.max(0, (Number.isFinite(used[d]) ? used[d] : 0) - reserved[i * DIMS + d]);
-      cap[i * DIMS + d] = Math.max(0, Math.floor(Math.max(0, base[d]) * over[d] - background));
+      // The share kept back from reservations is room for what no plan holds, so unplanned load
+      // takes room from reservations only past that share (not twice: share and load).
+      const whole = Math.max(0, base[d]) * over[d];
+      cap[i * DIMS + d] = Math.max(0, Math.floor(Math.min(whole * share, whole - background)));
     }
   }
   return { instances, byId, usable, cap, cost };

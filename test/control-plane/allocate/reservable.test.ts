@@ -33,6 +33,21 @@ describe('allocate: reservable share of an instance', () => {
     assert.equal(held.size, 2, 'two users per instance');
   });
 
+  it('counts unplanned load against the share kept back, not on top of it', () => {
+    // One 1000 MB instance with 300 MB that no plan holds, a share of 0.6: reservations may fill
+    // min(600, 1000 - 300) = 600 MB, two users of 300 MB (300 MB if the load were taken twice).
+    const policy = testPolicy('defaultTier: gold\nreservable: 0.6');
+    const [inst] = instances(1, CAP);
+    const loads = [
+      { instanceId: inst.id, atMs: 0, cpuMillicores: 0, memoryMb: 300, bandwidthKbps: 0, inFlight: 0 },
+    ];
+    const { plan } = allocate({ nowMs: 0, cycleMs: 60_000, forecast, policy, instances: [inst], loads });
+    assert.equal([...plan.reservations.values()].filter((r) => r.memoryMb === 300).length, 2);
+    const heavy = [{ ...loads[0], memoryMb: 700 }];
+    const tight = allocate({ nowMs: 0, cycleMs: 60_000, forecast, policy, instances: [inst], loads: heavy });
+    assert.equal(tight.plan.reservations.size, 1, 'past the share, load takes room: 1000 - 700 = 300 MB');
+  });
+
   it('rejects a share of 0 or above 1, naming the line', () => {
     for (const bad of ['0', '1.5']) {
       const yaml = `tiers:\n  t: { quantile: 0.9 }\ninstanceClasses:\n  s: { capacity: { slots: 1 } }\nreservable: ${bad}\n`;
