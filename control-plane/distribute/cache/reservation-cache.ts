@@ -282,9 +282,10 @@ export class ReservationCache {
       entries.push(e);
     }
     for (const n of removed) {
-      (this.entries.get(n) as { live: boolean }).live = false;
+      const gone = this.entries.get(n) as { live: boolean; name: string };
+      gone.live = false;
       this.entries.delete(n);
-      names.push(n);
+      names.push(gone.name); // the held string, as above: the caller's copy would be kept too
       entries.push(undefined);
     }
     this.rev = revision;
