@@ -55,13 +55,12 @@ export function userId(i: number, ids: 'sequential' | 'hashed' = 'sequential'): 
  * a new copy for every changed user, which the real control plane does not (with 1k-user deltas,
  * ~0.8 MB promoted and a 6-16 ms scavenge pause every ~10 publishes in the bench's server).
  */
-const instancePools = new Map<number, { ids: string[]; addresses: string[] }>();
-function instanceStrings(n: number, k: number): { id: string; address: string } {
-  let pool = instancePools.get(n);
-  if (!pool) instancePools.set(n, (pool = { ids: [], addresses: [] }));
-  pool.ids[k] ??= `companion-${String(k).padStart(4, '0')}`;
-  pool.addresses[k] ??= `10.${16 + (k >> 8)}.${k & 255}.${10 + (k % 7)}:8080`;
-  return { id: pool.ids[k], address: pool.addresses[k] };
+const instanceIds: string[] = [];
+const instanceAddresses: string[] = [];
+function instanceStrings(k: number): { id: string; address: string } {
+  instanceIds[k] ??= `companion-${String(k).padStart(4, '0')}`;
+  instanceAddresses[k] ??= `10.${16 + (k >> 8)}.${k & 255}.${10 + (k % 7)}:8080`;
+  return { id: instanceIds[k], address: instanceAddresses[k] };
 }
 
 /** The i-th user's reservation; `salt` changes its figures (a plan delta) deterministically. */
@@ -69,7 +68,7 @@ export function syntheticReservation(i: number, opts: SyntheticOptions, salt = 0
   const r = rng((opts.seed ?? 1) * 1_000_003 + i * 31 + salt * 7_777_777);
   const instances = opts.instances ?? 1000;
   const inst = Math.floor(r() * instances);
-  const instance = instanceStrings(instances, inst);
+  const instance = instanceStrings(inst);
   const tier = TIERS[r() < 0.1 ? 0 : r() < 0.4 ? 1 : 2];
   const slots = 1 + Math.floor(r() * (tier.priority / 2));
   const issued = opts.issuedAtMs ?? 1_767_225_600_000;
