@@ -35,8 +35,8 @@ options (defaults in brackets):
   --no-evict              idle kept-alive sandboxes are never released early under memory pressure
   --proxies N --workers N emulated Envoys and workers each [2, 2]
   --warm-above P          Earmark's tier holds a warm slot where P(active) > P (1: off)
-  --hold-peak-min M       Earmark's tier holds the largest concurrency of the last M minutes (5)
-                          wherever anything is forecast (0: off)
+  --hold-peak-min M       Earmark's tier holds the largest concurrency of the last M minutes
+                          wherever anything is forecast [5] (0: off)
   --max-slots N           most slots one reservation of Earmark's tier holds; past it, on demand [40] (0: no cap)
   --quantile Q --headroom H --max-queue-wait-ms MS --on-exhausted A --min-slots N
                           Earmark's tier [0.9, 1, 50, redirect, 1]
