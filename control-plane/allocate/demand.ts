@@ -127,7 +127,6 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
   const act = b.activity;
   const raw = new Float64Array(H * AMOUNTS); // this user's tier-quantile values before rounding
   const perSlotOf = new Float64Array(AMOUNTS);
-  const wanted = new Float64Array(H); // this user's slots per step before the tier's slot cap
 
   // The requests series counts requests per forecast step; the reservation's rate is per minute
   // (what the filter's token bucket refills by), so other step lengths are converted.
@@ -144,7 +143,6 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
     const g = headroom[ti];
     const capAt = ti * AMOUNTS;
     positive.fill(0);
-    wanted.fill(0);
     perSlotOf.fill(0);
     for (let k = 0; k < AMOUNTS; k++) {
       const r = series[k];
@@ -152,7 +150,8 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
       const base = (u * R + r) * Q;
       const oLo = (base + lo) * H;
       const oHi = (base + hi) * H;
-      const cap = caps[capAt + k];
+      // Slots are capped last (below), where what the cut slots would occupy is cut with them.
+      const cap = k === A_SLOTS ? Infinity : caps[capAt + k];
       const unit = k === A_RATE ? ratePerMinute : 1;
       for (let h = firstStep; h < H; h++) {
         let x = v[oLo + h];
@@ -163,7 +162,6 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
         // exactly as often (ceil holds 2 for a q0.9 of 1.02 on a series of ones). Other amounts are
         // rounded up (the rate too: 0 would mean "no limit" to the filter).
         let y = !(x > 0) ? 0 : k === A_SLOTS ? Math.floor(x * g + 1e-6) : Math.ceil(x * g - 1e-9);
-        if (k === A_SLOTS) wanted[h] = y;
         if (y > cap) y = cap;
         if (x > 0) positive[h] = 1;
         atStep[h * AMOUNTS + k] = y;
@@ -210,20 +208,21 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
             const need = Math.min(caps[capAt + k], Math.ceil(slots * per * g - 1e-9));
             if (need > atStep[o + k]) atStep[o + k] = need;
           }
-        if (slots > wanted[h]) wanted[h] = slots;
-        atStep[o + A_SLOTS] = Math.min(caps[capAt + A_SLOTS], slots);
+        atStep[o + A_SLOTS] = slots;
       }
     }
     // This plan holds the largest amount over its window; scaling needs the per-step sums.
+    const slotCap = caps[capAt + A_SLOTS];
     const o0 = u * AMOUNTS;
     for (let k = 0; k < AMOUNTS; k++) amount[o0 + k] = 0;
     for (let h = firstStep; h < H; h++) {
       const o = h * AMOUNTS;
-      const sl = atStep[o + A_SLOTS];
+      let sl = atStep[o + A_SLOTS];
       // Slots cut by the tier's slot cap are not held, so neither is what they would occupy: past the
       // cap requests go elsewhere, and memory reserved for sandboxes that never exist only hides room
       // from the packer.
-      if (wanted[h] > sl) {
+      if (sl > slotCap) {
+        sl = atStep[o + A_SLOTS] = slotCap;
         const rs = raw[o + A_SLOTS];
         for (let i = 0; i < PER_SLOT_AMOUNTS.length; i++) {
           const k = PER_SLOT_AMOUNTS[i];
