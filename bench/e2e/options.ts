@@ -186,6 +186,12 @@ export function parseOptions(argv: readonly string[]): E2eOptions {
       case '--max-slots':
         o.tier.maxSlots = flagNum(0, true);
         break;
+      case '--overflow-room': {
+        const v = flagNum(0);
+        if (v > 1) throw new OptionError(`--overflow-room: expected a share in [0, 1], got ${v}`);
+        o.tier.overflowRoom = v;
+        break;
+      }
       case '--min-slots':
         o.tier.minSlots = flagNum(0, true);
         break;

@@ -25,6 +25,11 @@ export interface TierKnobs {
    * requests admitted on it wait for memory (bench/e2e/README.md, session 7, second part).
    */
   maxSlots: number;
+  /**
+   * Share of what the slots cut by maxSlots would occupy kept free (not reserved) beside the capped
+   * reservation, for the overflow the cap sends on demand (the tier's overflowRoom; README session 8).
+   */
+  overflowRoom: number;
 }
 
 export const DEFAULT_TIER: TierKnobs = {
@@ -36,6 +41,7 @@ export const DEFAULT_TIER: TierKnobs = {
   warmAbove: 1,
   holdPeakMs: 300_000,
   maxSlots: 40,
+  overflowRoom: 1,
 };
 
 export const TIER_NAME = 'function';
@@ -68,7 +74,7 @@ tiers:
     minSlots: ${t.minSlots}
     warmAbove: ${t.warmAbove}
     holdPeak: ${t.holdPeakMs}ms
-${maxSlotsLine(t.maxSlots)}defaultTier: ${TIER_NAME}
+${maxSlotsLine(t.maxSlots)}${overflowRoomLine(t.overflowRoom)}defaultTier: ${TIER_NAME}
 leadTime: ${p.leadTimeMs}ms
 validity: ${p.validityMs}ms
 rateBurst: ${p.rateBurstMs}ms
@@ -99,4 +105,9 @@ scaling:
 /** The tier's cap line, absent without a cap (so the policy is the one earlier runs used). */
 function maxSlotsLine(n: number): string {
   return n > 0 ? `    max: { slots: ${n} }\n` : '';
+}
+
+/** The tier's overflow room line, absent when off (so the policy is the one earlier runs used). */
+function overflowRoomLine(share: number): string {
+  return share > 0 ? `    overflowRoom: ${share}\n` : '';
 }

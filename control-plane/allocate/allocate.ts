@@ -13,6 +13,7 @@ import { consolidate } from './consolidate';
 import { computeWants } from './demand';
 import { buildInstanceTable } from './instance-table';
 import { packUsers } from './pack';
+import { packingWants, roomByInstance } from './overflow-room';
 import { recentPeaks } from './peak-hold';
 import type { Policy } from './policy';
 import { recommendScaling } from './scaling/recommend';
@@ -83,7 +84,14 @@ export function allocate(input: AllocationInput): AllocationResult {
   const recentPeak = recentPeaks(b.users, tier, policy, input.history);
   const wants = computeWants(b, policy, { nowMs, cycleMs: input.cycleMs, tier, recentPeak });
   const t1 = performance.now();
-  const table = buildInstanceTable(input.instances, input.loads, policy, current, nowMs);
+  const table = buildInstanceTable(
+    input.instances,
+    input.loads,
+    policy,
+    current,
+    nowMs,
+    roomByInstance(wants, current),
+  );
   const prev = new Int32Array(U).fill(-1);
   const before = current ? new Array<Reservation | undefined>(U) : undefined;
   if (current && before) {
@@ -94,11 +102,12 @@ export function allocate(input: AllocationInput): AllocationResult {
       if (i !== undefined && table.usable[i]) prev[u] = i;
     }
   }
-  const packed = packUsers(wants, table, prev, policy.tiers.length);
+  const packing = packingWants(wants);
+  const packed = packUsers(packing, table, prev, policy.tiers.length);
   const cons = consolidate(
     packed,
     table,
-    wants.amount,
+    packing.amount,
     policy.stickiness.consolidateBelow,
     policy.stickiness.maxMovesPerCycle,
   );

@@ -27,6 +27,11 @@ export interface Wants {
   /** Index into policy.tiers (highest priority first). */
   tier: Uint16Array;
   amount: Float64Array;
+  /**
+   * room[u * AMOUNTS + k]: what the packer keeps free beside the reservation, not reserved (the
+   * tier's overflowRoom share of what the slots cut by max.slots would occupy); 0 for most users.
+   */
+  room: Float64Array;
   /** Steps covered by one plan, and the first forecast step that is still in the future. */
   windowSteps: number;
   firstStep: number;
@@ -102,10 +107,12 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
   const minSlots = new Float64Array(T);
   const warmAbove = new Float64Array(T);
   const caps = new Float64Array(T * AMOUNTS);
+  const overflowRoom = new Float64Array(T);
   policy.tiers.forEach((t, i) => {
     const p = pickQuantile(b.quantiles, t.quantile);
     [qLo[i], qHi[i], qW[i], headroom[i], minSlots[i]] = [p.lo, p.hi, p.w, t.headroom, t.minSlots];
     warmAbove[i] = t.warmAbove ?? 1;
+    overflowRoom[i] = t.overflowRoom ?? 0;
     const m = t.max;
     caps.set([m.slots, m.ratePerMinute, m.cpuMillicores, m.memoryMb, m.bandwidthKbps], i * AMOUNTS);
   });
@@ -120,6 +127,8 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
     ps.bandwidthKbps,
   ]);
   const amount = new Float64Array(U * AMOUNTS);
+  const room = new Float64Array(U * AMOUNTS);
+  const packed = new Float64Array(AMOUNTS); // this user's reservation plus room, largest over the window
   const atStep = new Float64Array(H * AMOUNTS); // this user's tier-quantile amounts per step
   const positive = new Uint8Array(H); // some forecast of this user above zero at step h (before rounding)
   const Q = b.quantiles.length;
@@ -214,21 +223,33 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
     // This plan holds the largest amount over its window; scaling needs the per-step sums.
     const slotCap = caps[capAt + A_SLOTS];
     const o0 = u * AMOUNTS;
-    for (let k = 0; k < AMOUNTS; k++) amount[o0 + k] = 0;
+    const roomShare = overflowRoom[ti];
+    let roomy = false;
+    for (let k = 0; k < AMOUNTS; k++) amount[o0 + k] = packed[k] = 0;
     for (let h = firstStep; h < H; h++) {
       const o = h * AMOUNTS;
       let sl = atStep[o + A_SLOTS];
       // Slots cut by the tier's slot cap are not held, so neither is what they would occupy: past the
       // cap requests go elsewhere, and memory reserved for sandboxes that never exist only hides room
-      // from the packer.
+      // from the packer. A share of it may be kept free beside the reservation for that overflow.
       if (sl > slotCap) {
+        const cutSlots = sl - slotCap;
         sl = atStep[o + A_SLOTS] = slotCap;
         const rs = raw[o + A_SLOTS];
         for (let i = 0; i < PER_SLOT_AMOUNTS.length; i++) {
           const k = PER_SLOT_AMOUNTS[i];
           const per =
             series[k] >= 0 && rs > 0 ? raw[o + k] / rs : perSlotOf[k] > 0 ? perSlotOf[k] : perSlot[k];
-          atStep[o + k] = Math.min(atStep[o + k], Math.ceil(sl * per * g - 1e-9));
+          const uncut = atStep[o + k];
+          atStep[o + k] = Math.min(uncut, Math.ceil(sl * per * g - 1e-9));
+          if (h < end && roomShare > 0) {
+            const x = atStep[o + k] + Math.ceil((uncut - atStep[o + k]) * roomShare - 1e-9);
+            if (x > packed[k]) packed[k] = x;
+          }
+        }
+        if (h < end && roomShare > 0) {
+          packed[A_SLOTS] = Math.max(packed[A_SLOTS], sl + Math.ceil(cutSlots * roomShare - 1e-9));
+          roomy = true;
         }
       }
       const cpu = atStep[o + A_CPU];
@@ -247,6 +268,9 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
         if (bw > amount[o0 + A_BW]) amount[o0 + A_BW] = bw;
       }
     }
+    if (roomy)
+      for (let k = 0; k < AMOUNTS; k++)
+        if (k !== A_RATE) room[o0 + k] = Math.max(0, packed[k] - amount[o0 + k]);
   }
   // What the plan issued at step h must hold in total: the largest sum over its window.
   const stepTotals = new Float64Array(H * DIMS);
@@ -256,5 +280,14 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
       for (let s = h; s < Math.min(H, h + window); s++) m = Math.max(m, stepSums[s * DIMS + d]);
       stepTotals[h * DIMS + d] = m;
     }
-  return { users: b.users, tier: ctx.tier, amount, windowSteps: window, firstStep, stepTotals, horizon: H };
+  return {
+    users: b.users,
+    tier: ctx.tier,
+    amount,
+    room,
+    windowSteps: window,
+    firstStep,
+    stepTotals,
+    horizon: H,
+  };
 }

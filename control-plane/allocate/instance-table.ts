@@ -48,6 +48,8 @@ export function buildInstanceTable(
   policy: Policy,
   current: Plan | undefined,
   nowMs: number,
+  /** Room the packer keeps beside reservations (overflow-room.ts), by instance: expected load, not unplanned. */
+  room?: ReadonlyMap<string, Float64Array>,
 ): InstanceTable {
   const I = instances.length;
   const byId = new Map<string, number>();
@@ -76,9 +78,11 @@ export function buildInstanceTable(
     const c = inst.capacity;
     const base = [c.slots, c.cpuMillicores, c.memoryMb, c.bandwidthKbps];
     const load = latest.get(i);
+    const expected = room?.get(inst.id);
     const used = load ? [load.inFlight, load.cpuMillicores, load.memoryMb, load.bandwidthKbps] : [0, 0, 0, 0];
     for (let d = 0; d < DIMS; d++) {
-      const background = Math.max(0, (Number.isFinite(used[d]) ? used[d] : 0) - reserved[i * DIMS + d]);
+      const planned = reserved[i * DIMS + d] + (expected ? expected[d] : 0);
+      const background = Math.max(0, (Number.isFinite(used[d]) ? used[d] : 0) - planned);
       // The share kept back from reservations is room for what no plan holds, so unplanned load
       // takes room from reservations only past that share (not twice: share and load).
       const whole = Math.max(0, base[d]) * over[d];

@@ -96,6 +96,7 @@ function toPolicy(raw: Raw, r: YamlReader): Policy | undefined {
       minSlots: t.minSlots,
       warmAbove: t.warmAbove,
       holdPeakMs: t.holdPeak,
+      overflowRoom: t.overflowRoom,
       max: (t.max ?? {}) as Amounts,
       fallback: t.fallback,
     });

@@ -58,6 +58,13 @@ const TIER: FieldSpec = {
       default: 0,
       doc: 'Where the forecast is above zero, hold at least the largest concurrency seen over this much recent history (0: off).',
     },
+    overflowRoom: {
+      kind: 'number',
+      min: 0,
+      max: 1,
+      default: 0,
+      doc: 'Share of what the slots cut by max.slots would occupy kept free (not reserved) beside the reservation, for its on-demand overflow (0: off).',
+    },
     fallback: {
       kind: 'string',
       default: '',

@@ -46,6 +46,12 @@ export interface TierPolicy {
    * showed over this much recent history (allocate/peak-hold.ts). Absent or 0: off.
    */
   holdPeakMs?: number;
+  /**
+   * Overflow room: the share of what the slots cut by `max.slots` would occupy that is packed beside
+   * the capped reservation without being reserved, so the overflow the cap sends on demand finds
+   * memory on or near that instance (allocate/README.md). Absent or 0: off.
+   */
+  overflowRoom?: number;
   /** Most a user of the tier may hold, from allocation and top-ups together. */
   max: Amounts;
   /** Redirect target for this tier; empty = the policy's fallback. */

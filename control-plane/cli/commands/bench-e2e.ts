@@ -38,6 +38,7 @@ options (defaults in brackets):
   --hold-peak-min M       Earmark's tier holds the largest concurrency of the last M minutes
                           wherever anything is forecast [5] (0: off)
   --max-slots N           most slots one reservation of Earmark's tier holds; past it, on demand [40] (0: no cap)
+  --overflow-room S       keep S x what the slots past --max-slots would hold free, unreserved, beside it [1]
   --quantile Q --headroom H --max-queue-wait-ms MS --on-exhausted A --min-slots N
                           Earmark's tier [0.9, 1, 50, redirect, 1]
   --history-steps N --horizon N --warmup-steps N

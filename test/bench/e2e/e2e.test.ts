@@ -131,5 +131,10 @@ describe('e2e benchmark through the real service and filter', function () {
     assert.equal(parseOptions(['x', '--reservable', '0.9']).reservable, 0.9);
     assert.throws(() => parseOptions(['x', '--max-slots', '2.5']), /--max-slots: expected an integer/);
     assert.equal(parseOptions(['x', '--max-slots', '40']).tier.maxSlots, 40);
+    assert.throws(
+      () => parseOptions(['x', '--overflow-room', '1.5']),
+      /--overflow-room: expected a share in \[0, 1\]/,
+    );
+    assert.equal(parseOptions(['x', '--overflow-room', '0.5']).tier.overflowRoom, 0.5);
   });
 });

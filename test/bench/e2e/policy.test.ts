@@ -21,6 +21,11 @@ describe('bench e2e: the policy Earmark runs', () => {
     assert.equal(tierOf({ ...INPUT, tier: { ...DEFAULT_TIER, maxSlots: 40 } }).max.slots, 40);
   });
 
+  it('keeps overflow room beside a capped reservation only when asked (overflowRoom)', () => {
+    assert.equal(tierOf({ ...INPUT, tier: { ...DEFAULT_TIER, overflowRoom: 0 } }).overflowRoom ?? 0, 0);
+    assert.equal(tierOf({ ...INPUT, tier: { ...DEFAULT_TIER, overflowRoom: 0.5 } }).overflowRoom, 0.5);
+  });
+
   it('passes the reservable share to the allocator', () => {
     assert.equal(parsePolicy(policyYaml({ ...INPUT, reservable: 0.9 }), 'e2e.yaml').reservable, 0.9);
   });

@@ -1,0 +1,70 @@
+import { strict as assert } from 'node:assert';
+import { allocate } from '../../../control-plane/allocate/allocate';
+import type { InstanceLoad } from '../../../control-plane/domain/instance';
+import type { Plan } from '../../../control-plane/domain/plan';
+import { batchOf, instances, testPolicy, withTierField } from './helpers';
+
+const CAP = { slots: 1000, cpuMillicores: 1e6, memoryMb: 1000, bandwidthKbps: 1e9 };
+// 'big': 71 slots of 10 MB under a cap of 40 (400 MB reserved, 310 MB cut); 'small': 38 slots, 380 MB.
+const PER = { concurrency: 1, memory: 10, cpu: 10, bandwidth: 100, requests: 50 };
+const forecast = batchOf(['big', 'small'], (u, r) => (u === 0 ? 71 : 38) * PER[r]);
+
+/** The plan with a 40-slot cap and this overflow room (undefined: the field left out). */
+function planWith(
+  share: number | undefined,
+  o: { current?: Plan; loads?: InstanceLoad[] } = {},
+  n = 2,
+): Plan {
+  const policy = testPolicy('defaultTier: gold');
+  for (const t of policy.tiers) [t.max.slots, t.overflowRoom] = [40, share];
+  return allocate({ nowMs: 60_000, cycleMs: 60_000, forecast, policy, instances: instances(n, CAP), ...o })
+    .plan;
+}
+
+const instanceOf = (p: Plan, user: string) => p.reservations.get(user)!.instanceId;
+
+describe('allocate: overflow room beside a capped reservation (overflowRoom)', () => {
+  it('is off by default: the capped reservation and the next user share one instance', () => {
+    for (const t of testPolicy().tiers) assert.equal(t.overflowRoom ?? 0, 0);
+    const plan = planWith(undefined);
+    const [big, small] = [plan.reservations.get('big')!, plan.reservations.get('small')!];
+    assert.deepEqual([big.slots, big.memoryMb, small.memoryMb], [40, 400, 380]);
+    assert.equal(big.instanceId, small.instanceId, '400 + 380 MB fit in 1000 MB');
+  });
+
+  it('keeps what the cut slots would occupy free beside the reservation, without reserving it', () => {
+    const plan = planWith(1);
+    const big = plan.reservations.get('big')!;
+    assert.deepEqual(
+      [big.slots, big.memoryMb, big.cpuMillicores],
+      [40, 400, 400],
+      'reserves the kept slots only',
+    );
+    assert.notEqual(big.instanceId, instanceOf(plan, 'small'), '400 + 310 MB of room leave no 380 MB');
+    // Half the room: 400 + 155 MB leave 445 MB, enough for 380 MB beside it.
+    const half = planWith(0.5);
+    assert.equal(instanceOf(half, 'big'), instanceOf(half, 'small'));
+  });
+
+  it('counts the room in use as expected load, not as load that takes room from reservations', () => {
+    // Next cycle 'big' holds 400 MB on its instance with 310 MB of its overflow running there on
+    // demand: it stays (were the overflow unplanned load, 1000 - 310 = 690 MB would not hold 710,
+    // and it would move to the empty third instance).
+    const first = planWith(1, {}, 3);
+    const at = instanceOf(first, 'big');
+    const load = {
+      instanceId: at,
+      atMs: 60_000,
+      cpuMillicores: 0,
+      memoryMb: 710,
+      bandwidthKbps: 0,
+      inFlight: 71,
+    };
+    assert.equal(instanceOf(planWith(1, { current: first, loads: [load] }, 3), 'big'), at);
+  });
+
+  it('reads overflowRoom from YAML as a share in [0, 1]', () => {
+    assert.equal(withTierField('overflowRoom', '0.5').tiers[0].overflowRoom, 0.5);
+    assert.throws(() => withTierField('overflowRoom', '1.5'), /overflowRoom/);
+  });
+});
