@@ -1,7 +1,9 @@
 /**
  * The emulated proxies of the distribution benchmark (bench/distribution.bench.ts): a child
- * process running reference clients (@grpc/grpc-js) that decode, validate and apply every
- * reservation before they ACK, driven by the benchmark over IPC. Real proxies are other processes
+ * process running reference clients that decode, validate and apply every reservation before they
+ * ACK, driven by the benchmark over IPC. Their gRPC client is our node:http2 transport, as an Envoy's
+ * is its own gRPC client on its own HTTP/2 codec (bench/README.md); BENCH_CLIENT=grpc-js runs them
+ * on @grpc/grpc-js instead. Real proxies are other processes
  * (50 of them in one process would queue on one core), so the benchmark runs a few of these.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -22,9 +24,21 @@ export const PROXY_NODE_FLAGS = (process.env.BENCH_PROXY_NODE_FLAGS ?? '--initia
   .split(' ')
   .filter(Boolean);
 const TRACE = Boolean(process.env.BENCH_TRACE);
+export type ClientTransport = 'grpc-js' | 'http2';
+/**
+ * The proxies' gRPC client per process, round-robin: BENCH_CLIENT=grpc-js,http2 runs one of each
+ * against the same server and deltas (a paired A/B of the two clients' CPU per round).
+ */
+export const CLIENT_TRANSPORTS: ClientTransport[] = (process.env.BENCH_CLIENT || 'http2')
+  .split(',')
+  .map((t) => {
+    if (t !== 'grpc-js' && t !== 'http2')
+      throw new Error(`BENCH_CLIENT: unknown client ${t} (grpc-js | http2)`);
+    return t;
+  });
 
 type ToChild =
-  | { kind: 'connect'; address: string; nodes: string[]; relay: boolean }
+  | { kind: 'connect'; address: string; nodes: string[]; relay: boolean; transport: ClientTransport }
   | { kind: 'bytes' }
   | { kind: 'spans' }
   | { kind: 'stop' };
@@ -72,7 +86,9 @@ function runChild(): void {
     if (m.kind === 'connect') {
       for (const c of clients) c.stop();
       const address = m.relay ? await relay(m.address) : m.address;
-      clients = m.nodes.map((id) => new ReservationClient({ address, nodeId: id, token: TOKEN }).start());
+      clients = m.nodes.map((id) =>
+        new ReservationClient({ address, nodeId: id, token: TOKEN, transport: m.transport }).start(),
+      );
       if (TRACE) {
         for (const c of clients) {
           const apply = c.state.apply.bind(c.state);
@@ -106,7 +122,7 @@ function runChild(): void {
 export class Proxies {
   private readonly child: ChildProcess;
   private waiting: ((m: FromChild) => void)[] = [];
-  constructor() {
+  constructor(readonly transport: ClientTransport) {
     const prof = process.env.BENCH_TRACE_GC
       ? ['--trace-gc']
       : process.env.BENCH_PROFILE_PROXIES
@@ -125,7 +141,7 @@ export class Proxies {
     });
   }
   async connect(address: string, nodes: string[], relay: boolean): Promise<void> {
-    await this.ask({ kind: 'connect', address, nodes, relay });
+    await this.ask({ kind: 'connect', address, nodes, relay, transport: this.transport });
   }
   async bytes(): Promise<{ toProxy: number; toServer: number; cpuMs: number; sysMs: number }> {
     return (await this.ask({ kind: 'bytes' })) as {

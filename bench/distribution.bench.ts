@@ -7,7 +7,8 @@
  *     (grpc-js and Envoy's google_grpc client) and without compression (Envoy's envoy_grpc client).
  *  2. Delta: 1,000 changed users to 50 connected proxies, publish() to each proxy's ACK, p99.
  *
- * The proxies are reference clients (@grpc/grpc-js): they decode, validate and apply every
+ * The proxies are reference clients (gRPC on node:http2, or @grpc/grpc-js with BENCH_CLIENT=grpc-js,
+ * bench/README.md): they decode, validate and apply every
  * reservation before they ACK. They run in child processes (bench/distribution-proxies.ts), the
  * server runs here. Ends with one JSON line.
  * Delta rounds start after BENCH_WARMUP unmeasured rounds (JIT tiers, first-delta code paths).
@@ -15,7 +16,7 @@
  * were handed to HTTP/2, when each proxy process started and finished applying, and the ACKs.
  * Environment: BENCH_USERS (100000), BENCH_DELTA_BASE (10000), BENCH_PROXIES (50),
  * BENCH_PROXY_PROCS (2), BENCH_ROUNDS (30), BENCH_WARMUP (3), BENCH_GAP_MS (100), BENCH_FULL_RUNS (3),
- * BENCH_ONLY (full | delta), BENCH_TRACE; BENCH_PROFILE_PROXIES=<dir> (CPU profiles of the proxy
+ * BENCH_ONLY (full | delta), BENCH_CLIENT (http2 | grpc-js), BENCH_TRACE; BENCH_PROFILE_PROXIES=<dir> (CPU profiles of the proxy
  * processes), BENCH_TRACE_GC, BENCH_PROXY_NODE_FLAGS (node flags for them instead of the default
  * --initial-old-space-size=128, see distribution-proxies.ts; empty = none).
  */
@@ -31,7 +32,15 @@ import {
   syntheticReservations,
 } from '../control-plane/distribute/testing/synthetic-reservations';
 import type { Plan } from '../control-plane/domain/plan';
-import { cpuMs, epochMs, PROXY_NODE_FLAGS, Proxies, sysMs, TOKEN } from './distribution-proxies';
+import {
+  CLIENT_TRANSPORTS,
+  cpuMs,
+  epochMs,
+  PROXY_NODE_FLAGS,
+  Proxies,
+  sysMs,
+  TOKEN,
+} from './distribution-proxies';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const DELTA_BASE = Number(process.env.BENCH_DELTA_BASE ?? 10_000);
@@ -158,6 +167,7 @@ async function deltaRounds(procs: Proxies[], extra: Partial<DistributionServerOp
   const sendLatencies: number[] = [];
   const perRoundMax: number[] = [];
   let proxyCpu0 = 0;
+  let procCpu0: number[] = [];
   let serverCpu0 = 0;
   let proxySys0 = 0;
   let serverSys0 = 0;
@@ -165,6 +175,7 @@ async function deltaRounds(procs: Proxies[], extra: Partial<DistributionServerOp
     if (round === 1) {
       const b0 = await Promise.all(procs.map((p) => p.bytes()));
       proxyCpu0 = b0.reduce((n, b) => n + b.cpuMs, 0);
+      procCpu0 = b0.map((b) => b.cpuMs);
       proxySys0 = b0.reduce((n, b) => n + b.sysMs, 0);
       serverCpu0 = cpuMs();
       serverSys0 = sysMs();
@@ -209,9 +220,10 @@ async function deltaRounds(procs: Proxies[], extra: Partial<DistributionServerOp
   const serverSys = (sysMs() - serverSys0) / ROUNDS;
   const b1 = await Promise.all(procs.map((p) => p.bytes()));
   const proxyCpu = (b1.reduce((n, b) => n + b.cpuMs, 0) - proxyCpu0) / ROUNDS;
+  const procCpu = b1.map((b, k) => (b.cpuMs - procCpu0[k]) / ROUNDS);
   const proxySys = (b1.reduce((n, b) => n + b.sysMs, 0) - proxySys0) / ROUNDS;
   await server.stop(100);
-  return { latencies, sendLatencies, perRoundMax, serverCpu, proxyCpu, serverSys, proxySys };
+  return { latencies, sendLatencies, perRoundMax, serverCpu, proxyCpu, procCpu, serverSys, proxySys };
 }
 
 async function main(): Promise<void> {
@@ -220,8 +232,14 @@ async function main(): Promise<void> {
     `distribution benchmark — ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), load average ${load.join(' ')}`,
   );
   console.log('  the machine is shared with other work: wall-clock figures are noisy; CPU times are less so');
-  console.log(`  proxy processes' node flags: ${PROXY_NODE_FLAGS.join(' ') || '(none)'}\n`);
-  const procs = Array.from({ length: Math.max(1, PROXY_PROCS) }, () => new Proxies());
+  console.log(`  proxy processes' node flags: ${PROXY_NODE_FLAGS.join(' ') || '(none)'}`);
+  const procs = Array.from(
+    { length: Math.max(1, PROXY_PROCS) },
+    (_, k) => new Proxies(CLIENT_TRANSPORTS[k % CLIENT_TRANSPORTS.length]),
+  );
+  console.log(
+    `  proxies' gRPC client by process: ${procs.map((p) => p.transport).join(', ')} (BENCH_CLIENT)\n`,
+  );
   try {
     let full: Awaited<ReturnType<typeof fullPlanRuns>> | undefined;
     if (process.env.BENCH_ONLY !== 'delta') {
@@ -251,7 +269,8 @@ async function main(): Promise<void> {
           `p99 ${fmt(quantile(x.latencies, 0.99))} ms, max ${fmt(Math.max(...x.latencies))} ms ` +
           `(slowest ACK of a round: median ${fmt(median(x.perRoundMax))} ms); ` +
           `CPU per round server ${fmt(x.serverCpu)} ms, proxies ${fmt(x.proxyCpu)} ms ` +
-          `(of which kernel ${fmt(x.serverSys)} / ${fmt(x.proxySys)} ms); ` +
+          `(of which kernel ${fmt(x.serverSys)} / ${fmt(x.proxySys)} ms; by process ` +
+          `${x.procCpu.map((c, k) => `${procs[k].transport} ${fmt(c)}`).join(', ')} ms); ` +
           `server side (publish→response handed to HTTP/2) p99 ${fmt(quantile(x.sendLatencies, 0.99))} ms`,
       );
     const d = await deltaRounds(procs, {});

@@ -1,6 +1,7 @@
 /**
- * The reference client of DeltaReservations, on @grpc/grpc-js: what the filter's sync root does,
- * in TypeScript, for tests, the demo and benchmarks. It subscribes (wildcard by default), applies
+ * The reference client of DeltaReservations, on @grpc/grpc-js or on our own node:http2 client
+ * transport (delta-transport.ts): what the filter's sync root does, in TypeScript, for tests, the
+ * demo and benchmarks. It subscribes (wildcard by default), applies
  * each response atomically, ACKs it or NACKs it with error_detail (keeping its last good state),
  * expires reservations whose TTL runs out, and reconnects with backoff, sending
  * initial_resource_versions so the server resends only what changed.
@@ -10,7 +11,9 @@ import * as grpc from '@grpc/grpc-js';
 import { SystemClock, type Clock, type TimerHandle } from '../../domain/clock';
 import { encodeAck } from '../codec/delta-request-codec';
 import { RESERVATION_TYPE_URL } from '../codec/resource-codec';
-import { deltaRequestCodec, DELTA_RESERVATIONS_PATH } from '../protos';
+import { deltaRequestCodec } from '../protos';
+import type { ClientTls } from '../transport/grpc-channel';
+import { grpcJsTransport, http2Transport, type DeltaCall, type DeltaTransport } from './delta-transport';
 import { ReservationState, type ApplyResult, type ReservationCheck } from './reservation-state';
 
 export interface ReservationClientOptions {
@@ -19,8 +22,16 @@ export interface ReservationClientOptions {
   nodeId: string;
   /** Sent as `authorization: Bearer <token>`. */
   token?: string;
+  /** 'grpc-js' (default) or 'http2': our own client transport (transport/grpc-channel.ts). */
+  transport?: 'grpc-js' | 'http2';
+  /** grpc-js transport only. */
   credentials?: grpc.ChannelCredentials;
   channelOptions?: grpc.ChannelOptions;
+  /** http2 transport only: TLS (absent = h2c), and the :authority to send. */
+  tls?: ClientTls;
+  authority?: string;
+  /** http2 transport only: HTTP/2 receive window of the stream and connection (default 8 MiB). */
+  windowBytes?: number;
   /** Names to subscribe to; empty or absent = wildcard (every reservation). */
   subscribe?: string[];
   check?: ReservationCheck;
@@ -53,10 +64,10 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
   readonly stats = { responses: 0, acks: 0, nacks: 0, connects: 0, resources: 0, removals: 0, heartbeats: 0 };
   lastNack: { nonce: string; error: string } | undefined;
   lastStatus: { code: number; details: string } | undefined;
-  private readonly client: grpc.Client;
+  private readonly transport: DeltaTransport;
   private readonly codec = deltaRequestCodec<object>();
   private readonly clock: Clock;
-  private call: grpc.ClientDuplexStream<object | Buffer, Buffer> | undefined;
+  private call: DeltaCall | undefined;
   private subscribed: Set<string>;
   private stopped = false;
   private backoffMs: number;
@@ -70,13 +81,20 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
     this.state = new ReservationState(opts.check);
     this.subscribed = new Set(opts.subscribe ?? []);
     this.backoffMs = opts.reconnect === false ? 0 : (opts.reconnect?.initialMs ?? 100);
-    this.client = new grpc.Client(opts.address, opts.credentials ?? grpc.credentials.createInsecure(), {
-      'grpc.max_receive_message_length': 64 * 1024 * 1024,
-      // Like Envoy (256 MiB by default), let a whole plan chunk arrive without waiting for
-      // WINDOW_UPDATEs from a busy event loop; grpc-js's default window is 64 KiB.
-      'grpc-node.flow_control_window': 8 * 1024 * 1024,
-      ...opts.channelOptions,
-    });
+    if (opts.transport === 'http2' && (opts.credentials || opts.channelOptions)) {
+      throw new Error('credentials and channelOptions are grpc-js options; use tls and authority with http2');
+    }
+    this.transport =
+      opts.transport === 'http2'
+        ? http2Transport(opts.address, {
+            tls: opts.tls,
+            authority: opts.authority,
+            windowBytes: opts.windowBytes,
+          })
+        : grpcJsTransport(opts.address, {
+            credentials: opts.credentials,
+            channelOptions: opts.channelOptions,
+          });
   }
 
   get connected(): boolean {
@@ -91,32 +109,21 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
 
   private connect(): void {
     if (this.stopped) return;
-    const md = new grpc.Metadata();
-    if (this.opts.token !== undefined) md.set('authorization', `Bearer ${this.opts.token}`);
-    const serialize = (m: object | Buffer) => (Buffer.isBuffer(m) ? m : this.codec.serialize(m));
-    const call = this.client.makeBidiStreamRequest(
-      DELTA_RESERVATIONS_PATH,
-      serialize,
-      (b: Buffer) => b,
-      md,
-      {},
-    );
+    const md: Record<string, string> = {};
+    if (this.opts.token !== undefined) md.authorization = `Bearer ${this.opts.token}`;
+    const call: DeltaCall = this.transport.open(md, {
+      message: (bytes) => this.onResponse(call, bytes),
+      status: (code, details) => {
+        if (this.call === call) this.call = undefined;
+        this.lastStatus = { code, details };
+        this.emit('disconnected', { code, details });
+        this.scheduleReconnect();
+      },
+    });
     this.call = call;
     this.stats.connects++;
     if (this.paused) call.pause();
-    let ended = false;
-    const onEnd = (code: number, details: string) => {
-      if (ended) return;
-      ended = true;
-      if (this.call === call) this.call = undefined;
-      this.lastStatus = { code, details };
-      this.emit('disconnected', { code, details });
-      this.scheduleReconnect();
-    };
-    call.on('data', (bytes: Buffer) => this.onResponse(call, bytes));
-    call.on('status', (s: grpc.StatusObject) => onEnd(s.code, s.details));
-    call.on('error', (e: grpc.ServiceError) => onEnd(e.code ?? grpc.status.UNKNOWN, e.details ?? e.message));
-    call.write({
+    this.send(call, {
       node: { id: this.opts.nodeId },
       typeUrl: RESERVATION_TYPE_URL,
       resourceNamesSubscribe: [...this.subscribed],
@@ -133,7 +140,12 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
     this.reconnectTimer = this.clock.setTimer(delay, () => this.connect());
   }
 
-  private onResponse(call: grpc.ClientDuplexStream<object | Buffer, Buffer>, bytes: Buffer): void {
+  /** Writes a DeltaDiscoveryRequest given as an object (proto-loader field names). */
+  private send(call: DeltaCall | undefined, request: object): void {
+    call?.write(this.codec.serialize(request));
+  }
+
+  private onResponse(call: DeltaCall, bytes: Buffer): void {
     this.stats.responses++;
     this.backoffMs = this.opts.reconnect === false ? 0 : (this.opts.reconnect?.initialMs ?? 100);
     let r: ApplyResult;
@@ -161,12 +173,7 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
   }
 
   /** ACK (no error) or NACK (error_detail set) the response with this nonce. */
-  private reply(
-    call: grpc.ClientDuplexStream<object | Buffer, Buffer>,
-    nonce: string,
-    systemVersion: string,
-    error?: string,
-  ): void {
+  private reply(call: DeltaCall, nonce: string, systemVersion: string, error?: string): void {
     if (error !== undefined) {
       this.stats.nacks++;
       this.lastNack = { nonce, error };
@@ -189,7 +196,7 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
   /** Subscribes to more names (or '*' for wildcard) on the live stream and on reconnects. */
   subscribe(names: string[]): void {
     for (const n of names) this.subscribed.add(n);
-    this.call?.write({ typeUrl: RESERVATION_TYPE_URL, resourceNamesSubscribe: names });
+    this.send(this.call, { typeUrl: RESERVATION_TYPE_URL, resourceNamesSubscribe: names });
   }
 
   /** Unsubscribes; the client drops those reservations itself (the server sends no removal). */
@@ -198,7 +205,7 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
       this.subscribed.delete(n);
       this.state.drop(n);
     }
-    this.call?.write({ typeUrl: RESERVATION_TYPE_URL, resourceNamesUnsubscribe: names });
+    this.send(this.call, { typeUrl: RESERVATION_TYPE_URL, resourceNamesUnsubscribe: names });
   }
 
   /** Stops reading responses, as a stuck proxy would (HTTP/2 flow control then holds the server back). */
@@ -253,6 +260,6 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
     this.sweepTimer?.cancel();
     this.call?.cancel();
     this.call = undefined;
-    this.client.close();
+    this.transport.close();
   }
 }

@@ -1,7 +1,9 @@
 /**
- * Loopback fixtures for distribute/ tests: a real DistributionServer on a free port and real
- * @grpc/grpc-js clients, all torn down by `cleanup()` in afterEach.
+ * Loopback fixtures for distribute/ tests: a real DistributionServer on a free port and reference
+ * clients on real @grpc/grpc-js or on our node:http2 client transport (the Harness's transport),
+ * all torn down by `cleanup()` in afterEach.
  */
+import * as grpc from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
 import type { UsageReport, UsageSink } from '../../../control-plane/domain/usage';
 import {
@@ -15,6 +17,10 @@ import {
 } from '../../../control-plane/distribute/server/distribution-server';
 
 export const TOKEN = 'test-token-0123456789';
+
+export type ClientTransport = NonNullable<ReservationClientOptions['transport']>;
+/** Protocol tests run once per client transport: `for (const t of CLIENT_TRANSPORTS) describe(...)`. */
+export const CLIENT_TRANSPORTS: readonly ClientTransport[] = ['grpc-js', 'http2'];
 
 export class RecordingSink implements UsageSink {
   readonly reports: UsageReport[] = [];
@@ -36,6 +42,8 @@ export class Harness {
   address = '';
   private clients: ReservationClient[] = [];
   private servers: DistributionServer[] = [];
+
+  constructor(readonly transport: ClientTransport = 'grpc-js') {}
 
   /** Starts a server; `samePort` reuses the previous server's port (a restart the clients reconnect to). */
   async start(opts: Partial<DistributionServerOptions> = {}, samePort = false): Promise<DistributionServer> {
@@ -60,10 +68,24 @@ export class Harness {
       nodeId,
       token: TOKEN,
       reconnect: { initialMs: 50, maxMs: 200 },
+      transport: this.transport,
       ...opts,
     });
     this.clients.push(c);
     return c.start();
+  }
+
+  /** Client options that trust `caPem` and expect the name localhost, in this transport's terms. */
+  tlsOptions(caPem: Buffer): Partial<ReservationClientOptions> {
+    return this.transport === 'http2'
+      ? { tls: { ca: caPem, servername: 'localhost' }, authority: 'localhost' }
+      : {
+          credentials: grpc.credentials.createSsl(caPem),
+          channelOptions: {
+            'grpc.ssl_target_name_override': 'localhost',
+            'grpc.default_authority': 'localhost',
+          },
+        };
   }
 
   async cleanup(): Promise<void> {
