@@ -27,6 +27,8 @@ export interface DeltaCall {
 }
 
 export interface DeltaTransport {
+  /** Message bytes are lent for the length of sink.message() only (the http2 transport's reused buffer). */
+  readonly lendsMessages: boolean;
   open(metadata: Record<string, string>, sink: CallSink): DeltaCall;
   close(): void;
 }
@@ -46,6 +48,7 @@ export function grpcJsTransport(address: string, opts: GrpcJsTransportOptions = 
   });
   const same = (b: Buffer) => b;
   return {
+    lendsMessages: false,
     open(metadata, sink) {
       const md = new grpc.Metadata();
       for (const [k, v] of Object.entries(metadata)) md.set(k, v);
@@ -68,6 +71,7 @@ export function grpcJsTransport(address: string, opts: GrpcJsTransportOptions = 
 export function http2Transport(address: string, opts: GrpcChannelOptions = {}): DeltaTransport {
   const channel = new GrpcChannel(address, opts);
   return {
+    lendsMessages: true,
     open(metadata, sink) {
       const call = channel.call(DELTA_RESERVATIONS_PATH, metadata);
       call.on('message', (bytes) => sink.message(bytes));

@@ -170,6 +170,9 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
       removed: r.removed,
       heartbeats: r.heartbeats,
     });
+    // `updated` re-reads the response's bytes; a lending transport reuses them after this call,
+    // so a listener that kept the event gets the names now.
+    if (this.transport.lendsMessages && this.listenerCount('response') > 0) void r.updated;
   }
 
   /** ACK (no error) or NACK (error_detail set) the response with this nonce. */

@@ -16,6 +16,10 @@ export interface CallStatus {
 }
 
 export interface ClientCallEvents {
+  /**
+   * A response message. Its bytes may be the call's reused reassembly buffer: valid only until the
+   * listener returns (copy them to keep them).
+   */
   message: [payload: Buffer];
   /** The call is over; emitted once, after every message received before it. */
   status: [status: CallStatus];
@@ -57,7 +61,7 @@ export class ClientCall extends EventEmitter<ClientCallEvents> {
     private readonly maxReceiveBytes: number,
   ) {
     super();
-    this.reader = new MessageReader(maxReceiveBytes);
+    this.reader = new MessageReader(maxReceiveBytes, true);
     stream.on('response', (h) => this.onHeaders(h));
     stream.on('trailers', (h) => {
       this.checkWhole();
@@ -129,11 +133,11 @@ export class ClientCall extends EventEmitter<ClientCallEvents> {
         if (this.final) return; // a listener cancelled the call
         continue;
       }
-      // A compressed flag with no negotiated encoding is refused by decompress (INTERNAL).
+      // Copied: the reader reuses its buffer on the next chunk. A compressed flag with no
+      // negotiated encoding is refused by decompress (INTERNAL).
+      const bytes = Buffer.from(m.payload);
       this.serialize(async () => {
-        const payload = m.compressed
-          ? await decompress(m.payload, this.encoding, this.maxReceiveBytes)
-          : m.payload;
+        const payload = m.compressed ? await decompress(bytes, this.encoding, this.maxReceiveBytes) : bytes;
         if (!this.final) this.emit('message', payload);
       });
     }

@@ -5,6 +5,7 @@ import {
   syntheticReservation,
   userId,
 } from '../../../../control-plane/distribute/testing/synthetic-reservations';
+import type { ResponseEvent } from '../../../../control-plane/distribute/client/reservation-client';
 import { CLIENT_TRANSPORTS, Harness, eventually } from '../harness';
 
 const opts = { users: 300 };
@@ -51,6 +52,24 @@ for (const transport of CLIENT_TRANSPORTS)
       assert.equal(c.stats.resources - before, 3);
       assert.deepEqual(c.state.get(userId(6))!.reservation, syntheticReservation(6, opts, 9));
       assert.notEqual(c.state.get(userId(6))!.version, c.state.get(userId(8))!.version);
+    });
+
+    it('keeps the updated names of a response event readable after later responses', async () => {
+      const events: ResponseEvent[] = [];
+      h.server.publishPlan(syntheticPlan('plan-1', opts));
+      const c = h.client('proxy-a');
+      c.on('response', (e) => events.push(e));
+      await c.waitFor(() => c.state.systemVersion === 'plan-1');
+      const plan2 = syntheticPlan('plan-2', opts);
+      for (let i = 100; i < 300; i++) plan2.reservations.set(userId(i), syntheticReservation(i, opts, 9));
+      h.server.publishPlan(plan2);
+      await c.waitFor(() => c.state.systemVersion === 'plan-2');
+      // Both responses span many DATA frames (the http2 client reassembles them in one reused buffer).
+      assert.deepEqual(events[0].updated, [...syntheticPlan('plan-1', opts).reservations.keys()]);
+      assert.deepEqual(
+        events[1].updated,
+        Array.from({ length: 200 }, (_, i) => userId(100 + i)),
+      );
     });
 
     it('withdraws reservations with removed_resources', async () => {

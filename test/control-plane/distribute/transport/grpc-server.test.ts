@@ -108,6 +108,35 @@ describe('distribute/transport: gRPC over HTTP/2', () => {
     assert.equal(r.pending, 0);
   });
 
+  it('in reuse mode, reassembles split messages into one kept buffer, and exact bytes whatever the split', () => {
+    const frame = (n: number, seed: number) =>
+      Buffer.concat([Buffer.from([0, 0, 0, n >> 8, n & 0xff]), Buffer.alloc(n, seed)]);
+    const all = Buffer.concat([frame(700, 1), frame(20, 2), frame(900, 3), frame(5, 4)]);
+    for (const step of [1, 7, 64, 333, all.length]) {
+      const r = new MessageReader(1000, true);
+      const got: Buffer[] = [];
+      const buffers = new Set<ArrayBufferLike>();
+      for (let i = 0; i < all.length; i += step) {
+        for (const m of r.push(all.subarray(i, i + step))) {
+          got.push(Buffer.from(m.payload)); // lent until the next push
+          if (m.payload.length >= 700) buffers.add(m.payload.buffer);
+        }
+      }
+      assert.deepEqual(
+        got.map((b) => [b.length, b[0], b[b.length - 1]]),
+        [
+          [700, 1, 1],
+          [20, 2, 2],
+          [900, 3, 3],
+          [5, 4, 4],
+        ],
+        `split every ${step} bytes`,
+      );
+      assert.equal(r.pending, 0);
+      if (step < 700) assert.equal(buffers.size, 1, 'the two split messages share the reused buffer');
+    }
+  });
+
   it('percent-encodes grpc-message as the gRPC spec requires', () => {
     assert.equal(encodeGrpcMessage('100% ok\n✓'), '100%25 ok%0A%E2%9C%93');
   });
