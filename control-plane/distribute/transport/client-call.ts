@@ -54,6 +54,7 @@ export class ClientCall extends EventEmitter<ClientCallEvents> {
   /** The status to report, once known (trailers, or the first failure or cancel). */
   private final: CallStatus | undefined;
   private reported = false;
+  private readonly session: http2.Http2Session;
 
   constructor(
     private readonly stream: http2.ClientHttp2Stream,
@@ -62,6 +63,7 @@ export class ClientCall extends EventEmitter<ClientCallEvents> {
   ) {
     super();
     this.reader = new MessageReader(maxReceiveBytes, true);
+    this.session = stream.session!; // stream.session is cleared once the stream is gone
     stream.on('response', (h) => this.onHeaders(h));
     stream.on('trailers', (h) => {
       this.checkWhole();
@@ -181,13 +183,13 @@ export class ClientCall extends EventEmitter<ClientCallEvents> {
   private onClose(): void {
     if (!this.final) {
       const rst = this.stream.rstCode ?? NGHTTP2_NO_ERROR;
-      const sessionGone = !this.stream.session || this.stream.session.destroyed || this.stream.session.closed;
-      this.final =
-        rst !== NGHTTP2_NO_ERROR
+      const sessionGone = this.session.destroyed || this.session.closed;
+      // A lost or closed connection first: its streams are destroyed with an internal-error code.
+      this.final = sessionGone
+        ? { code: Status.UNAVAILABLE, details: 'connection closed before the call ended' }
+        : rst !== NGHTTP2_NO_ERROR
           ? statusOfReset(rst)
-          : sessionGone
-            ? { code: Status.UNAVAILABLE, details: 'connection closed before the call ended' }
-            : { code: Status.INTERNAL, details: 'stream ended without a grpc-status' };
+          : { code: Status.INTERNAL, details: 'stream ended without a grpc-status' };
     }
     this.report();
   }

@@ -91,6 +91,8 @@ export class GrpcChannel {
       if (this.session === s) this.session = undefined;
     });
     s.once('connect', (_s, socket) => {
+      // 'connect' is emitted on the next tick: close() may have destroyed the session meanwhile.
+      if (s.destroyed) return;
       (socket as TLSSocket).setNoDelay?.(true);
       s.setLocalWindowSize(this.window);
     });

@@ -14,6 +14,7 @@ import {
   encodeGrpcMessage,
   Status,
 } from '../../../../control-plane/distribute/transport/grpc-status';
+import { GrpcChannel } from '../../../../control-plane/distribute/transport/grpc-channel';
 import { frameHeader, frameMessage } from '../../../../control-plane/distribute/transport/message-framing';
 import { eventually } from '../harness';
 
@@ -214,6 +215,18 @@ describe('distribute/transport: gRPC client call on node:http2', () => {
       assert.equal(decodeGrpcMessage(encodeGrpcMessage(m)), m);
     }
     assert.equal(decodeGrpcMessage('bad %zz escape %4'), 'bad %zz escape %4');
+  });
+
+  it('can be closed between the TCP connect and the session connect event without throwing', async () => {
+    server = await new RawServer(() => undefined).listen();
+    const channel = new GrpcChannel(server.address);
+    const call = channel.call(DELTA_RESERVATIONS_PATH, {});
+    const status = new Promise((r) => call.on('status', r));
+    // Node's session emits 'connect' on the tick after the socket's: close in between, as a
+    // client stopped right then does (it used to throw ERR_HTTP2_INVALID_SESSION from the handler).
+    const socket = (channel as unknown as { session: http2.ClientHttp2Session }).session.socket;
+    socket.once('connect', () => channel.close());
+    assert.equal(((await status) as { code: number }).code, Status.UNAVAILABLE);
   });
 
   it('refuses grpc-js-only options with the http2 transport', () => {
