@@ -106,7 +106,9 @@ function loadOf(
     atMs,
     cpuMillicores: 0,
     // Idle kept sandboxes are given back under pressure: not load the allocator must plan around.
-    memoryMb: evictIdle ? pool.pinned(i, atMs) : pool.used(i),
+    // Memory owed to reservations not started yet is committed: without it, the allocator reads the
+    // on-demand sandboxes in their way as reserved load and keeps it where it cannot start (session 8).
+    memoryMb: (evictIdle ? pool.pinned(i, atMs) : pool.used(i)) + pool.owed(i),
     bandwidthKbps: 0,
     inFlight: pool.busy(i),
   }));

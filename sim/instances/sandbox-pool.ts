@@ -105,6 +105,21 @@ export class SandboxPool {
     return mb;
   }
 
+  /**
+   * Memory on instance i owed to reservations the platform accepted but could not start yet (MB):
+   * their missing sandboxes, at their user's size. Committed, though not yet in use.
+   */
+  owed(i: number): number {
+    let mb = 0;
+    for (const u of this.deficit) {
+      if (this.resInst[u] !== i) continue;
+      let have = 0;
+      for (const b of this.boxes[u]) if (b.reserved) have++;
+      mb += Math.max(0, this.resSlots[u] - have) * this.o.userMemoryMb[u];
+    }
+    return mb;
+  }
+
   /** Requests running (or starting) on instance i. */
   busy(i: number): number {
     return this.busyCount[i];

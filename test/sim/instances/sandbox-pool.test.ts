@@ -181,6 +181,17 @@ describe('instance model (sandbox pool)', () => {
     assert.equal(p.sandboxesOf(1).filter((b) => b.reserved).length, 1);
   });
 
+  it('counts the memory owed to a reservation it could not start, until it starts', () => {
+    const p = pool({ instances: [{ id: 'a', memoryMb: 700 }] });
+    const a = p.request(2, T0, 100); // 600 MB busy: 100 MB left
+    p.setReservation(1, 0, 2, T0 + 10); // two sandboxes of 200 MB, neither fits
+    assert.equal(p.owed(0), 400);
+    p.finish(a, a.endMs);
+    p.advance(a.endMs + 10_000); // the kept sandbox expires and the reservation starts
+    assert.equal(p.sandboxesOf(1).filter((b) => b.reserved).length, 2);
+    assert.equal(p.owed(0), 0);
+  });
+
   it('charges held memory from warm-up start to release, split by reservation and keep-alive', () => {
     const p = pool();
     const a = p.request(0, T0, 1000); // 100 MB sandbox, created at T0
