@@ -2,8 +2,7 @@
 // headers → response headers → done → delete) through our proxy-wasm host (wasm-host/) with the
 // compiled build/earmark.wasm, at 10^3 and 10^6 reserved users. Each request is for a random
 // reserved user whose reservation limits slots and rate, so the path includes taking and giving
-// back a slot with compare-and-swap. The two scenarios run in alternating blocks (runInterleaved).
-// Run: npm run bench:plugin. Prints figures, then one JSON line.
+// back a slot with compare-and-swap. Run: npm run bench:plugin. Prints figures, then one JSON line.
 import { loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -35,8 +34,7 @@ interface Scenario {
 
 const setUp = (users: number, countHostCalls: boolean) => setUpFilterBench({ users, countHostCalls });
 
-/** One scenario's filter, warmed up, with its timed batch and its between-batch upkeep. */
-function prepare(users: number) {
+function run(users: number): Scenario {
   const { envoy, filter, templates, response, drainQueue } = setUp(users, false);
   const vm = filter.vm(0);
   const once = (i: number): void => {
@@ -51,58 +49,36 @@ function prepare(users: number) {
   const routed = probe.requestHeaders.get('x-earmark-instance')?.startsWith('10.') === true;
   probe.finish();
   drainQueue();
+  gc();
+  const memBefore = vm.memoryBytes();
   const wall: number[] = [];
   const cpu: number[] = [];
-  let done = 0;
-  const batch = (): void => {
+  for (let done = 0; done < REQUESTS; done += BATCH) {
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < BATCH; i++) once(done + i);
     wall.push(Number(process.hrtime.bigint() - t0) / BATCH);
     const c = process.cpuUsage(c0);
     cpu.push(((c.user + c.system) * 1000) / BATCH);
-    done += BATCH;
     // Between batches: the worker's tick (flushes metrics, re-reads plan freshness), queue drain.
     envoy.advance(100);
     drainQueue();
-  };
-  return { users, envoy, vm, routed, wall, cpu, batch };
-}
-
-/** Batches per block: the scenarios take turns by blocks of this many batches (~0.25 s). */
-const BLOCK = 10;
-
-/**
- * Both scenarios run in alternating blocks of batches (ABBA order: A B, B A, …) so that both see
- * the same phases of this shared machine: the budget compares them (B ≤ 1.3·A), and timing them in
- * two sequential phases let a slow phase fall on one only (bench/README.md, session 8). Blocks,
- * not single batches: the first 10^6 batch after a 10^3 one refills its per-user data (measured
- * +200–430 ns per request), which here touches 5 batches of 100 instead of half of them.
- */
-function runInterleaved(): Scenario[] {
-  const envs = [prepare(1_000), prepare(1_000_000)];
-  gc();
-  const memBefore = envs.map((e) => e.vm.memoryBytes());
-  for (let r = 0; r < REQUESTS / BATCH / BLOCK; r++) {
-    for (const k of r & 1 ? [1, 0] : [0, 1]) for (let b = 0; b < BLOCK; b++) envs[k].batch();
   }
-  return envs.map((e, i) => {
-    const sorted = [...e.wall].sort((a, b) => a - b);
-    const admitted = e.envoy.metrics.get('earmark_requests_admitted') ?? 0;
-    if (admitted < REQUESTS) throw new Error(`only ${admitted} of the requests were admitted`);
-    const result = {
-      users: e.users,
-      medianNs: sorted[sorted.length >> 1],
-      p90Ns: sorted[Math.floor(sorted.length * 0.9)],
-      minNs: sorted[0],
-      cpuMedianNs: [...e.cpu].sort((a, b) => a - b)[e.cpu.length >> 1],
-      offCore: e.wall.filter((w, j) => w > 1.1 * e.cpu[j]).length,
-      memoryGrowth: e.vm.memoryBytes() - memBefore[i],
-      routed: e.routed,
-    };
-    void e.envoy.close();
-    return result;
-  });
+  const sorted = [...wall].sort((a, b) => a - b);
+  const result = {
+    users,
+    medianNs: sorted[sorted.length >> 1],
+    p90Ns: sorted[Math.floor(sorted.length * 0.9)],
+    minNs: sorted[0],
+    cpuMedianNs: [...cpu].sort((a, b) => a - b)[cpu.length >> 1],
+    offCore: wall.filter((w, i) => w > 1.1 * cpu[i]).length,
+    memoryGrowth: vm.memoryBytes() - memBefore,
+    routed,
+  };
+  const admitted = envoy.metrics.get('earmark_requests_admitted') ?? 0;
+  if (admitted < REQUESTS) throw new Error(`only ${admitted} of the requests were admitted`);
+  void envoy.close();
+  return result;
 }
 
 /**
@@ -172,7 +148,9 @@ console.log(
 );
 for (const [f, c] of calls.byFn) console.log(`  ${f.padEnd(44)} ${c.toFixed(4)}`);
 gc();
-const [small, large] = runInterleaved();
+const small = run(1_000);
+gc();
+const large = run(1_000_000);
 for (const s of [small, large]) {
   console.log(
     `${String(s.users).padStart(8)} users: median ${fmt(s.medianNs)} ns/request (wall, batches of ${BATCH}), p90 ${fmt(s.p90Ns)} ns, fastest batch ${fmt(s.minNs)} ns, ` +
