@@ -115,8 +115,9 @@ export class ClientCall extends EventEmitter<ClientCallEvents> {
     if (this.final) return;
     const raw = header(h, 'grpc-status');
     const code = Number(raw);
+    // Only the digits of a code gRPC defines (0-16): Number("") is 0, which would read as OK.
     this.final =
-      raw === undefined || !Number.isInteger(code)
+      raw === undefined || !/^\d{1,2}$/.test(raw) || code > 16
         ? { code: Status.UNKNOWN, details: `trailers without a valid grpc-status (${raw})` }
         : { code, details: decodeGrpcMessage(header(h, 'grpc-message') ?? '') };
   }

@@ -153,6 +153,24 @@ describe('distribute/transport: gRPC client call on node:http2', () => {
       /without a valid grpc-status/,
     ],
     [
+      'a grpc-status that names no gRPC code',
+      (s) => {
+        s.once('wantTrailers', () => s.sendTrailers({ 'grpc-status': '' }));
+        s.end();
+      },
+      Status.UNKNOWN,
+      /without a valid grpc-status \(\)/,
+    ],
+    [
+      'a grpc-status past the last gRPC code',
+      (s) => {
+        s.once('wantTrailers', () => s.sendTrailers({ 'grpc-status': '17' }));
+        s.end();
+      },
+      Status.UNKNOWN,
+      /without a valid grpc-status \(17\)/,
+    ],
+    [
       'a reset stream',
       (s) => s.close(http2.constants.NGHTTP2_INTERNAL_ERROR),
       Status.INTERNAL,
