@@ -13,7 +13,7 @@ import { consolidate } from './consolidate';
 import { computeWants } from './demand';
 import { buildInstanceTable } from './instance-table';
 import { packUsers } from './pack';
-import { packingWants, roomByInstance } from './overflow-room';
+import { packingWants, roomByInstance, roomThatFits } from './overflow-room';
 import { recentPeaks } from './peak-hold';
 import type { Policy } from './policy';
 import { recommendScaling } from './scaling/recommend';
@@ -84,6 +84,7 @@ export function allocate(input: AllocationInput): AllocationResult {
   const recentPeak = recentPeaks(b.users, tier, policy, input.history);
   const wants = computeWants(b, policy, { nowMs, cycleMs: input.cycleMs, tier, recentPeak });
   const t1 = performance.now();
+  roomThatFits(wants, input.instances, policy);
   const table = buildInstanceTable(
     input.instances,
     input.loads,

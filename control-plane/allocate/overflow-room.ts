@@ -4,7 +4,9 @@
  * plan reserves the reservation only, and the instance table counts the room's live use as expected
  * rather than as unplanned load (else the overflow it was kept for would take room twice).
  */
+import type { Instance } from '../domain/instance';
 import type { Plan } from '../domain/plan';
+import type { Policy } from './policy';
 import * as demand from './demand';
 import type { Wants } from './demand';
 
@@ -37,4 +39,25 @@ export function roomByInstance(w: Wants, current: Plan | undefined): Map<string,
     for (let d = 0; d < DIMS; d++) at[d] += w.room[o + DIM_AMOUNT[d]];
   }
   return out;
+}
+
+/**
+ * Drops the room of users whose reservation plus room fits on no instance even empty: the packer
+ * could never keep it, and counted as expected load it would hide the unplanned load beside them.
+ */
+export function roomThatFits(w: Wants, instances: readonly Instance[], policy: Policy): void {
+  const oc = policy.overcommit;
+  const over = [oc.slots, oc.cpu, oc.memory, oc.bandwidth];
+  const ref = new Float64Array(DIMS);
+  for (const { capacity: c } of instances) {
+    const base = [c.slots, c.cpuMillicores, c.memoryMb, c.bandwidthKbps];
+    for (let d = 0; d < DIMS; d++)
+      ref[d] = Math.max(ref[d], Math.floor(Math.max(0, base[d]) * over[d] * (policy.reservable ?? 1)));
+  }
+  for (let o = 0; o < w.room.length; o += AMOUNTS) {
+    let fits = true;
+    for (let d = 0; d < DIMS; d++)
+      if (w.amount[o + DIM_AMOUNT[d]] + w.room[o + DIM_AMOUNT[d]] > ref[d]) fits = false;
+    if (!fits) w.room.fill(0, o, o + AMOUNTS);
+  }
 }

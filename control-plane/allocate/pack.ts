@@ -69,6 +69,15 @@ export function packUsers(w: Wants, t: InstanceTable, prev: Int32Array, tierCoun
     reasons.push(i < 0 ? SQUEEZE_NO_INSTANCE : tooLarge(s, a, o) ? SQUEEZE_TOO_LARGE : SQUEEZE_CAPACITY);
   };
 
+  const instanceFor = (u: number, o: number): number => {
+    let i = findInUse(s, a, o, false);
+    if (i < 0) i = openEmpty(s, a, o);
+    // Before displacing anyone elsewhere, a staying user displaces lower tiers on its own instance.
+    if (i < 0 && prev[u] >= 0 && fitsOn(s, prev[u], a, o, true)) i = prev[u];
+    if (i < 0) i = findInUse(s, a, o, true);
+    return i;
+  };
+
   for (let tier = 0; tier < tierCount; tier++) {
     // Staying users keep their instance when they fit beside everyone else pencilled in there;
     // one that grew too much moves (one move) rather than pushing its neighbours out (many).
@@ -87,11 +96,9 @@ export function packUsers(w: Wants, t: InstanceTable, prev: Int32Array, tierCoun
     }
     const place = (u: number): void => {
       const o = u * AMOUNTS;
-      let i = findInUse(s, a, o, false);
-      if (i < 0) i = openEmpty(s, a, o);
-      // Before displacing anyone elsewhere, a staying user displaces lower tiers on its own instance.
-      if (i < 0 && prev[u] >= 0 && fitsOn(s, prev[u], a, o, true)) i = prev[u];
-      if (i < 0) i = findInUse(s, a, o, true);
+      let i = instanceFor(u, o);
+      // Overflow room is kept only where it fits: never at the cost of the reservation itself.
+      if (i < 0 && dropRoom(w, o)) i = instanceFor(u, o);
       if (i < 0) return squeeze(u);
       take(s, i, a, o);
       assign[u] = i;
@@ -114,6 +121,22 @@ export function packUsers(w: Wants, t: InstanceTable, prev: Int32Array, tierCoun
     squeezeReason: Uint8Array.from(reasons),
     state: s,
   };
+}
+
+/**
+ * Takes user o's overflow room out of the packing amounts (packingWants added it to a copy, which
+ * consolidation reads next); false when the user has none.
+ */
+function dropRoom(w: Wants, o: number): boolean {
+  let any = false;
+  for (let k = 0; k < AMOUNTS; k++) {
+    const r = w.room[o + k];
+    if (r > 0) {
+      w.amount[o + k] -= r;
+      any = true;
+    }
+  }
+  return any;
 }
 
 /** Room on i for the want: free, less pencils unless lower tiers may be displaced. */

@@ -63,6 +63,24 @@ describe('allocate: overflow room beside a capped reservation (overflowRoom)', (
     assert.equal(instanceOf(planWith(1, { current: first, loads: [load] }, 3), 'big'), at);
   });
 
+  it('never costs the reservation itself: a room that fits on no instance is dropped', () => {
+    // 200 slots of 10 MB under the 40-slot cap: 400 MB reserved, 1,600 MB of room, more than any
+    // 1,000 MB instance holds. The room was packed with the reservation and squeezed it to nothing
+    // (review, session 8); the 40 kept slots fit, so they must be reserved.
+    const huge = batchOf(['huge'], (_u, r) => 200 * PER[r]);
+    const policy = testPolicy('defaultTier: gold');
+    for (const t of policy.tiers) [t.max.slots, t.overflowRoom] = [40, 1];
+    const plan = allocate({
+      nowMs: 60_000,
+      cycleMs: 60_000,
+      forecast: huge,
+      policy,
+      instances: instances(2, CAP),
+    }).plan;
+    const r = plan.reservations.get('huge');
+    assert.deepEqual([r?.slots, r?.memoryMb], [40, 400]);
+  });
+
   it('reads overflowRoom from YAML as a share in [0, 1]', () => {
     assert.equal(withTierField('overflowRoom', '0.5').tiers[0].overflowRoom, 0.5);
     assert.throws(() => withTierField('overflowRoom', '1.5'), /overflowRoom/);
