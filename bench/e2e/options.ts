@@ -101,6 +101,12 @@ export function parseOptions(argv: readonly string[]): E2eOptions {
       continue;
     }
     const flagNum = (min = 0, integer = false) => num(take(++i, a), a, min, integer);
+    // Shares and probabilities: a number from `min` up to 1, `range` naming it in the error.
+    const flagUpToOne = (min: number, range: string): number => {
+      const v = flagNum(min);
+      if (v > 1) throw new OptionError(`${a}: expected ${range}, got ${v}`);
+      return v;
+    };
     switch (a) {
       case '--trace':
         o.trace = take(++i, a);
@@ -147,12 +153,9 @@ export function parseOptions(argv: readonly string[]): E2eOptions {
       case '--capacity-factor':
         o.capacityFactor = flagNum(0.01);
         break;
-      case '--reservable': {
-        const v = flagNum(0.01);
-        if (v > 1) throw new OptionError(`--reservable: expected a share in (0, 1], got ${v}`);
-        o.reservable = v;
+      case '--reservable':
+        o.reservable = flagUpToOne(0.01, 'a share in (0, 1]');
         break;
-      }
       case '--no-evict':
         o.evictIdle = false;
         break;
@@ -174,24 +177,18 @@ export function parseOptions(argv: readonly string[]): E2eOptions {
       case '--max-queue-wait-ms':
         o.tier.maxQueueWaitMs = flagNum(0, true);
         break;
-      case '--warm-above': {
-        const v = flagNum(0);
-        if (v > 1) throw new OptionError(`--warm-above: expected a probability in [0, 1], got ${v}`);
-        o.tier.warmAbove = v;
+      case '--warm-above':
+        o.tier.warmAbove = flagUpToOne(0, 'a probability in [0, 1]');
         break;
-      }
       case '--hold-peak-min':
         o.tier.holdPeakMs = flagNum(0) * 60_000;
         break;
       case '--max-slots':
         o.tier.maxSlots = flagNum(0, true);
         break;
-      case '--overflow-room': {
-        const v = flagNum(0);
-        if (v > 1) throw new OptionError(`--overflow-room: expected a share in [0, 1], got ${v}`);
-        o.tier.overflowRoom = v;
+      case '--overflow-room':
+        o.tier.overflowRoom = flagUpToOne(0, 'a share in [0, 1]');
         break;
-      }
       case '--min-slots':
         o.tier.minSlots = flagNum(0, true);
         break;

@@ -27,6 +27,17 @@ export function isUsable(inst: Instance, nowMs: number): boolean {
   return inst.state === 'warming' && inst.readyAtMs !== undefined && inst.readyAtMs <= nowMs;
 }
 
+/**
+ * What an instance of capacity c may hold per packing dimension under the policy's overcommit,
+ * empty: before the reservable share and before any live load.
+ */
+export function overcommitted(c: Instance['capacity'], policy: Policy): number[] {
+  const oc = policy.overcommit;
+  const base = [c.slots, c.cpuMillicores, c.memoryMb, c.bandwidthKbps];
+  const over = [oc.slots, oc.cpu, oc.memory, oc.bandwidth];
+  return base.map((b, d) => Math.max(0, b) * over[d]);
+}
+
 /** What the plan holds on each instance, per packing dimension. */
 export function reservedByInstance(plan: Plan | undefined, byId: Map<string, number>): Float64Array {
   const out = new Float64Array(byId.size * DIMS);
@@ -60,9 +71,7 @@ export function buildInstanceTable(
   const usable = new Uint8Array(I);
   const cap = new Float64Array(I * DIMS);
   const cost = new Float64Array(I);
-  const oc = policy.overcommit;
   const share = policy.reservable ?? 1;
-  const over = [oc.slots, oc.cpu, oc.memory, oc.bandwidth];
   const reserved = reservedByInstance(current, byId);
   const latest = new Map<number, InstanceLoad>();
   for (const l of loads ?? []) {
@@ -75,8 +84,7 @@ export function buildInstanceTable(
     const inst = instances[i];
     usable[i] = isUsable(inst, nowMs) ? 1 : 0;
     cost[i] = instanceClassByName(policy, inst.instanceClass)?.costPerHour ?? 1;
-    const c = inst.capacity;
-    const base = [c.slots, c.cpuMillicores, c.memoryMb, c.bandwidthKbps];
+    const whole = overcommitted(inst.capacity, policy);
     const load = latest.get(i);
     const expected = room?.get(inst.id);
     const used = load ? [load.inFlight, load.cpuMillicores, load.memoryMb, load.bandwidthKbps] : [0, 0, 0, 0];
@@ -85,8 +93,7 @@ export function buildInstanceTable(
       const background = Math.max(0, (Number.isFinite(used[d]) ? used[d] : 0) - planned);
       // The share kept back from reservations is room for what no plan holds, so unplanned load
       // takes room from reservations only past that share (not twice: share and load).
-      const whole = Math.max(0, base[d]) * over[d];
-      cap[i * DIMS + d] = Math.max(0, Math.floor(Math.min(whole * share, whole - background)));
+      cap[i * DIMS + d] = Math.max(0, Math.floor(Math.min(whole[d] * share, whole[d] - background)));
     }
   }
   return { instances, byId, usable, cap, cost };

@@ -9,6 +9,7 @@ import type { Plan } from '../domain/plan';
 import type { Policy } from './policy';
 import * as demand from './demand';
 import type { Wants } from './demand';
+import { overcommitted } from './instance-table';
 
 const { AMOUNTS, DIM_AMOUNT, DIMS } = demand;
 
@@ -46,18 +47,15 @@ export function roomByInstance(w: Wants, current: Plan | undefined): Map<string,
  * could never keep it, and counted as expected load it would hide the unplanned load beside them.
  */
 export function roomThatFits(w: Wants, instances: readonly Instance[], policy: Policy): void {
-  const oc = policy.overcommit;
-  const over = [oc.slots, oc.cpu, oc.memory, oc.bandwidth];
-  const ref = new Float64Array(DIMS);
-  for (const { capacity: c } of instances) {
-    const base = [c.slots, c.cpuMillicores, c.memoryMb, c.bandwidthKbps];
+  const share = policy.reservable ?? 1;
+  const limits = instances.map((i) => overcommitted(i.capacity, policy).map((x) => Math.floor(x * share)));
+  const fitsEmpty = (o: number, limit: number[]): boolean => {
     for (let d = 0; d < DIMS; d++)
-      ref[d] = Math.max(ref[d], Math.floor(Math.max(0, base[d]) * over[d] * (policy.reservable ?? 1)));
-  }
+      if (w.amount[o + DIM_AMOUNT[d]] + w.room[o + DIM_AMOUNT[d]] > limit[d]) return false;
+    return true;
+  };
   for (let o = 0; o < w.room.length; o += AMOUNTS) {
-    let fits = true;
-    for (let d = 0; d < DIMS; d++)
-      if (w.amount[o + DIM_AMOUNT[d]] + w.room[o + DIM_AMOUNT[d]] > ref[d]) fits = false;
-    if (!fits) w.room.fill(0, o, o + AMOUNTS);
+    if (!w.room.subarray(o, o + AMOUNTS).some((x) => x > 0)) continue;
+    if (!limits.some((limit) => fitsEmpty(o, limit))) w.room.fill(0, o, o + AMOUNTS);
   }
 }

@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { allocate } from '../../../control-plane/allocate/allocate';
+import { A_MEM, A_SLOTS, AMOUNTS, type Wants } from '../../../control-plane/allocate/demand';
+import { roomThatFits } from '../../../control-plane/allocate/overflow-room';
 import type { InstanceLoad } from '../../../control-plane/domain/instance';
 import type { Plan } from '../../../control-plane/domain/plan';
 import { batchOf, instances, testPolicy, withTierField } from './helpers';
@@ -79,6 +81,32 @@ describe('allocate: overflow room beside a capped reservation (overflowRoom)', (
     }).plan;
     const r = plan.reservations.get('huge');
     assert.deepEqual([r?.slots, r?.memoryMb], [40, 400]);
+  });
+
+  it('keeps a room only where one instance holds reservation and room in every dimension at once', () => {
+    // 40 + 160 slots and 400 + 1,600 MB: the slot-rich instance lacks memory, the memory-rich one
+    // slots, so no single instance holds it, though each dimension alone fits somewhere.
+    const wants = (): Wants => {
+      const amount = new Float64Array(AMOUNTS);
+      const room = new Float64Array(AMOUNTS);
+      [amount[A_SLOTS], amount[A_MEM], room[A_SLOTS], room[A_MEM]] = [40, 400, 160, 1600];
+      return { users: ['u'], amount, room } as unknown as Wants;
+    };
+    const policy = testPolicy();
+    const mixed = [
+      ...instances(1, { ...CAP, slots: 1000, memoryMb: 1000 }, 'slots'),
+      ...instances(1, { ...CAP, slots: 50, memoryMb: 5000 }, 'mem'),
+    ];
+    const w = wants();
+    roomThatFits(w, mixed, policy);
+    assert.deepEqual([w.room[A_SLOTS], w.room[A_MEM]], [0, 0]);
+    const roomy = wants();
+    roomThatFits(roomy, [...mixed, ...instances(1, { ...CAP, slots: 1000, memoryMb: 5000 }, 'big')], policy);
+    assert.deepEqual(
+      [roomy.room[A_SLOTS], roomy.room[A_MEM]],
+      [160, 1600],
+      'kept where one instance holds it',
+    );
   });
 
   it('reads overflowRoom from YAML as a share in [0, 1]', () => {
