@@ -14,19 +14,21 @@
  * `keepAliveMs` after its last request. Every policy of the benchmark runs on this one model; only
  * what it reserves, when, and how long it keeps sandboxes alive differ. Time is simulated
  * milliseconds and only moves forward.
+ *
+ * This file decides which sandbox a request or a reservation gets; sandbox-store.ts keeps the
+ * sandboxes, the memory they hold, their keep-alive expiries and eviction.
  */
-import { HeldMemory } from './held-memory';
-import { MinHeap } from './min-heap';
+import type { HeldMemory } from './held-memory';
 import {
   DEFAULT_MAX_CAPACITY_WAIT_MS,
   Ticket,
-  type Expiry,
   type PoolCounters,
   type PoolInstance,
   type Sandbox,
   type SandboxPoolOptions,
   type StartKind,
 } from './sandbox';
+import { SandboxStore } from './sandbox-store';
 
 export {
   DEFAULT_MAX_CAPACITY_WAIT_MS,
@@ -39,7 +41,6 @@ export {
 };
 
 export class SandboxPool {
-  readonly held: HeldMemory;
   readonly counters: PoolCounters = {
     created: 0,
     released: 0,
@@ -59,29 +60,23 @@ export class SandboxPool {
   onStart: ((t: Ticket) => void) | undefined;
   /** Called when the platform gives up on a request waiting for capacity. */
   onTimeout: ((t: Ticket) => void) | undefined;
-  private readonly boxes: Sandbox[][];
-  private readonly usedMb: Float64Array;
-  private readonly busyCount: Int32Array;
-  private readonly expiries = new MinHeap<Expiry>();
+  private readonly store: SandboxStore;
   private readonly waiters: Ticket[] = [];
   private readonly resInst: Int32Array;
   private readonly resSlots: Int32Array;
   private readonly deficit = new Set<number>();
-  /** A sandbox was released since the last settle(): deficits and waiters may now fit. */
-  private released = false;
   private settling = false;
-  private seq = 0;
-  private nextId = 1;
 
   constructor(private readonly o: SandboxPoolOptions) {
     if (o.instances.length === 0) throw new Error('the pool needs at least one instance');
     const users = o.userMemoryMb.length;
-    this.held = new HeldMemory(o.window, users, o.binMs);
-    this.boxes = Array.from({ length: users }, () => []);
-    this.usedMb = new Float64Array(o.instances.length);
-    this.busyCount = new Int32Array(o.instances.length);
+    this.store = new SandboxStore(o, this.counters);
     this.resInst = new Int32Array(users).fill(-1);
     this.resSlots = new Int32Array(users);
+  }
+
+  get held(): HeldMemory {
+    return this.store.held;
   }
 
   get waitingRequests(): number {
@@ -90,7 +85,7 @@ export class SandboxPool {
 
   /** Memory in use on instance i (MB). */
   used(i: number): number {
-    return this.usedMb[i];
+    return this.store.used(i);
   }
 
   /**
@@ -98,11 +93,7 @@ export class SandboxPool {
    * With evictIdleKept, idle kept ones are a cache the platform gives back on demand.
    */
   pinned(i: number, now: number): number {
-    let mb = 0;
-    for (const list of this.boxes)
-      for (const b of list)
-        if (b.inst === i && (b.reserved || b.busy || b.readyMs > now)) mb += this.o.userMemoryMb[b.user];
-    return mb;
+    return this.store.pinned(i, now);
   }
 
   /**
@@ -114,7 +105,7 @@ export class SandboxPool {
     for (const u of this.deficit) {
       if (this.resInst[u] !== i) continue;
       let have = 0;
-      for (const b of this.boxes[u]) if (b.reserved) have++;
+      for (const b of this.store.boxes[u]) if (b.reserved) have++;
       mb += Math.max(0, this.resSlots[u] - have) * this.o.userMemoryMb[u];
     }
     return mb;
@@ -122,22 +113,22 @@ export class SandboxPool {
 
   /** Requests running (or starting) on instance i. */
   busy(i: number): number {
-    return this.busyCount[i];
+    return this.store.busy(i);
   }
 
   sandboxesOf(user: number): readonly Sandbox[] {
-    return this.boxes[user];
+    return this.store.boxes[user];
   }
 
   /** The next keep-alive expiry or capacity-wait deadline (Infinity when none): drivers treat it as an event. */
   nextEventMs(): number {
     let next = Infinity;
-    for (let e = this.expiries.peek(); e; e = this.expiries.peek()) {
+    for (let e = this.store.peekExpiry(); e; e = this.store.peekExpiry()) {
       if (e.gen === e.box.gen && e.box.alive) {
         next = e.at;
         break;
       }
-      this.expiries.pop();
+      this.store.popExpiry();
     }
     // Waiters are in arrival order, so the first has the earliest deadline.
     if (this.waiters.length > 0) next = Math.min(next, this.waiters[0].arrivalMs + this.maxWaitMs);
@@ -147,14 +138,14 @@ export class SandboxPool {
   /** Releases every sandbox whose keep-alive ran out by `now`, at its own time, serving waiters. */
   advance(now: number): void {
     for (;;) {
-      const e = this.expiries.peek();
+      const e = this.store.peekExpiry();
       const w = this.waiters[0];
       const wAt = w ? w.arrivalMs + this.maxWaitMs : Infinity;
       if (!(e && e.at <= now) && !(wAt <= now)) break;
       if (e && e.at <= now && e.at <= wAt) {
-        this.expiries.pop();
+        this.store.popExpiry();
         if (e.gen !== e.box.gen || !e.box.alive) continue;
-        this.release(e.box, e.at);
+        this.store.release(e.box, e.at);
         this.settle(e.at);
       } else {
         this.waiters.shift();
@@ -171,7 +162,7 @@ export class SandboxPool {
 
   /** A request arrives; it either has its sandbox (kind set) or waits for capacity (see onStart). */
   request(user: number, now: number, serviceMs: number, target = -1, preferReserved = true): Ticket {
-    const t = new Ticket(this.nextId++, user, now, serviceMs, target, preferReserved);
+    const t = new Ticket(this.store.nextId++, user, now, serviceMs, target, preferReserved);
     if (!this.assign(t, now)) {
       this.counters.capacityWaits++;
       if (target >= 0) this.counters.capacityWaitsTargeted++;
@@ -184,9 +175,7 @@ export class SandboxPool {
   finish(t: Ticket, now: number): void {
     const box = t.sandbox;
     if (!box || !box.busy) throw new Error(`request ${t.id} is not running`);
-    box.busy = false;
-    this.busyCount[box.inst]--;
-    box.lastUsedMs = now;
+    this.store.markIdle(box, now);
     const i = this.waiters.findIndex((w) => w.user === box.user && (w.target < 0 || w.target === box.inst));
     if (i >= 0) {
       const w = this.waiters.splice(i, 1)[0];
@@ -194,7 +183,7 @@ export class SandboxPool {
       this.onStart?.(w);
       return;
     }
-    if (!box.reserved) this.keepAlive(box, now);
+    if (!box.reserved) this.store.keepAlive(box, now);
     this.settle(now);
   }
 
@@ -212,21 +201,21 @@ export class SandboxPool {
   private place(user: number, inst: number, slots: number, now: number): void {
     this.resInst[user] = inst;
     this.resSlots[user] = slots;
-    const boxes = this.boxes[user];
+    const boxes = this.store.boxes[user];
     const here = (b: Sandbox) => inst < 0 || b.inst === inst;
-    for (const b of [...boxes]) if (b.reserved && !here(b)) this.unreserve(b, now);
+    for (const b of [...boxes]) if (b.reserved && !here(b)) this.store.unreserve(b, now);
     let have = boxes.filter((b) => b.reserved).length;
     // Let idle ones go before busy ones; newest first, so long-warm ones stay.
     const excess = boxes
       .filter((b) => b.reserved)
       .sort((a, b) => Number(a.busy) - Number(b.busy) || b.id - a.id);
-    for (let k = 0; have > slots; k++, have--) this.unreserve(excess[k], now);
+    for (let k = 0; have > slots; k++, have--) this.store.unreserve(excess[k], now);
     const adoptable = boxes
       .filter((b) => !b.reserved && here(b))
       .sort((a, b) => Number(a.busy) - Number(b.busy) || a.id - b.id);
-    for (let k = 0; have < slots && k < adoptable.length; k++, have++) this.adopt(adoptable[k], now);
+    for (let k = 0; have < slots && k < adoptable.length; k++, have++) this.store.adopt(adoptable[k], now);
     while (have < slots) {
-      const box = this.create(user, inst, now);
+      const box = this.store.create(user, inst, now);
       if (!box) break;
       box.reserved = true;
       have++;
@@ -239,11 +228,7 @@ export class SandboxPool {
 
   /** Ends the run: sandboxes still alive are counted until `now`. */
   close(now: number): void {
-    for (const list of this.boxes)
-      for (const b of list) {
-        this.held.add(b.user, this.o.userMemoryMb[b.user], b.segMs, now, b.reserved);
-        b.segMs = now;
-      }
+    this.store.close(now);
   }
 
   // ---- internals ----
@@ -251,7 +236,7 @@ export class SandboxPool {
   private assign(t: Ticket, now: number): boolean {
     let best: Sandbox | undefined;
     let bestRank = 9;
-    for (const b of this.boxes[t.user]) {
+    for (const b of this.store.boxes[t.user]) {
       if (b.busy || (t.target >= 0 && b.inst !== t.target)) continue;
       let rank: number;
       if (b.readyMs > now) rank = 2;
@@ -267,11 +252,11 @@ export class SandboxPool {
       this.occupy(t, best, now, kind);
       return true;
     }
-    const box = this.create(t.user, t.target, now);
+    const box = this.store.create(t.user, t.target, now);
     if (!box) return false;
     this.counters.cold++;
     // Before this one was created: none at all, or all busy (elsewhere-routed ones count as busy).
-    if (this.boxes[t.user].length === 1) this.counters.coldNoSandbox++;
+    if (this.store.boxes[t.user].length === 1) this.counters.coldNoSandbox++;
     else this.counters.coldAllBusy++;
     if (this.resSlots[t.user] > 0) this.counters.coldReserved++;
     if (t.target >= 0) this.counters.coldTargeted++;
@@ -280,9 +265,7 @@ export class SandboxPool {
   }
 
   private occupy(t: Ticket, box: Sandbox, now: number, kind: StartKind): void {
-    box.gen++; // a scheduled keep-alive expiry no longer applies
-    box.busy = true;
-    this.busyCount[box.inst]++;
+    this.store.markBusy(box);
     t.kind = kind;
     t.sandbox = box;
     t.assignedMs = now;
@@ -290,106 +273,12 @@ export class SandboxPool {
     t.endMs = t.startMs + t.serviceMs;
   }
 
-  /** A new sandbox for `user` on `inst` (-1: the instance with most room), or undefined if none fits. */
-  private create(user: number, inst: number, now: number): Sandbox | undefined {
-    const mb = this.o.userMemoryMb[user];
-    let i = inst >= 0 ? (this.free(inst) >= mb ? inst : -1) : this.pickInstance(mb);
-    if (i < 0 && this.o.evictIdleKept) i = this.evictFor(mb, inst, now);
-    if (i < 0) return undefined;
-    const ready = now + this.o.coldStartMs;
-    const box: Sandbox = {
-      id: this.nextId++,
-      user,
-      inst: i,
-      createdMs: now,
-      readyMs: ready,
-      busy: false,
-      reserved: false,
-      lastUsedMs: ready,
-      alive: true,
-      segMs: now,
-      gen: 0,
-    };
-    this.usedMb[i] += mb;
-    this.boxes[user].push(box);
-    this.counters.created++;
-    return box;
-  }
-
-  /**
-   * Frees `mb` on `inst` (-1: the instance where idle kept sandboxes would free the most) by
-   * releasing its idle kept-alive sandboxes, least recently used first; -1 if they would not suffice.
-   */
-  private evictFor(mb: number, inst: number, now: number): number {
-    const idle: Sandbox[][] = this.o.instances.map(() => []);
-    for (const list of this.boxes)
-      for (const b of list) if (!b.busy && !b.reserved && b.readyMs <= now) idle[b.inst].push(b);
-    const room = (i: number) => this.free(i) + idle[i].reduce((s, b) => s + this.o.userMemoryMb[b.user], 0);
-    let i = inst;
-    if (i < 0) for (let k = 0; k < idle.length; k++) if (room(k) >= mb && (i < 0 || room(k) > room(i))) i = k;
-    if (i < 0 || room(i) < mb) return -1;
-    const victims = idle[i].sort((a, b) => a.lastUsedMs - b.lastUsedMs || a.id - b.id);
-    for (let k = 0; this.free(i) < mb; k++) {
-      this.release(victims[k], now);
-      this.counters.evicted++;
-    }
-    return i;
-  }
-
-  private free(i: number): number {
-    return this.o.instances[i].memoryMb - this.usedMb[i];
-  }
-
-  /** The instance with the most free memory that fits `mb` (-1: none). */
-  private pickInstance(mb: number): number {
-    let best = -1;
-    for (let i = 0; i < this.o.instances.length; i++)
-      if (this.free(i) >= mb && (best < 0 || this.free(i) > this.free(best))) best = i;
-    return best;
-  }
-
-  private keepAlive(box: Sandbox, now: number): void {
-    const at = Math.max(box.lastUsedMs, box.readyMs) + this.o.keepAliveMs;
-    if (at <= now) return this.release(box, now);
-    box.gen++;
-    this.expiries.push({ at, seq: this.seq++, box, gen: box.gen });
-  }
-
-  private adopt(box: Sandbox, now: number): void {
-    this.segment(box, now);
-    box.gen++;
-    box.reserved = true;
-  }
-
-  private unreserve(box: Sandbox, now: number): void {
-    this.segment(box, now);
-    box.reserved = false;
-    if (!box.busy) this.keepAlive(box, now);
-  }
-
-  private segment(box: Sandbox, now: number): void {
-    this.held.add(box.user, this.o.userMemoryMb[box.user], box.segMs, now, box.reserved);
-    box.segMs = now;
-  }
-
-  private release(box: Sandbox, at: number): void {
-    this.segment(box, at);
-    box.alive = false;
-    box.gen++;
-    this.usedMb[box.inst] -= this.o.userMemoryMb[box.user];
-    const list = this.boxes[box.user];
-    list.splice(list.indexOf(box), 1);
-    this.counters.released++;
-    this.released = true;
-  }
-
   /** After releases: reservations short of room and requests waiting for capacity try again. */
   private settle(now: number): void {
     if (this.settling) return;
     this.settling = true;
     try {
-      while (this.released) {
-        this.released = false;
+      while (this.store.takeReleased()) {
         for (const u of [...this.deficit]) this.place(u, this.resInst[u], this.resSlots[u], now);
         if (this.waiters.length > 0) this.serveWaiters(now);
       }
