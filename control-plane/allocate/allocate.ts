@@ -13,7 +13,7 @@ import { consolidate } from './consolidate';
 import { computeWants } from './demand';
 import { buildInstanceTable } from './instance-table';
 import { packUsers } from './pack';
-import { packingWants, roomByInstance, roomThatFits } from './overflow-room';
+import { keptRoom, packingWants, roomByInstance, roomThatFits } from './overflow-room';
 import { recentPeaks } from './peak-hold';
 import type { Policy } from './policy';
 import { recommendScaling } from './scaling/recommend';
@@ -91,7 +91,7 @@ export function allocate(input: AllocationInput): AllocationResult {
     policy,
     current,
     nowMs,
-    roomByInstance(wants, current),
+    roomByInstance(current),
   );
   const prev = new Int32Array(U).fill(-1);
   const before = current ? new Array<Reservation | undefined>(U) : undefined;
@@ -137,6 +137,7 @@ export function allocate(input: AllocationInput): AllocationResult {
     squeezed,
     scaling,
   };
+  if (packing !== wants) plan.overflowRoom = keptRoom(packing, reservations);
 
   const stats: AllocationStats = {
     users: U,

@@ -1,43 +1,62 @@
 /**
  * Overflow room (the tier's `overflowRoom`): what a capped reservation's overflow will occupy on
  * demand, packed beside the reservation but not reserved. The packer places reservation + room, the
- * plan reserves the reservation only, and the instance table counts the room's live use as expected
- * rather than as unplanned load (else the overflow it was kept for would take room twice).
+ * plan reserves the reservation only and records the room the packer kept (plan.overflowRoom), and
+ * the next cycle's instance table counts that room's live use as expected rather than as unplanned
+ * load (else the overflow it was kept for would take room twice). Room the packer dropped is not
+ * recorded: counted, it would hide the unplanned load beside the reservation.
  */
-import type { Instance } from '../domain/instance';
+import type { Capacity, Instance } from '../domain/instance';
 import type { Plan } from '../domain/plan';
 import type { Policy } from './policy';
 import * as demand from './demand';
 import type { Wants } from './demand';
 import { overcommitted } from './instance-table';
 
-const { AMOUNTS, DIM_AMOUNT, DIMS } = demand;
+const { A_BW, A_CPU, A_MEM, A_SLOTS, AMOUNTS, DIM_AMOUNT, DIMS } = demand;
 
-/** The wants as the packer sees them: reservation plus room (the same object when no user has room). */
+/**
+ * The wants as the packer sees them: reservation plus room (the same object when no user has
+ * room). The room is copied too: the packer zeroes the room it drops (pack.ts dropRoom), so after
+ * packing it holds the room kept.
+ */
 export function packingWants(w: Wants): Wants {
   if (!w.room.some((x) => x > 0)) return w;
   const amount = Float64Array.from(w.amount);
   for (let k = 0; k < amount.length; k++) amount[k] += w.room[k];
-  return { ...w, amount };
+  return { ...w, amount, room: Float64Array.from(w.room) };
+}
+
+/** The room kept beside each reservation of the plan (packing.room after packing), by user. */
+export function keptRoom(packing: Wants, reservations: Plan['reservations']): Map<string, Capacity> {
+  const out = new Map<string, Capacity>();
+  const r = packing.room;
+  for (let o = 0, u = 0; o < r.length; o += AMOUNTS, u++) {
+    if (!(r[o + A_SLOTS] > 0 || r[o + A_CPU] > 0 || r[o + A_MEM] > 0 || r[o + A_BW] > 0)) continue;
+    if (!reservations.has(packing.users[u])) continue;
+    out.set(packing.users[u], {
+      slots: r[o + A_SLOTS],
+      cpuMillicores: r[o + A_CPU],
+      memoryMb: r[o + A_MEM],
+      bandwidthKbps: r[o + A_BW],
+    });
+  }
+  return out;
 }
 
 /**
- * Room per instance of the current plan (by instance id, DIMS each): the room this cycle's wants
- * give each user that holds a reservation there now. Empty when no user has room.
+ * Room per instance of the current plan (by instance id, DIMS each): the room that plan kept
+ * beside each reservation, where the reservation is now. Empty when it kept none.
  */
-export function roomByInstance(w: Wants, current: Plan | undefined): Map<string, Float64Array> {
+export function roomByInstance(current: Plan | undefined): Map<string, Float64Array> {
   const out = new Map<string, Float64Array>();
-  if (!current) return out;
-  for (let u = 0; u < w.users.length; u++) {
-    const o = u * AMOUNTS;
-    let any = false;
-    for (let k = 0; k < AMOUNTS; k++) if (w.room[o + k] > 0) any = true;
-    if (!any) continue;
-    const r = current.reservations.get(w.users[u]);
+  for (const [user, c] of current?.overflowRoom ?? []) {
+    const r = current!.reservations.get(user);
     if (!r) continue;
     let at = out.get(r.instanceId);
     if (!at) out.set(r.instanceId, (at = new Float64Array(DIMS)));
-    for (let d = 0; d < DIMS; d++) at[d] += w.room[o + DIM_AMOUNT[d]];
+    const dims = [c.slots, c.cpuMillicores, c.memoryMb, c.bandwidthKbps]; // DIM_AMOUNT's order
+    for (let d = 0; d < DIMS; d++) at[d] += dims[d];
   }
   return out;
 }

@@ -124,8 +124,9 @@ export function packUsers(w: Wants, t: InstanceTable, prev: Int32Array, tierCoun
 }
 
 /**
- * Takes user o's overflow room out of the packing amounts (packingWants added it to a copy, which
- * consolidation reads next); false when the user has none.
+ * Takes user o's overflow room out of the packing amounts and room (packingWants copied both:
+ * consolidation reads the amounts next, and the plan records the room left as kept); false when
+ * the user has none.
  */
 function dropRoom(w: Wants, o: number): boolean {
   let any = false;
@@ -133,6 +134,7 @@ function dropRoom(w: Wants, o: number): boolean {
     const r = w.room[o + k];
     if (r > 0) {
       w.amount[o + k] -= r;
+      w.room[o + k] = 0;
       any = true;
     }
   }

@@ -28,4 +28,10 @@ export interface Plan {
   reservations: Map<string, Reservation>;
   squeezed: Squeeze[];
   scaling: ScalingRecommendation[];
+  /**
+   * Room the allocator kept free beside a user's reservation for its overflow (by user; the
+   * tier's overflowRoom), as packed, not reserved. Allocator-internal: never distributed; the next
+   * cycle counts it as expected load on the reservation's instance. Absent: none kept.
+   */
+  overflowRoom?: Map<string, Capacity>;
 }

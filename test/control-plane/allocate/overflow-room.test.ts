@@ -4,6 +4,7 @@ import { A_MEM, A_SLOTS, AMOUNTS, type Wants } from '../../../control-plane/allo
 import { roomThatFits } from '../../../control-plane/allocate/overflow-room';
 import type { InstanceLoad } from '../../../control-plane/domain/instance';
 import type { Plan } from '../../../control-plane/domain/plan';
+import type { UserProfile } from '../../../control-plane/domain/user';
 import { batchOf, instances, testPolicy, withTierField } from './helpers';
 
 const CAP = { slots: 1000, cpuMillicores: 1e6, memoryMb: 1000, bandwidthKbps: 1e9 };
@@ -81,6 +82,51 @@ describe('allocate: overflow room beside a capped reservation (overflowRoom)', (
     }).plan;
     const r = plan.reservations.get('huge');
     assert.deepEqual([r?.slots, r?.memoryMb], [40, 400]);
+  });
+
+  it('counts only the room the packer kept: room dropped for want of capacity is not expected load', () => {
+    // One 1,000 MB instance; 'small' (gold, 380 MB) is placed first, so 'big' (free: 400 MB + 310 MB
+    // of room) finds 620 MB: its room fits an empty instance but not this cycle, and is dropped.
+    // Next cycle the instance reports both reservations in use plus 300 MB no plan holds. Counted as
+    // expected, the dropped room (310 MB) would hide those 300 MB, and the plan would reserve
+    // 780 MB beside them on 1,000 MB.
+    const policy = testPolicy('defaultTier: gold');
+    for (const t of policy.tiers) [t.max.slots, t.overflowRoom] = [40, 1];
+    const profiles = new Map<string, UserProfile>([
+      ['big', { user: 'big', tier: 'free', updatedAtMs: 0 }],
+      ['small', { user: 'small', tier: 'gold', updatedAtMs: 0 }],
+    ]);
+    const input = { cycleMs: 60_000, forecast, policy, instances: instances(1, CAP), profiles };
+    const first = allocate({ ...input, nowMs: 60_000 }).plan;
+    assert.deepEqual(
+      [first.reservations.get('big')?.memoryMb, first.reservations.get('small')?.memoryMb],
+      [400, 380],
+    );
+    assert.equal(first.overflowRoom?.get('big'), undefined, 'no room kept beside big');
+    const unplanned = 300;
+    const load = {
+      instanceId: 'i0',
+      atMs: 120_000,
+      cpuMillicores: 0,
+      memoryMb: 780 + unplanned,
+      bandwidthKbps: 0,
+      inFlight: 108,
+    };
+    const next = allocate({ ...input, nowMs: 120_000, current: first, loads: [load] }).plan;
+    let reserved = 0;
+    for (const r of next.reservations.values()) reserved += r.memoryMb;
+    assert.ok(reserved + unplanned <= CAP.memoryMb, `${reserved} MB reserved beside ${unplanned} MB in use`);
+  });
+
+  it('records the room it kept beside a reservation in the plan', () => {
+    const plan = planWith(1);
+    assert.deepEqual(plan.overflowRoom?.get('big'), {
+      slots: 31,
+      cpuMillicores: 310,
+      memoryMb: 310,
+      bandwidthKbps: 3100,
+    });
+    assert.equal(plan.overflowRoom?.has('small'), false, 'small is under the cap');
   });
 
   it('keeps a room only where one instance holds reservation and room in every dimension at once', () => {
