@@ -37,6 +37,21 @@ export const CLIENT_TRANSPORTS: ClientTransport[] = (process.env.BENCH_CLIENT ||
     return t;
   });
 
+export type ProxyLoader = 'cjs' | 'esm';
+/**
+ * How a proxy process loads its TypeScript, round-robin per process like BENCH_CLIENT:
+ * BENCH_PROXY_LOADER=cjs (default) compiles it through tsx's CommonJS require hook on the main
+ * thread, as the compiled CommonJS of a deployment would run (tsconfig "module": "commonjs");
+ * esm is `--import tsx`, which adds tsx's ESM loader on a worker thread (its own V8 isolate and
+ * GCs) to every proxy process. Measured, one process of each against the same server and deltas
+ * (bench/README.md): the proxies' CPU per round is ~10 % lower with cjs, apply included. An Envoy
+ * has neither; the loader is harness, not the client's work.
+ */
+export const PROXY_LOADERS: ProxyLoader[] = (process.env.BENCH_PROXY_LOADER || 'cjs').split(',').map((l) => {
+  if (l !== 'cjs' && l !== 'esm') throw new Error(`BENCH_PROXY_LOADER: unknown loader ${l} (cjs | esm)`);
+  return l;
+});
+
 type ToChild =
   | { kind: 'connect'; address: string; nodes: string[]; relay: boolean; transport: ClientTransport }
   | { kind: 'bytes' }
@@ -122,14 +137,21 @@ function runChild(): void {
 export class Proxies {
   private readonly child: ChildProcess;
   private waiting: ((m: FromChild) => void)[] = [];
-  constructor(readonly transport: ClientTransport) {
+  constructor(
+    readonly transport: ClientTransport,
+    readonly loader: ProxyLoader = 'cjs',
+  ) {
     const prof = process.env.BENCH_TRACE_GC
       ? ['--trace-gc']
       : process.env.BENCH_PROFILE_PROXIES
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_PROXIES}`]
         : [];
     this.child = fork(__filename, ['--proxies'], {
-      execArgv: ['--import', 'tsx', ...PROXY_NODE_FLAGS, ...prof],
+      execArgv: [
+        ...(loader === 'cjs' ? ['--require', 'tsx/cjs'] : ['--import', 'tsx']),
+        ...PROXY_NODE_FLAGS,
+        ...prof,
+      ],
       stdio: 'inherit',
     });
     this.child.on('message', (m: FromChild) => this.waiting.shift()?.(m));

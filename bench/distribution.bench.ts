@@ -16,7 +16,7 @@
  * were handed to HTTP/2, when each proxy process started and finished applying, and the ACKs.
  * Environment: BENCH_USERS (100000), BENCH_DELTA_BASE (10000), BENCH_PROXIES (50),
  * BENCH_PROXY_PROCS (2), BENCH_ROUNDS (30), BENCH_WARMUP (3), BENCH_GAP_MS (100), BENCH_FULL_RUNS (3),
- * BENCH_ONLY (full | delta), BENCH_CLIENT (http2 | grpc-js), BENCH_TRACE; BENCH_PROFILE_PROXIES=<dir> (CPU profiles of the proxy
+ * BENCH_ONLY (full | delta), BENCH_CLIENT (http2 | grpc-js), BENCH_PROXY_LOADER (cjs | esm), BENCH_TRACE; BENCH_PROFILE_PROXIES=<dir> (CPU profiles of the proxy
  * processes), BENCH_TRACE_GC, BENCH_PROXY_NODE_FLAGS (node flags for them instead of the default
  * --initial-old-space-size=128, see distribution-proxies.ts; empty = none).
  */
@@ -36,6 +36,7 @@ import {
   CLIENT_TRANSPORTS,
   cpuMs,
   epochMs,
+  PROXY_LOADERS,
   PROXY_NODE_FLAGS,
   Proxies,
   sysMs,
@@ -193,6 +194,7 @@ async function deltaRounds(procs: Proxies[], extra: Partial<DistributionServerOp
     const r = server.publishChanges({ upsert, systemVersion: `delta-${salt}` });
     const publishCpu = cpuMs() - c0;
     const got = await acks.waitFor(r.revision, PROXIES);
+    const windowCpu = cpuMs() - c0; // publish to the last ACK: the server's share of the round
     const out = await sent.waitFor(r.revision, PROXIES);
     const ls = [...got.values()].map((t) => t - t0);
     const handed = [...out.values()].map((t) => t - t0);
@@ -206,7 +208,8 @@ async function deltaRounds(procs: Proxies[], extra: Partial<DistributionServerOp
         })
         .join(', ');
       console.log(
-        `    ${round < 1 ? 'warm-up' : `round ${round}`}: server CPU publish+encode ${fmt(publishCpu)} ms; ` +
+        `    ${round < 1 ? 'warm-up' : `round ${round}`}: server CPU publish+encode ${fmt(publishCpu)} ms ` +
+          `(to the last ACK ${fmt(windowCpu)}); ` +
           `handed to HTTP/2 ${fmt(Math.min(...handed))}..${fmt(Math.max(...handed))}; ${applied}; ` +
           `ACKs ${fmt(Math.min(...ls))}..${fmt(Math.max(...ls))} (p50 ${fmt(median(ls))}) ms`,
       );
@@ -235,10 +238,12 @@ async function main(): Promise<void> {
   console.log(`  proxy processes' node flags: ${PROXY_NODE_FLAGS.join(' ') || '(none)'}`);
   const procs = Array.from(
     { length: Math.max(1, PROXY_PROCS) },
-    (_, k) => new Proxies(CLIENT_TRANSPORTS[k % CLIENT_TRANSPORTS.length]),
+    (_, k) =>
+      new Proxies(CLIENT_TRANSPORTS[k % CLIENT_TRANSPORTS.length], PROXY_LOADERS[k % PROXY_LOADERS.length]),
   );
   console.log(
-    `  proxies' gRPC client by process: ${procs.map((p) => p.transport).join(', ')} (BENCH_CLIENT)\n`,
+    `  proxies' gRPC client by process: ${procs.map((p) => p.transport).join(', ')} (BENCH_CLIENT); ` +
+      `module loader: ${procs.map((p) => p.loader).join(', ')} (BENCH_PROXY_LOADER)\n`,
   );
   try {
     let full: Awaited<ReturnType<typeof fullPlanRuns>> | undefined;
