@@ -16,6 +16,7 @@ import { packUsers } from './pack';
 import { keptRoom, packingWants, roomByInstance, roomThatFits } from './overflow-room';
 import { recentPeaks } from './peak-hold';
 import type { Policy } from './policy';
+import { HistorySlotSizes, largestInstance } from './slot-size';
 import { recommendScaling } from './scaling/recommend';
 import { CapacityLedger } from './top-up';
 
@@ -49,6 +50,8 @@ export interface AllocationStats {
   unknownTier: number;
   /** Reservations reused unchanged from the current plan. */
   unchanged: number;
+  /** Users whose per-slot size the forecast put above the largest instance, an artefact (slot-size.ts). */
+  slotSizeBounded: number;
   /** Wall time of each step, ms. */
   ms: { wants: number; pack: number; build: number; scaling: number; total: number };
 }
@@ -82,7 +85,14 @@ export function allocate(input: AllocationInput): AllocationResult {
     tier[u] = t ?? defaultTier;
   }
   const recentPeak = recentPeaks(b.users, tier, policy, input.history);
-  const wants = computeWants(b, policy, { nowMs, cycleMs: input.cycleMs, tier, recentPeak });
+  const wants = computeWants(b, policy, {
+    nowMs,
+    cycleMs: input.cycleMs,
+    tier,
+    recentPeak,
+    slotLimit: largestInstance(input.instances),
+    slotSizes: input.history && new HistorySlotSizes(b.users, input.history),
+  });
   const t1 = performance.now();
   roomThatFits(wants, input.instances, policy);
   const table = buildInstanceTable(
@@ -149,6 +159,7 @@ export function allocate(input: AllocationInput): AllocationResult {
     instancesEmptied: cons.emptied.length,
     unknownTier,
     unchanged: counts.unchanged,
+    slotSizeBounded: wants.slotSizeBounded,
     ms: { wants: t1 - t0, pack: t2 - t1, build: t3 - t2, scaling: t4 - t3, total: performance.now() - t0 },
   };
   return { plan, ledger: new CapacityLedger(plan, table, policy, packed.state.free), stats };

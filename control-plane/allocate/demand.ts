@@ -9,16 +9,13 @@ import type { ForecastBatch, ResourceKind } from '../domain/demand';
 import type { RecentPeaks } from './peak-hold';
 import type { Policy } from './policy';
 
-/** amount[u * AMOUNTS + k]: slots, ratePerMinute, cpuMillicores, memoryMb, bandwidthKbps. */
-export const AMOUNTS = 5;
-export const A_SLOTS = 0;
-export const A_RATE = 1;
-export const A_CPU = 2;
-export const A_MEM = 3;
-export const A_BW = 4;
-/** Packing dimensions (instance capacity): slots, cpu, memory, bandwidth, as amount indices. */
-export const DIMS = 4;
-export const DIM_AMOUNT = [A_SLOTS, A_CPU, A_MEM, A_BW] as const;
+import * as amounts from './amounts';
+import { slotSize, type SlotSizeBound } from './slot-size';
+
+export { A_BW, A_CPU, A_MEM, A_RATE, A_SLOTS, AMOUNTS, DIM_AMOUNT, DIMS } from './amounts';
+export type { SlotSizeBound } from './slot-size';
+// Module-level copies: tsx compiles imported bindings to getter calls, too slow in 10^6-user loops.
+const { A_BW, A_CPU, A_MEM, A_RATE, A_SLOTS, AMOUNTS, DIMS } = amounts;
 /** The amounts each slot brings along (what a sandbox occupies), cut with the slots by a slot cap. */
 const PER_SLOT_AMOUNTS = Int32Array.from([A_CPU, A_MEM, A_BW]);
 
@@ -32,6 +29,8 @@ export interface Wants {
    * tier's overflowRoom share of what the slots cut by max.slots would occupy); 0 for most users.
    */
   room: Float64Array;
+  /** Users whose per-slot size from the forecast was larger than any instance (slot-size.ts). */
+  slotSizeBounded: number;
   /** Steps covered by one plan, and the first forecast step that is still in the future. */
   windowSteps: number;
   firstStep: number;
@@ -67,6 +66,10 @@ export interface DemandContext {
   tier: Uint16Array;
   /** Largest recent concurrency and requests per user, for tiers with a peak hold (peak-hold.ts). */
   recentPeak?: RecentPeaks;
+  /** What one slot can at most hold (the largest instance, per amount index; slot-size.ts). */
+  slotLimit?: Float64Array;
+  /** The largest size per request in flight each user's history showed (replaces one past the limit). */
+  slotSizes?: SlotSizeBound;
 }
 
 /** Steps one plan must cover: until the next plan, plus the lead time (reservations come that early). */
@@ -136,6 +139,7 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
   const act = b.activity;
   const raw = new Float64Array(H * AMOUNTS); // this user's tier-quantile values before rounding
   const perSlotOf = new Float64Array(AMOUNTS);
+  let bounded = 0; // users whose slot size the history bounded
 
   // The requests series counts requests per forecast step; the reservation's rate is per minute
   // (what the filter's token bucket refills by), so other step lengths are converted.
@@ -181,18 +185,12 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
     const peak = ctx.recentPeak === undefined ? NaN : ctx.recentPeak.slots[u];
     const peakRate = ctx.recentPeak === undefined ? NaN : Math.ceil(ctx.recentPeak.requests[u] - 1e-9);
     if (derive || minSlots[ti] > 0 || warm || peak > 0 || peakRate > 0) {
-      // What one slot of this user holds, from its own forecast (memory = concurrency × profile):
-      // slots raised to a floor must bring their memory along, or the packer would count them free.
+      // What one slot of this user holds, from its own forecast (memory = concurrency × profile),
+      // bounded by its history: slots raised to a floor must bring their memory along (slot-size.ts).
       const slotSeries = series[A_SLOTS] >= 0;
-      if (slotSeries)
-        for (let k = 1; k < AMOUNTS; k++) {
-          perSlotOf[k] = 0;
-          if (series[k] < 0) continue;
-          for (let h = firstStep; h < H; h++) {
-            const c = raw[h * AMOUNTS + A_SLOTS];
-            if (c > 0) perSlotOf[k] = Math.max(perSlotOf[k], raw[h * AMOUNTS + k] / c);
-          }
-        }
+      if (slotSeries) {
+        if (slotSize(raw, firstStep, H, series, ctx.slotLimit, ctx.slotSizes, u, perSlotOf)) bounded++;
+      }
       const floor = Math.max(1, minSlots[ti]);
       for (let h = firstStep; h < H; h++) {
         const o = h * AMOUNTS;
@@ -285,6 +283,7 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
     tier: ctx.tier,
     amount,
     room,
+    slotSizeBounded: bounded,
     windowSteps: window,
     firstStep,
     stepTotals,

@@ -34,9 +34,7 @@ export function recentPeaks(
   if (rc < 0 && rq < 0) return undefined;
   const R = history.resources.length;
   const T = history.steps;
-  // The forecast is made from these windows, so the users usually line up; map by name otherwise.
-  const same = history.users === users || sameOrder(history.users, users);
-  const row = same ? undefined : new Map(history.users.map((id, i) => [id, i]));
+  const row = historyRow(users, history);
   const out: RecentPeaks = {
     slots: new Float64Array(users.length).fill(NaN),
     requests: new Float64Array(users.length).fill(NaN),
@@ -50,13 +48,24 @@ export function recentPeaks(
   for (let u = 0; u < users.length; u++) {
     const w = Math.min(steps[tier[u]], T);
     if (w <= 0) continue;
-    const i = row === undefined ? u : row.get(users[u]);
+    const i = row(u);
     if (i === undefined) continue;
     if (rc >= 0) out.slots[u] = peak((i * R + rc) * T, w);
     // The series counts requests per step; a step other than a minute must not pass as a minute.
     if (rq >= 0) out.requests[u] = (peak((i * R + rq) * T, w) * 60_000) / history.stepMs;
   }
   return out;
+}
+
+/** The history row of each user of the batch (undefined: not in the history). */
+export function historyRow(
+  users: readonly string[],
+  history: DemandWindows,
+): (u: number) => number | undefined {
+  // The forecast is made from these windows, so the users usually line up; map by name otherwise.
+  if (history.users === users || sameOrder(history.users, users)) return (u) => u;
+  const row = new Map(history.users.map((id, i) => [id, i]));
+  return (u) => row.get(users[u]);
 }
 
 function sameOrder(a: readonly string[], b: readonly string[]): boolean {

@@ -191,6 +191,12 @@ export class Cycle {
         squeezed: result.stats.squeezed,
         instancesUsed: result.stats.instancesUsed,
       });
+      // A forecast artefact the allocator contained (allocate/slot-size.ts): visible, not silent.
+      if (result.stats.slotSizeBounded > 0)
+        this.o.logger.warn('per-slot sizes larger than any instance replaced (a forecast artefact)', {
+          cycle,
+          users: result.stats.slotSizeBounded,
+        });
       const published = await timed('publish', () => stages.publish(result.plan));
       // Published: this plan is now in force, whatever happens to the recording.
       this.plan = result.plan;
