@@ -5,6 +5,7 @@
  */
 import type { Instance, InstanceLoad } from '../domain/instance';
 import type { Plan } from '../domain/plan';
+import { capacityDims } from './amounts';
 import { DIMS } from './demand';
 import type { Policy } from './policy';
 import { instanceClassByName } from './policy';
@@ -33,9 +34,8 @@ export function isUsable(inst: Instance, nowMs: number): boolean {
  */
 export function overcommitted(c: Instance['capacity'], policy: Policy): number[] {
   const oc = policy.overcommit;
-  const base = [c.slots, c.cpuMillicores, c.memoryMb, c.bandwidthKbps];
   const over = [oc.slots, oc.cpu, oc.memory, oc.bandwidth];
-  return base.map((b, d) => Math.max(0, b) * over[d]);
+  return capacityDims(c).map((b, d) => Math.max(0, b) * over[d]);
 }
 
 /** What the plan holds on each instance, per packing dimension. */

@@ -11,6 +11,7 @@ import type { Plan } from '../domain/plan';
 import type { Policy } from './policy';
 import * as demand from './demand';
 import type { Wants } from './demand';
+import { capacityDims } from './amounts';
 import { overcommitted } from './instance-table';
 
 const { A_BW, A_CPU, A_MEM, A_SLOTS, AMOUNTS, DIM_AMOUNT, DIMS } = demand;
@@ -55,15 +56,17 @@ export function roomByInstance(current: Plan | undefined): Map<string, Float64Ar
     if (!r) continue;
     let at = out.get(r.instanceId);
     if (!at) out.set(r.instanceId, (at = new Float64Array(DIMS)));
-    const dims = [c.slots, c.cpuMillicores, c.memoryMb, c.bandwidthKbps]; // DIM_AMOUNT's order
+    const dims = capacityDims(c);
     for (let d = 0; d < DIMS; d++) at[d] += dims[d];
   }
   return out;
 }
 
 /**
- * Drops the room of users whose reservation plus room fits on no instance even empty: the packer
- * could never keep it, and counted as expected load it would hide the unplanned load beside them.
+ * Drops the room of users whose reservation plus room fits on no instance even empty, before
+ * packing. The packer would drop such room anyway (pack.ts dropRoom), but only after the user had
+ * failed the stay pass on its own instance with it, and then be placed anew, maybe elsewhere:
+ * dropped here, a staying user is tried where it is with its bare reservation first.
  */
 export function roomThatFits(w: Wants, instances: readonly Instance[], policy: Policy): void {
   const share = policy.reservable ?? 1;

@@ -6,7 +6,7 @@
  */
 import type { ScalingRecommendation } from '../../domain/plan';
 import { DIMS } from '../demand';
-import { DIM_NAMES, InstanceTable } from '../instance-table';
+import { DIM_NAMES, InstanceTable, overcommitted } from '../instance-table';
 import type { Policy } from '../policy';
 import { instanceClassByName } from '../policy';
 
@@ -26,13 +26,8 @@ export interface ScalingInput {
 export function instancesNeeded(x: ScalingInput): { perStep: Int32Array; limitedBy: string[] } {
   const { policy, table } = x;
   const cls = instanceClassByName(policy, policy.scaling.instanceClass)!;
-  const oc = policy.overcommit;
   const share = policy.reservable ?? 1;
-  const over = [oc.slots * share, oc.cpu * share, oc.memory * share, oc.bandwidth * share];
-  const c = cls.capacity;
-  const per = [c.slots, c.cpuMillicores, c.memoryMb, c.bandwidthKbps].map(
-    (v, d) => v * over[d] * policy.scaling.targetUtilization,
-  );
+  const per = overcommitted(cls.capacity, policy).map((v) => v * share * policy.scaling.targetUtilization);
   const others = new Float64Array(DIMS);
   table.instances.forEach((inst, i) => {
     if (inst.instanceClass === cls.name || !table.usable[i]) return;
