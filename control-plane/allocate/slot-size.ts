@@ -65,8 +65,13 @@ export function slotSize(
   return bounded;
 }
 
-/** The largest capacity of any instance per amount index (what one sandbox can at most hold). */
-export function largestInstance(instances: readonly Instance[]): Float64Array {
+/**
+ * The largest capacity of any instance per amount index (what one sandbox can at most hold);
+ * undefined without instances (nothing can be placed then, and every size would count as an
+ * artefact and be logged as one, e.g. before the first instance registers).
+ */
+export function largestInstance(instances: readonly Instance[]): Float64Array | undefined {
+  if (instances.length === 0) return undefined;
   const out = new Float64Array(AMOUNTS);
   for (const i of instances) {
     out[A_CPU] = Math.max(out[A_CPU], i.capacity.cpuMillicores);
