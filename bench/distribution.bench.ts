@@ -32,6 +32,7 @@ import {
   syntheticReservations,
 } from '../control-plane/distribute/testing/synthetic-reservations';
 import type { Plan } from '../control-plane/domain/plan';
+import { machineProbeNs, probeSink } from './machine-probe';
 import {
   CLIENT_TRANSPORTS,
   cpuMs,
@@ -167,6 +168,8 @@ async function deltaRounds(procs: Proxies[], extra: Partial<DistributionServerOp
   const latencies: number[] = [];
   const sendLatencies: number[] = [];
   const perRoundMax: number[] = [];
+  /** The machine probe just before and right after each round (bench/machine-probe.ts). */
+  const probes: [before: number, after: number][] = [];
   let proxyCpu0 = 0;
   let procCpu0: number[] = [];
   let serverCpu0 = 0;
@@ -188,6 +191,7 @@ async function deltaRounds(procs: Proxies[], extra: Partial<DistributionServerOp
     );
     await new Promise((r) => setTimeout(r, GAP_MS));
     if (TRACE) await Promise.all(procs.map((p) => p.spans())); // drop earlier ones
+    const probeBefore = machineProbeNs(); // outside the timed window, like the rest of the gap
     const t0 = performance.now();
     const epoch0 = epochMs();
     const c0 = cpuMs();
@@ -215,6 +219,7 @@ async function deltaRounds(procs: Proxies[], extra: Partial<DistributionServerOp
       );
     }
     if (round < 1) continue;
+    probes.push([probeBefore, machineProbeNs()]);
     latencies.push(...ls);
     sendLatencies.push(...handed);
     perRoundMax.push(Math.max(...ls));
@@ -226,7 +231,26 @@ async function deltaRounds(procs: Proxies[], extra: Partial<DistributionServerOp
   const procCpu = b1.map((b, k) => (b.cpuMs - procCpu0[k]) / ROUNDS);
   const proxySys = (b1.reduce((n, b) => n + b.sysMs, 0) - proxySys0) / ROUNDS;
   await server.stop(100);
-  return { latencies, sendLatencies, perRoundMax, serverCpu, proxyCpu, procCpu, serverSys, proxySys };
+  return { latencies, sendLatencies, perRoundMax, serverCpu, proxyCpu, procCpu, serverSys, proxySys, probes };
+}
+
+/**
+ * Diagnostic only (the budget is the p99 over every round): the rounds the machine ran at full
+ * speed, by the probe before and after each (both within 15 % of the fastest probe of the run; see
+ * bench/README.md "Machine phases"), and the p99 over their ACKs.
+ */
+function phaseLine(x: Awaited<ReturnType<typeof deltaRounds>>): void {
+  const all = x.probes.flat();
+  const fastest = Math.min(...all);
+  const full = x.probes.map(([a, b]) => Math.max(a, b) <= fastest * 1.15);
+  const ls = x.latencies.filter((_, i) => full[Math.floor(i / PROXIES)]);
+  const sorted = [...all].sort((a, b) => a - b);
+  console.log(
+    `  machine probe (bench/machine-probe.ts) around each round: ${fmt(fastest, 2)} ns fastest, ` +
+      `${fmt(sorted[sorted.length >> 1], 2)} ns median; ${full.filter(Boolean).length} of ${full.length} rounds ran at full ` +
+      `speed, p99 over their ACKs ${ls.length ? fmt(quantile(ls, 0.99)) : '-'} ms` +
+      (probeSink() === 0.5 ? ' ' : ''),
+  );
 }
 
 async function main(): Promise<void> {
@@ -280,6 +304,7 @@ async function main(): Promise<void> {
       );
     const d = await deltaRounds(procs, {});
     line('default (gzip from 256 KiB: deltas raw)', d);
+    phaseLine(d);
     if (process.env.BENCH_ONLY === 'delta') return;
     line('gzip from 1 KiB', await deltaRounds(procs, { compression: { minBytes: 1024 } }));
     console.log(
