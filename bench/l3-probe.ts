@@ -64,7 +64,7 @@ function chase(t32: Int32Array, p: number): number {
 }
 
 /**
- * The plugin bench's 10^6-user penalty (plugin/README.md, session 8): chains through K slots of
+ * The plugin bench's 10^6-user penalty (plugin/HISTORY.md, session 8): chains through K slots of
  * 128 bytes, spread at random over the table's first 128 MiB (one page per slot, as a hash table
  * places users) or packed 128 B apart in its second half (same lines, few pages). Spread costing
  * more than packed for the same lines is the cost of page walks.
@@ -93,7 +93,7 @@ function pagesProbe(): void {
 }
 
 /**
- * What one line less per slot would buy (plugin/README.md, session 9): 8,192 random slots of the
+ * What one line less per slot would buy (plugin/HISTORY.md, session 9): 8,192 random slots of the
  * whole table (as the host places 10^6 users), each visit loading the slot's first line only, or
  * its first and second together (the host's probe() loads both at once; a record past 56 bytes
  * needs both), with and without stores into them (the CAS write-back dirties what it rewrites);
@@ -148,7 +148,7 @@ function linesProbe(): void {
 }
 
 /**
- * Whether the span of a table matters beyond its distinct pages (plugin/README.md, session 9):
+ * Whether the span of a table matters beyond its distinct pages (plugin/HISTORY.md, session 9):
  * the same 8,192 random slots drawn from the table's first 256, 128, 64, 32 or 8 MiB, and packed
  * in 1 MiB. Also prints whether V8's Wasm memory gets transparent huge pages here.
  */
