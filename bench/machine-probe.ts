@@ -47,3 +47,12 @@ export function fastPhase(values: number[], probes: number[], fastest = Math.min
   const sorted = [...kept].sort((a, b) => a - b);
   return { count: kept.length, median: sorted.length ? sorted[sorted.length >> 1] : NaN };
 }
+
+// Run alone: `npx tsx bench/machine-probe.ts` prints 20 probes (fastest and median), e.g. to see
+// whether the machine is in a slow phase before taking figures, or, with a busy loop of ours on
+// the other vCPU (`node -e 'for (;;);' &`), whether our two vCPUs share a core.
+if (require.main === module) {
+  const r = Array.from({ length: 20 }, machineProbeNs).sort((a, b) => a - b);
+  console.log(`machine probe: fastest ${r[0].toFixed(2)} ns, median ${r[10].toFixed(2)} ns per iteration`);
+  console.log(JSON.stringify({ probe_fastest_ns: +r[0].toFixed(2), probe_median_ns: +r[10].toFixed(2) }));
+}
