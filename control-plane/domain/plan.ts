@@ -30,8 +30,9 @@ export interface Plan {
   scaling: ScalingRecommendation[];
   /**
    * Room the allocator kept free beside a user's reservation for its overflow (by user; the
-   * tier's overflowRoom), as packed, not reserved. Allocator-internal: never distributed; the next
-   * cycle counts it as expected load on the reservation's instance. Absent: none kept.
+   * tier's overflowRoom), as packed, not reserved. Never distributed; stored with the plan
+   * (store/plans.ts), so the next cycle, after a restart too, counts it as expected load on the
+   * reservation's instance. Absent: none kept.
    */
   overflowRoom?: Map<string, Capacity>;
 }

@@ -31,7 +31,12 @@ function capOf(prefix: string, r: Record<string, unknown>): Capacity {
   };
 }
 
-export function allocationPoint(r: Reservation, atMs: number): Point {
+/**
+ * One reservation's point; `room` is the overflow room the allocator kept beside it
+ * (Plan.overflowRoom), stored with it so that a restarted control plane counts that room's use as
+ * expected load exactly as the running one did (DESIGN: a restart loses nothing).
+ */
+export function allocationPoint(r: Reservation, atMs: number, room?: Capacity): Point {
   return {
     measurement: M.allocation,
     tags: { user: r.user, instance: r.instanceId, tier: r.tier },
@@ -49,6 +54,7 @@ export function allocationPoint(r: Reservation, atMs: number): Point {
       not_before_ms: r.notBeforeMs,
       expires_ms: r.expiresMs,
       fallback: r.fallback || undefined,
+      ...(room && capFields('room', room)),
     },
     timeMs: atMs,
   };
@@ -61,7 +67,7 @@ export function planPoints(plan: Plan): { raw: Point[]; header: Point } {
   const raw: Point[] = [];
   for (const [user, r] of plan.reservations) {
     if (user !== r.user) throw new Error(`plan ${plan.version}: reservation keyed ${user} is for ${r.user}`);
-    raw.push(allocationPoint(r, at));
+    raw.push(allocationPoint(r, at, plan.overflowRoom?.get(user)));
   }
   plan.squeezed.forEach((s: Squeeze) =>
     raw.push({
@@ -142,7 +148,12 @@ export async function readLatestPlan(ctx: StoreContext, log?: Logger): Promise<P
     ctx.db,
   );
   const reservations = new Map<string, Reservation>();
-  for (const r of alloc.series.flatMap(rows)) reservations.set(str(r.user), toReservation(r));
+  const overflowRoom = new Map<string, Capacity>();
+  for (const r of alloc.series.flatMap(rows)) {
+    reservations.set(str(r.user), toReservation(r));
+    // Only points with kept room have these fields; other rows read them as null.
+    if (typeof r.room_slots === 'number') overflowRoom.set(str(r.user), capOf('room', r));
+  }
   if (reservations.size !== num(h.reservations)) {
     log?.warn(
       `plan ${str(h.version)}: header counts ${num(h.reservations)} reservations, ${reservations.size} found`,
@@ -165,5 +176,13 @@ export async function readLatestPlan(ctx: StoreContext, log?: Logger): Promise<P
       neededAtMs: num(r.needed_at_ms),
       reason: str(r.reason),
     }));
-  return { version: str(h.version), issuedAtMs: at, reservations, squeezed, scaling: scalingRecs };
+  const plan: Plan = {
+    version: str(h.version),
+    issuedAtMs: at,
+    reservations,
+    squeezed,
+    scaling: scalingRecs,
+  };
+  if (overflowRoom.size > 0) plan.overflowRoom = overflowRoom;
+  return plan;
 }

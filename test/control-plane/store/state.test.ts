@@ -190,6 +190,23 @@ describe('store: what the control plane remembers across restarts', () => {
     assert.deepEqual(got, p2);
   });
 
+  it("keeps a plan's overflow room with its reservations (a restart counts it as before)", async () => {
+    const users = ['r0', 'r1', 'r2'];
+    const room = { slots: 3, cpuMillicores: 150, memoryMb: 384, bandwidthKbps: 0 };
+    const plan: Plan = {
+      version: 'p-room',
+      issuedAtMs: t + 120_000,
+      reservations: new Map(users.map((u, i) => [u, reservation(u, 'i-0', i + 1)])),
+      squeezed: [],
+      scaling: [],
+      overflowRoom: new Map([['r1', room]]),
+    };
+    await store.writePlan(plan);
+    const got = await store.readLatestPlan();
+    assert.deepEqual(got?.overflowRoom, new Map([['r1', room]]), 'only r1 kept room');
+    assert.deepEqual(got, plan);
+  });
+
   it('stores events; an update or a delete is a newer point', async () => {
     const e = {
       id: 'sale',
