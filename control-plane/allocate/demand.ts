@@ -188,9 +188,8 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
       // What one slot of this user holds, from its own forecast (memory = concurrency × profile),
       // bounded by its history: slots raised to a floor must bring their memory along (slot-size.ts).
       const slotSeries = series[A_SLOTS] >= 0;
-      if (slotSeries) {
-        if (slotSize(raw, firstStep, H, series, ctx.slotLimit, ctx.slotSizes, u, perSlotOf)) bounded++;
-      }
+      if (slotSeries && slotSize(raw, firstStep, H, series, ctx.slotLimit, ctx.slotSizes, u, perSlotOf))
+        bounded++;
       const floor = Math.max(1, minSlots[ti]);
       for (let h = firstStep; h < H; h++) {
         const o = h * AMOUNTS;

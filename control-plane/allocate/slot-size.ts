@@ -22,7 +22,7 @@ import type { Instance } from '../domain/instance';
 import * as amounts from './amounts';
 import { historyRow } from './peak-hold';
 
-const { A_BW, A_CPU, A_MEM, A_RATE, A_SLOTS, AMOUNTS } = amounts;
+const { A_BW, A_CPU, A_MEM, A_RATE, A_SLOTS, AMOUNTS, DIM_AMOUNT, capacityDims } = amounts;
 
 /** A slot may hold up to this many times the largest size per request in flight its history showed. */
 export const SLOT_SIZE_HISTORY_FACTOR = 2;
@@ -72,12 +72,9 @@ export function slotSize(
  */
 export function largestInstance(instances: readonly Instance[]): Float64Array | undefined {
   if (instances.length === 0) return undefined;
-  const out = new Float64Array(AMOUNTS);
-  for (const i of instances) {
-    out[A_CPU] = Math.max(out[A_CPU], i.capacity.cpuMillicores);
-    out[A_MEM] = Math.max(out[A_MEM], i.capacity.memoryMb);
-    out[A_BW] = Math.max(out[A_BW], i.capacity.bandwidthKbps);
-  }
+  const out = new Float64Array(AMOUNTS); // the rate has no instance limit: left 0, never read
+  for (const i of instances)
+    capacityDims(i.capacity).forEach((v, d) => (out[DIM_AMOUNT[d]] = Math.max(out[DIM_AMOUNT[d]], v)));
   return out;
 }
 
