@@ -32,7 +32,7 @@ import {
   syntheticReservations,
 } from '../control-plane/distribute/testing/synthetic-reservations';
 import type { Plan } from '../control-plane/domain/plan';
-import { machineProbeNs, probeSink } from './machine-probe';
+import { atFullSpeed, machineProbeNs } from './machine-probe';
 import {
   CLIENT_TRANSPORTS,
   cpuMs,
@@ -242,14 +242,13 @@ async function deltaRounds(procs: Proxies[], extra: Partial<DistributionServerOp
 function phaseLine(x: Awaited<ReturnType<typeof deltaRounds>>): void {
   const all = x.probes.flat();
   const fastest = Math.min(...all);
-  const full = x.probes.map(([a, b]) => Math.max(a, b) <= fastest * 1.15);
+  const full = x.probes.map(([a, b]) => atFullSpeed(Math.max(a, b), fastest));
   const ls = x.latencies.filter((_, i) => full[Math.floor(i / PROXIES)]);
   const sorted = [...all].sort((a, b) => a - b);
   console.log(
     `  machine probe (bench/machine-probe.ts) around each round: ${fmt(fastest, 2)} ns fastest, ` +
       `${fmt(sorted[sorted.length >> 1], 2)} ns median; ${full.filter(Boolean).length} of ${full.length} rounds ran at full ` +
-      `speed, p99 over their ACKs ${ls.length ? fmt(quantile(ls, 0.99)) : '-'} ms` +
-      (probeSink() === 0.5 ? ' ' : ''),
+      `speed, p99 over their ACKs ${ls.length ? fmt(quantile(ls, 0.99)) : '-'} ms`,
   );
 }
 

@@ -28,22 +28,20 @@ function chains(n: number): number {
   return x ^ y ^ z ^ w ^ a ^ b;
 }
 
-let sink = 0;
+/** The last probe's result: stored (and exported) so that its loop is never optimized away. */
+export let lastProbeResult = 0;
 /** Nanoseconds per probe iteration now (lower: the core is ours; ~1.6x: shared with a neighbour). */
 export function machineProbeNs(): number {
   const t0 = process.hrtime.bigint();
-  sink ^= chains(ITERATIONS);
+  lastProbeResult = chains(ITERATIONS);
   return Number(process.hrtime.bigint() - t0) / ITERATIONS;
 }
-/** Keeps the probe's result observable, so that its loop is not optimized away. */
-export const probeSink = (): number => sink;
+/** Whether a probe shows the machine at full speed: within 15 % of the fastest probe of the run. */
+export const atFullSpeed = (probe: number, fastest: number): boolean => probe <= fastest * 1.15;
 
-/**
- * Batches taken while the machine ran at full speed: those whose probe was within 15 % of the
- * fastest probe of the run (`probes[i]` taken right after batch i).
- */
+/** The batches taken at full speed (`probes[i]` taken right after batch i): count and median. */
 export function fastPhase(values: number[], probes: number[], fastest = Math.min(...probes)) {
-  const kept = values.filter((_, i) => probes[i] <= fastest * 1.15);
+  const kept = values.filter((_, i) => atFullSpeed(probes[i], fastest));
   const sorted = [...kept].sort((a, b) => a - b);
   return { count: kept.length, median: sorted.length ? sorted[sorted.length >> 1] : NaN };
 }
