@@ -1,0 +1,149 @@
+import { strict as assert } from 'node:assert';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { ApiMetrics } from '../../../control-plane/api/metrics';
+import { DistributionMetrics } from '../../../control-plane/distribute/metrics';
+import { CycleMetrics } from '../../../control-plane/service/metrics';
+import { createRegistry } from '../../../control-plane/telemetry';
+import { RULES_FILE, RULES_TEST_FILE, promtool } from '../../../control-plane/telemetry/alerts/promtool';
+import { startStack, type Stack } from '../../plugin/support/stack';
+
+interface Rule {
+  alert: string;
+  expr: string;
+}
+interface RuleFile {
+  groups: { name: string; rules: Rule[] }[];
+}
+
+const rules = (): RuleFile => YAML.parse(readFileSync(RULES_FILE, 'utf8')) as RuleFile;
+const alertNames = () => rules().groups.flatMap((g) => g.rules.map((r) => r.alert));
+/** Metric names an expression reads (Earmark's all start with earmark_). */
+const metricsIn = (expr: string) => [...expr.matchAll(/\bearmark_[a-z0-9_]+/g)].map((m) => m[0]);
+
+/** A scratch copy of the rules (changed by `edit`) and of their unit tests, side by side. */
+function scratch(edit: (f: RuleFile) => void): { dir: string; rules: string; tests: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'earmark-alerts-'));
+  const f = rules();
+  edit(f);
+  writeFileSync(join(dir, 'earmark.rules.yaml'), YAML.stringify(f));
+  copyFileSync(RULES_TEST_FILE, join(dir, 'earmark.rules.test.yaml'));
+  return { dir, rules: join(dir, 'earmark.rules.yaml'), tests: join(dir, 'earmark.rules.test.yaml') };
+}
+
+/** Series names a set of metrics exposes: histograms as _bucket, _sum and _count. */
+function exposed(metrics: { name: string; histogram: boolean }[]): Set<string> {
+  const out = new Set<string>();
+  for (const m of metrics) {
+    out.add(m.name);
+    if (m.histogram) for (const s of ['_bucket', '_sum', '_count']) out.add(m.name + s);
+  }
+  return out;
+}
+
+function unknownMetrics(group: string, known: Set<string>): string[] {
+  const g = rules().groups.find((x) => x.name === group);
+  assert.ok(g, `group ${group} in ${RULES_FILE}`);
+  const named = g.rules.flatMap((r) => metricsIn(r.expr).map((m) => `${r.alert}: ${m}`));
+  assert.ok(named.length > 0);
+  return named.filter((n) => !known.has(n.split(': ')[1]));
+}
+
+describe('telemetry: Prometheus alert rules (promtool)', () => {
+  it('pass promtool check rules', () => {
+    const r = promtool(['check', 'rules', RULES_FILE]);
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, new RegExp(`SUCCESS: ${alertNames().length} rules found`));
+  });
+
+  it('pass their unit tests, in which every alert fires at least once', () => {
+    const r = promtool(['test', 'rules', RULES_TEST_FILE]);
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, /SUCCESS/);
+    const tests = YAML.parse(readFileSync(RULES_TEST_FILE, 'utf8')) as {
+      tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
+    };
+    const firing = new Set(
+      tests.tests.flatMap((t) =>
+        t.alert_rule_test.filter((c) => c.exp_alerts.length > 0).map((c) => c.alertname),
+      ),
+    );
+    assert.deepEqual(
+      alertNames().filter((a) => !firing.has(a)),
+      [],
+    );
+  });
+
+  it("fail each alert's unit test when that alert can no longer fire", () => {
+    // Every expression replaced by one that is never true: the test of each alert must notice.
+    const s = scratch((f) => f.groups.forEach((g) => g.rules.forEach((r) => (r.expr = 'vector(1) < 0'))));
+    try {
+      const r = promtool(['test', 'rules', s.tests], s.dir);
+      assert.equal(r.status, 1, r.output);
+      const caught = alertNames().filter((a) => r.output.includes(`alertname: ${a},`));
+      assert.deepEqual(
+        alertNames().filter((a) => !caught.includes(a)),
+        [],
+        'alerts whose unit test did not fail',
+      );
+    } finally {
+      rmSync(s.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuse a rule with a malformed expression, naming the rule file', () => {
+    const s = scratch((f) => (f.groups[0].rules[1].expr = 'increase(earmark_cycles_total[15m]'));
+    try {
+      const r = promtool(['check', 'rules', s.rules], s.dir);
+      assert.equal(r.status, 1, r.output);
+      assert.match(r.output, /earmark\.rules\.yaml/);
+      assert.match(r.output, /parse error|unclosed|unexpected/i);
+    } finally {
+      rmSync(s.dir, { recursive: true, force: true });
+    }
+  });
+
+  it("name only metrics the control plane exports (every part's metrics on one registry)", async () => {
+    const registry = createRegistry({ defaultMetrics: false });
+    new ApiMetrics(registry);
+    new DistributionMetrics(registry);
+    new CycleMetrics(registry);
+    const known = exposed(
+      (await registry.getMetricsAsJSON()).map((m) => ({
+        name: m.name,
+        histogram: String(m.type) === 'histogram',
+      })),
+    );
+    assert.deepEqual(unknownMetrics('earmark-control-plane', known), []);
+  });
+
+  describe("name only metrics the filter defines, as Envoy's /stats/prometheus prints them", () => {
+    let stack: Stack;
+    before(async () => {
+      stack = await startStack();
+      // The sync root's first request: both roots are configured and have defined their metrics.
+      const s = stack.server.streams;
+      await stack.until(() => s.length > 0 && s[0].requests.length > 0, 'the sync stream', 50);
+    });
+    after(async () => stack?.close());
+
+    it('covers every metric of the earmark-proxies group', () => {
+      // Wasm-defined stats live under Envoy's "wasmcustom." namespace, printed without it and
+      // without the envoy_ prefix (wasm-host/metrics.ts keeps them under the plugin's own names).
+      const all = stack.envoy.metrics.all();
+      assert.ok(all.length > 20, `the filter defined ${all.length} metrics`);
+      const known = exposed(all.map((m) => ({ name: m.name, histogram: m.kind === 'histogram' })));
+      assert.deepEqual(unknownMetrics('earmark-proxies', known), []);
+    });
+
+    it('and a name the filter does not define is reported', () => {
+      const all = stack.envoy.metrics.all().filter((m) => m.name !== 'earmark_requests_rejected');
+      const known = exposed(all.map((m) => ({ name: m.name, histogram: m.kind === 'histogram' })));
+      assert.deepEqual(unknownMetrics('earmark-proxies', known), [
+        'EarmarkThrottlingHigh: earmark_requests_rejected',
+      ]);
+    });
+  });
+});
