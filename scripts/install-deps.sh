@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Earmark needs on a fresh Debian machine, skipping what is already there:
 # Debian's influxdb (the time-series store), chromium (dashboard browser test), wabt (test
-# modules for the proxy-wasm host), promtool (checks the alert rules; taken from Debian's
-# prometheus package without installing it), then the npm packages from package-lock.json.
+# modules for the proxy-wasm host), promtool and prometheus (the alert rules' checks; taken from
+# Debian's prometheus package without installing it), then the npm packages from package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,10 +24,11 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet influxdb 
   $SUDO systemctl disable --now influxdb || true
 fi
 
-# promtool alone, into var/tools/: `apt-get install prometheus` would also install (and on a systemd
-# machine start) a Prometheus server listening on all interfaces, which Earmark does not need.
-if [ ! -x var/tools/promtool ] && ! command -v promtool >/dev/null 2>&1; then
-  echo "extracting promtool from Debian's prometheus package into var/tools/"
+# promtool (checks the alert rules) and prometheus (evaluates them in a test against live metrics),
+# extracted into var/tools/: `apt-get install prometheus` would also install (and on a systemd
+# machine start) a Prometheus server listening on all interfaces.
+if [ ! -x var/tools/promtool ] || [ ! -x var/tools/prometheus ]; then
+  echo "extracting promtool and prometheus from Debian's prometheus package into var/tools/"
   deb_dir="$(mktemp -d)"
   chmod 777 "$deb_dir" # apt's download user (_apt) writes there
   if ! (cd "$deb_dir" && apt-get download prometheus >/dev/null 2>&1); then
@@ -35,10 +36,12 @@ if [ ! -x var/tools/promtool ] && ! command -v promtool >/dev/null 2>&1; then
     (cd "$deb_dir" && apt-get download prometheus >/dev/null)
   fi
   mkdir -p var/tools
-  dpkg-deb --fsys-tarfile "$deb_dir"/prometheus_*.deb | tar -x -O ./usr/bin/promtool > var/tools/promtool
-  chmod 755 var/tools/promtool
+  for tool in promtool prometheus; do
+    dpkg-deb --fsys-tarfile "$deb_dir"/prometheus_*.deb | tar -x -O "./usr/bin/$tool" > "var/tools/$tool"
+    chmod 755 "var/tools/$tool"
+    "var/tools/$tool" --version >/dev/null # fails here, not in the tests, if it cannot run
+  done
   rm -rf "$deb_dir"
-  var/tools/promtool --version >/dev/null # fails here, not in the tests, if it cannot run
 fi
 
 # onnxruntime-node's postinstall would download CUDA files; the CPU build ships in the package.

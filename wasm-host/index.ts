@@ -14,4 +14,8 @@ export { WasmLoadError, compileModule } from './code';
 export { WasmResult, HeaderMapType, BufferType, StreamType, MetricType, LogLevel } from './abi';
 export type { FilterResult, LogLevelName } from './abi';
 export { encodePairs } from './pairs';
+export { prometheusText } from './prometheus';
+export { startAdmin } from './admin';
+export type { AdminServer, AdminOptions } from './admin';
+export { ENVOY_DEFAULT_BUCKETS } from './metrics';
 export { encodeGrpcService, parseGrpcService } from './grpc-service';

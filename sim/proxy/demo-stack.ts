@@ -124,6 +124,9 @@ export class DemoStack {
           ? `; wrote ${traffic.backfilledMinutes} minutes of usage history first`
           : ''),
     );
+    say(
+      `proxies' metrics (as Envoy's /stats/prometheus): ${traffic.adminUrls.map((u) => `${u}/stats/prometheus`).join(' ')}`,
+    );
     say(`\ndashboard: ${cp.dashboardUrl}`);
     say(`API token: ${cp.apiTokenFile ? `in ${cp.apiTokenFile}` : 'from your settings'} — e.g.`);
     say(`  curl -s -H "authorization: Bearer ${cp.apiToken}" ${cp.apiUrl}/v1/plan | head -c 400`);

@@ -97,7 +97,11 @@ export class DemoTraffic {
     );
     this.driver.attach(o.clock, 250);
     this.reportLoad();
+    this.adminUrls = await Promise.all(this.fleet.proxies.map((p) => p.startAdmin()));
   }
+
+  /** Each proxy's admin address (`/stats/prometheus`, `/ready`), once started. */
+  adminUrls: string[] = [];
 
   private reportLoad(): void {
     const every = this.o.loadEveryMs ?? 10_000;

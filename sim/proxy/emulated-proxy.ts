@@ -6,7 +6,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compileModule, EnvoyProcess, type LogLevelName, type Plugin } from '../../wasm-host';
+import {
+  compileModule,
+  EnvoyProcess,
+  startAdmin,
+  type AdminServer,
+  type LogLevelName,
+  type Plugin,
+} from '../../wasm-host';
 import {
   configHeaders,
   CONTROL_PLANE_CLUSTER,
@@ -68,6 +75,7 @@ export class EmulatedProxy {
   private readonly prefix: string;
   private readonly pending = new Set<ProxyRequest>();
   private nextWorker = 0;
+  private admin: AdminServer | undefined;
 
   constructor(
     readonly index: number,
@@ -203,9 +211,19 @@ export class EmulatedProxy {
     return out;
   }
 
-  close(): Promise<void> {
+  /**
+   * Serves this proxy's `/stats/prometheus` and `/ready` on a free loopback port, as envoy.yaml's
+   * :9902 listener does for a real Envoy (a scraper and the alert rules see the same names).
+   */
+  async startAdmin(): Promise<string> {
+    this.admin ??= await startAdmin(this.envoy.metrics);
+    return this.admin.url;
+  }
+
+  async close(): Promise<void> {
     for (const r of this.pending) r.finish();
     this.pending.clear();
-    return this.envoy.close();
+    await this.admin?.close();
+    await this.envoy.close();
   }
 }

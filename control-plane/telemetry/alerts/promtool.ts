@@ -2,8 +2,8 @@
  * Runs Prometheus's own checker on the alert rules beside this file: `promtool check rules` (syntax,
  * PromQL, templates) and `promtool test rules` (the unit tests in earmark.rules.test.yaml). Used by
  * the test suite and by `npm run check:alerts` after an operator edits a threshold.
- * promtool comes from Debian's prometheus package, extracted into var/tools/ by
- * scripts/install-deps.sh; EARMARK_PROMTOOL or a promtool on PATH are used first.
+ * promtool and prometheus come from Debian's prometheus package, extracted into var/tools/ by
+ * scripts/install-deps.sh; EARMARK_PROMTOOL / EARMARK_PROMETHEUS, then var/tools/, then PATH.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,19 +14,20 @@ export const ALERTS_DIR = __dirname;
 export const RULES_FILE = join(__dirname, 'earmark.rules.yaml');
 export const RULES_TEST_FILE = join(__dirname, 'earmark.rules.test.yaml');
 
-/** The promtool to run; throws with the way to get one when there is none. */
-export function findPromtool(): string {
-  const env = process.env.EARMARK_PROMTOOL;
+/** The binary to run for `tool`; throws with the way to get one when there is none. */
+export function findTool(tool: 'promtool' | 'prometheus'): string {
+  const variable = `EARMARK_${tool.toUpperCase()}`;
+  const env = process.env[variable];
   if (env) {
-    if (!existsSync(env)) throw new Error(`EARMARK_PROMTOOL=${env}: no such file`);
+    if (!existsSync(env)) throw new Error(`${variable}=${env}: no such file`);
     return env;
   }
-  const local = join(ROOT, 'var', 'tools', 'promtool');
+  const local = join(ROOT, 'var', 'tools', tool);
   if (existsSync(local)) return local;
-  if (spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0) return 'promtool';
+  if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0) return tool;
   throw new Error(
-    "promtool not found: run scripts/install-deps.sh (it extracts promtool from Debian's prometheus " +
-      'package into var/tools/), or set EARMARK_PROMTOOL',
+    `${tool} not found: run scripts/install-deps.sh (it extracts it from Debian's prometheus ` +
+      `package into var/tools/), or set ${variable}`,
   );
 }
 
@@ -38,7 +39,7 @@ export interface PromtoolRun {
 
 /** Runs promtool with `args` in `cwd` (rule_files in a test file are relative to it). */
 export function promtool(args: string[], cwd = ALERTS_DIR): PromtoolRun {
-  const r = spawnSync(findPromtool(), args, { cwd, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(findTool('promtool'), args, { cwd, encoding: 'utf8', timeout: 60_000 });
   if (r.error) throw r.error;
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
