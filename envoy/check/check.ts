@@ -34,10 +34,11 @@ export interface CheckReport {
 }
 
 /**
- * Folders under envoy/ that hold no Envoy, Istio or Kubernetes config: the checker itself, and
- * Grafana's provisioning files (its own format; test/envoy/compose-grafana.test.ts checks them).
+ * Folders under envoy/ that hold no Envoy, Istio or Kubernetes config: the checker itself,
+ * Grafana's provisioning files (its own format; test/envoy/compose-grafana.test.ts checks them) and
+ * the compose Prometheus's config (promtool checks it: test/envoy/compose-prometheus.test.ts).
  */
-export const NOT_CONFIG_DIRS = ['check', path.join('compose', 'grafana')];
+export const NOT_CONFIG_DIRS = ['check', path.join('compose', 'grafana'), path.join('compose', 'prometheus')];
 
 /**
  * The configs Earmark ships: every YAML or JSON file under envoy/ (so a config added later is
