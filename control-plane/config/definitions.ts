@@ -15,6 +15,8 @@ export interface Settings {
   apiBodyLimitBytes: number;
   /** Serve the dashboard's static shell without the token (its data calls always need it). */
   dashboardPublic: boolean;
+  /** Port of a listener on apiHost serving only GET /metrics without the token; 0 = none. */
+  metricsPort: number;
   grpcHost: string;
   grpcPort: number;
   /** Bearer token proxies present on the gRPC streams; empty = none required. */
@@ -81,6 +83,14 @@ const TABLE: Table = {
     kind: 'boolean',
     default: true,
     description: "Serve /dashboard's static files without the token. Its data calls always need it.",
+  },
+  metricsPort: {
+    kind: 'integer',
+    default: 0,
+    min: 0,
+    max: 65535,
+    description:
+      'Port of a listener on apiHost that serves only GET /metrics, without the API token (for Prometheus pod annotations and Istio metrics merging); 0 = none.',
   },
   grpcHost: {
     kind: 'string',

@@ -24,7 +24,7 @@ import type { Plan } from '../domain/plan';
 import { createForecastEngine, type ForecastEngine } from '../forecast/engine';
 import { DEFAULT_MODEL_FILE } from '../forecast/model/default-model';
 import { Store, type StoreOptions } from '../store';
-import { createRegistry } from '../telemetry';
+import { createRegistry, startMetricsServer } from '../telemetry';
 import { Cycle } from './cycle';
 import { leveledLogger } from './logger';
 import { CycleMetrics } from './metrics';
@@ -90,6 +90,8 @@ export interface ControlPlane {
   readonly cycle: Cycle;
   readonly state: StoreState;
   readonly apiUrl: string;
+  /** The token-free metrics listener's /metrics, when settings.metricsPort is set. */
+  readonly metricsUrl?: string;
   readonly apiToken: string;
   /** Where a generated API token was written (absent when it came from the settings). */
   readonly apiTokenFile?: string;
@@ -229,6 +231,11 @@ export async function startControlPlane(
     });
     const server: ApiServer = await startApiServer(api.app, settings.apiHost, settings.apiPort);
     closers.push(() => server.close());
+    const metricsServer =
+      settings.metricsPort > 0
+        ? await startMetricsServer(registry, settings.apiHost, settings.metricsPort)
+        : undefined;
+    if (metricsServer) closers.push(() => metricsServer.close());
 
     const warmup: ServiceStatus['warmup'] = { steps: 0, users: 0 };
     try {
@@ -267,6 +274,7 @@ export async function startControlPlane(
       cycle,
       state,
       apiUrl: server.url,
+      metricsUrl: metricsServer && `${metricsServer.url}/metrics`,
       apiToken: token,
       apiTokenFile: file,
       dashboardUrl: `${server.url}/dashboard/#token=${encodeURIComponent(token)}`,

@@ -1,5 +1,5 @@
 /** Prometheus telemetry: the process registry and its /metrics endpoint. See README.md. */
 export { createRegistry } from './registry';
 export type { RegistryOptions } from './registry';
-export { metricsHandler, renderMetrics } from './metrics-endpoint';
-export type { RenderedMetrics } from './metrics-endpoint';
+export { metricsHandler, renderMetrics, startMetricsServer } from './metrics-endpoint';
+export type { MetricsServer, RenderedMetrics } from './metrics-endpoint';

@@ -1,8 +1,11 @@
 /**
  * The /metrics response: the registry in Prometheus text format. `renderMetrics` is what the API's
- * /metrics route returns; `metricsHandler` mounts the same on a bare Node http server.
+ * /metrics route returns; `metricsHandler` mounts the same on a bare Node http server;
+ * `startMetricsServer` is the optional metrics-only listener (setting metricsPort).
  */
+import * as http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
 export interface RenderedMetrics {
@@ -32,4 +35,39 @@ export function metricsHandler(registry: Registry) {
     res.setHeader('Content-Type', m.contentType);
     res.end(m.body);
   };
+}
+
+export interface MetricsServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A listener that serves only GET /metrics, without the API token: what Prometheus pod annotations
+ * and a service mesh's metrics merging (Istio's) can scrape, since neither sends a bearer token. It
+ * holds the same counters as the API's /metrics (node ids, stages, error codes; never user ids).
+ */
+export function startMetricsServer(registry: Registry, host: string, port: number): Promise<MetricsServer> {
+  const handler = metricsHandler(registry);
+  const server = http.createServer((req, res) => {
+    if ((req.url ?? '/').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('only /metrics here\n');
+    } else if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    } else void handler(req, res);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const a = server.address() as AddressInfo;
+      resolve({
+        url: `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
 }

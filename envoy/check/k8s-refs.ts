@@ -1,7 +1,7 @@
 /**
  * References between the Kubernetes objects we ship, which no schema sees: a Deployment's service
  * account, ConfigMaps and Secrets (and the Secret's key), a Service's selector and named target
- * ports, a VirtualService's gateways. Each must name an object shipped beside it, or the apply
+ * ports, a PodMonitor's selector and named ports, a VirtualService's gateways. Each must name an object shipped beside it, or the apply
  * succeeds and the pod never starts.
  */
 import { Finding } from './findings';
@@ -37,6 +37,20 @@ export function checkK8sReferences(docs: K8sDoc[]): Finding[] {
   });
   const find = (kind: string, ns: string, name: string) =>
     all.find((o) => o.kind === kind && o.ns === ns && o.name === name);
+  /** Workloads in `ns` whose pod template carries every label of `sel`. */
+  const podsOf = (ns: string, sel: Record<string, string>) =>
+    all.filter(
+      (w) =>
+        WORKLOADS.has(w.kind) &&
+        w.ns === ns &&
+        Object.entries(sel).every(([k, v]) => w.obj.spec?.template?.metadata?.labels?.[k] === v),
+    );
+  const namesPort = (pods: Indexed[], name: string) =>
+    pods.some((w) =>
+      (w.obj.spec.template.spec.containers ?? []).some((c: Obj) =>
+        (c.ports ?? []).some((cp: Obj) => cp.name === name),
+      ),
+    );
   const out: Finding[] = [];
   const report = (o: Indexed, path: (string | number)[], message: string) => {
     const n = nodeAt(o.doc.node, path) ?? o.doc.node;
@@ -90,12 +104,7 @@ export function checkK8sReferences(docs: K8sDoc[]): Finding[] {
     }
     if (o.kind === 'Service' && o.obj.spec?.selector) {
       const sel = o.obj.spec.selector as Record<string, string>;
-      const pods = all.filter(
-        (w) =>
-          WORKLOADS.has(w.kind) &&
-          w.ns === o.ns &&
-          Object.entries(sel).every(([k, v]) => w.obj.spec?.template?.metadata?.labels?.[k] === v),
-      );
+      const pods = podsOf(o.ns, sel);
       if (!pods.length) {
         report(
           o,
@@ -104,19 +113,39 @@ export function checkK8sReferences(docs: K8sDoc[]): Finding[] {
         );
       }
       (o.obj.spec.ports ?? []).forEach((p: Obj, i: number) => {
-        if (typeof p.targetPort !== 'string' || !pods.length) return;
-        const named = pods.some((w) =>
-          (w.obj.spec.template.spec.containers ?? []).some((c: Obj) =>
-            (c.ports ?? []).some((cp: Obj) => cp.name === p.targetPort),
-          ),
+        if (typeof p.targetPort !== 'string' || !pods.length || namesPort(pods, p.targetPort)) return;
+        report(
+          o,
+          ['spec', 'ports', i, 'targetPort'],
+          `no container port is named "${p.targetPort}" in the selected pods`,
         );
-        if (!named)
+      });
+    }
+    if (o.kind === 'PodMonitor') {
+      // Scrape targets in a namespace we ship workloads to must exist; elsewhere (istio-system, whose
+      // gateway Istio installs) there is nothing to compare with.
+      const sel = (o.obj.spec?.selector?.matchLabels ?? {}) as Record<string, string>;
+      const namespaces: string[] = o.obj.spec?.namespaceSelector?.matchNames ?? [o.ns];
+      for (const ns of namespaces) {
+        if (!all.some((w) => WORKLOADS.has(w.kind) && w.ns === ns)) continue;
+        const pods = podsOf(ns, sel);
+        if (!pods.length) {
           report(
             o,
-            ['spec', 'ports', i, 'targetPort'],
-            `no container port is named "${p.targetPort}" in the selected pods`,
+            ['spec', 'selector'],
+            `selector ${JSON.stringify(sel)} matches no shipped workload's pods (namespace ${ns})`,
           );
-      });
+          continue;
+        }
+        (o.obj.spec?.podMetricsEndpoints ?? []).forEach((e: Obj, i: number) => {
+          if (typeof e.port !== 'string' || namesPort(pods, e.port)) return;
+          report(
+            o,
+            ['spec', 'podMetricsEndpoints', i, 'port'],
+            `no container port is named "${e.port}" in the selected pods`,
+          );
+        });
+      }
     }
     if (o.kind === 'VirtualService') {
       (o.obj.spec?.gateways ?? []).forEach((g: string, i: number) => {

@@ -1,6 +1,7 @@
 /**
  * Kubernetes and Istio objects checked against their published schemas: Istio's CRD schemas from
- * @kubernetes-models/istio and the core API's OpenAPI schemas from kubernetes-models. Those
+ * @kubernetes-models/istio, prometheus-operator's (PrometheusRule, PodMonitor, ...) from
+ * @kubernetes-models/prometheus-operator, and the core API's OpenAPI schemas from kubernetes-models. Those
  * packages hand their schemas only to their own validator (through `register`), so we listen to
  * that registration and compile them with our own Ajv, adding what `kubectl apply` (strict field
  * validation) adds: an unknown field is an error, except under x-kubernetes-preserve-unknown-fields
@@ -20,17 +21,27 @@ let hooked = false;
 /** Wraps the models' shared validator's `register` so every schema they add is also ours. */
 function hookRegistration(): void {
   if (hooked) return;
-  const istioDir = path.dirname(require.resolve('@kubernetes-models/istio/package.json'));
-  const coreDir = path.dirname(require.resolve('kubernetes-models/package.json'));
-  for (const dir of [istioDir, coreDir]) {
+  // From a module of each package (prometheus-operator's package.json is not exported).
+  const dirs = [
+    '@kubernetes-models/istio/package.json',
+    '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule',
+    'kubernetes-models/package.json',
+  ].map((p) => path.dirname(require.resolve(p)));
+  for (const dir of dirs) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the exact copy the models import
     const v = require(require.resolve('@kubernetes-models/validate', { paths: [dir] }));
     if (v.__earmarkHooked) continue;
     const original = v.register;
-    v.register = (id: string, schema: Schema) => {
-      schemas.set(id, schema);
-      return original(id, schema);
-    };
+    // Older copies export `register` through a getter; its property is configurable.
+    Object.defineProperty(v, 'register', {
+      configurable: true,
+      enumerable: true,
+      writable: true,
+      value: (id: string, schema: Schema) => {
+        schemas.set(id, schema);
+        return original(id, schema);
+      },
+    });
     v.__earmarkHooked = true;
   }
   hooked = true;
@@ -41,7 +52,9 @@ function modelFor(apiVersion: string, kind: string): { id: string } | undefined 
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
   const candidates = group.endsWith('istio.io')
     ? [`@kubernetes-models/istio/${group}/${version}/${kind}`]
-    : [`kubernetes-models/${group ? `${group}/` : ''}${version}/${kind}`];
+    : group === 'monitoring.coreos.com'
+      ? [`@kubernetes-models/prometheus-operator/${group}/${version}/${kind}`]
+      : [`kubernetes-models/${group ? `${group}/` : ''}${version}/${kind}`];
   for (const mod of candidates) {
     let m: Record<string, any>;
     try {

@@ -196,17 +196,29 @@ describe('control-plane/service: cycle behaviour (SimClock, real InfluxDB, emula
     }
 
     // Restart on the same database without running a cycle: the stored plan is in force and served.
+    // With the token-free metrics listener on (metricsPort), which the API port does not replace.
     const clock = new SimClock(T0 + 3 * MINUTE);
+    const metricsPort = await freePort();
     const again = await startControlPlane(
-      { ...settings, apiPort: 0, grpcPort: 0 },
+      { ...settings, apiPort: 0, grpcPort: 0, metricsPort },
       { clock, runFirstCycle: false, warmupSteps: 0, retrainEveryMs: 0 },
     );
     try {
       assert.equal(again.currentPlan()?.version, plan);
       assert.equal(again.distribution.cache.systemVersion, plan);
+      assert.equal(again.metricsUrl, `http://127.0.0.1:${metricsPort}/metrics`);
+      const scraped = await fetch(again.metricsUrl!);
+      assert.equal(scraped.status, 200);
+      assert.match(await scraped.text(), /^earmark_distribution_cache_resources \d+/m);
+      assert.equal(
+        (await fetch(`${again.apiUrl}/metrics`)).status,
+        401,
+        'the API port still wants the token',
+      );
     } finally {
       await again.stop();
     }
+    await assert.rejects(fetch(`http://127.0.0.1:${metricsPort}/metrics`), 'closed with the rest');
   });
 
   it('delivers scaling recommendations as the policy says (webhook, after the plan is published)', async () => {

@@ -7,6 +7,10 @@ import { ApiMetrics } from '../../../control-plane/api/metrics';
 import { DistributionMetrics } from '../../../control-plane/distribute/metrics';
 import { CycleMetrics } from '../../../control-plane/service/metrics';
 import { createRegistry } from '../../../control-plane/telemetry';
+import {
+  PROMETHEUS_RULE_FILE,
+  prometheusRule,
+} from '../../../control-plane/telemetry/alerts/prometheus-rule';
 import { RULES_FILE, RULES_TEST_FILE, promtool } from '../../../control-plane/telemetry/alerts/promtool';
 import { startStack, type Stack } from '../../plugin/support/stack';
 
@@ -91,6 +95,13 @@ describe('telemetry: Prometheus alert rules (promtool)', () => {
     } finally {
       rmSync(s.dir, { recursive: true, force: true });
     }
+  });
+
+  it('are shipped unchanged as the PrometheusRule of envoy/istio/monitoring/', () => {
+    // Regenerate with `npx tsx control-plane/telemetry/alerts/prometheus-rule.ts` after editing the rules.
+    const shipped = YAML.parse(readFileSync(PROMETHEUS_RULE_FILE, 'utf8')) as { spec: { groups: unknown } };
+    assert.deepEqual(shipped, prometheusRule());
+    assert.deepEqual(shipped.spec.groups, rules().groups);
   });
 
   it('refuse a rule with a malformed expression, naming the rule file', () => {

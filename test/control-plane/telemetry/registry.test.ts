@@ -2,7 +2,12 @@ import { strict as assert } from 'node:assert';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, register as globalRegistry } from 'prom-client';
-import { createRegistry, metricsHandler, renderMetrics } from '../../../control-plane/telemetry';
+import {
+  createRegistry,
+  metricsHandler,
+  renderMetrics,
+  startMetricsServer,
+} from '../../../control-plane/telemetry';
 
 import pkg from '../../../package.json';
 
@@ -73,5 +78,20 @@ describe('telemetry: the process registry', () => {
       server.close();
     }
     assert.equal((await renderMetrics(r)).status, 200);
+  });
+
+  it('serves only GET /metrics, without a token, on the metrics-only listener (metricsPort)', async () => {
+    const r = createRegistry({ defaultMetrics: false, version: 'm' });
+    const m = await startMetricsServer(r, '127.0.0.1', 0);
+    try {
+      const ok = await fetch(`${m.url}/metrics`);
+      assert.equal(ok.status, 200);
+      assert.match(await ok.text(), /earmark_build_info\{version="m"/);
+      assert.equal((await fetch(`${m.url}/v1/plan`)).status, 404);
+      assert.equal((await fetch(`${m.url}/metrics`, { method: 'POST' })).status, 405);
+    } finally {
+      await m.close();
+    }
+    await assert.rejects(fetch(`${m.url}/metrics`), 'closed');
   });
 });
