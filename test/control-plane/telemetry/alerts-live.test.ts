@@ -149,8 +149,10 @@ describe('telemetry: alert rules in a real Prometheus, on live metrics', functio
     prometheus?.kill('SIGTERM');
     await proxy?.close();
     await server?.stop(100).catch(() => undefined);
-    metricsHttp?.closeAllConnections();
-    await new Promise((r) => metricsHttp?.close(r));
+    if (metricsHttp) {
+      metricsHttp.closeAllConnections();
+      await new Promise((r) => metricsHttp.close(r)); // already closed by the second test: r(err)
+    }
     if (prometheus && prometheus.exitCode === null) await new Promise((r) => prometheus!.once('exit', r));
     rmSync(dir, { recursive: true, force: true });
   });
