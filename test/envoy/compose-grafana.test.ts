@@ -69,4 +69,34 @@ describe('compose: Grafana provisioning', () => {
     assert.equal(ds[0].url, cp.EARMARK_INFLUX_URL);
     assert.ok(grafana.depends_on.influxdb, 'Grafana starts after InfluxDB');
   });
+
+  it('provisions the Prometheus operations dashboard file itself, and the Prometheus it queries', () => {
+    const provisioning = hostPathOf(grafana, '/etc/grafana/provisioning')!;
+    const providers = parse(fs.readFileSync(path.join(provisioning, 'dashboards', 'earmark.yaml'), 'utf8'))
+      .providers as { name: string; options: { path: string } }[];
+    const ops = providers.find((p) => p.name === 'earmark-operations');
+    assert.ok(ops, 'a provider for the operations dashboard');
+    const dir = hostPathOf(grafana, ops.options.path);
+    assert.equal(dir, path.join(ROOT, 'control-plane', 'telemetry', 'grafana'));
+    const files = jsonFilesUnder(dir!);
+    assert.deepEqual(files, [path.join(dir!, 'earmark-operations.json')]);
+    const dash = JSON.parse(fs.readFileSync(files[0], 'utf8'));
+    const uid = dash.uid;
+    for (const f of jsonFilesUnder(path.join(ROOT, 'envoy'))) {
+      assert.notEqual(JSON.parse(fs.readFileSync(f, 'utf8')).uid, uid, `${f} is a copy of the dashboard`);
+    }
+    const dsVar = dash.templating.list.find((v: { name: string }) => v.name === 'DS_PROMETHEUS');
+    const ds = parse(
+      fs.readFileSync(path.join(provisioning, 'datasources', 'prometheus.yaml'), 'utf8'),
+    ).datasources;
+    assert.equal(ds.length, 1);
+    assert.equal(ds[0].type, dsVar.query, 'the variable picks a datasource of the provisioned type');
+    const [host, port] = new URL(ds[0].url).host.split(':');
+    assert.ok(compose.services[host], `the datasource names the stack's ${host}`);
+    assert.ok(
+      compose.services[host].ports.some((p: string) => p.endsWith(`:${port}`)),
+      'on its port',
+    );
+    assert.ok(grafana.depends_on[host], 'Grafana starts after Prometheus');
+  });
 });

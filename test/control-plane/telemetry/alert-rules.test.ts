@@ -3,16 +3,13 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { ApiMetrics } from '../../../control-plane/api/metrics';
-import { DistributionMetrics } from '../../../control-plane/distribute/metrics';
-import { CycleMetrics } from '../../../control-plane/service/metrics';
-import { createRegistry } from '../../../control-plane/telemetry';
 import {
   PROMETHEUS_RULE_FILE,
   prometheusRule,
 } from '../../../control-plane/telemetry/alerts/prometheus-rule';
 import { RULES_FILE, RULES_TEST_FILE, promtool } from '../../../control-plane/telemetry/alerts/promtool';
-import { startStack, type Stack } from '../../plugin/support/stack';
+import type { Stack } from '../../plugin/support/stack';
+import { controlPlaneMetricNames, filterMetricNames, metricsIn, syncedStack } from './support/metric-names';
 
 interface Rule {
   alert: string;
@@ -24,9 +21,6 @@ interface RuleFile {
 
 const rules = (): RuleFile => YAML.parse(readFileSync(RULES_FILE, 'utf8')) as RuleFile;
 const alertNames = () => rules().groups.flatMap((g) => g.rules.map((r) => r.alert));
-/** Metric names an expression reads (Earmark's all start with earmark_). */
-const metricsIn = (expr: string) => [...expr.matchAll(/\bearmark_[a-z0-9_]+/g)].map((m) => m[0]);
-
 /** A scratch copy of the rules (changed by `edit`) and of their unit tests, side by side. */
 function scratch(edit: (f: RuleFile) => void): { dir: string; rules: string; tests: string } {
   const dir = mkdtempSync(join(tmpdir(), 'earmark-alerts-'));
@@ -35,16 +29,6 @@ function scratch(edit: (f: RuleFile) => void): { dir: string; rules: string; tes
   writeFileSync(join(dir, 'earmark.rules.yaml'), YAML.stringify(f));
   copyFileSync(RULES_TEST_FILE, join(dir, 'earmark.rules.test.yaml'));
   return { dir, rules: join(dir, 'earmark.rules.yaml'), tests: join(dir, 'earmark.rules.test.yaml') };
-}
-
-/** Series names a set of metrics exposes: histograms as _bucket, _sum and _count. */
-function exposed(metrics: { name: string; histogram: boolean }[]): Set<string> {
-  const out = new Set<string>();
-  for (const m of metrics) {
-    out.add(m.name);
-    if (m.histogram) for (const s of ['_bucket', '_sum', '_count']) out.add(m.name + s);
-  }
-  return out;
 }
 
 function unknownMetrics(group: string, known: Set<string>): string[] {
@@ -117,41 +101,26 @@ describe('telemetry: Prometheus alert rules (promtool)', () => {
   });
 
   it("name only metrics the control plane exports (every part's metrics on one registry)", async () => {
-    const registry = createRegistry({ defaultMetrics: false });
-    new ApiMetrics(registry);
-    new DistributionMetrics(registry);
-    new CycleMetrics(registry);
-    const known = exposed(
-      (await registry.getMetricsAsJSON()).map((m) => ({
-        name: m.name,
-        histogram: String(m.type) === 'histogram',
-      })),
-    );
-    assert.deepEqual(unknownMetrics('earmark-control-plane', known), []);
+    assert.deepEqual(unknownMetrics('earmark-control-plane', await controlPlaneMetricNames()), []);
   });
 
   describe("name only metrics the filter defines, as Envoy's /stats/prometheus prints them", () => {
     let stack: Stack;
     before(async () => {
-      stack = await startStack();
-      // The sync root's first request: both roots are configured and have defined their metrics.
-      const s = stack.server.streams;
-      await stack.until(() => s.length > 0 && s[0].requests.length > 0, 'the sync stream', 50);
+      stack = await syncedStack();
     });
     after(async () => stack?.close());
 
     it('covers every metric of the earmark-proxies group', () => {
       // Wasm-defined stats live under Envoy's "wasmcustom." namespace, printed without it and
       // without the envoy_ prefix (wasm-host/metrics.ts keeps them under the plugin's own names).
-      const all = stack.envoy.metrics.all();
-      assert.ok(all.length > 20, `the filter defined ${all.length} metrics`);
-      const known = exposed(all.map((m) => ({ name: m.name, histogram: m.kind === 'histogram' })));
-      assert.deepEqual(unknownMetrics('earmark-proxies', known), []);
+      const defined = stack.envoy.metrics.all().length;
+      assert.ok(defined > 20, `the filter defined ${defined} metrics`);
+      assert.deepEqual(unknownMetrics('earmark-proxies', filterMetricNames(stack.envoy)), []);
     });
 
     it('and a name the filter does not define is reported', () => {
-      const all = stack.envoy.metrics.all().filter((m) => m.name !== 'earmark_requests_rejected');
-      const known = exposed(all.map((m) => ({ name: m.name, histogram: m.kind === 'histogram' })));
+      const known = filterMetricNames(stack.envoy, ['earmark_requests_rejected']);
       assert.deepEqual(unknownMetrics('earmark-proxies', known), [
         'EarmarkThrottlingHigh: earmark_requests_rejected',
       ]);

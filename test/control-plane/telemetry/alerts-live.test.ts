@@ -18,6 +18,8 @@ import { syntheticPlan } from '../../../control-plane/distribute/testing/synthet
 import { createRegistry, metricsHandler } from '../../../control-plane/telemetry';
 import { RULES_FILE, findTool } from '../../../control-plane/telemetry/alerts/promtool';
 import { EmulatedProxy } from '../../../sim/proxy/emulated-proxy';
+import { asPromQL, dashboardQueries } from './support/dashboard';
+import { metricsIn } from './support/metric-names';
 
 const TOKEN = 'alerts-live-token';
 const ISSUED = 1_767_225_600_000; // syntheticPlan's issue time: the proxy's clock starts there
@@ -175,6 +177,26 @@ describe('telemetry: alert rules in a real Prometheus, on live metrics', functio
         : undefined;
     });
     assert.deepEqual(await activeAlerts(), [], prometheusLog);
+  });
+
+  it('runs every query of the Grafana operations dashboard; those whose metrics exist return data', async () => {
+    const present = new Set(await api<string[]>('/api/v1/label/__name__/values'));
+    const empty: string[] = [];
+    let answered = 0;
+    for (const q of dashboardQueries()) {
+      // Grafana sends $__rate_interval as at least four scrape intervals (1 s here).
+      const r = await api<{ result: unknown[] }>(
+        `/api/v1/query?query=${encodeURIComponent(asPromQL(q.expr, '10s'))}`,
+      );
+      const needs = metricsIn(q.expr);
+      if (needs.every((m) => present.has(m))) {
+        answered++;
+        if (r.result.length === 0) empty.push(`${q.panel}: ${q.expr}`);
+      }
+    }
+    assert.deepEqual(empty, []);
+    // The proxy's panels and the distribution ones: most of the dashboard had something to show.
+    assert.ok(answered >= 20, `${answered} queries had their metrics`);
   });
 
   it('raises the control-plane, sync-stream and stale-plan alerts when the control plane goes away', async () => {
