@@ -11,6 +11,7 @@ import { startControlPlane, type ControlPlane } from '../../control-plane/servic
 import { runningInstance, startLocalInflux, type LocalInflux } from '../../scripts/influxdb/local-influxd';
 import { progressLine } from './demo-console';
 import { DemoTraffic } from './demo-traffic';
+import { writeDemoPrometheusConfig } from './demo-prometheus';
 import { Pacer } from './pacer';
 import type { DecisionCounts } from './traffic';
 
@@ -127,6 +128,12 @@ export class DemoStack {
     say(
       `proxies' metrics (as Envoy's /stats/prometheus): ${traffic.adminUrls.map((u) => `${u}/stats/prometheus`).join(' ')}`,
     );
+    const promConfig = writeDemoPrometheusConfig(path.resolve(settings.dataDir), {
+      apiUrl: cp.apiUrl,
+      apiToken: cp.apiToken,
+      proxyAdmins: traffic.adminUrls,
+    });
+    say(`Prometheus config with the alert rules: ${promConfig}`);
     say(`\ndashboard: ${cp.dashboardUrl}`);
     say(`API token: ${cp.apiTokenFile ? `in ${cp.apiTokenFile}` : 'from your settings'} — e.g.`);
     say(`  curl -s -H "authorization: Bearer ${cp.apiToken}" ${cp.apiUrl}/v1/plan | head -c 400`);

@@ -3,6 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { promtool } from '../../../control-plane/telemetry/alerts/promtool';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const BIN = path.join(ROOT, 'bin/earmark.js');
@@ -120,6 +121,24 @@ describe('earmark start (npm start): the local demo stack as a process', functio
       await fetch(url.origin + '/metrics', { headers: { authorization: `Bearer ${token}` } })
     ).text();
     assert.match(metrics, /earmark_cycle_stage_seconds_count\{stage="forecast"\} [1-9]/);
+
+    // Each proxy's metrics as Envoy's /stats/prometheus prints them, and a Prometheus config that
+    // scrapes them and the control plane with the alert rules (Prometheus's own check).
+    const [, firstProxy] = await waitFor(
+      /proxies' metrics \(as Envoy's \/stats\/prometheus\): (\S+) \S+/,
+      'proxy metrics URLs',
+    );
+    const stats = await (await fetch(firstProxy)).text();
+    assert.match(stats, /^earmark_requests_total [1-9]/m);
+    assert.match(stats, /^earmark_sync_stream_state 2$/m);
+    const [, promConfig] = await waitFor(
+      /Prometheus config with the alert rules: (\S+)/,
+      'the Prometheus config',
+    );
+    const checked = promtool(['check', 'config', promConfig], dir);
+    assert.equal(checked.status, 0, checked.output);
+    assert.match(checked.output, /SUCCESS: \d+ rules found/);
+    assert.equal(fs.statSync(path.join(dir, 'prometheus-api-token')).mode & 0o777, 0o600);
 
     child.kill('SIGINT');
     assert.equal(await exited, 0, out);
