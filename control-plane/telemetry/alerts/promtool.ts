@@ -44,16 +44,24 @@ export function promtool(args: string[], cwd = ALERTS_DIR): PromtoolRun {
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
-/** `npm run check:alerts`: both checks on the shipped files; exit code 1 when either fails. */
+/**
+ * `npm run check:alerts`: both checks on the shipped files; exit code 1 when either fails, 2 (with
+ * the reason on stderr) when promtool cannot be run at all.
+ */
 export function main(): number {
   let failed = false;
-  for (const args of [
-    ['check', 'rules', RULES_FILE],
-    ['test', 'rules', RULES_TEST_FILE],
-  ]) {
-    const r = promtool(args);
-    process.stdout.write(r.output);
-    if (r.status !== 0) failed = true;
+  try {
+    for (const args of [
+      ['check', 'rules', RULES_FILE],
+      ['test', 'rules', RULES_TEST_FILE],
+    ]) {
+      const r = promtool(args);
+      process.stdout.write(r.output);
+      if (r.status !== 0) failed = true;
+    }
+  } catch (err) {
+    process.stderr.write(`check:alerts: ${(err as Error).message}\n`);
+    return 2;
   }
   return failed ? 1 : 0;
 }

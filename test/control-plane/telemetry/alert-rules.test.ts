@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,6 +87,21 @@ describe('telemetry: Prometheus alert rules (promtool)', () => {
     const shipped = YAML.parse(readFileSync(PROMETHEUS_RULE_FILE, 'utf8')) as { spec: { groups: unknown } };
     assert.deepEqual(shipped, prometheusRule());
     assert.deepEqual(shipped.spec.groups, rules().groups);
+  });
+
+  it('npm run check:alerts passes, and says how to get promtool when it cannot run one', () => {
+    const script = join(__dirname, '../../../control-plane/telemetry/alerts/promtool.ts');
+    const run = (env: NodeJS.ProcessEnv) =>
+      spawnSync(process.execPath, ['--require', 'tsx/cjs', script], {
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+      });
+    const ok = run({});
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /SUCCESS: \d+ rules found[\s\S]*SUCCESS/);
+    const missing = run({ EARMARK_PROMTOOL: '/nonexistent/promtool' });
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /check:alerts: EARMARK_PROMTOOL=\/nonexistent\/promtool: no such file/);
   });
 
   it('refuse a rule with a malformed expression, naming the rule file', () => {
