@@ -25,7 +25,7 @@ export interface Stat {
   max: number;
   samples: number[]; // histogram: the most recent values (a ring of MAX_SAMPLES)
   next: number; // histogram: where the next sample goes in the ring
-  /** Histogram: values ≤ each of ENVOY_DEFAULT_BUCKETS (not cumulative; see bucketCounts). */
+  /** Histogram: how many values fell in each of ENVOY_DEFAULT_BUCKETS (per bucket; prometheus.ts sums them up). */
   buckets: number[];
 }
 
