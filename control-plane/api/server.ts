@@ -1,7 +1,9 @@
-/** Listens with an API app; close() also ends idle keep-alive connections so shutdown is prompt. */
+/**
+ * Listens with an API app (or any request listener: the metrics-only listener of telemetry/ uses
+ * it too); close() also ends idle keep-alive connections so shutdown is prompt.
+ */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 
 export interface ApiServer {
   url: string;
@@ -10,7 +12,7 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export function startApiServer(app: Express, host = '127.0.0.1', port = 0): Promise<ApiServer> {
+export function startApiServer(app: http.RequestListener, host = '127.0.0.1', port = 0): Promise<ApiServer> {
   return new Promise((resolve, reject) => {
     const server = http.createServer(app);
     // Slow or stalled clients must not hold sockets forever.

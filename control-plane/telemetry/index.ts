@@ -2,4 +2,4 @@
 export { createRegistry } from './registry';
 export type { RegistryOptions } from './registry';
 export { metricsHandler, renderMetrics, startMetricsServer } from './metrics-endpoint';
-export type { MetricsServer, RenderedMetrics } from './metrics-endpoint';
+export type { RenderedMetrics } from './metrics-endpoint';

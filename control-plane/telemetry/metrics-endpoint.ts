@@ -3,10 +3,9 @@
  * /metrics route returns; `metricsHandler` mounts the same on a bare Node http server;
  * `startMetricsServer` is the optional metrics-only listener (setting metricsPort).
  */
-import * as http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { startApiServer, type ApiServer } from '../api/server';
 
 export interface RenderedMetrics {
   status: number;
@@ -37,37 +36,22 @@ export function metricsHandler(registry: Registry) {
   };
 }
 
-export interface MetricsServer {
-  readonly url: string;
-  close(): Promise<void>;
-}
-
 /**
  * A listener that serves only GET /metrics, without the API token: what Prometheus pod annotations
  * and a service mesh's metrics merging (Istio's) can scrape, since neither sends a bearer token. It
  * holds the same counters as the API's /metrics (node ids, stages, error codes; never user ids).
  */
-export function startMetricsServer(registry: Registry, host: string, port: number): Promise<MetricsServer> {
+export function startMetricsServer(registry: Registry, host: string, port: number): Promise<ApiServer> {
   const handler = metricsHandler(registry);
-  const server = http.createServer((req, res) => {
-    if ((req.url ?? '/').split('?')[0] !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('only /metrics here\n');
-    } else if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end();
-    } else void handler(req, res);
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      const a = server.address() as AddressInfo;
-      resolve({
-        url: `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
+  return startApiServer(
+    (req, res) => {
+      if ((req.url ?? '/').split('?')[0] !== '/metrics') {
+        res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('only /metrics here\n');
+      } else if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      } else void handler(req, res);
+    },
+    host,
+    port,
+  );
 }

@@ -8,15 +8,14 @@
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import * as http from 'node:http';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryLogger } from '../../../control-plane/distribute/logger';
 import { DistributionServer } from '../../../control-plane/distribute/server/distribution-server';
 import { syntheticPlan } from '../../../control-plane/distribute/testing/synthetic-reservations';
-import { createRegistry, metricsHandler } from '../../../control-plane/telemetry';
+import { createRegistry, startMetricsServer } from '../../../control-plane/telemetry';
 import { RULES_FILE, findTool } from '../../../control-plane/telemetry/alerts/promtool';
+import { freePort } from '../../../scripts/influxdb/local-influxd';
 import { EmulatedProxy } from '../../../sim/proxy/emulated-proxy';
 import { asPromQL, dashboardQueries } from './support/dashboard';
 import { metricsIn } from './support/metric-names';
@@ -27,17 +26,6 @@ const ISSUED = 1_767_225_600_000; // syntheticPlan's issue time: the proxy's clo
 interface ActiveAlert {
   labels: Record<string, string>;
   state: 'pending' | 'firing';
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Polls `probe` every 250 ms until it returns a value (not undefined), or fails after `ms`. */
@@ -61,7 +49,7 @@ describe('telemetry: alert rules in a real Prometheus, on live metrics', functio
   this.timeout(120_000);
   const dir = mkdtempSync(join(tmpdir(), 'earmark-prometheus-'));
   let server: DistributionServer;
-  let metricsHttp: http.Server;
+  let metricsHttp: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
   let proxy: EmulatedProxy;
   let prometheus: ChildProcess | undefined;
   let prometheusLog = '';
@@ -93,9 +81,8 @@ describe('telemetry: alert rules in a real Prometheus, on live metrics', functio
     server = new DistributionServer({ auth: { tokens: [TOKEN] }, registry, logger: new MemoryLogger() });
     const { port } = await server.start();
     server.publishPlan(syntheticPlan('plan-1', { users: 20, issuedAtMs: ISSUED }));
-    metricsHttp = http.createServer(metricsHandler(registry));
-    await new Promise<void>((r) => metricsHttp.listen(0, '127.0.0.1', () => r()));
-    targets.cp = `127.0.0.1:${(metricsHttp.address() as net.AddressInfo).port}`;
+    metricsHttp = await startMetricsServer(registry, '127.0.0.1', 0);
+    targets.cp = new URL(metricsHttp.url).host;
 
     proxy = new EmulatedProxy(0, {
       nodeId: 'edge-1',
@@ -151,10 +138,7 @@ describe('telemetry: alert rules in a real Prometheus, on live metrics', functio
     prometheus?.kill('SIGTERM');
     await proxy?.close();
     await server?.stop(100).catch(() => undefined);
-    if (metricsHttp) {
-      metricsHttp.closeAllConnections();
-      await new Promise((r) => metricsHttp.close(r)); // already closed by the second test: r(err)
-    }
+    await metricsHttp?.close(); // undefined once the second test has closed it
     if (prometheus && prometheus.exitCode === null) await new Promise((r) => prometheus!.once('exit', r));
     rmSync(dir, { recursive: true, force: true });
   });
@@ -201,8 +185,8 @@ describe('telemetry: alert rules in a real Prometheus, on live metrics', functio
 
   it('raises the control-plane, sync-stream and stale-plan alerts when the control plane goes away', async () => {
     await server.stop(100);
-    metricsHttp.closeAllConnections();
-    await new Promise((r) => metricsHttp.close(r));
+    await metricsHttp!.close();
+    metricsHttp = undefined;
     pace = 100; // the proxy's 30 s plan TTL passes in well under a second of real time
     const want = ['EarmarkControlPlaneAbsent', 'EarmarkPlanStale', 'EarmarkSyncStreamDown'];
     const active = await until('the three alerts', async () => {
