@@ -33,6 +33,17 @@ export interface Settings {
   spoolDir: string;
   modelsDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** 'kubernetes': replicas elect one leader through a Lease; the others stand by (control-plane/leader). */
+  leaderElection: 'off' | 'kubernetes';
+  leaseName: string;
+  /** '' = the pod's namespace (POD_NAMESPACE, else the service account's). */
+  leaseNamespace: string;
+  /** '' = POD_NAME, else the hostname and a random suffix. */
+  leaseIdentity: string;
+  leaseDurationMs: number;
+  /** '' = https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT (in a pod). */
+  kubernetesApiUrl: string;
+  kubernetesServiceAccountDir: string;
 }
 
 export type SettingName = keyof Settings;
@@ -162,6 +173,48 @@ const TABLE: Table = {
     default: 'info',
     values: ['debug', 'info', 'warn', 'error'],
     description: 'Least severe log level printed.',
+  },
+  leaderElection: {
+    kind: 'enum',
+    default: 'off',
+    values: ['off', 'kubernetes'],
+    description:
+      'off: this process is the only control plane. kubernetes: replicas elect one leader through a coordination.k8s.io Lease; the others stand by (serving nothing; in a pod, labeled earmark.io/role=standby) and take over when it stops or fails.',
+  },
+  leaseName: {
+    kind: 'string',
+    default: 'earmark-control-plane',
+    description: 'Name of the Lease the replicas compete for (leaderElection=kubernetes).',
+  },
+  leaseNamespace: {
+    kind: 'string',
+    default: '',
+    description: "Namespace of the Lease. Empty: POD_NAMESPACE, else the service account's namespace.",
+  },
+  leaseIdentity: {
+    kind: 'string',
+    default: '',
+    description: "This replica's name in the Lease. Empty: POD_NAME, else the hostname with a random suffix.",
+  },
+  leaseDurationMs: {
+    kind: 'duration',
+    default: 15_000,
+    min: 1000,
+    max: 300_000,
+    description:
+      'How long a lease lasts without renewal: a failed leader is replaced after about this long. The leader renews every 2/15 of it and gives up (stops) after 2/3 of it without renewal.',
+  },
+  kubernetesApiUrl: {
+    kind: 'url',
+    default: '',
+    description:
+      'Kubernetes API server for leader election. Empty: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT with the service account (in a pod).',
+  },
+  kubernetesServiceAccountDir: {
+    kind: 'path',
+    default: '/var/run/secrets/kubernetes.io/serviceaccount',
+    description:
+      'Where the service account token, CA and namespace are mounted (read for leader election only).',
   },
 };
 

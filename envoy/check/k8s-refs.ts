@@ -24,6 +24,23 @@ interface Indexed {
 
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job']);
 
+/**
+ * Labels a workload's pods set on themselves at run time, declared in the pod template's annotation
+ * `earmark.io/runtime-labels: key=value1|value2,...` (the control plane's earmark.io/role, which
+ * its Service selects on): a selector naming one of those values does select those pods.
+ */
+export const RUNTIME_LABELS = 'earmark.io/runtime-labels';
+function runtimeLabels(w: { obj: Obj }): Record<string, string[]> {
+  const raw = w.obj.spec?.template?.metadata?.annotations?.[RUNTIME_LABELS];
+  const out: Record<string, string[]> = {};
+  if (typeof raw !== 'string') return out;
+  for (const part of raw.split(',')) {
+    const [k, values] = part.split('=');
+    if (k && values) out[k.trim()] = values.split('|').map((v) => v.trim());
+  }
+  return out;
+}
+
 export function checkK8sReferences(docs: K8sDoc[]): Finding[] {
   const all: Indexed[] = docs.map((doc) => {
     const obj = toPlain(doc.node) as Obj;
@@ -37,13 +54,15 @@ export function checkK8sReferences(docs: K8sDoc[]): Finding[] {
   });
   const find = (kind: string, ns: string, name: string) =>
     all.find((o) => o.kind === kind && o.ns === ns && o.name === name);
-  /** Workloads in `ns` whose pod template carries every label of `sel`. */
+  /** Workloads in `ns` whose pod template carries every label of `sel` (or its pods set it, below). */
   const podsOf = (ns: string, sel: Record<string, string>) =>
     all.filter(
       (w) =>
         WORKLOADS.has(w.kind) &&
         w.ns === ns &&
-        Object.entries(sel).every(([k, v]) => w.obj.spec?.template?.metadata?.labels?.[k] === v),
+        Object.entries(sel).every(
+          ([k, v]) => w.obj.spec?.template?.metadata?.labels?.[k] === v || runtimeLabels(w)[k]?.includes(v),
+        ),
     );
   const namesPort = (pods: Indexed[], name: string) =>
     pods.some((w) =>

@@ -5,7 +5,10 @@
  */
 import { Command, UsageError } from '../command';
 import { loadSettings, redactedSettings, SettingsError, settingsHelp } from '../../config';
-import { startControlPlane } from '../../service/control-plane';
+import { startControlPlane, type ControlPlane } from '../../service/control-plane';
+import { LeaderConfigError } from '../../leader/in-cluster';
+import { runElected } from '../../leader/run-elected';
+import { createRegistry } from '../../telemetry/registry';
 import type { Logger } from '../../api/logger';
 import { StopRequest } from '../stop-request';
 
@@ -19,6 +22,18 @@ function consoleLogger(level: (typeof LEVELS)[number]): Logger {
     process.stderr.write(`${new Date().toISOString()} ${l} ${msg}${extra}\n`);
   };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+function banner(svc: ControlPlane, settings: { influxUrl: string; influxDatabase: string }): string {
+  return [
+    `earmark API     ${svc.apiUrl}   (OpenAPI ${svc.apiUrl}/openapi.json, metrics ${svc.apiUrl}/metrics)`,
+    `dashboard       ${svc.dashboardUrl}`,
+    svc.apiTokenFile ? `API token in    ${svc.apiTokenFile}` : 'API token from  the apiToken setting',
+    `plan sync       grpc://${svc.grpcAddress} (proxies: /earmark.v1.ReservationDiscoveryService)`,
+    `store           ${settings.influxUrl} database ${settings.influxDatabase}`,
+    'Ctrl-C stops.',
+    '',
+  ].join('\n');
 }
 
 export const command: Command = {
@@ -38,6 +53,13 @@ export const command: Command = {
     'as part of the dashboard link (#token=..., which the browser keeps and never sends to a server).',
     '',
     'With policyFile set and no policy stored yet, the file is stored as policy version 1.',
+    '',
+    'With leaderElection=kubernetes, replicas compete for a Lease (leaseName): the one holding it runs',
+    'the control plane, the others stand by (healthy and ready to take over, 503 STANDBY to anything',
+    'else on the API port; in a pod, labeled earmark.io/role=standby while the leader is labeled',
+    'leader, which the Service selects) and take over within about leaseDurationMs when it stops or',
+    'fails. A leader that loses the lease stops at once and exits 1, so that its pod restarts as a',
+    'standby (control-plane/leader/README.md).',
     'For a self-contained demo with emulated proxies and synthetic traffic, use `earmark start`.',
     '',
     'settings (file < environment < flags):',
@@ -60,27 +82,26 @@ export const command: Command = {
     // Listen first: a signal during start-up is kept and stops the service once it is up, instead of
     // killing the process half-started.
     const stop = new StopRequest();
-    let svc;
     try {
-      svc = await startControlPlane(settings, { logger });
-    } catch (err) {
-      stop.dispose();
-      throw err;
-    }
-    process.stdout.write(
-      [
-        `earmark API     ${svc.apiUrl}   (OpenAPI ${svc.apiUrl}/openapi.json, metrics ${svc.apiUrl}/metrics)`,
-        `dashboard       ${svc.dashboardUrl}`,
-        svc.apiTokenFile ? `API token in    ${svc.apiTokenFile}` : 'API token from  the apiToken setting',
-        `plan sync       grpc://${svc.grpcAddress} (proxies: /earmark.v1.ReservationDiscoveryService)`,
-        `store           ${settings.influxUrl} database ${settings.influxDatabase}`,
-        'Ctrl-C stops.',
-        '',
-      ].join('\n'),
-    );
-    const why = await stop.wait();
-    process.stdout.write(`stopping (${why})…\n`);
-    try {
+      if (settings.leaderElection === 'kubernetes') {
+        const registry = createRegistry();
+        const out = await runElected({
+          settings,
+          logger,
+          registry,
+          stopRequested: stop.wait(),
+          start: () => startControlPlane(settings!, { logger, registry }),
+          onLeading: (svc) => process.stdout.write(banner(svc, settings!)),
+        }).catch((err: unknown) => {
+          throw err instanceof LeaderConfigError ? new UsageError(err.message) : err;
+        });
+        process.stdout.write(`stopped (${out.why}).\n`);
+        return out.code;
+      }
+      const svc = await startControlPlane(settings, { logger });
+      process.stdout.write(banner(svc, settings));
+      const why = await stop.wait();
+      process.stdout.write(`stopping (${why})…\n`);
       await svc.stop();
     } finally {
       stop.dispose();

@@ -8,10 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../../control-plane/cli/main';
-import { Store, silentLogger } from '../../../control-plane/store';
 import { testInflux, uniqueDb } from '../../support/influx';
-import * as seed from './support/seed';
-import { usageOf } from '../../../control-plane/domain/usage';
+import { seedServeStore } from './support/serve-store';
 
 const ROOT = path.join(__dirname, '../../..');
 
@@ -64,31 +62,8 @@ describe('cli: earmark serve, plan and reservation', function () {
   // Three ready instances, nine gold users and twenty minutes of their usage, stored before the
   // service starts, so its first cycle computes a real plan from them.
   const USERS = Array.from({ length: 9 }, (_, i) => `user-000${i}`);
-  const seedStore = async (now: number) => {
-    const store = await Store.open({
-      url: influxUrl,
-      database,
-      spoolDir: path.join(dir, 'writer'),
-      log: silentLogger,
-    });
-    await store.schemaReady;
-    const insts = seed.instances(3).map((i) => ({ ...i, instanceClass: 'standard' }));
-    await store.writeInstances(insts, now - 30 * 60_000);
-    await store.writeProfiles(USERS.map((user) => ({ user, tier: 'gold', updatedAtMs: now - 30 * 60_000 })));
-    for (let m = 20; m >= 1; m--) {
-      const start = Math.floor(now / 60_000) * 60_000 - m * 60_000;
-      await store.writeUsage({
-        nodeId: 'proxy-a',
-        sequence: 21 - m,
-        intervalStartMs: start,
-        intervalMs: 60_000,
-        planVersion: '',
-        users: USERS.map((user) => usageOf(user, { requests: 30, admitted: 30, peakInFlight: 2 })),
-      });
-    }
-    await store.flush();
-    await store.close();
-  };
+  const seedStore = (now: number) =>
+    seedServeStore({ url: influxUrl, database, spoolDir: path.join(dir, 'writer'), users: USERS, now });
 
   before(async () => {
     influxUrl = (await testInflux()).url;

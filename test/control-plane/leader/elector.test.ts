@@ -1,0 +1,209 @@
+/**
+ * Leader election against a faithful fake of the Kubernetes Lease API (support/fake-kube-api.ts):
+ * who leads, when a standby takes over, when a leader must stop, and what bad answers do.
+ * Time: the periods are short and real; lease expiry is judged on an injected monotonic clock,
+ * so "not before the lease ran out" is checked by counting attempts, not by timing.
+ */
+import { strict as assert } from 'node:assert';
+import { Registry } from 'prom-client';
+import { LeaderElector, type ElectorOptions } from '../../../control-plane/leader/elector';
+import { LeaseApi } from '../../../control-plane/leader/lease-api';
+import { LeaderMetrics } from '../../../control-plane/leader/metrics';
+import { captureLogger } from './support/capture-logger';
+import { FakeKubeApi } from './support/fake-kube-api';
+
+const NS = 'earmark';
+const NAME = 'earmark-control-plane';
+
+describe('leader: election on a Kubernetes Lease', function () {
+  this.timeout(20_000);
+  let kube: FakeKubeApi;
+  const electors: LeaderElector[] = [];
+  let clock: { t: number };
+
+  beforeEach(async () => {
+    kube = await new FakeKubeApi().start();
+    clock = { t: 1_000_000 };
+  });
+  afterEach(async () => {
+    for (const e of electors.splice(0)) e.stop();
+    await kube.close();
+  });
+
+  const elector = (identity: string, extra: Partial<ElectorOptions> = {}) => {
+    const registry = new Registry();
+    const log = captureLogger();
+    const e = new LeaderElector({
+      store: new LeaseApi({ url: kube.url, namespace: NS, name: NAME, timeoutMs: 2000 }),
+      identity,
+      leaseDurationMs: 3000,
+      renewDeadlineMs: 1000,
+      retryPeriodMs: 30,
+      now: () => clock.t,
+      logger: log.logger,
+      metrics: new LeaderMetrics(registry),
+      ...extra,
+    });
+    electors.push(e);
+    return { e, registry, log };
+  };
+  const metric = async (r: Registry, text: string) =>
+    (await r.metrics()).split('\n').find((l) => l.startsWith(text));
+
+  it('creates the absent Lease and leads; the record is what client-go writes, and passes the API schema', async () => {
+    const a = elector('pod-a');
+    assert.equal(await a.e.acquire(), true);
+    assert.equal(a.e.isLeader, true);
+    const l = kube.lease(NS, NAME)!;
+    assert.equal(l.spec.holderIdentity, 'pod-a');
+    assert.equal(l.spec.leaseDurationSeconds, 3);
+    assert.equal(l.spec.leaseTransitions, 0);
+    assert.match(String(l.spec.renewTime), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    assert.equal(kube.calls[1].method, 'POST', 'GET (404), then create');
+    assert.equal(await metric(a.registry, 'earmark_leader '), 'earmark_leader 1');
+    // It renews: the stored resourceVersion moves while it leads, with the acquire time kept.
+    const rv = l.resourceVersion;
+    await kube.afterCalls(4);
+    const later = kube.lease(NS, NAME)!;
+    assert.notEqual(later.resourceVersion, rv);
+    assert.equal(later.spec.acquireTime, l.spec.acquireTime);
+    assert.equal(later.spec.holderIdentity, 'pod-a');
+  });
+
+  it('a second replica stands by while the leader renews, and takes over at once when it releases', async () => {
+    const a = elector('pod-a');
+    await a.e.acquire();
+    const b = elector('pod-b');
+    const bLeads = b.e.acquire();
+    await kube.afterCalls(12); // several rounds of both
+    assert.equal(b.e.isLeader, false);
+    assert.equal(b.e.holder, 'pod-a', 'the standby knows who leads');
+    await a.e.release();
+    assert.equal(a.e.isLeader, false);
+    assert.equal(await a.e.lost, 'stopped');
+    assert.equal(await bLeads, true);
+    const l = kube.lease(NS, NAME)!;
+    assert.equal(l.spec.holderIdentity, 'pod-b');
+    assert.equal(l.spec.leaseTransitions, 1, 'a change of holder counts a transition');
+    assert.ok(a.log.lines.some((x) => x.includes('lease released')));
+  });
+
+  it('takes a dead holder’s lease only after leaseDurationSeconds on its own clock, whatever renewTime says', async () => {
+    // A holder that renewed "in the future" by the wall clock (skew) and then died.
+    kube.put(NS, NAME, {
+      holderIdentity: 'ghost',
+      leaseDurationSeconds: 3,
+      acquireTime: '2999-01-01T00:00:00.000000Z',
+      renewTime: '2999-01-01T00:00:00.000000Z',
+      leaseTransitions: 4,
+    });
+    const b = elector('pod-b');
+    const leads = b.e.acquire();
+    await kube.afterCalls(10);
+    clock.t += 2999; // not yet a whole lease duration since it saw the record
+    await kube.afterCalls(5);
+    assert.equal(b.e.isLeader, false);
+    clock.t += 2;
+    assert.equal(await leads, true);
+    assert.equal(kube.lease(NS, NAME)!.spec.leaseTransitions, 5);
+  });
+
+  it('two candidates started together: exactly one leads (the API’s resourceVersion decides)', async () => {
+    const a = elector('pod-a');
+    const b = elector('pod-b');
+    const first = await Promise.race([a.e.acquire().then(() => 'a'), b.e.acquire().then(() => 'b')]);
+    await kube.afterCalls(12);
+    assert.equal(a.e.isLeader, first === 'a');
+    assert.equal(b.e.isLeader, first === 'b');
+    assert.equal(kube.lease(NS, NAME)!.spec.holderIdentity, `pod-${first}`);
+  });
+
+  it('a leader that cannot renew within the renew deadline has lost, says why, and counts it', async () => {
+    const a = elector('pod-a');
+    await a.e.acquire();
+    kube.broken = { status: 503, body: 'upstream connect error' };
+    const why = await a.e.lost;
+    assert.match(why, /not renewed for 1000 ms \(GET .*: 503: upstream connect error\)/);
+    assert.equal(a.e.isLeader, false);
+    assert.equal(await metric(a.registry, 'earmark_leader '), 'earmark_leader 0');
+    assert.equal(await metric(a.registry, 'earmark_leader_losses_total '), 'earmark_leader_losses_total 1');
+    assert.ok(
+      a.log.lines.some((l) => l.startsWith('error leadership lost') || l.includes('leadership lost')),
+    );
+  });
+
+  it('a leader that finds the lease held by another has lost at once', async () => {
+    const a = elector('pod-a');
+    await a.e.acquire();
+    kube.put(NS, NAME, { holderIdentity: 'pod-x', leaseDurationSeconds: 3, leaseTransitions: 9 });
+    assert.equal(await a.e.lost, 'the lease is now held by pod-x');
+    assert.equal(kube.lease(NS, NAME)!.spec.holderIdentity, 'pod-x', 'it did not take it back');
+  });
+
+  it('bad answers (not JSON, not a Lease, wrong types) are clear errors, counted, retried; the lease is taken once the API recovers', async () => {
+    const a = elector('pod-a');
+    kube.failNext(3, 200, '<html>proxy login</html>');
+    kube.failNext(3, 200, '{"kind":"ConfigMap","metadata":{"resourceVersion":"1"}}');
+    kube.failNext(
+      3,
+      200,
+      '{"kind":"Lease","metadata":{"resourceVersion":"1"},"spec":{"leaseTransitions":"many"}}',
+    );
+    assert.equal(await a.e.acquire(), true);
+    const said = a.log.lines.filter((l) => l.startsWith('warn'));
+    assert.ok(
+      said.some((l) => l.includes('is not JSON: <html>proxy login')),
+      said.join('\n'),
+    );
+    assert.ok(
+      said.some((l) => l.includes('the answer is a ConfigMap, not a Lease')),
+      said.join('\n'),
+    );
+    assert.ok(
+      said.some((l) => l.includes('spec.leaseTransitions has the wrong type')),
+      said.join('\n'),
+    );
+    assert.equal(said.length, 3, 'each distinct error said once, not once per attempt');
+    assert.match((await metric(a.registry, 'earmark_leader_lease_errors_total{kind="malformed"}'))!, / 9$/);
+  });
+
+  it('an unreachable API server: a standby keeps trying and says so once', async () => {
+    const a = elector('pod-a', {
+      store: new LeaseApi({ url: 'http://127.0.0.1:1', namespace: NS, name: NAME, timeoutMs: 500 }),
+    });
+    const leads = a.e.acquire();
+    const registryLine = async () =>
+      metric(a.registry, 'earmark_leader_lease_errors_total{kind="unreachable"}');
+    while (!(await registryLine())?.endsWith(' 5')) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(a.log.lines.filter((l) => l.includes('ECONNREFUSED')).length, 1);
+    a.e.stop();
+    assert.equal(await leads, false);
+  });
+
+  it('sends the bearer token; a refused token is counted as forbidden', async () => {
+    kube.token = 'sa-token';
+    const ok = elector('pod-a', {
+      store: new LeaseApi({ url: kube.url, namespace: NS, name: NAME, token: () => 'sa-token' }),
+    });
+    assert.equal(await ok.e.acquire(), true);
+    assert.equal(kube.calls[0].authorization, 'Bearer sa-token');
+    const bad = elector('pod-b', {
+      store: new LeaseApi({ url: kube.url, namespace: NS, name: NAME, token: () => 'stale' }),
+    });
+    void bad.e.acquire();
+    await kube.afterCalls(3);
+    assert.match(
+      (await metric(bad.registry, 'earmark_leader_lease_errors_total{kind="forbidden"}'))!,
+      / [1-9]\d*$/,
+    );
+    assert.ok(bad.log.lines.some((l) => l.includes('401 Unauthorized')));
+  });
+
+  it('refuses periods that would let two replicas lead at once', () => {
+    assert.throws(
+      () => elector('pod-a', { renewDeadlineMs: 3000 }),
+      /retry period < renew deadline < lease duration \(got 30 \/ 3000 \/ 3000 ms\)/,
+    );
+    assert.throws(() => elector(''), /needs an identity/);
+  });
+});

@@ -1,0 +1,297 @@
+/**
+ * The pieces around the elector: where the Lease is (in-cluster settings), what a standby serves,
+ * and runElected, which starts the service only while this replica leads and stops it when it does
+ * not (fake service here; test/control-plane/leader/failover.test.ts runs two real `earmark serve`).
+ */
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Registry } from 'prom-client';
+import {
+  LeaderConfigError,
+  leaseApiFor,
+  type ElectionSettings,
+} from '../../../control-plane/leader/in-cluster';
+import { LeaseApi, parseLease } from '../../../control-plane/leader/lease-api';
+import { KubeClient } from '../../../control-plane/leader/kube-client';
+import { PodRoleLabel, ROLE_LABEL } from '../../../control-plane/leader/pod-role';
+import { runElected } from '../../../control-plane/leader/run-elected';
+import { startStandbyServer } from '../../../control-plane/leader/standby-server';
+import { freePort } from '../../../scripts/influxdb/local-influxd';
+import { captureLogger } from './support/capture-logger';
+import { FakeKubeApi } from './support/fake-kube-api';
+
+const base = (dir: string, extra: Partial<ElectionSettings> = {}): ElectionSettings => ({
+  leaseName: 'earmark-control-plane',
+  leaseNamespace: '',
+  leaseIdentity: '',
+  leaseDurationMs: 15_000,
+  kubernetesApiUrl: '',
+  kubernetesServiceAccountDir: dir,
+  ...extra,
+});
+
+describe('leader: in-cluster settings, the standby listener, runElected', function () {
+  this.timeout(20_000);
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'earmark-sa-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('in a pod: the API server from KUBERNETES_SERVICE_HOST/PORT, namespace and identity from the pod', () => {
+    fs.writeFileSync(path.join(dir, 'namespace'), 'earmark\n');
+    const { api, identity, client, pod } = leaseApiFor(base(dir), {
+      KUBERNETES_SERVICE_HOST: 'fd00::1',
+      KUBERNETES_SERVICE_PORT: '6443',
+      POD_NAME: 'earmark-control-plane-7d9-x2',
+    });
+    assert.equal(identity, 'earmark-control-plane-7d9-x2');
+    assert.equal(api.lease, 'earmark/earmark-control-plane');
+    assert.equal(pod, 'earmark-control-plane-7d9-x2', 'the pod whose role label it keeps');
+    assert.equal((client as unknown as { base: URL }).base.href, 'https://[fd00::1]:6443/');
+    // Outside a pod, two processes on one host get different identities.
+    const a = leaseApiFor(base(dir, { kubernetesApiUrl: 'http://127.0.0.1:8001' }), {}).identity;
+    const b = leaseApiFor(base(dir, { kubernetesApiUrl: 'http://127.0.0.1:8001' }), {}).identity;
+    assert.notEqual(a, b);
+    assert.ok(a.startsWith(os.hostname()));
+  });
+
+  it('says what is missing when not in a pod', () => {
+    assert.throws(
+      () => leaseApiFor(base(dir), {}),
+      (e: Error) => {
+        assert.ok(e instanceof LeaderConfigError);
+        assert.match(
+          e.message,
+          /run in a pod \(KUBERNETES_SERVICE_HOST is not set\) or set kubernetesApiUrl/,
+        );
+        return true;
+      },
+    );
+    assert.throws(
+      () => leaseApiFor(base(dir, { kubernetesApiUrl: 'http://127.0.0.1:8001' }), {}),
+      /set leaseNamespace or POD_NAMESPACE \(no .*namespace\)/,
+    );
+  });
+
+  it("over https with the service account's CA and token (a self-signed API server)", async () => {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'ca.crt'),
+      ],
+      { stdio: 'ignore' },
+    );
+    fs.writeFileSync(path.join(dir, 'token'), 'projected-token\n');
+    const seen: string[] = [];
+    const server = https.createServer(
+      { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'ca.crt')) },
+      (req, res) => {
+        seen.push(`${req.method} ${req.url} ${req.headers.authorization}`);
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end('{"kind":"Status","reason":"NotFound"}');
+      },
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const { api } = leaseApiFor(base(dir, { leaseNamespace: 'ops' }), {
+        KUBERNETES_SERVICE_HOST: '127.0.0.1',
+        KUBERNETES_SERVICE_PORT: String(port),
+      });
+      assert.equal(await api.get(), undefined, '404: no lease yet');
+      assert.deepEqual(seen, [
+        'GET /apis/coordination.k8s.io/v1/namespaces/ops/leases/earmark-control-plane Bearer projected-token',
+      ]);
+      // Without the CA the certificate is refused: the CA is what made the call work.
+      const noCa = new LeaseApi({ url: `https://127.0.0.1:${port}`, namespace: 'ops', name: 'x' });
+      await assert.rejects(noCa.get(), /self-signed certificate|unable to verify/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('parses Leases strictly', () => {
+    assert.deepEqual(parseLease({ kind: 'Lease', metadata: { resourceVersion: '7' } }), {
+      resourceVersion: '7',
+      record: {
+        holderIdentity: '',
+        leaseDurationSeconds: 0,
+        acquireTime: '',
+        renewTime: '',
+        leaseTransitions: 0,
+      },
+    });
+    assert.equal(parseLease([]), 'the answer is not a JSON object');
+    assert.equal(parseLease({ metadata: {} }), 'the Lease has no metadata.resourceVersion');
+    assert.match(
+      String(parseLease({ metadata: { resourceVersion: '1' }, spec: { leaseDurationSeconds: -1 } })),
+      /spec.leaseDurationSeconds has the wrong type \(-1\)/,
+    );
+  });
+
+  it('a standby is alive and ready to take over, and names the leader to anyone who reaches it', async () => {
+    let leader = '';
+    const s = await startStandbyServer('127.0.0.1', 0, () => leader);
+    try {
+      const health = await fetch(`${s.url}/healthz`);
+      assert.equal(health.status, 200);
+      assert.deepEqual(await health.json(), { status: 'ok', role: 'standby', leader: '' });
+      leader = 'pod-a';
+      // Ready: a standby reporting unready would stall the Deployment's rolling updates; the
+      // Service reaches the leader by its earmark.io/role label instead.
+      const ready = await fetch(`${s.url}/readyz`);
+      assert.equal(ready.status, 200);
+      const r = (await ready.json()) as { ready: boolean; role: string; checks: unknown[] };
+      assert.equal(r.ready, true);
+      assert.equal(r.role, 'standby');
+      assert.deepEqual(r.checks, [
+        { name: 'leader', ok: true, detail: 'standby replica, ready to take over; the leader is pod-a' },
+      ]);
+      const api = await fetch(`${s.url}/v1/plan`, { headers: { authorization: 'Bearer x' } });
+      assert.equal(api.status, 503);
+      const e = (await api.json()) as { error: { code: string; message: string; details: unknown } };
+      assert.equal(e.error.code, 'STANDBY');
+      assert.match(e.error.message, /standby \(the leader is pod-a\)/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  describe('runElected', () => {
+    let kube: FakeKubeApi;
+    beforeEach(async () => (kube = await new FakeKubeApi().start()));
+    afterEach(() => kube.close());
+
+    const run = async (identity: string, stop: Promise<string>, events: string[], port = 0) => {
+      const log = captureLogger();
+      const registry = new Registry();
+      const out = runElected({
+        settings: {
+          ...base(dir, { kubernetesApiUrl: kube.url, leaseNamespace: 'earmark', leaseIdentity: identity }),
+          leaseDurationMs: 1500,
+          apiHost: '127.0.0.1',
+          apiPort: port,
+          metricsPort: 0,
+        },
+        logger: log.logger,
+        registry,
+        stopRequested: stop,
+        periods: { renewDeadlineMs: 1000, retryPeriodMs: 30 },
+        start: async () => {
+          events.push(`${identity} started`);
+          return { stop: async () => void events.push(`${identity} stopped`) };
+        },
+        onLeading: () => events.push(`${identity} leading`),
+      });
+      return { out, log, registry };
+    };
+
+    it('starts the service only once it leads; a stop request stops it, then releases the lease', async () => {
+      const events: string[] = [];
+      let stopA!: (why: string) => void;
+      const a = await run('pod-a', new Promise((r) => (stopA = r)), events);
+      while (!events.includes('pod-a leading')) await kube.afterCalls(1);
+      let stopB!: (why: string) => void;
+      const b = await run('pod-b', new Promise((r) => (stopB = r)), events);
+      await kube.afterCalls(10);
+      assert.deepEqual(events, ['pod-a started', 'pod-a leading'], 'the standby started nothing');
+      stopA('SIGTERM');
+      assert.deepEqual(await a.out, { code: 0, why: 'SIGTERM', led: true });
+      assert.deepEqual(events.slice(0, 3), ['pod-a started', 'pod-a leading', 'pod-a stopped']);
+      while (!events.includes('pod-b leading')) await kube.afterCalls(1);
+      assert.equal(kube.lease('earmark', 'earmark-control-plane')!.spec.holderIdentity, 'pod-b');
+      stopB('SIGINT');
+      assert.deepEqual(await b.out, { code: 0, why: 'SIGINT', led: true });
+    });
+
+    it('a stop request while standing by exits 0 having started nothing', async () => {
+      kube.put('earmark', 'earmark-control-plane', { holderIdentity: 'pod-x', leaseDurationSeconds: 600 });
+      const events: string[] = [];
+      let stop!: (why: string) => void;
+      const port = await freePort();
+      const r = await run('pod-a', new Promise((res) => (stop = res)), events, port);
+      await kube.afterCalls(3);
+      assert.equal(
+        (await fetch(`http://127.0.0.1:${port}/v1/plan`)).status,
+        503,
+        'the standby listener answers',
+      );
+      stop('SIGTERM');
+      assert.deepEqual(await r.out, { code: 0, why: 'SIGTERM', led: false });
+      assert.deepEqual(events, []);
+      await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'its listener is closed');
+    });
+
+    it("keeps the pod's earmark.io/role label in step: standby, leader once serving, standby before stopping", async () => {
+      kube.addPod('earmark', 'pod-a', { 'app.kubernetes.io/name': 'earmark-control-plane' });
+      const events: string[] = [];
+      let stop!: (why: string) => void;
+      const log = captureLogger();
+      const labels = () => kube.podLabels('earmark', 'pod-a')!;
+      const client = new KubeClient({ url: kube.url });
+      kube.put('earmark', 'earmark-control-plane', { holderIdentity: 'pod-x', leaseDurationSeconds: 600 });
+      kube.failNext(1, 500); // the first label attempt fails: it is retried
+      const out = runElected({
+        settings: {
+          ...base(dir, { kubernetesApiUrl: kube.url, leaseNamespace: 'earmark', leaseIdentity: 'pod-a' }),
+          leaseDurationMs: 1500,
+          apiHost: '127.0.0.1',
+          apiPort: 0,
+          metricsPort: 0,
+        },
+        logger: log.logger,
+        registry: new Registry(),
+        stopRequested: new Promise((r) => (stop = r)),
+        periods: { renewDeadlineMs: 1000, retryPeriodMs: 30 },
+        labeler: new PodRoleLabel(client, 'earmark', 'pod-a', 30, log.logger),
+        start: async () => {
+          events.push(`started as ${labels()[ROLE_LABEL]}`);
+          return { stop: async () => void events.push(`stopped as ${labels()[ROLE_LABEL]}`) };
+        },
+      });
+      while (labels()[ROLE_LABEL] !== 'standby') await kube.afterCalls(1);
+      assert.ok(log.lines.some((l) => l.includes('could not label the pod (retrying)')));
+      kube.put('earmark', 'earmark-control-plane', { holderIdentity: '', leaseDurationSeconds: 1 }); // released
+      while (labels()[ROLE_LABEL] !== 'leader') await kube.afterCalls(1);
+      assert.deepEqual(events, ['started as standby'], 'labeled leader only once it serves');
+      assert.equal(labels()['app.kubernetes.io/name'], 'earmark-control-plane', 'other labels kept');
+      stop('SIGTERM');
+      assert.equal((await out).code, 0);
+      assert.deepEqual(
+        events,
+        ['started as standby', 'stopped as standby'],
+        'standby before it stops serving',
+      );
+    });
+
+    it('losing the lease stops the service and exits 1 (the pod restarts as a standby)', async () => {
+      const events: string[] = [];
+      const r = await run('pod-a', new Promise(() => undefined), events);
+      while (!events.includes('pod-a leading')) await kube.afterCalls(1);
+      kube.put('earmark', 'earmark-control-plane', { holderIdentity: 'pod-b', leaseDurationSeconds: 2 });
+      const out = await r.out;
+      assert.deepEqual(out, { code: 1, why: 'leadership lost: the lease is now held by pod-b', led: true });
+      assert.deepEqual(events, ['pod-a started', 'pod-a leading', 'pod-a stopped']);
+      assert.ok(r.log.lines.some((l) => l.startsWith('error leader election: leadership lost')));
+      assert.match(await r.registry.metrics(), /earmark_leader_losses_total 1/);
+    });
+  });
+});
