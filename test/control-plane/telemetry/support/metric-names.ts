@@ -5,6 +5,7 @@
  */
 import { ApiMetrics } from '../../../../control-plane/api/metrics';
 import { DistributionMetrics } from '../../../../control-plane/distribute/metrics';
+import { LeaderMetrics } from '../../../../control-plane/leader/metrics';
 import { CycleMetrics } from '../../../../control-plane/service/metrics';
 import { createRegistry } from '../../../../control-plane/telemetry';
 import type { EnvoyProcess } from '../../../../wasm-host';
@@ -25,6 +26,7 @@ export async function controlPlaneMetricNames(): Promise<Set<string>> {
   new ApiMetrics(registry);
   new DistributionMetrics(registry);
   new CycleMetrics(registry);
+  new LeaderMetrics(registry); // with leaderElection=kubernetes
   return exposed(
     (await registry.getMetricsAsJSON()).map((m) => ({
       name: m.name,
