@@ -81,6 +81,8 @@ describe('leader: failover between two `earmark serve` replicas', function () {
         '--lease-namespace=earmark',
         `--lease-identity=${name}`,
         '--lease-duration-ms=3000',
+        // One cycle at start and no tick during the test, so the plan A stored is the last one.
+        '--cycle-interval-ms=24h',
       ],
       {
         cwd: ROOT,
