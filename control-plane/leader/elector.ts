@@ -22,16 +22,16 @@ import type { LeaderMetrics } from './metrics';
 /** What the elector needs of the API (LeaseApi; tests may wrap it). */
 export interface LeaseStore {
   readonly lease: string;
-  get(): Promise<StoredLease | undefined>;
-  create(record: LeaseRecord): Promise<StoredLease>;
-  replace(read: StoredLease, record: LeaseRecord): Promise<StoredLease>;
+  get(signal?: AbortSignal): Promise<StoredLease | undefined>;
+  create(record: LeaseRecord, signal?: AbortSignal): Promise<StoredLease>;
+  replace(read: StoredLease, record: LeaseRecord, signal?: AbortSignal): Promise<StoredLease>;
 }
 
 export interface ElectorOptions {
   store: LeaseStore;
   /** This replica's name in the Lease (the pod name). */
   identity: string;
-  /** How long a lease lasts without renewal (client-go default 15 s). */
+  /** How long a lease lasts without renewal (client-go default 15 s); written in whole seconds. */
   leaseDurationMs: number;
   /** How long the leader keeps trying to renew before it gives up (default 2/3 of the duration). */
   renewDeadlineMs?: number;
@@ -43,6 +43,8 @@ export interface ElectorOptions {
   now?: () => number;
   /** Epoch ms for the Lease's times (default Date.now). */
   wallNow?: () => number;
+  /** Random in [0, 1) for the candidates' retry jitter (default Math.random). */
+  random?: () => number;
 }
 
 const sameRecord = (a: LeaseRecord | undefined, b: LeaseRecord): boolean =>
@@ -54,17 +56,26 @@ const sameRecord = (a: LeaseRecord | undefined, b: LeaseRecord): boolean =>
   a.leaseTransitions === b.leaseTransitions;
 
 export class LeaderElector {
-  private readonly renewDeadlineMs: number;
-  private readonly retryPeriodMs: number;
+  /** The lease duration as written (whole seconds), and the periods derived from it. */
+  readonly leaseSeconds: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
   private readonly now: () => number;
   private readonly wallNow: () => number;
+  private readonly random: () => number;
   private observed: LeaseRecord | undefined;
   private observedAt = 0;
+  /** When the last successful attempt started: renewals count from there, not from the answer. */
+  private renewedAt = -Infinity;
+  /** When the API server last answered a read (for a standby's readiness). */
+  private contactAt = -Infinity;
   private leader = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private deadline: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
+  private inflight: Promise<boolean> | undefined;
+  private abort: AbortController | undefined;
   private lastError = '';
   private resolveLost!: (reason: string) => void;
   /** Resolves with the reason once this replica, having led, is no longer the leader. */
@@ -72,14 +83,18 @@ export class LeaderElector {
 
   constructor(private readonly o: ElectorOptions) {
     if (!o.identity) throw new Error('leader election needs an identity (the pod name)');
-    this.renewDeadlineMs = o.renewDeadlineMs ?? Math.round((o.leaseDurationMs * 2) / 3);
-    this.retryPeriodMs = o.retryPeriodMs ?? Math.max(1, Math.round((o.leaseDurationMs * 2) / 15));
-    if (!(this.retryPeriodMs < this.renewDeadlineMs && this.renewDeadlineMs < o.leaseDurationMs))
+    this.leaseSeconds = Math.max(1, Math.round(o.leaseDurationMs / 1000));
+    const leaseMs = this.leaseSeconds * 1000;
+    this.renewDeadlineMs = o.renewDeadlineMs ?? Math.round((leaseMs * 2) / 3);
+    this.retryPeriodMs = o.retryPeriodMs ?? Math.max(1, Math.round((leaseMs * 2) / 15));
+    // Checked against what others read (whole seconds), not the setting before rounding.
+    if (!(this.retryPeriodMs < this.renewDeadlineMs && this.renewDeadlineMs < leaseMs))
       throw new Error(
-        `leader election needs retry period < renew deadline < lease duration (got ${this.retryPeriodMs} / ${this.renewDeadlineMs} / ${o.leaseDurationMs} ms)`,
+        `leader election needs retry period < renew deadline < lease duration (got ${this.retryPeriodMs} / ${this.renewDeadlineMs} / ${leaseMs} ms)`,
       );
     this.now = o.now ?? (() => performance.now());
     this.wallNow = o.wallNow ?? Date.now;
+    this.random = o.random ?? Math.random;
     this.lost = new Promise((resolve) => (this.resolveLost = resolve));
     o.metrics?.setLeader(false);
   }
@@ -91,53 +106,97 @@ export class LeaderElector {
   get holder(): string {
     return this.observed?.holderIdentity ?? '';
   }
+  /** Whom this replica took the Lease from when it last acquired it ('' = nobody held it). */
+  previousHolder = '';
 
   /**
-   * Tries every retry period until this replica leads (true) or stop()/release() is called (false).
-   * API errors are logged (once per distinct message) and retried: an unreachable API server must
-   * not take a standby down.
+   * Whether this replica may act as the leader right now: it leads and its last renewal started
+   * less than the renew deadline ago. Checked synchronously before every side effect (publish,
+   * plan record): unlike the deadline timer, it cannot be late after the event loop was blocked.
+   */
+  mayAct(): boolean {
+    return this.leader && this.now() < this.renewedAt + this.renewDeadlineMs;
+  }
+
+  /** The last failed call's message ('' after a success). */
+  get lastErrorMessage(): string {
+    return this.lastError;
+  }
+
+  /** Milliseconds since the API server last answered a read of the Lease (Infinity: never). */
+  contactAgeMs(): number {
+    return this.now() - this.contactAt;
+  }
+
+  /**
+   * Tries every retry period (with client-go's jitter, so candidates do not collide in step) until
+   * this replica leads (true) or stop()/release() is called (false). API errors are logged (once
+   * per distinct message) and retried: an unreachable API server must not take a standby down.
    */
   async acquire(): Promise<boolean> {
     while (!this.stopped) {
-      if (await this.attempt()) {
+      if (await this.tryOnce()) {
+        // A write that landed after stop() was asked for: the Lease is ours, give it back.
+        if (this.stopped) {
+          await this.giveBack();
+          return false;
+        }
         this.becomeLeader();
         return true;
       }
-      await this.sleep(this.retryPeriodMs);
+      if (this.stopped) break;
+      await this.sleep(this.retryPeriodMs * (1 + 1.2 * this.random()));
     }
     return false;
   }
 
-  /** Stops renewing; a leader gives the Lease up so that a standby takes over at once. */
+  /**
+   * Stops renewing, waits for a call in flight, and gives the Lease up if this replica holds it
+   * (also after a loss, when a renewal landed after the deadline), so that a standby takes over
+   * at once.
+   */
   async release(): Promise<void> {
-    const wasLeader = this.leader;
     this.stop();
-    if (!wasLeader) return;
-    try {
-      const read = await this.o.store.get();
-      if (!read || read.record.holderIdentity !== this.o.identity) return;
-      const at = microTime(this.wallNow());
-      await this.o.store.replace(read, {
-        holderIdentity: '',
-        leaseDurationSeconds: 1,
-        acquireTime: at,
-        renewTime: at,
-        leaseTransitions: read.record.leaseTransitions,
-      });
-      this.o.logger?.info('leader election: lease released', { lease: this.o.store.lease });
-    } catch (err) {
-      // Not fatal: the standby takes over when the lease runs out instead.
-      this.o.logger?.warn('leader election: could not release the lease', { error: (err as Error).message });
-    }
+    await this.inflight?.catch(() => undefined);
+    await this.giveBack();
   }
 
-  /** Stops every timer, without touching the Lease. */
+  /** Stops every timer and aborts a call in flight, without touching the Lease. */
   stop(): void {
     this.stopped = true;
     if (this.leader) this.lose('stopped');
+    this.abort?.abort();
     clearTimeout(this.timer);
     clearTimeout(this.deadline);
     this.wake?.();
+  }
+
+  /** Writes the Lease released (holder "", 1 s) if this replica holds it; retried on conflicts. */
+  private async giveBack(): Promise<void> {
+    for (let tries = 0; tries < 3; tries++) {
+      try {
+        const read = await this.o.store.get();
+        if (!read || read.record.holderIdentity !== this.o.identity) return;
+        const at = microTime(this.wallNow());
+        await this.o.store.replace(read, {
+          holderIdentity: '',
+          leaseDurationSeconds: 1,
+          acquireTime: at,
+          renewTime: at,
+          leaseTransitions: read.record.leaseTransitions,
+        });
+        this.o.logger?.info('leader election: lease released', { lease: this.o.store.lease });
+        return;
+      } catch (err) {
+        // A conflict is a renewal of ours that landed meanwhile: read again. Anything else: the
+        // standby takes over when the lease runs out instead.
+        if (err instanceof LeaseApiError && err.conflict) continue;
+        this.o.logger?.warn('leader election: could not release the lease', {
+          error: (err as Error).message,
+        });
+        return;
+      }
+    }
   }
 
   private becomeLeader(): void {
@@ -154,14 +213,16 @@ export class LeaderElector {
 
   private armDeadline(): void {
     clearTimeout(this.deadline);
-    // Fires even if an API call hangs or the loop falls behind: the deadline is what bounds how
-    // long a leader may act without knowing it still holds the lease.
+    // Fires even if an API call hangs or the loop falls behind, counted from the start of the
+    // last successful renewal (others' expiry starts at or after its commit). mayAct() is the
+    // synchronous check of the same bound.
+    const left = Math.max(0, this.renewedAt + this.renewDeadlineMs - this.now());
     this.deadline = setTimeout(
       () =>
         this.lose(
           `not renewed for ${this.renewDeadlineMs} ms${this.lastError ? ` (${this.lastError})` : ''}`,
         ),
-      this.renewDeadlineMs,
+      left,
     );
     this.deadline.unref?.();
   }
@@ -170,7 +231,9 @@ export class LeaderElector {
     while (this.leader && !this.stopped) {
       await this.sleep(this.retryPeriodMs);
       if (!this.leader || this.stopped) return;
-      if (await this.attempt()) this.armDeadline();
+      const ok = await this.tryOnce();
+      if (!this.leader) return; // lost meanwhile (deadline): release() gives back a late renewal
+      if (ok) this.armDeadline();
       else if (
         this.observed &&
         this.observed.holderIdentity !== this.o.identity &&
@@ -184,6 +247,7 @@ export class LeaderElector {
     if (!this.leader) return;
     this.leader = false;
     clearTimeout(this.deadline);
+    this.abort?.abort(); // a renewal in flight must not extend a lease this replica stopped acting on
     this.o.metrics?.setLeader(false);
     if (reason !== 'stopped') {
       this.o.metrics?.lost();
@@ -192,22 +256,37 @@ export class LeaderElector {
     this.resolveLost(reason);
   }
 
+  private async tryOnce(): Promise<boolean> {
+    const p = this.attempt();
+    this.inflight = p;
+    try {
+      return await p;
+    } finally {
+      this.inflight = undefined;
+    }
+  }
+
   /** One read and, if allowed, one write: true when this replica holds the lease afterwards. */
   private async attempt(): Promise<boolean> {
     const id = this.o.identity;
+    const start = this.now();
+    const abort = (this.abort = new AbortController());
     const at = microTime(this.wallNow());
     const mine: LeaseRecord = {
       holderIdentity: id,
-      leaseDurationSeconds: Math.max(1, Math.round(this.o.leaseDurationMs / 1000)),
+      leaseDurationSeconds: this.leaseSeconds,
       acquireTime: at,
       renewTime: at,
       leaseTransitions: 0,
     };
     try {
-      const read = await this.o.store.get();
+      const read = await this.o.store.get(abort.signal);
+      this.contactAt = this.now();
       if (this.stopped) return false;
       if (!read) {
-        this.record(await this.o.store.create(mine));
+        this.previousHolder = '';
+        this.record(await this.o.store.create(mine, abort.signal));
+        this.renewedAt = start;
         return true;
       }
       const r = read.record;
@@ -217,8 +296,12 @@ export class LeaderElector {
       if (r.holderIdentity === id) {
         mine.acquireTime = r.acquireTime || at;
         mine.leaseTransitions = r.leaseTransitions;
-      } else mine.leaseTransitions = r.leaseTransitions + 1;
-      this.record(await this.o.store.replace(read, mine));
+      } else {
+        mine.leaseTransitions = r.leaseTransitions + 1;
+        this.previousHolder = r.holderIdentity;
+      }
+      this.record(await this.o.store.replace(read, mine, abort.signal));
+      this.renewedAt = start;
       this.lastError = '';
       return true;
     } catch (err) {
@@ -226,7 +309,6 @@ export class LeaderElector {
       return false;
     }
   }
-
   private record(lease: StoredLease): void {
     this.observed = lease.record;
     this.observedAt = this.now();

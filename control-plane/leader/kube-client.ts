@@ -48,9 +48,19 @@ export class KubeClient {
     this.timeoutMs = o.timeoutMs ?? 5000;
   }
 
-  /** The parsed JSON answer of a 2xx; KubeApiError otherwise. */
-  call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> {
-    const url = new URL(path, this.base);
+  /**
+   * The parsed JSON answer of a 2xx; KubeApiError otherwise. `signal` aborts the call (the elector
+   * aborts a renewal in flight when its deadline passes).
+   */
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+    signal?: AbortSignal,
+  ): Promise<unknown> {
+    // Under the URL's own path, if any (an API server behind a path prefix, kubectl proxy --api-prefix).
+    const url = new URL(this.base.pathname.replace(/\/+$/, '') + path, this.base);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const token = this.o.token?.();
     const headers: http.OutgoingHttpHeaders = {
@@ -61,7 +71,7 @@ export class KubeClient {
     const what = `${method} ${url.pathname}`;
     return new Promise((resolve, reject) => {
       const send = url.protocol === 'https:' ? https.request : http.request;
-      const req = send(url, { method, headers, ca: this.o.ca, timeout: this.timeoutMs }, (res) => {
+      const req = send(url, { method, headers, ca: this.o.ca, timeout: this.timeoutMs, signal }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (err) => reject(new KubeApiError(`${what}: ${err.message}`, 0)));

@@ -18,10 +18,12 @@ export interface LeaseRecord {
   leaseTransitions: number;
 }
 
-/** A Lease as read: its record and the resourceVersion a replace must name. */
+/** A Lease as read: its record, and the metadata (with the resourceVersion) a replace sends back. */
 export interface StoredLease {
   resourceVersion: string;
   record: LeaseRecord;
+  /** As read: a replace keeps others' labels, annotations, owner references and finalizers. */
+  metadata?: Record<string, unknown>;
 }
 
 export interface LeaseApiOptions extends KubeClientOptions {
@@ -68,7 +70,7 @@ export function parseLease(body: unknown): StoredLease | string {
   };
   for (const [k, v] of Object.entries(record))
     if (v === undefined) return `the Lease's spec.${k} has the wrong type (${JSON.stringify(spec[k])})`;
-  return { resourceVersion: meta.resourceVersion, record: record as LeaseRecord };
+  return { resourceVersion: meta.resourceVersion, record: record as LeaseRecord, metadata: meta };
 }
 
 export class LeaseApi {
@@ -85,42 +87,46 @@ export class LeaseApi {
     return `${this.o.namespace}/${this.o.name}`;
   }
 
-  /** The lease, or undefined when it does not exist yet. */
-  async get(): Promise<StoredLease | undefined> {
+  /**
+   * The lease, or undefined when it does not exist yet (404 with reason NotFound; a 404 without a
+   * Kubernetes Status, e.g. a wrong URL prefix, is an error).
+   */
+  async get(signal?: AbortSignal): Promise<StoredLease | undefined> {
     try {
-      return this.parsed(await this.client.call('GET', `${this.path}/${encodeURIComponent(this.o.name)}`));
+      const path = `${this.path}/${encodeURIComponent(this.o.name)}`;
+      return this.parsed(await this.client.call('GET', path, undefined, undefined, signal));
     } catch (err) {
-      if (err instanceof KubeApiError && err.status === 404) return undefined;
+      if (err instanceof KubeApiError && err.status === 404 && err.reason === 'NotFound') return undefined;
       throw err;
     }
   }
 
   /** Creates the lease with this record; 409 (KubeApiError.conflict) when it exists already. */
-  async create(record: LeaseRecord): Promise<StoredLease> {
-    return this.parsed(await this.client.call('POST', this.path, this.object(record)));
+  async create(record: LeaseRecord, signal?: AbortSignal): Promise<StoredLease> {
+    return this.parsed(await this.client.call('POST', this.path, this.object(record), undefined, signal));
   }
 
-  /** Replaces the lease read as `read`; 409 when it changed since. */
-  async replace(read: StoredLease, record: LeaseRecord): Promise<StoredLease> {
-    const body = this.object(record, read.resourceVersion);
-    return this.parsed(
-      await this.client.call('PUT', `${this.path}/${encodeURIComponent(this.o.name)}`, body),
-    );
+  /** Replaces the lease read as `read` (its metadata kept); 409 when it changed since. */
+  async replace(read: StoredLease, record: LeaseRecord, signal?: AbortSignal): Promise<StoredLease> {
+    const path = `${this.path}/${encodeURIComponent(this.o.name)}`;
+    return this.parsed(await this.client.call('PUT', path, this.object(record, read), undefined, signal));
   }
 
-  private object(record: LeaseRecord, resourceVersion?: string) {
+  private object(record: LeaseRecord, read?: StoredLease) {
+    const meta = read?.metadata ?? {};
+    const labels = typeof meta.labels === 'object' && meta.labels !== null ? meta.labels : {};
     return {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: {
+        ...meta,
         name: this.o.name,
         namespace: this.o.namespace,
-        labels: { 'app.kubernetes.io/part-of': 'earmark' },
-        ...(resourceVersion ? { resourceVersion } : {}),
+        labels: { ...labels, 'app.kubernetes.io/part-of': 'earmark' },
+        ...(read ? { resourceVersion: read.resourceVersion } : {}),
       },
       spec: {
-        // An empty holder is written as absent, as client-go does when it releases.
-        ...(record.holderIdentity ? { holderIdentity: record.holderIdentity } : {}),
+        holderIdentity: record.holderIdentity, // "" once released, as client-go writes it
         leaseDurationSeconds: record.leaseDurationSeconds,
         acquireTime: record.acquireTime,
         renewTime: record.renewTime,

@@ -6,11 +6,14 @@
  *      │                                     └──(lease lost)──▶ stop at once, exit 1 (the pod restarts as a standby)
  *      └──(stop signal)──▶ exit 0
  *
- * Only the leader runs cycles, writes to InfluxDB and serves proxies, so two replicas never publish
- * competing plans. In a pod (POD_NAME set) the replica keeps its `earmark.io/role` label in step
- * (pod-role.ts), which is how the Service reaches the leader only. A new leader starts like a restarted control plane: it publishes the last plan
- * stored in InfluxDB before its first cycle, and the proxies, whose streams to the old leader
- * ended, reconnect through the Service and resync once (control-plane/service/README.md).
+ * Only the leader runs cycles, writes plans to InfluxDB and serves proxies, so two replicas never
+ * publish competing plans: the service checks the elector's fence (mayAct) synchronously before
+ * every publish and plan record, so an old leader cannot act past its renew deadline even if its
+ * event loop was blocked or its stop is slow. In a pod (POD_NAME set) the replica keeps its
+ * `earmark.io/role` label in step (pod-role.ts), which is how the Service reaches the leader only.
+ * A new leader starts like a restarted control plane: it publishes the last plan stored in
+ * InfluxDB before its first cycle, and the proxies, whose streams to the old leader ended,
+ * reconnect through the Service and resync once (control-plane/service/README.md).
  */
 import type { Registry } from 'prom-client';
 import type { Logger } from '../api/logger';
@@ -18,11 +21,19 @@ import { startMetricsServer } from '../telemetry/metrics-endpoint';
 import { LeaderElector, type LeaseStore } from './elector';
 import { leaseApiFor, type ElectionSettings } from './in-cluster';
 import { LeaderMetrics } from './metrics';
-import { PodRoleLabel } from './pod-role';
-import { startStandbyServer } from './standby-server';
+import { patchRole, PodRoleLabel } from './pod-role';
+import { startStandbyServer, type StandbyStatus } from './standby-server';
 
 export interface ElectedService {
   stop(): Promise<void>;
+}
+
+/** What the service gets from the election. */
+export interface LeaderHooks {
+  /** Whether this replica may act now (checked before every publish and plan record). */
+  fence: () => boolean;
+  /** Call once the service's ports listen: the pod is then labeled leader (Service traffic). */
+  listening: () => void;
 }
 
 export interface RunElectedOptions<S extends ElectedService> {
@@ -32,7 +43,7 @@ export interface RunElectedOptions<S extends ElectedService> {
   /** Resolves with the reason when the process is asked to stop (StopRequest.wait()). */
   stopRequested: Promise<string>;
   /** Starts the control plane (on `registry`) once this replica leads. */
-  start: () => Promise<S>;
+  start: (hooks: LeaderHooks) => Promise<S>;
   onLeading?: (svc: S) => void;
   env?: NodeJS.ProcessEnv;
   /** Tests: a store in place of the Kubernetes API, and shorter periods. */
@@ -49,6 +60,10 @@ export interface ElectedOutcome {
   why: string;
   led: boolean;
 }
+
+/** Resolves with `p`'s outcome, or with 'late' after `ms` (the caller exits anyway). */
+const bounded = (p: Promise<unknown>, ms: number): Promise<unknown> =>
+  Promise.race([p, new Promise((r) => setTimeout(() => r('late'), ms).unref())]);
 
 export async function runElected<S extends ElectedService>(o: RunElectedOptions<S>): Promise<ElectedOutcome> {
   const s = o.settings;
@@ -70,30 +85,39 @@ export async function runElected<S extends ElectedService>(o: RunElectedOptions<
           fromSettings.client,
           fromSettings.namespace,
           fromSettings.pod,
-          o.periods?.retryPeriodMs ?? Math.round((s.leaseDurationMs * 2) / 15),
+          elector.retryPeriodMs,
           o.logger,
         )
       : undefined);
-  /** Labels the pod standby, waiting at most a second: stopping must not hang on the API server. */
-  const standbyLabel = () =>
-    labeler
-      ? Promise.race([labeler.set('standby'), new Promise((r) => setTimeout(r, 1000).unref())])
-      : undefined;
   o.logger.info('leader election: standing by until this replica holds the lease', {
     lease: store.lease,
     identity,
   });
   void labeler?.set('standby');
-  const standby = await startStandbyServer(s.apiHost, s.apiPort, () => elector.holder);
+  const status = (): StandbyStatus => {
+    const leader = elector.holder;
+    if (!(elector.contactAgeMs() <= elector.leaseSeconds * 1000)) {
+      const why = elector.lastErrorMessage || 'no answer yet';
+      return { leader, ready: false, detail: `cannot read the Lease ${store.lease}: ${why}` };
+    }
+    if (labeler && labeler.confirmed !== 'standby')
+      return { leader, ready: false, detail: 'not labeled earmark.io/role=standby yet' };
+    const who = leader ? `the leader is ${leader}` : 'no leader is known yet';
+    return { leader, ready: true, detail: `standby replica, ready to take over; ${who}` };
+  };
+  const standby = await startStandbyServer(s.apiHost, s.apiPort, status);
   let standbyMetrics;
   try {
     standbyMetrics =
       s.metricsPort > 0 ? await startMetricsServer(o.registry, s.apiHost, s.metricsPort) : undefined;
   } catch (err) {
+    labeler?.stop();
     await standby.close();
     throw err;
   }
   const closeStandby = async () => {
+    // Probes and stray clients must not hold the port the control plane is about to take.
+    standby.server.closeAllConnections();
     await standby.close();
     await standbyMetrics?.close();
   };
@@ -103,36 +127,47 @@ export async function runElected<S extends ElectedService>(o: RunElectedOptions<
     o.stopRequested.then((why) => ({ led: false, why })),
   ]);
   if (!first.led) {
-    elector.stop();
+    // Gives the Lease back if a write of ours landed while the stop was asked for.
+    await bounded(elector.release(), elector.renewDeadlineMs);
     labeler?.stop();
     await closeStandby();
     return { code: 0, why: first.why || 'stopped', led: false };
   }
   await closeStandby();
+  const previous = elector.previousHolder;
+  if (fromSettings && previous && previous !== identity)
+    // The pod we took over from may be on a dead node and still Ready: take it out of the Service.
+    void patchRole(fromSettings.client, fromSettings.namespace, previous, 'standby').catch(() => undefined);
   let svc: S;
   try {
-    svc = await o.start();
+    svc = await o.start({ fence: () => elector.mayAct(), listening: () => void labeler?.set('leader') });
   } catch (err) {
-    await elector.release();
+    await bounded(elector.release(), elector.renewDeadlineMs);
+    labeler?.stop();
     throw err;
   }
   o.onLeading?.(svc);
-  // Only now that its API and gRPC ports listen does the Service route to it.
-  void labeler?.set('leader');
+  void labeler?.set('leader'); // in case the service never said it listens
   const end = await Promise.race([
     o.stopRequested.then((why) => ({ lost: false, why })),
     elector.lost.then((why) => ({ lost: true, why })),
   ]);
+  const stopBoundMs = elector.leaseSeconds * 1000;
   if (end.lost) {
-    // Stop acting before another replica's lease can start: the cycle first (svc.stop's order).
-    void standbyLabel();
-    await svc.stop();
+    // The fence already keeps the service from publishing; stop it, bounded (the caller exits 1
+    // whatever happens), and give back a renewal that landed after the deadline, if any.
+    void labeler?.set('standby');
+    if ((await bounded(svc.stop(), stopBoundMs)) === 'late')
+      o.logger.warn('leader election: the service did not stop in time; exiting anyway', { ms: stopBoundMs });
+    await bounded(elector.release(), elector.renewDeadlineMs);
     labeler?.stop();
     return { code: 1, why: `leadership lost: ${end.why}`, led: true };
   }
-  await standbyLabel();
+  // Out of the Service first (bounded: stopping must not hang on the API server), then stop,
+  // then release: the next leader starts only after this one stopped publishing.
+  if (labeler) await bounded(labeler.set('standby'), 1000);
   await svc.stop();
-  labeler?.stop();
   await elector.release();
+  labeler?.stop();
   return { code: 0, why: end.why, led: true };
 }

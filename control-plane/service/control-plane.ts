@@ -9,6 +9,7 @@
  * (seeded when the store has none) → forecast engine → distribution server (gRPC, token, usage →
  * top-up → store) → the API over the store with the live plan, proxies and cycle → warm-up → cycle.
  */
+import { fencedPublisher, type Fence } from './fence';
 import * as path from 'node:path';
 import type { Registry } from 'prom-client';
 import { resolveToken, seedPolicy } from '../api/api-service';
@@ -68,6 +69,13 @@ export interface ControlPlaneOptions {
   runFirstCycle?: boolean;
   /** How long to wait for InfluxDB to answer at start before giving up (default 10 s). */
   influxWaitMs?: number;
+  /**
+   * With leader election: whether this replica may act now, checked before every publish and plan
+   * record (fence.ts). Default: no fence.
+   */
+  fence?: Fence;
+  /** Called once the gRPC, API and metrics ports listen, before the warm-up and the first cycle. */
+  onListening?: () => void;
   onCycle?: (r: CycleReport) => void;
 }
 
@@ -176,11 +184,13 @@ export async function startControlPlane(
       clock,
       usage: { reportIntervalMs },
     });
+    const publisher = fencedPublisher(distribution, o.fence);
     const stages = new CycleStages({
       store,
       engine,
       policies: new PolicySource(store),
-      publisher: distribution,
+      publisher,
+      fence: o.fence,
       intervalMs: settings.cycleIntervalMs,
       stepMs: forecastStepMs,
       historySteps: settings.historySteps,
@@ -201,13 +211,13 @@ export async function startControlPlane(
     });
     const scaling = new ScalingDeliverer({ clock, cycleMs: settings.cycleIntervalMs, metrics, logger });
     planProvider = () => cycle.currentPlan;
-    intake.target = new ShortfallTopUp({ sink: store, cycle, publisher: distribution, metrics, logger });
+    intake.target = new ShortfallTopUp({ sink: store, cycle, publisher, metrics, logger });
 
     // A restarted control plane serves the last stored plan until its first cycle, so proxies that
     // resync never see their reservations withdrawn in between.
     const stored = await store.readLatestPlan();
     if (stored && [...stored.reservations.values()].some((r) => r.expiresMs > clock.now())) {
-      distribution.publishPlan(stored);
+      publisher.publishPlan(stored);
       cycle.adopt(stored);
       logger.info('serving the last stored plan until the first cycle', { plan: stored.version });
     }
@@ -236,6 +246,7 @@ export async function startControlPlane(
         ? await startMetricsServer(registry, settings.apiHost, settings.metricsPort)
         : undefined;
     if (metricsServer) closers.push(() => metricsServer.close());
+    o.onListening?.();
 
     const warmup: ServiceStatus['warmup'] = { steps: 0, users: 0 };
     try {

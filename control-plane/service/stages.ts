@@ -3,6 +3,7 @@
  * instances, live load) → forecast → allocate → publish → record. cycle.ts times and sequences
  * them; this file only says what each one does.
  */
+import { checkFence, type Fence } from './fence';
 import { allocate, type AllocationResult } from '../allocate/allocate';
 import { tierByName } from '../allocate/policy';
 import type { PublishResult, ReservationChanges } from '../distribute';
@@ -55,6 +56,8 @@ export interface StageOptions {
   settleMs: number;
   horizonSteps: number;
   recordForecasts: ForecastRecording | false;
+  /** Leader election's fence: checked before a plan is recorded (fence.ts). */
+  fence?: Fence;
 }
 
 export interface CycleInputs {
@@ -157,6 +160,7 @@ export class CycleStages {
   }
 
   async record(batch: ForecastBatch, plan: Plan): Promise<void> {
+    checkFence(this.o.fence, 'plan record');
     const writes = [this.o.store.writePlan(plan)];
     if (this.o.recordForecasts !== false && batch.users.length > 0)
       writes.push(this.o.store.writeForecasts(batch, recordingFor(batch, this.o.recordForecasts)));

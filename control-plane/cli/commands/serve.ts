@@ -90,7 +90,13 @@ export const command: Command = {
           logger,
           registry,
           stopRequested: stop.wait(),
-          start: () => startControlPlane(settings!, { logger, registry }),
+          start: (hooks) =>
+            startControlPlane(settings!, {
+              logger,
+              registry,
+              fence: hooks.fence,
+              onListening: hooks.listening,
+            }),
           onLeading: (svc) => process.stdout.write(banner(svc, settings!)),
         }).catch((err: unknown) => {
           throw err instanceof LeaderConfigError ? new UsageError(err.message) : err;

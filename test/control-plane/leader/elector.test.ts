@@ -174,7 +174,8 @@ describe('leader: election on a Kubernetes Lease', function () {
     const leads = a.e.acquire();
     const registryLine = async () =>
       metric(a.registry, 'earmark_leader_lease_errors_total{kind="unreachable"}');
-    while (!(await registryLine())?.endsWith(' 5')) await new Promise((r) => setTimeout(r, 20));
+    const count = async () => Number((await registryLine())?.split(' ').pop() ?? 0);
+    while ((await count()) < 5) await new Promise((r) => setTimeout(r, 20));
     assert.equal(a.log.lines.filter((l) => l.includes('ECONNREFUSED')).length, 1);
     a.e.stop();
     assert.equal(await leads, false);
@@ -199,11 +200,113 @@ describe('leader: election on a Kubernetes Lease', function () {
     assert.ok(bad.log.lines.some((l) => l.includes('401 Unauthorized')));
   });
 
-  it('refuses periods that would let two replicas lead at once', () => {
+  it('refuses periods that would let two replicas lead at once, judged on the whole seconds written', () => {
     assert.throws(
       () => elector('pod-a', { renewDeadlineMs: 3000 }),
       /retry period < renew deadline < lease duration \(got 30 \/ 3000 \/ 3000 ms\)/,
     );
+    // 1.4 s is written as 1 s: a 1.3 s deadline would outlast what the others read.
+    assert.throws(
+      () => elector('pod-a', { leaseDurationMs: 1400, renewDeadlineMs: 1300 }),
+      /\(got 30 \/ 1300 \/ 1000 ms\)/,
+    );
+    const d = elector('pod-a', {
+      leaseDurationMs: 1400,
+      renewDeadlineMs: undefined,
+      retryPeriodMs: undefined,
+    }).e;
+    assert.deepEqual([d.leaseSeconds, d.renewDeadlineMs, d.retryPeriodMs], [1, 667, 133]);
     assert.throws(() => elector(''), /needs an identity/);
+  });
+
+  it('the fence (mayAct) closes when the renew deadline passes, before any timer runs', async () => {
+    const a = elector('pod-a');
+    await a.e.acquire();
+    kube.broken = { status: 503, body: 'down' }; // renewals fail from now on
+    assert.equal(a.e.mayAct(), true);
+    clock.t += 999; // as if the event loop had been blocked this long since the renewal began
+    assert.equal(a.e.mayAct(), true);
+    clock.t += 1;
+    assert.equal(a.e.mayAct(), false, 'synchronously, with the deadline timer not yet run');
+    assert.equal(a.e.isLeader, true);
+  });
+
+  it('a renewal that hangs past the deadline is aborted; the leader has lost, and release gives a late lease back', async () => {
+    const a = elector('pod-a', { now: () => performance.now() });
+    await a.e.acquire();
+    kube.hangNext(100, (c) => c.method === 'PUT');
+    assert.match(await a.e.lost, /^not renewed for 1000 ms/);
+    kube.hangNext(0);
+    (kube as unknown as { failures: unknown[] }).failures.length = 0; // the API server recovers
+    assert.equal(
+      kube.lease(NS, NAME)!.spec.holderIdentity,
+      'pod-a',
+      'others must wait for it, unless given back',
+    );
+    await a.e.release();
+    assert.equal(kube.lease(NS, NAME)!.spec.holderIdentity, '', 'given back: a standby takes over at once');
+    assert.ok(a.log.lines.some((l) => l.includes('lease released')));
+  });
+
+  it('stop() while a write of its own is in flight: the write lands, acquire says false and gives the lease back', async () => {
+    const api = new LeaseApi({ url: kube.url, namespace: NS, name: NAME });
+    let started!: () => void;
+    const createStarted = new Promise<void>((r) => (started = r));
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const a = elector('pod-a', {
+      store: {
+        lease: api.lease,
+        get: (sig) => api.get(sig),
+        create: async (r) => {
+          started();
+          await gate;
+          return api.create(r); // not aborted: the API server commits it whatever the client does
+        },
+        replace: (read, r, sig) => api.replace(read, r, sig),
+      },
+    });
+    const leads = a.e.acquire();
+    await createStarted;
+    const released = a.e.release();
+    open();
+    assert.equal(await leads, false);
+    await released;
+    assert.equal(a.e.isLeader, false);
+    assert.equal(
+      kube.lease(NS, NAME)!.spec.holderIdentity,
+      '',
+      'the lease it won while stopping is given back',
+    );
+    assert.ok(!a.log.lines.some((l) => l.includes('this replica leads')));
+  });
+
+  it('a release that races a renewal (409) reads again and still releases', async () => {
+    const a = elector('pod-a');
+    await a.e.acquire();
+    kube.failNext(
+      1,
+      409,
+      '{"kind":"Status","reason":"Conflict","message":"the object has been modified"}',
+      (c) => c.method === 'PUT',
+    );
+    await a.e.release();
+    assert.equal(kube.lease(NS, NAME)!.spec.holderIdentity, '');
+  });
+
+  it("keeps others' metadata on the Lease (labels, annotations) when it renews", async () => {
+    kube.put(NS, NAME, { holderIdentity: '', leaseDurationSeconds: 1 });
+    (kube as unknown as { leases: Map<string, { metadata: Record<string, unknown> }> }).leases.get(
+      `${NS}/${NAME}`,
+    )!.metadata.annotations = {
+      'example.com/owner': 'ops',
+    };
+    const a = elector('pod-a');
+    await a.e.acquire();
+    await kube.afterCalls(4);
+    const raw = (
+      kube as unknown as { leases: Map<string, { metadata: Record<string, unknown> }> }
+    ).leases.get(`${NS}/${NAME}`)!;
+    assert.deepEqual(raw.metadata.annotations, { 'example.com/owner': 'ops' });
   });
 });

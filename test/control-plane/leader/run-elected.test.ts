@@ -19,7 +19,7 @@ import { LeaseApi, parseLease } from '../../../control-plane/leader/lease-api';
 import { KubeClient } from '../../../control-plane/leader/kube-client';
 import { PodRoleLabel, ROLE_LABEL } from '../../../control-plane/leader/pod-role';
 import { runElected } from '../../../control-plane/leader/run-elected';
-import { startStandbyServer } from '../../../control-plane/leader/standby-server';
+import { startStandbyServer, type StandbyStatus } from '../../../control-plane/leader/standby-server';
 import { freePort } from '../../../scripts/influxdb/local-influxd';
 import { captureLogger } from './support/capture-logger';
 import { FakeKubeApi } from './support/fake-kube-api';
@@ -131,6 +131,7 @@ describe('leader: in-cluster settings, the standby listener, runElected', functi
   it('parses Leases strictly', () => {
     assert.deepEqual(parseLease({ kind: 'Lease', metadata: { resourceVersion: '7' } }), {
       resourceVersion: '7',
+      metadata: { resourceVersion: '7' },
       record: {
         holderIdentity: '',
         leaseDurationSeconds: 0,
@@ -147,16 +148,31 @@ describe('leader: in-cluster settings, the standby listener, runElected', functi
     );
   });
 
-  it('a standby is alive and ready to take over, and names the leader to anyone who reaches it', async () => {
-    let leader = '';
-    const s = await startStandbyServer('127.0.0.1', 0, () => leader);
+  it('a standby is alive; ready only when it says so (it reads the Lease, its pod is labeled); 503 STANDBY to anything else', async () => {
+    let st: StandbyStatus = {
+      leader: '',
+      ready: false,
+      detail: 'cannot read the Lease earmark/x: ECONNREFUSED',
+    };
+    const s = await startStandbyServer('127.0.0.1', 0, () => st);
     try {
       const health = await fetch(`${s.url}/healthz`);
-      assert.equal(health.status, 200);
+      assert.equal(health.status, 200, 'alive whatever the Lease API does: the kubelet must not restart it');
       assert.deepEqual(await health.json(), { status: 'ok', role: 'standby', leader: '' });
-      leader = 'pod-a';
-      // Ready: a standby reporting unready would stall the Deployment's rolling updates; the
-      // Service reaches the leader by its earmark.io/role label instead.
+      const unready = await fetch(`${s.url}/readyz`);
+      assert.equal(
+        unready.status,
+        503,
+        'a standby that cannot reach the Lease API must not let a rollout finish',
+      );
+      assert.match(JSON.stringify(await unready.json()), /ECONNREFUSED/);
+      st = {
+        leader: 'pod-a',
+        ready: true,
+        detail: 'standby replica, ready to take over; the leader is pod-a',
+      };
+      // Ready: a standby that never were would stall the Deployment's rolling updates; the Service
+      // reaches the leader by its earmark.io/role label instead.
       const ready = await fetch(`${s.url}/readyz`);
       assert.equal(ready.status, 200);
       const r = (await ready.json()) as { ready: boolean; role: string; checks: unknown[] };
@@ -177,6 +193,14 @@ describe('leader: in-cluster settings, the standby listener, runElected', functi
 
   describe('runElected', () => {
     let kube: FakeKubeApi;
+    /** Settings of a replica on the fake API (identity: POD_NAME or generated when undefined). */
+    const elected = (identity?: string, apiPort = 0) => ({
+      ...base(dir, { kubernetesApiUrl: kube.url, leaseNamespace: 'earmark', leaseIdentity: identity ?? '' }),
+      leaseDurationMs: 1500,
+      apiHost: '127.0.0.1',
+      apiPort,
+      metricsPort: 0,
+    });
     beforeEach(async () => (kube = await new FakeKubeApi().start()));
     afterEach(() => kube.close());
 
@@ -184,13 +208,7 @@ describe('leader: in-cluster settings, the standby listener, runElected', functi
       const log = captureLogger();
       const registry = new Registry();
       const out = runElected({
-        settings: {
-          ...base(dir, { kubernetesApiUrl: kube.url, leaseNamespace: 'earmark', leaseIdentity: identity }),
-          leaseDurationMs: 1500,
-          apiHost: '127.0.0.1',
-          apiPort: port,
-          metricsPort: 0,
-        },
+        settings: elected(identity, port),
         logger: log.logger,
         registry,
         stopRequested: stop,
@@ -248,15 +266,9 @@ describe('leader: in-cluster settings, the standby listener, runElected', functi
       const labels = () => kube.podLabels('earmark', 'pod-a')!;
       const client = new KubeClient({ url: kube.url });
       kube.put('earmark', 'earmark-control-plane', { holderIdentity: 'pod-x', leaseDurationSeconds: 600 });
-      kube.failNext(1, 500); // the first label attempt fails: it is retried
+      kube.failNext(1, 500, undefined, (c) => c.method === 'PATCH'); // the first label attempt fails: retried
       const out = runElected({
-        settings: {
-          ...base(dir, { kubernetesApiUrl: kube.url, leaseNamespace: 'earmark', leaseIdentity: 'pod-a' }),
-          leaseDurationMs: 1500,
-          apiHost: '127.0.0.1',
-          apiPort: 0,
-          metricsPort: 0,
-        },
+        settings: elected('pod-a'),
         logger: log.logger,
         registry: new Registry(),
         stopRequested: new Promise((r) => (stop = r)),
@@ -280,6 +292,79 @@ describe('leader: in-cluster settings, the standby listener, runElected', functi
         ['started as standby', 'stopped as standby'],
         'standby before it stops serving',
       );
+    });
+
+    it('pod label patches go one at a time, so the last role asked for is the one the pod ends with', async () => {
+      kube.addPod('earmark', 'pod-a');
+      kube.patchDelayMs = 40;
+      const l = new PodRoleLabel(new KubeClient({ url: kube.url }), 'earmark', 'pod-a', 30);
+      const first = l.set('standby');
+      const second = l.set('leader');
+      const third = l.set('standby');
+      assert.deepEqual(await Promise.all([first, second, third]), [false, false, true]);
+      assert.equal(kube.podLabels('earmark', 'pod-a')![ROLE_LABEL], 'standby');
+      assert.equal(
+        kube.podAnnotations('earmark', 'pod-a')!['controller.kubernetes.io/pod-deletion-cost'],
+        '0',
+      );
+      assert.equal(kube.maxConcurrentPatches, 1);
+      assert.equal(await l.set('leader'), true);
+      assert.equal(
+        kube.podAnnotations('earmark', 'pod-a')!['controller.kubernetes.io/pod-deletion-cost'],
+        '1000',
+      );
+      l.stop();
+    });
+
+    it('a leader whose renewals fail closes the fence, stops the service and exits 1', async () => {
+      const events: string[] = [];
+      let fence: () => boolean = () => true;
+      const log = captureLogger();
+      const out = runElected({
+        settings: elected('pod-a'),
+        logger: log.logger,
+        registry: new Registry(),
+        stopRequested: new Promise(() => undefined),
+        periods: { renewDeadlineMs: 1000, retryPeriodMs: 30 },
+        start: async (hooks) => {
+          fence = hooks.fence;
+          events.push(`started, may act: ${hooks.fence()}`);
+          return { stop: async () => void events.push(`stopped, may act: ${fence()}`) };
+        },
+      });
+      while (!events.length) await kube.afterCalls(1);
+      kube.broken = { status: 503, body: 'etcdserver: request timed out' };
+      const r = await out;
+      assert.equal(r.code, 1);
+      assert.match(r.why, /^leadership lost: not renewed for 1000 ms \(.*etcdserver: request timed out\)/);
+      assert.deepEqual(events, ['started, may act: true', 'stopped, may act: false']);
+    });
+
+    it('a new leader labels the pod it took the lease over from standby (it may sit on a dead node, Ready)', async () => {
+      kube.addPod('earmark', 'pod-a', { [ROLE_LABEL]: 'leader' });
+      kube.addPod('earmark', 'pod-b', { [ROLE_LABEL]: 'standby' });
+      kube.put('earmark', 'earmark-control-plane', { holderIdentity: 'pod-a', leaseDurationSeconds: 1 });
+      let stop!: (why: string) => void;
+      const events: string[] = [];
+      const out = runElected({
+        settings: elected(undefined),
+        env: { POD_NAME: 'pod-b' },
+        logger: captureLogger().logger,
+        registry: new Registry(),
+        stopRequested: new Promise((r) => (stop = r)),
+        start: async (hooks) => {
+          hooks.listening();
+          events.push('started');
+          return { stop: async () => undefined };
+        },
+      });
+      while (kube.podLabels('earmark', 'pod-b')![ROLE_LABEL] !== 'leader') await kube.afterCalls(1);
+      while (kube.podLabels('earmark', 'pod-a')![ROLE_LABEL] !== 'standby') await kube.afterCalls(1);
+      assert.deepEqual(events, ['started']);
+      assert.equal(kube.lease('earmark', 'earmark-control-plane')!.spec.holderIdentity, 'pod-b');
+      stop('SIGTERM');
+      assert.equal((await out).code, 0);
+      assert.equal(kube.podLabels('earmark', 'pod-b')![ROLE_LABEL], 'standby');
     });
 
     it('losing the lease stops the service and exits 1 (the pod restarts as a standby)', async () => {

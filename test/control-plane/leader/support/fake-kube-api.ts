@@ -40,8 +40,8 @@ export class FakeKubeApi {
   url = '';
   /** Bearer token required on every call; undefined = none. */
   token: string | undefined;
-  /** The next calls answer with this instead ({ status, body } or 'garbage'). */
-  private failures: ({ status: number; body: string } | 'hang')[] = [];
+  /** The next matching calls answer with this instead, or never ('hang'). */
+  private failures: { status: number; body: string; hang?: boolean; match: (c: FakeCall) => boolean }[] = [];
   /** Every call answers this until cleared. */
   broken: { status: number; body: string } | undefined;
   private waiters: (() => void)[] = [];
@@ -51,7 +51,17 @@ export class FakeKubeApi {
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => this.handle(req, Buffer.concat(chunks).toString('utf8'), res));
+      if (req.method === 'PATCH') {
+        this.openPatches++;
+        this.maxConcurrentPatches = Math.max(this.maxConcurrentPatches, this.openPatches);
+        res.on('close', () => this.openPatches--);
+      }
+      const delay = req.method === 'PATCH' ? this.patchDelayMs : 0;
+      req.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (delay > 0) setTimeout(() => this.handle(req, text, res), delay);
+        else this.handle(req, text, res);
+      });
     });
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
@@ -63,12 +73,19 @@ export class FakeKubeApi {
     await new Promise<void>((r) => this.server.close(() => r()));
   }
 
+  /** The next `n` calls (that `match`, default all) answer `status` with `body`. */
   failNext(
     n: number,
     status: number,
     body = '{"kind":"Status","reason":"InternalError","message":"injected"}',
+    match: (c: FakeCall) => boolean = () => true,
   ): void {
-    for (let i = 0; i < n; i++) this.failures.push({ status, body });
+    for (let i = 0; i < n; i++) this.failures.push({ status, body, match });
+  }
+
+  /** The next `n` matching calls get no answer at all (the connection stays open). */
+  hangNext(n: number, match: (c: FakeCall) => boolean = () => true): void {
+    for (let i = 0; i < n; i++) this.failures.push({ status: 0, body: '', hang: true, match });
   }
 
   /** The lease's spec and resourceVersion as stored, or undefined. */
@@ -103,6 +120,16 @@ export class FakeKubeApi {
   podLabels(namespace: string, name: string): Record<string, string> | undefined {
     return this.pods.get(`${namespace}/${name}`)?.metadata.labels as Record<string, string> | undefined;
   }
+
+  podAnnotations(namespace: string, name: string): Record<string, string> | undefined {
+    return this.pods.get(`${namespace}/${name}`)?.metadata.annotations as Record<string, string> | undefined;
+  }
+
+  /** Pod patches are answered this late (to see whether a client sends them one at a time). */
+  patchDelayMs = 0;
+  private openPatches = 0;
+  /** The most pod patches ever open at once. */
+  maxConcurrentPatches = 0;
 
   /** Resolves once `n` more calls have been answered (counting from now). */
   afterCalls(n: number): Promise<void> {
@@ -142,8 +169,9 @@ export class FakeKubeApi {
     }
     call.body = body;
     this.calls.push(call);
-    const injected = this.failures.shift() ?? this.broken;
-    if (injected === 'hang') return;
+    const k = this.failures.findIndex((f) => f.match(call));
+    const injected = k >= 0 ? this.failures.splice(k, 1)[0] : this.broken;
+    if (injected && 'hang' in injected && injected.hang) return;
     if (injected) return this.send(res, injected.status, injected.body);
     if (this.token !== undefined && req.headers.authorization !== `Bearer ${this.token}`)
       return this.status(res, 401, 'Unauthorized', 'Unauthorized');
@@ -210,7 +238,7 @@ export class FakeKubeApi {
     if (!body || typeof body.metadata !== 'object')
       return this.status(res, 422, 'Invalid', 'no metadata in the patch');
     const keys = Object.keys(body);
-    if (keys.length !== 1 || Object.keys(body.metadata).some((k) => k !== 'labels'))
+    if (keys.length !== 1 || Object.keys(body.metadata).some((k) => k !== 'labels' && k !== 'annotations'))
       return this.status(res, 422, 'Invalid', `unexpected fields in the patch: ${JSON.stringify(body)}`);
     const labels = { ...(pod.metadata.labels as Record<string, string>) };
     for (const [k, v] of Object.entries(body.metadata.labels as Record<string, unknown>)) {
@@ -223,7 +251,14 @@ export class FakeKubeApi {
         return this.status(res, 422, 'Invalid', `metadata.labels: Invalid value: ${JSON.stringify(v)}`);
       else labels[k] = v;
     }
-    pod.metadata = { ...pod.metadata, labels, resourceVersion: String(++this.version) };
+    const annotations = { ...((pod.metadata.annotations as Record<string, string>) ?? {}) };
+    for (const [k, v] of Object.entries((body.metadata.annotations ?? {}) as Record<string, unknown>)) {
+      if (v === null) delete annotations[k];
+      else if (typeof v !== 'string')
+        return this.status(res, 422, 'Invalid', `metadata.annotations: ${k} is not a string`);
+      else annotations[k] = v;
+    }
+    pod.metadata = { ...pod.metadata, labels, annotations, resourceVersion: String(++this.version) };
     this.send(res, 200, JSON.stringify(pod));
   }
 
