@@ -77,6 +77,8 @@ export class LeaderElector {
   private inflight: Promise<boolean> | undefined;
   private abort: AbortController | undefined;
   private lastError = '';
+  /** Whether a write of this replica's ever made it the holder. */
+  private won = false;
   private resolveLost!: (reason: string) => void;
   /** Resolves with the reason once this replica, having led, is no longer the leader. */
   readonly lost: Promise<string>;
@@ -287,6 +289,7 @@ export class LeaderElector {
         this.previousHolder = '';
         this.record(await this.o.store.create(mine, abort.signal));
         this.renewedAt = start;
+        this.won = true;
         return true;
       }
       const r = read.record;
@@ -302,10 +305,12 @@ export class LeaderElector {
       }
       this.record(await this.o.store.replace(read, mine, abort.signal));
       this.renewedAt = start;
+      this.won = true;
       this.lastError = '';
       return true;
     } catch (err) {
-      this.noteError(err);
+      // Aborted by this replica (a stop, or the deadline): not an API error.
+      if (!abort.signal.aborted) this.noteError(err);
       return false;
     }
   }

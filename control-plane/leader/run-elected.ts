@@ -21,7 +21,7 @@ import { startMetricsServer } from '../telemetry/metrics-endpoint';
 import { LeaderElector, type LeaseStore } from './elector';
 import { leaseApiFor, type ElectionSettings } from './in-cluster';
 import { LeaderMetrics } from './metrics';
-import { patchRole, PodRoleLabel } from './pod-role';
+import { PodRoleLabel } from './pod-role';
 import { startStandbyServer, type StandbyStatus } from './standby-server';
 
 export interface ElectedService {
@@ -135,15 +135,30 @@ export async function runElected<S extends ElectedService>(o: RunElectedOptions<
   }
   await closeStandby();
   const previous = elector.previousHolder;
-  if (fromSettings && previous && previous !== identity)
-    // The pod we took over from may be on a dead node and still Ready: take it out of the Service.
-    void patchRole(fromSettings.client, fromSettings.namespace, previous, 'standby').catch(() => undefined);
+  let previousPod: PodRoleLabel | undefined;
+  if (fromSettings?.pod && identity === fromSettings.pod && previous && previous !== identity) {
+    // The pod we took over from may be on a dead node and still Ready: take it out of the Service
+    // (identities are pod names here). Retried for one lease duration, then left to the node
+    // controller.
+    previousPod = new PodRoleLabel(
+      fromSettings.client,
+      fromSettings.namespace,
+      previous,
+      elector.retryPeriodMs,
+      o.logger,
+    );
+    const p = previousPod;
+    void bounded(p.set('standby'), elector.leaseSeconds * 1000).then(() => p.stop());
+  }
   let svc: S;
   try {
     svc = await o.start({ fence: () => elector.mayAct(), listening: () => void labeler?.set('leader') });
   } catch (err) {
+    // It may have labeled itself leader already (once its ports listened): out of the Service first.
+    if (labeler) await bounded(labeler.set('standby'), 1000);
     await bounded(elector.release(), elector.renewDeadlineMs);
     labeler?.stop();
+    previousPod?.stop();
     throw err;
   }
   o.onLeading?.(svc);
@@ -157,10 +172,14 @@ export async function runElected<S extends ElectedService>(o: RunElectedOptions<
     // The fence already keeps the service from publishing; stop it, bounded (the caller exits 1
     // whatever happens), and give back a renewal that landed after the deadline, if any.
     void labeler?.set('standby');
-    if ((await bounded(svc.stop(), stopBoundMs)) === 'late')
+    const stopped = svc
+      .stop()
+      .catch((e: Error) => o.logger.error('stopping the service failed', { error: e.message }));
+    if ((await bounded(stopped, stopBoundMs)) === 'late')
       o.logger.warn('leader election: the service did not stop in time; exiting anyway', { ms: stopBoundMs });
     await bounded(elector.release(), elector.renewDeadlineMs);
     labeler?.stop();
+    previousPod?.stop();
     return { code: 1, why: `leadership lost: ${end.why}`, led: true };
   }
   // Out of the Service first (bounded: stopping must not hang on the API server), then stop,
@@ -169,5 +188,6 @@ export async function runElected<S extends ElectedService>(o: RunElectedOptions<
   await svc.stop();
   await elector.release();
   labeler?.stop();
+  previousPod?.stop();
   return { code: 0, why: end.why, led: true };
 }

@@ -5,12 +5,23 @@ import type { CycleStatus } from './status';
 
 /**
  * "cycle": ok once a plan is in force and the last cycle did not fail; says which stage failed.
- * A failed cycle with a plan still in force only degrades the service (see DependencyCheck).
+ * A failed cycle with a plan still in force, or no cycle yet with the stored plan in force, only
+ * degrades the service (see DependencyCheck).
  */
 export function cycleCheck(s: CycleStatus): DependencyCheck {
   if (s.state === 'stopped') return { name: 'cycle', ok: false, detail: 'stopped' };
   const last = s.last;
-  if (!last) return { name: 'cycle', ok: false, detail: 'no cycle has run yet' };
+  if (!last)
+    // A restarted control plane (or a newly elected leader) serving the stored plan can serve
+    // proxies before its first cycle: degraded, not unready, or the Service would send it no one.
+    return s.planVersion
+      ? {
+          name: 'cycle',
+          ok: false,
+          degradesOnly: true,
+          detail: `no cycle yet; serving the stored plan ${s.planVersion}`,
+        }
+      : { name: 'cycle', ok: false, detail: 'no cycle has run yet' };
   if (!last.ok)
     return {
       name: 'cycle',

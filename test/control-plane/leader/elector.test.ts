@@ -231,13 +231,19 @@ describe('leader: election on a Kubernetes Lease', function () {
     assert.equal(a.e.isLeader, true);
   });
 
-  it('a renewal that hangs past the deadline is aborted; the leader has lost, and release gives a late lease back', async () => {
-    const a = elector('pod-a', { now: () => performance.now() });
+  it('a renewal that hangs past the deadline is aborted by the elector, not by a client timeout', async () => {
+    const a = elector('pod-a', {
+      now: () => performance.now(),
+      // A client timeout far beyond the test: only the elector's abort can end the hung call.
+      store: new LeaseApi({ url: kube.url, namespace: NS, name: NAME, timeoutMs: 600_000 }),
+    });
     await a.e.acquire();
-    kube.hangNext(100, (c) => c.method === 'PUT');
+    kube.hangNext(1, (c) => c.method === 'PUT');
     assert.match(await a.e.lost, /^not renewed for 1000 ms/);
-    kube.hangNext(0);
-    (kube as unknown as { failures: unknown[] }).failures.length = 0; // the API server recovers
+    const end = Date.now() + 10_000;
+    while (kube.abortedCalls < 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(kube.abortedCalls, 1, 'the hung PUT was closed by the client');
+    assert.ok(!a.log.lines.some((l) => l.includes('aborted')), 'an abort of its own is not an API error');
     assert.equal(
       kube.lease(NS, NAME)!.spec.holderIdentity,
       'pod-a',
@@ -245,7 +251,71 @@ describe('leader: election on a Kubernetes Lease', function () {
     );
     await a.e.release();
     assert.equal(kube.lease(NS, NAME)!.spec.holderIdentity, '', 'given back: a standby takes over at once');
-    assert.ok(a.log.lines.some((l) => l.includes('lease released')));
+  });
+
+  it('a renewal that commits after the deadline is given back by release()', async () => {
+    const api = new LeaseApi({ url: kube.url, namespace: NS, name: NAME });
+    let hold: Promise<void> | undefined = undefined;
+    const a = elector('pod-a', {
+      now: () => performance.now(),
+      store: {
+        lease: api.lease,
+        get: (sig) => api.get(sig),
+        create: (r, sig) => api.create(r, sig),
+        // The API server commits the renewal, but only answers after the deadline.
+        replace: async (read, r) => {
+          const done = await api.replace(read, r);
+          if (hold) await hold;
+          return done;
+        },
+      },
+    });
+    await a.e.acquire();
+    let open!: () => void;
+    hold = new Promise<void>((r) => (open = r));
+    assert.match(await a.e.lost, /^not renewed/);
+    open();
+    assert.equal(kube.lease(NS, NAME)!.spec.holderIdentity, 'pod-a', 'the late renewal landed');
+    await a.e.release();
+    assert.equal(kube.lease(NS, NAME)!.spec.holderIdentity, '');
+  });
+
+  it('the deadline counts from the start of the renewal, not from its answer', async () => {
+    const api = new LeaseApi({ url: kube.url, namespace: NS, name: NAME });
+    let slow = false;
+    let began = 0;
+    let renewed!: () => void;
+    const renewal = new Promise<void>((r) => (renewed = r));
+    const a = elector('pod-a', {
+      renewDeadlineMs: 2500,
+      store: {
+        lease: api.lease,
+        get: (sig) => {
+          if (slow) began = clock.t;
+          return api.get(sig);
+        },
+        create: (r, sig) => api.create(r, sig),
+        replace: async (read, r, sig) => {
+          const out = await api.replace(read, r, sig);
+          if (slow) {
+            // This renewal's answer took 600 ms; no renewal succeeds after it.
+            slow = false;
+            clock.t += 600;
+            kube.broken = { status: 503, body: 'down' };
+            renewed();
+          }
+          return out;
+        },
+      },
+    });
+    await a.e.acquire();
+    slow = true;
+    await renewal;
+    await new Promise((r) => setImmediate(r)); // the elector has recorded the renewal
+    clock.t = began + 2499;
+    assert.equal(a.e.mayAct(), true);
+    clock.t = began + 2500;
+    assert.equal(a.e.mayAct(), false, 'counted from the answer it would allow 600 ms more');
   });
 
   it('stop() while a write of its own is in flight: the write lands, acquire says false and gives the lease back', async () => {

@@ -18,7 +18,7 @@ import {
 import { LeaseApi, parseLease } from '../../../control-plane/leader/lease-api';
 import { KubeClient } from '../../../control-plane/leader/kube-client';
 import { PodRoleLabel, ROLE_LABEL } from '../../../control-plane/leader/pod-role';
-import { runElected } from '../../../control-plane/leader/run-elected';
+import { runElected, type LeaderHooks } from '../../../control-plane/leader/run-elected';
 import { startStandbyServer, type StandbyStatus } from '../../../control-plane/leader/standby-server';
 import { freePort } from '../../../scripts/influxdb/local-influxd';
 import { captureLogger } from './support/capture-logger';
@@ -196,11 +196,21 @@ describe('leader: in-cluster settings, the standby listener, runElected', functi
     /** Settings of a replica on the fake API (identity: POD_NAME or generated when undefined). */
     const elected = (identity?: string, apiPort = 0) => ({
       ...base(dir, { kubernetesApiUrl: kube.url, leaseNamespace: 'earmark', leaseIdentity: identity ?? '' }),
-      leaseDurationMs: 1500,
+      leaseDurationMs: 4000,
       apiHost: '127.0.0.1',
       apiPort,
       metricsPort: 0,
     });
+    /** Deadlines long enough that a CPU stall of this loaded 2-core box does not lose the lease. */
+    const PERIODS = { renewDeadlineMs: 2500, retryPeriodMs: 30 };
+    /** Polls `pred` while the fake answers calls; fails (instead of hanging) after 15 s. */
+    const until = async (pred: () => boolean, what: string) => {
+      const end = Date.now() + 15_000;
+      while (!pred()) {
+        if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+        await Promise.race([kube.afterCalls(1), new Promise((r) => setTimeout(r, 50))]);
+      }
+    };
     beforeEach(async () => (kube = await new FakeKubeApi().start()));
     afterEach(() => kube.close());
 
@@ -212,7 +222,8 @@ describe('leader: in-cluster settings, the standby listener, runElected', functi
         logger: log.logger,
         registry,
         stopRequested: stop,
-        periods: { renewDeadlineMs: 1000, retryPeriodMs: 30 },
+        periods: PERIODS,
+        env: {},
         start: async () => {
           events.push(`${identity} started`);
           return { stop: async () => void events.push(`${identity} stopped`) };
@@ -226,7 +237,7 @@ describe('leader: in-cluster settings, the standby listener, runElected', functi
       const events: string[] = [];
       let stopA!: (why: string) => void;
       const a = await run('pod-a', new Promise((r) => (stopA = r)), events);
-      while (!events.includes('pod-a leading')) await kube.afterCalls(1);
+      await until(() => events.includes('pod-a leading'), 'pod-a leading');
       let stopB!: (why: string) => void;
       const b = await run('pod-b', new Promise((r) => (stopB = r)), events);
       await kube.afterCalls(10);
@@ -234,7 +245,7 @@ describe('leader: in-cluster settings, the standby listener, runElected', functi
       stopA('SIGTERM');
       assert.deepEqual(await a.out, { code: 0, why: 'SIGTERM', led: true });
       assert.deepEqual(events.slice(0, 3), ['pod-a started', 'pod-a leading', 'pod-a stopped']);
-      while (!events.includes('pod-b leading')) await kube.afterCalls(1);
+      await until(() => events.includes('pod-b leading'), 'pod-b leading');
       assert.equal(kube.lease('earmark', 'earmark-control-plane')!.spec.holderIdentity, 'pod-b');
       stopB('SIGINT');
       assert.deepEqual(await b.out, { code: 0, why: 'SIGINT', led: true });
@@ -269,20 +280,21 @@ describe('leader: in-cluster settings, the standby listener, runElected', functi
       kube.failNext(1, 500, undefined, (c) => c.method === 'PATCH'); // the first label attempt fails: retried
       const out = runElected({
         settings: elected('pod-a'),
+        env: {},
         logger: log.logger,
         registry: new Registry(),
         stopRequested: new Promise((r) => (stop = r)),
-        periods: { renewDeadlineMs: 1000, retryPeriodMs: 30 },
+        periods: PERIODS,
         labeler: new PodRoleLabel(client, 'earmark', 'pod-a', 30, log.logger),
         start: async () => {
           events.push(`started as ${labels()[ROLE_LABEL]}`);
           return { stop: async () => void events.push(`stopped as ${labels()[ROLE_LABEL]}`) };
         },
       });
-      while (labels()[ROLE_LABEL] !== 'standby') await kube.afterCalls(1);
+      await until(() => labels()[ROLE_LABEL] === 'standby', 'label standby');
       assert.ok(log.lines.some((l) => l.includes('could not label the pod (retrying)')));
       kube.put('earmark', 'earmark-control-plane', { holderIdentity: '', leaseDurationSeconds: 1 }); // released
-      while (labels()[ROLE_LABEL] !== 'leader') await kube.afterCalls(1);
+      await until(() => labels()[ROLE_LABEL] === 'leader', 'label leader');
       assert.deepEqual(events, ['started as standby'], 'labeled leader only once it serves');
       assert.equal(labels()['app.kubernetes.io/name'], 'earmark-control-plane', 'other labels kept');
       stop('SIGTERM');
@@ -294,50 +306,107 @@ describe('leader: in-cluster settings, the standby listener, runElected', functi
       );
     });
 
-    it('pod label patches go one at a time, so the last role asked for is the one the pod ends with', async () => {
+    it('pod label patches go one at a time: a role asked for while another is in flight is patched after it', async () => {
       kube.addPod('earmark', 'pod-a');
-      kube.patchDelayMs = 40;
+      kube.patchDelayMs = 60;
       const l = new PodRoleLabel(new KubeClient({ url: kube.url }), 'earmark', 'pod-a', 30);
       const first = l.set('standby');
-      const second = l.set('leader');
-      const third = l.set('standby');
-      assert.deepEqual(await Promise.all([first, second, third]), [false, false, true]);
-      assert.equal(kube.podLabels('earmark', 'pod-a')![ROLE_LABEL], 'standby');
-      assert.equal(
-        kube.podAnnotations('earmark', 'pod-a')!['controller.kubernetes.io/pod-deletion-cost'],
-        '0',
-      );
-      assert.equal(kube.maxConcurrentPatches, 1);
-      assert.equal(await l.set('leader'), true);
+      await until(() => kube.calls.some((c) => c.method === 'PATCH'), 'the first patch sent');
+      const second = l.set('leader'); // while the standby patch is in flight
+      assert.deepEqual(await Promise.all([first, second]), [false, true]);
+      const patched = kube.calls
+        .filter((c) => c.method === 'PATCH')
+        .map((c) => (c.body!.metadata.labels as Record<string, string>)[ROLE_LABEL]);
+      assert.deepEqual(patched, ['standby', 'leader'], 'in the order asked');
+      assert.equal(kube.maxConcurrentPatches, 1, 'never two at once');
+      assert.equal(kube.podLabels('earmark', 'pod-a')![ROLE_LABEL], 'leader');
       assert.equal(
         kube.podAnnotations('earmark', 'pod-a')!['controller.kubernetes.io/pod-deletion-cost'],
         '1000',
       );
+      assert.equal(await l.set('standby'), true);
+      assert.equal(
+        kube.podAnnotations('earmark', 'pod-a')!['controller.kubernetes.io/pod-deletion-cost'],
+        '0',
+      );
       l.stop();
     });
+
+    it('a standby is unready while it cannot read the Lease (e.g. forbidden), ready once it can', async () => {
+      kube.token = 'right';
+      const port = await freePort();
+      let stop!: (why: string) => void;
+      const dirToken = path.join(dir, 'token');
+      fs.writeFileSync(dirToken, 'wrong');
+      kube.put('earmark', 'earmark-control-plane', { holderIdentity: 'pod-x', leaseDurationSeconds: 600 });
+      const out = runElected({
+        settings: elected('pod-a', port),
+        env: {},
+        logger: captureLogger().logger,
+        registry: new Registry(),
+        stopRequested: new Promise((r) => (stop = r)),
+        periods: PERIODS,
+        start: async () => ({ stop: async () => undefined }),
+      });
+      await until(() => kube.calls.length > 2, 'a few refused reads');
+      const refused = await fetch(`http://127.0.0.1:${port}/readyz`);
+      assert.equal(refused.status, 503);
+      assert.match(
+        JSON.stringify(await refused.json()),
+        /cannot read the Lease earmark\/earmark-control-plane: .*401 Unauthorized/,
+      );
+      kube.token = undefined; // the RBAC is fixed
+      let status = 0;
+      await until(() => {
+        void fetch(`http://127.0.0.1:${port}/readyz`).then((r) => (status = r.status));
+        return status === 200;
+      }, 'ready');
+      stop('SIGTERM');
+      assert.equal((await out).led, false);
+    });
+
+    /** pod-a, run until it loses the lease (no stop request). */
+    const leadUntilLost = (start: (hooks: LeaderHooks) => Promise<{ stop(): Promise<void> }>) => {
+      const log = captureLogger();
+      const out = runElected({
+        settings: elected('pod-a'),
+        env: {},
+        logger: log.logger,
+        registry: new Registry(),
+        stopRequested: new Promise(() => undefined),
+        periods: PERIODS,
+        start,
+      });
+      return { out, log };
+    };
 
     it('a leader whose renewals fail closes the fence, stops the service and exits 1', async () => {
       const events: string[] = [];
       let fence: () => boolean = () => true;
-      const log = captureLogger();
-      const out = runElected({
-        settings: elected('pod-a'),
-        logger: log.logger,
-        registry: new Registry(),
-        stopRequested: new Promise(() => undefined),
-        periods: { renewDeadlineMs: 1000, retryPeriodMs: 30 },
-        start: async (hooks) => {
-          fence = hooks.fence;
-          events.push(`started, may act: ${hooks.fence()}`);
-          return { stop: async () => void events.push(`stopped, may act: ${fence()}`) };
-        },
+      const { out } = leadUntilLost(async (hooks) => {
+        fence = hooks.fence;
+        events.push(`started, may act: ${hooks.fence()}`);
+        return { stop: async () => void events.push(`stopped, may act: ${fence()}`) };
       });
-      while (!events.length) await kube.afterCalls(1);
+      await until(() => events.length > 0, 'the service started');
       kube.broken = { status: 503, body: 'etcdserver: request timed out' };
       const r = await out;
       assert.equal(r.code, 1);
-      assert.match(r.why, /^leadership lost: not renewed for 1000 ms \(.*etcdserver: request timed out\)/);
+      assert.match(r.why, /^leadership lost: not renewed for 2500 ms \(.*etcdserver: request timed out\)/);
       assert.deepEqual(events, ['started, may act: true', 'stopped, may act: false']);
+    });
+
+    it('a lost leader whose service does not stop exits 1 anyway, after the lease duration, and says so', async () => {
+      // A service whose stop never ends.
+      const { out, log } = leadUntilLost(async () => ({ stop: () => new Promise<void>(() => undefined) }));
+      await until(
+        () => kube.lease('earmark', 'earmark-control-plane')?.spec.holderIdentity === 'pod-a',
+        'leading',
+      );
+      kube.put('earmark', 'earmark-control-plane', { holderIdentity: 'pod-b', leaseDurationSeconds: 4 });
+      const r = await out;
+      assert.equal(r.code, 1);
+      assert.ok(log.lines.some((l) => l.includes('the service did not stop in time; exiting anyway')));
     });
 
     it('a new leader labels the pod it took the lease over from standby (it may sit on a dead node, Ready)', async () => {
@@ -358,8 +427,8 @@ describe('leader: in-cluster settings, the standby listener, runElected', functi
           return { stop: async () => undefined };
         },
       });
-      while (kube.podLabels('earmark', 'pod-b')![ROLE_LABEL] !== 'leader') await kube.afterCalls(1);
-      while (kube.podLabels('earmark', 'pod-a')![ROLE_LABEL] !== 'standby') await kube.afterCalls(1);
+      await until(() => kube.podLabels('earmark', 'pod-b')![ROLE_LABEL] === 'leader', 'pod-b leader');
+      await until(() => kube.podLabels('earmark', 'pod-a')![ROLE_LABEL] === 'standby', 'pod-a standby');
       assert.deepEqual(events, ['started']);
       assert.equal(kube.lease('earmark', 'earmark-control-plane')!.spec.holderIdentity, 'pod-b');
       stop('SIGTERM');
@@ -370,7 +439,7 @@ describe('leader: in-cluster settings, the standby listener, runElected', functi
     it('losing the lease stops the service and exits 1 (the pod restarts as a standby)', async () => {
       const events: string[] = [];
       const r = await run('pod-a', new Promise(() => undefined), events);
-      while (!events.includes('pod-a leading')) await kube.afterCalls(1);
+      await until(() => events.includes('pod-a leading'), 'pod-a leading');
       kube.put('earmark', 'earmark-control-plane', { holderIdentity: 'pod-b', leaseDurationSeconds: 2 });
       const out = await r.out;
       assert.deepEqual(out, { code: 1, why: 'leadership lost: the lease is now held by pod-b', led: true });

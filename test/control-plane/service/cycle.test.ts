@@ -206,6 +206,16 @@ describe('control-plane/service: cycle behaviour (SimClock, real InfluxDB, emula
     try {
       assert.equal(again.currentPlan()?.version, plan);
       assert.equal(again.distribution.cache.systemVersion, plan);
+      // Ready (degraded) before its first cycle: a restarted or newly elected replica serving the
+      // stored plan must be in its Service, or proxies could not reach the plan it serves.
+      const ready = await fetch(again.apiUrl + '/readyz');
+      const rb = (await ready.json()) as {
+        checks: { name: string; detail: string; degradesOnly?: boolean }[];
+      };
+      assert.equal(ready.status, 200, JSON.stringify(rb));
+      const cc = rb.checks.find((c) => c.name === 'cycle')!;
+      assert.equal(cc.degradesOnly, true);
+      assert.equal(cc.detail, `no cycle yet; serving the stored plan ${plan}`);
       assert.equal(again.metricsUrl, `http://127.0.0.1:${metricsPort}/metrics`);
       const scraped = await fetch(again.metricsUrl!);
       assert.equal(scraped.status, 200);

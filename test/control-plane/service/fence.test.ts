@@ -5,6 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { checkFence, fencedPublisher, NotLeaderError } from '../../../control-plane/service/fence';
+import { CycleStages, type StageOptions } from '../../../control-plane/service/stages';
 import { Store } from '../../../control-plane/store';
 import { startWorld, type World } from './support';
 
@@ -46,6 +47,27 @@ describe('service: the leader-election fence', function () {
       await store.close();
     }
     may = true;
+  });
+
+  it('recording a plan behind a closed fence writes nothing (the check after a publish that passed)', async () => {
+    const writes: string[] = [];
+    const store = {
+      writePlan: async () => void writes.push('plan'),
+      writeForecasts: async () => void writes.push('forecasts'),
+      flush: async () => void writes.push('flush'),
+    };
+    let ok = false;
+    const stages = new CycleStages({
+      store,
+      fence: () => ok,
+      recordForecasts: {},
+    } as unknown as StageOptions);
+    const batch = { users: ['u'] } as never;
+    await assert.rejects(stages.record(batch, { version: 'v1' } as never), /plan record refused/);
+    assert.equal(writes.length, 0, 'nothing written');
+    ok = true;
+    await stages.record(batch, { version: 'v1' } as never).catch(() => undefined);
+    assert.ok(writes.includes('plan'), 'with the fence open it writes');
   });
 
   it('fencedPublisher and checkFence refuse with NotLeaderError; no fence, no check', () => {

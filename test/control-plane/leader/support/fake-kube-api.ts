@@ -51,6 +51,10 @@ export class FakeKubeApi {
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
+      // A call its client gave up on (closed before any answer): a hung call aborted, for instance.
+      res.on('close', () => {
+        if (!res.writableEnded) this.abortedCalls++;
+      });
       if (req.method === 'PATCH') {
         this.openPatches++;
         this.maxConcurrentPatches = Math.max(this.maxConcurrentPatches, this.openPatches);
@@ -125,6 +129,8 @@ export class FakeKubeApi {
     return this.pods.get(`${namespace}/${name}`)?.metadata.annotations as Record<string, string> | undefined;
   }
 
+  /** Calls whose client closed the connection before an answer. */
+  abortedCalls = 0;
   /** Pod patches are answered this late (to see whether a client sends them one at a time). */
   patchDelayMs = 0;
   private openPatches = 0;
