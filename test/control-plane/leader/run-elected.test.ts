@@ -16,6 +16,7 @@ import {
   type ElectionSettings,
 } from '../../../control-plane/leader/in-cluster';
 import { LeaseApi, parseLease } from '../../../control-plane/leader/lease-api';
+import { main } from '../../../control-plane/cli/main';
 import { KubeClient } from '../../../control-plane/leader/kube-client';
 import { PodRoleLabel, ROLE_LABEL } from '../../../control-plane/leader/pod-role';
 import { runElected, type LeaderHooks } from '../../../control-plane/leader/run-elected';
@@ -126,6 +127,29 @@ describe('leader: in-cluster settings, the standby listener, runElected', functi
     } finally {
       server.close();
     }
+  });
+
+  it('`earmark serve` without a Kubernetes API to elect on: exit 2 with the reason', async () => {
+    let err = '';
+    const w = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((t: string) => ((err += t), true)) as typeof process.stderr.write;
+    const saved = process.env.KUBERNETES_SERVICE_HOST;
+    delete process.env.KUBERNETES_SERVICE_HOST;
+    try {
+      const code = await main([
+        'serve',
+        '--leader-election=kubernetes',
+        `--kubernetes-service-account-dir=${dir}`,
+      ]);
+      assert.equal(code, 2);
+    } finally {
+      process.stderr.write = w;
+      if (saved !== undefined) process.env.KUBERNETES_SERVICE_HOST = saved;
+    }
+    assert.match(
+      err,
+      /earmark serve: leaderElection=kubernetes needs the Kubernetes API: run in a pod \(KUBERNETES_SERVICE_HOST is not set\) or set kubernetesApiUrl/,
+    );
   });
 
   it('parses Leases strictly', () => {
