@@ -52,6 +52,11 @@ export interface RunElectedOptions<S extends ElectedService> {
   periods?: { renewDeadlineMs: number; retryPeriodMs: number };
   /** Tests: the pod label keeper (default: one for POD_NAME when set, else none). */
   labeler?: PodRoleLabel;
+  /**
+   * What a standby checks every retry period besides the Lease, so that it is ready only if it
+   * could take over (serve: InfluxDB answers /ping). Resolves with the problem, or undefined.
+   */
+  preflight?: () => Promise<string | undefined>;
 }
 
 export interface ElectedOutcome {
@@ -94,6 +99,18 @@ export async function runElected<S extends ElectedService>(o: RunElectedOptions<
     identity,
   });
   void labeler?.set('standby');
+  const check = o.preflight;
+  let preflightProblem: string | undefined = check ? 'not checked yet' : undefined;
+  let preflightTimer: NodeJS.Timeout | undefined;
+  let standingBy = true;
+  const preflight = async (): Promise<void> => {
+    if (!check || !standingBy) return;
+    preflightProblem = await check().catch((e: Error) => e.message);
+    if (!standingBy) return; // a check in flight when the standby ended schedules no next one
+    preflightTimer = setTimeout(() => void preflight(), elector.retryPeriodMs);
+    preflightTimer.unref();
+  };
+  void preflight();
   const status = (): StandbyStatus => {
     const leader = elector.holder;
     if (!(elector.contactAgeMs() <= elector.leaseSeconds * 1000)) {
@@ -102,6 +119,7 @@ export async function runElected<S extends ElectedService>(o: RunElectedOptions<
     }
     if (labeler && labeler.confirmed !== 'standby')
       return { leader, ready: false, detail: 'not labeled earmark.io/role=standby yet' };
+    if (preflightProblem) return { leader, ready: false, detail: `could not take over: ${preflightProblem}` };
     const who = leader ? `the leader is ${leader}` : 'no leader is known yet';
     return { leader, ready: true, detail: `standby replica, ready to take over; ${who}` };
   };
@@ -112,10 +130,14 @@ export async function runElected<S extends ElectedService>(o: RunElectedOptions<
       s.metricsPort > 0 ? await startMetricsServer(o.registry, s.apiHost, s.metricsPort) : undefined;
   } catch (err) {
     labeler?.stop();
+    standingBy = false;
+    clearTimeout(preflightTimer);
     await standby.close();
     throw err;
   }
   const closeStandby = async () => {
+    standingBy = false;
+    clearTimeout(preflightTimer);
     // Probes and stray clients must not hold the port the control plane is about to take.
     standby.server.closeAllConnections();
     await standby.close();

@@ -13,7 +13,8 @@ export class InfluxUnavailableAtStartError extends Error {
   }
 }
 
-async function pingOnce(url: string): Promise<string | undefined> {
+/** undefined when InfluxDB answers /ping with 204; otherwise what went wrong. */
+export async function pingOnce(url: string): Promise<string | undefined> {
   try {
     const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
     return res.status === 204 ? undefined : `/ping answered HTTP ${res.status}`;

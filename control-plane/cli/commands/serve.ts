@@ -8,6 +8,7 @@ import { loadSettings, redactedSettings, SettingsError, settingsHelp } from '../
 import { startControlPlane, type ControlPlane } from '../../service/control-plane';
 import { LeaderConfigError } from '../../leader/in-cluster';
 import { runElected } from '../../leader/run-elected';
+import { pingOnce } from '../../service/influx-wait';
 import { createRegistry } from '../../telemetry/registry';
 import type { Logger } from '../../api/logger';
 import { StopRequest } from '../stop-request';
@@ -98,6 +99,11 @@ export const command: Command = {
               onListening: hooks.listening,
             }),
           onLeading: (svc) => process.stdout.write(banner(svc, settings!)),
+          // A standby is ready only if it could start: its InfluxDB answers.
+          preflight: async () => {
+            const problem = await pingOnce(settings!.influxUrl);
+            return problem && `InfluxDB at ${settings!.influxUrl} does not answer (${problem})`;
+          },
         }).catch((err: unknown) => {
           throw err instanceof LeaderConfigError ? new UsageError(err.message) : err;
         });

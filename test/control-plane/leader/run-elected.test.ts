@@ -154,12 +154,10 @@ describe('leader: runElected — the service only while this replica leads', fun
     l.stop();
   });
 
-  it('a standby is unready while it cannot read the Lease (e.g. forbidden), ready once it can', async () => {
-    kube.token = 'right';
+  /** pod-a standing by (pod-x holds the lease) on a fixed port: its /readyz and how to stop it. */
+  const standingBy = async (preflight?: () => Promise<string | undefined>) => {
     const port = await freePort();
     let stop!: (why: string) => void;
-    const dirToken = path.join(dir, 'token');
-    fs.writeFileSync(dirToken, 'wrong');
     kube.put('earmark', 'earmark-control-plane', { holderIdentity: 'pod-x', leaseDurationSeconds: 600 });
     const out = runElected({
       settings: elected('pod-a', port),
@@ -168,23 +166,52 @@ describe('leader: runElected — the service only while this replica leads', fun
       registry: new Registry(),
       stopRequested: new Promise((r) => (stop = r)),
       periods: PERIODS,
+      preflight,
       start: async () => ({ stop: async () => undefined }),
     });
-    await until(() => kube.calls.length > 2, 'a few refused reads');
-    const refused = await fetch(`http://127.0.0.1:${port}/readyz`);
+    await until(() => kube.calls.length > 2, 'a few reads of the Lease');
+    const readyz = async () => {
+      const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+      return { status: r.status, text: JSON.stringify(await r.json()) };
+    };
+    const becomesReady = async () => {
+      let status = 0;
+      await until(() => {
+        void readyz().then((r) => (status = r.status));
+        return status === 200;
+      }, 'ready');
+    };
+    const end = async () => {
+      stop('SIGTERM');
+      assert.equal((await out).led, false);
+    };
+    return { readyz, becomesReady, end };
+  };
+
+  it('a standby is unready while it cannot read the Lease (e.g. forbidden), ready once it can', async () => {
+    kube.token = 'right';
+    fs.writeFileSync(path.join(dir, 'token'), 'wrong');
+    const sb = await standingBy();
+    const refused = await sb.readyz();
     assert.equal(refused.status, 503);
-    assert.match(
-      JSON.stringify(await refused.json()),
-      /cannot read the Lease earmark\/earmark-control-plane: .*401 Unauthorized/,
-    );
+    assert.match(refused.text, /cannot read the Lease earmark\/earmark-control-plane: .*401 Unauthorized/);
     kube.token = undefined; // the RBAC is fixed
-    let status = 0;
-    await until(() => {
-      void fetch(`http://127.0.0.1:${port}/readyz`).then((r) => (status = r.status));
-      return status === 200;
-    }, 'ready');
-    stop('SIGTERM');
-    assert.equal((await out).led, false);
+    await sb.becomesReady();
+    await sb.end();
+  });
+
+  it('a standby is unready while its preflight fails (serve: InfluxDB does not answer), ready once it passes', async () => {
+    let problem: string | undefined = 'InfluxDB at http://influx:8086 does not answer (ENOTFOUND)';
+    const sb = await standingBy(async () => problem);
+    const first = await sb.readyz();
+    assert.equal(first.status, 503);
+    assert.match(
+      first.text,
+      /could not take over: InfluxDB at http:\/\/influx:8086 does not answer \(ENOTFOUND\)/,
+    );
+    problem = undefined;
+    await sb.becomesReady();
+    await sb.end();
   });
 
   /** pod-a, run until it loses the lease (no stop request). */
