@@ -47,6 +47,20 @@ export interface ElectorOptions {
   random?: () => number;
 }
 
+/**
+ * The lease duration as written (whole seconds) and client-go's default periods derived from it:
+ * renew deadline 2/3 of the duration, retry period 2/15 (15 s / 10 s / 2 s).
+ */
+export function electionPeriods(leaseDurationMs: number) {
+  const leaseSeconds = Math.max(1, Math.round(leaseDurationMs / 1000));
+  const leaseMs = leaseSeconds * 1000;
+  return {
+    leaseSeconds,
+    renewDeadlineMs: Math.round((leaseMs * 2) / 3),
+    retryPeriodMs: Math.max(1, Math.round((leaseMs * 2) / 15)),
+  };
+}
+
 const sameRecord = (a: LeaseRecord | undefined, b: LeaseRecord): boolean =>
   a !== undefined &&
   a.holderIdentity === b.holderIdentity &&
@@ -85,10 +99,11 @@ export class LeaderElector {
 
   constructor(private readonly o: ElectorOptions) {
     if (!o.identity) throw new Error('leader election needs an identity (the pod name)');
-    this.leaseSeconds = Math.max(1, Math.round(o.leaseDurationMs / 1000));
+    const p = electionPeriods(o.leaseDurationMs);
+    this.leaseSeconds = p.leaseSeconds;
     const leaseMs = this.leaseSeconds * 1000;
-    this.renewDeadlineMs = o.renewDeadlineMs ?? Math.round((leaseMs * 2) / 3);
-    this.retryPeriodMs = o.retryPeriodMs ?? Math.max(1, Math.round((leaseMs * 2) / 15));
+    this.renewDeadlineMs = o.renewDeadlineMs ?? p.renewDeadlineMs;
+    this.retryPeriodMs = o.retryPeriodMs ?? p.retryPeriodMs;
     // Checked against what others read (whole seconds), not the setting before rounding.
     if (!(this.retryPeriodMs < this.renewDeadlineMs && this.renewDeadlineMs < leaseMs))
       throw new Error(

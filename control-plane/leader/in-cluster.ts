@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Settings } from '../config';
+import { electionPeriods } from './elector';
 import { KubeClient } from './kube-client';
 import { LeaseApi } from './lease-api';
 
@@ -91,12 +92,8 @@ export function leaseApiFor(s: ElectionSettings, env: NodeJS.ProcessEnv = proces
     url,
     token: tokenReader(path.join(sa, 'token')),
     ca,
-    // Below the retry period (2/15 of the whole seconds written): a hung call must not eat the
-    // leader's renew deadline.
-    timeoutMs: Math.max(
-      200,
-      Math.round(Math.max(1, Math.round(s.leaseDurationMs / 1000)) * 1000 * (2 / 15) * 0.8),
-    ),
+    // Below the retry period: a hung call must not eat the leader's renew deadline.
+    timeoutMs: Math.max(200, Math.round(electionPeriods(s.leaseDurationMs).retryPeriodMs * 0.8)),
   };
   const api = new LeaseApi({ ...connection, namespace, name: s.leaseName });
   return { api, identity, client: new KubeClient(connection), namespace, pod: env.POD_NAME || undefined };

@@ -14,19 +14,14 @@ import type { Logger } from '../api/logger';
 import { isObject, KubeApiError, type KubeClient } from './kube-client';
 
 export const ROLE_LABEL = 'earmark.io/role';
-export const DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
+const DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
 export type Role = 'leader' | 'standby';
 
 const podPath = (namespace: string, pod: string) =>
   `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}`;
 
 /** One merge patch of a pod's role label and deletion cost; throws unless the pod has them after it. */
-export async function patchRole(
-  client: KubeClient,
-  namespace: string,
-  pod: string,
-  role: Role,
-): Promise<void> {
+async function patchRole(client: KubeClient, namespace: string, pod: string, role: Role): Promise<void> {
   const path = podPath(namespace, pod);
   const answer = await client.call(
     'PATCH',
@@ -63,10 +58,6 @@ export class PodRoleLabel {
     private readonly retryMs: number,
     private readonly logger?: Logger,
   ) {}
-
-  get role(): Role | undefined {
-    return this.wanted;
-  }
 
   /**
    * Asks for `role`; resolves once the API server has it (true), or when another role is asked for

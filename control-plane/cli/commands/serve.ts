@@ -4,7 +4,7 @@
  * on InfluxDB. (`earmark start` runs the same service inside a local demo stack.)
  */
 import { Command, UsageError } from '../command';
-import { loadSettings, redactedSettings, SettingsError, settingsHelp } from '../../config';
+import { loadSettings, redactedSettings, SettingsError, settingsHelp, type Settings } from '../../config';
 import { startControlPlane, type ControlPlane } from '../../service/control-plane';
 import { LeaderConfigError } from '../../leader/in-cluster';
 import { runElected } from '../../leader/run-elected';
@@ -35,6 +35,29 @@ function banner(svc: ControlPlane, settings: { influxUrl: string; influxDatabase
     'Ctrl-C stops.',
     '',
   ].join('\n');
+}
+
+/** `serve` with leader election: stand by, lead, stop (control-plane/leader/run-elected.ts). */
+async function serveElected(settings: Settings, logger: Logger, stop: StopRequest): Promise<number> {
+  const registry = createRegistry();
+  const out = await runElected({
+    settings,
+    logger,
+    registry,
+    stopRequested: stop.wait(),
+    start: (hooks) =>
+      startControlPlane(settings, { logger, registry, fence: hooks.fence, onListening: hooks.listening }),
+    onLeading: (svc) => process.stdout.write(banner(svc, settings)),
+    // A standby is ready only if it could start: its InfluxDB answers.
+    preflight: async () => {
+      const problem = await pingOnce(settings.influxUrl);
+      return problem && `InfluxDB at ${settings.influxUrl} does not answer (${problem})`;
+    },
+  }).catch((err: unknown) => {
+    throw err instanceof LeaderConfigError ? new UsageError(err.message) : err;
+  });
+  process.stdout.write(`stopped (${out.why}).\n`);
+  return out.code;
 }
 
 export const command: Command = {
@@ -84,32 +107,7 @@ export const command: Command = {
     // killing the process half-started.
     const stop = new StopRequest();
     try {
-      if (settings.leaderElection === 'kubernetes') {
-        const registry = createRegistry();
-        const out = await runElected({
-          settings,
-          logger,
-          registry,
-          stopRequested: stop.wait(),
-          start: (hooks) =>
-            startControlPlane(settings!, {
-              logger,
-              registry,
-              fence: hooks.fence,
-              onListening: hooks.listening,
-            }),
-          onLeading: (svc) => process.stdout.write(banner(svc, settings!)),
-          // A standby is ready only if it could start: its InfluxDB answers.
-          preflight: async () => {
-            const problem = await pingOnce(settings!.influxUrl);
-            return problem && `InfluxDB at ${settings!.influxUrl} does not answer (${problem})`;
-          },
-        }).catch((err: unknown) => {
-          throw err instanceof LeaderConfigError ? new UsageError(err.message) : err;
-        });
-        process.stdout.write(`stopped (${out.why}).\n`);
-        return out.code;
-      }
+      if (settings.leaderElection === 'kubernetes') return await serveElected(settings, logger, stop);
       const svc = await startControlPlane(settings, { logger });
       process.stdout.write(banner(svc, settings));
       const why = await stop.wait();

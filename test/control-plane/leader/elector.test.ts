@@ -365,18 +365,11 @@ describe('leader: election on a Kubernetes Lease', function () {
   });
 
   it("keeps others' metadata on the Lease (labels, annotations) when it renews", async () => {
-    kube.put(NS, NAME, { holderIdentity: '', leaseDurationSeconds: 1 });
-    (kube as unknown as { leases: Map<string, { metadata: Record<string, unknown> }> }).leases.get(
-      `${NS}/${NAME}`,
-    )!.metadata.annotations = {
-      'example.com/owner': 'ops',
-    };
+    const annotations = { 'example.com/owner': 'ops' };
+    kube.put(NS, NAME, { holderIdentity: '', leaseDurationSeconds: 1 }, { annotations });
     const a = elector('pod-a');
     await a.e.acquire();
     await kube.afterCalls(4);
-    const raw = (
-      kube as unknown as { leases: Map<string, { metadata: Record<string, unknown> }> }
-    ).leases.get(`${NS}/${NAME}`)!;
-    assert.deepEqual(raw.metadata.annotations, { 'example.com/owner': 'ops' });
+    assert.deepEqual(kube.leaseMetadata(NS, NAME)!.annotations, annotations);
   });
 });

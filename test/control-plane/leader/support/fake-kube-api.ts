@@ -101,12 +101,22 @@ export class FakeKubeApi {
     return o && { resourceVersion: String(o.metadata.resourceVersion), spec: { ...(o.spec ?? {}) } };
   }
 
+  /** The stored Lease's metadata, or undefined. */
+  leaseMetadata(namespace: string, name: string): Record<string, unknown> | undefined {
+    return this.leases.get(`${namespace}/${name}`)?.metadata;
+  }
+
   /** Writes a lease as another client would (e.g. a holder that then dies). */
-  put(namespace: string, name: string, spec: Record<string, unknown>): void {
+  put(
+    namespace: string,
+    name: string,
+    spec: Record<string, unknown>,
+    metadata: Record<string, unknown> = {},
+  ): void {
     const o: Obj = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { name, namespace, resourceVersion: String(++this.version) },
+      metadata: { ...metadata, name, namespace, resourceVersion: String(++this.version) },
       spec,
     };
     this.leases.set(`${namespace}/${name}`, o);
