@@ -8,16 +8,17 @@ import type { Instance, InstanceLoad } from '../domain/instance';
 import type { Plan } from '../domain/plan';
 import type { Reservation } from '../domain/reservation';
 import type { UserProfile } from '../domain/user';
-import { buildReservations } from './build-plan';
+import { buildSteps } from './build-plan';
 import { consolidate } from './consolidate';
-import { computeWants } from './demand';
+import { wantsSteps } from './demand';
 import { buildInstanceTable } from './instance-table';
-import { packUsers } from './pack';
+import { packSteps } from './pack';
 import { keptRoom, packingWants, roomByInstance, roomThatFits } from './overflow-room';
 import { recentPeaks } from './peak-hold';
 import type { Policy } from './policy';
 import { HistorySlotSizes, largestInstance } from './slot-size';
 import { recommendScaling } from './scaling/recommend';
+import { runToEnd, runYielding, YIELD_MASK, type Steps, type YieldingOptions } from './steps';
 import { CapacityLedger } from './top-up';
 
 export interface AllocationInput {
@@ -70,7 +71,23 @@ function nextVersion(nowMs: number, current?: Plan): string {
   return `${v}.${n + 1}`;
 }
 
+/** One allocation, synchronously (tests, benchmark, replay). */
 export function allocate(input: AllocationInput): AllocationResult {
+  return runToEnd(allocationSteps(input));
+}
+
+/**
+ * The same allocation, giving the event loop a turn every `sliceMs` or so (steps.ts): the service
+ * uses this, so that a 10^6-user cycle does not stall the distribution server, the API and the
+ * Lease renewals for seconds. The result is the same as allocate()'s for the same input; the input
+ * must not change meanwhile (the service's cycle owns its forecast batch and current plan; a top-up
+ * meanwhile publishes on the plan in force and is replaced by this one, as one just before it is).
+ */
+export function allocateYielding(input: AllocationInput, o?: YieldingOptions): Promise<AllocationResult> {
+  return runYielding(allocationSteps(input), o);
+}
+
+function* allocationSteps(input: AllocationInput): Steps<AllocationResult> {
   const t0 = performance.now();
   const { policy, forecast: b, nowMs, current } = input;
   const U = b.users.length;
@@ -79,13 +96,15 @@ export function allocate(input: AllocationInput): AllocationResult {
   const tier = new Uint16Array(U);
   let unknownTier = 0;
   for (let u = 0; u < U; u++) {
+    if ((u & YIELD_MASK) === YIELD_MASK) yield;
     const name = input.profiles?.get(b.users[u])?.tier;
     const t = name === undefined ? undefined : tierIndex.get(name);
     if (name !== undefined && t === undefined) unknownTier++;
     tier[u] = t ?? defaultTier;
   }
   const recentPeak = recentPeaks(b.users, tier, policy, input.history);
-  const wants = computeWants(b, policy, {
+  yield;
+  const wants = yield* wantsSteps(b, policy, {
     nowMs,
     cycleMs: input.cycleMs,
     tier,
@@ -107,6 +126,7 @@ export function allocate(input: AllocationInput): AllocationResult {
   const before = current ? new Array<Reservation | undefined>(U) : undefined;
   if (current && before) {
     for (let u = 0; u < U; u++) {
+      if ((u & YIELD_MASK) === YIELD_MASK) yield;
       const r = current.reservations.get(b.users[u]);
       before[u] = r;
       const i = r === undefined ? undefined : table.byId.get(r.instanceId);
@@ -114,7 +134,9 @@ export function allocate(input: AllocationInput): AllocationResult {
     }
   }
   const packing = packingWants(wants);
-  const packed = packUsers(packing, table, prev, policy.tiers.length);
+  yield;
+  const packed = yield* packSteps(packing, table, prev, policy.tiers.length);
+  yield;
   const cons = consolidate(
     packed,
     table,
@@ -123,7 +145,8 @@ export function allocate(input: AllocationInput): AllocationResult {
     policy.stickiness.maxMovesPerCycle,
   );
   const t2 = performance.now();
-  const { reservations, squeezed, counts } = buildReservations(wants, packed, table, {
+  yield;
+  const { reservations, squeezed, counts } = yield* buildSteps(wants, packed, table, {
     policy,
     nowMs,
     before,

@@ -12,10 +12,13 @@ import type { InstanceTable } from './instance-table';
 import { PackResult, SQUEEZE_NO_INSTANCE, SQUEEZE_TOO_LARGE } from './pack';
 import * as packer from './packer';
 import type { Policy } from './policy';
+import * as steps from './steps';
+import type { Steps } from './steps';
 
 // Module-level copies: tsx compiles imported bindings to getter calls, too slow in 10^6-user loops.
 const { A_BW, A_CPU, A_MEM, A_RATE, A_SLOTS, AMOUNTS } = demand;
 const { grantedAmount } = packer;
+const { runToEnd, YIELD_MASK } = steps;
 
 export interface BuildContext {
   policy: Policy;
@@ -54,12 +57,19 @@ export function burstOf(ratePerMinute: number, slots: number, burstMs: number): 
   return b > slots ? b : 0;
 }
 
-export function buildReservations(
-  w: Wants,
-  p: PackResult,
-  t: InstanceTable,
-  ctx: BuildContext,
-): { reservations: Map<string, Reservation>; squeezed: Squeeze[]; counts: BuildCounts } {
+export interface Built {
+  reservations: Map<string, Reservation>;
+  squeezed: Squeeze[];
+  counts: BuildCounts;
+}
+
+/** Packing result → reservations (runs buildSteps to the end). */
+export function buildReservations(w: Wants, p: PackResult, t: InstanceTable, ctx: BuildContext): Built {
+  return runToEnd(buildSteps(w, p, t, ctx));
+}
+
+/** buildReservations, yielding every USERS_PER_YIELD users (steps.ts). */
+export function* buildSteps(w: Wants, p: PackResult, t: InstanceTable, ctx: BuildContext): Steps<Built> {
   const { policy, nowMs, before } = ctx;
   const reservations = new Map<string, Reservation>();
   const counts: BuildCounts = { reserved: 0, moved: 0, unchanged: 0 };
@@ -67,6 +77,7 @@ export function buildReservations(
   const keepUntil = nowMs + policy.validityMs / 2;
   const fallbacks = policy.tiers.map((x) => x.fallback || policy.fallback);
   for (let u = 0; u < w.users.length; u++) {
+    if ((u & YIELD_MASK) === YIELD_MASK) yield;
     const i = p.assign[u];
     if (i < 0) continue;
     const tier = policy.tiers[w.tier[u]];

@@ -11,11 +11,14 @@ import type { Policy } from './policy';
 
 import * as amounts from './amounts';
 import { slotSize, type SlotSizeBound } from './slot-size';
+import * as steps from './steps';
+import type { Steps } from './steps';
 
 export { A_BW, A_CPU, A_MEM, A_RATE, A_SLOTS, AMOUNTS, DIM_AMOUNT, DIMS } from './amounts';
 export type { SlotSizeBound } from './slot-size';
 // Module-level copies: tsx compiles imported bindings to getter calls, too slow in 10^6-user loops.
 const { A_BW, A_CPU, A_MEM, A_RATE, A_SLOTS, AMOUNTS, DIMS } = amounts;
+const { runToEnd, YIELD_MASK } = steps;
 /** The amounts each slot brings along (what a sandbox occupies), cut with the slots by a slot cap. */
 const PER_SLOT_AMOUNTS = Int32Array.from([A_CPU, A_MEM, A_BW]);
 
@@ -87,7 +90,13 @@ export function planWindow(b: ForecastBatch, nowMs: number, cycleMs: number, lea
   return { firstStep, windowSteps: Math.max(1, steps) };
 }
 
+/** What each user should hold (runs wantsSteps to the end). */
 export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContext): Wants {
+  return runToEnd(wantsSteps(b, policy, ctx));
+}
+
+/** computeWants, yielding every USERS_PER_YIELD users (steps.ts). */
+export function* wantsSteps(b: ForecastBatch, policy: Policy, ctx: DemandContext): Steps<Wants> {
   const U = b.users.length;
   const H = b.horizon;
   const R = b.resources.length;
@@ -149,6 +158,7 @@ export function computeWants(b: ForecastBatch, policy: Policy, ctx: DemandContex
   const end = Math.min(H, firstStep + window);
 
   for (let u = 0; u < U; u++) {
+    if ((u & YIELD_MASK) === YIELD_MASK) yield;
     const ti = ctx.tier[u];
     const lo = qLo[ti];
     const hi = qHi[ti];

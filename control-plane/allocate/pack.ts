@@ -7,11 +7,14 @@ import type { Wants } from './demand';
 import type { InstanceTable } from './instance-table';
 import * as packer from './packer';
 import type { PackState } from './packer';
+import * as steps from './steps';
+import type { Steps } from './steps';
 import { orderUsers } from './user-order';
 
 // Module-level copies: tsx compiles imported bindings to getter calls, too slow in 10^6-user loops.
 const { AMOUNTS, DIM_AMOUNT, DIMS } = demand;
 const { addPencil, findInUse, markUsed, newPackState, openEmpty, roomiest, shareThatFits, take } = packer;
+const { runToEnd, YIELD_MASK } = steps;
 
 const SQUEEZE_PROBES = 8;
 
@@ -31,6 +34,16 @@ export interface PackResult {
 }
 
 export function packUsers(w: Wants, t: InstanceTable, prev: Int32Array, tierCount: number): PackResult {
+  return runToEnd(packSteps(w, t, prev, tierCount));
+}
+
+/** packUsers, yielding every USERS_PER_YIELD users placed (steps.ts). */
+export function* packSteps(
+  w: Wants,
+  t: InstanceTable,
+  prev: Int32Array,
+  tierCount: number,
+): Steps<PackResult> {
   const U = w.users.length;
   const s = newPackState(t);
   const assign = new Int32Array(U).fill(-1);
@@ -40,7 +53,9 @@ export function packUsers(w: Wants, t: InstanceTable, prev: Int32Array, tierCoun
   const a = w.amount;
   const { order, groupStart, idle } = orderUsers(w, prev, tierCount, s.refCap);
 
-  for (const u of order) {
+  for (let k = 0; k < order.length; k++) {
+    if ((k & YIELD_MASK) === YIELD_MASK) yield;
+    const u = order[k];
     if (prev[u] < 0) continue;
     markUsed(s, prev[u]);
     addPencil(s, prev[u], a, u * AMOUNTS, 1);
@@ -83,6 +98,7 @@ export function packUsers(w: Wants, t: InstanceTable, prev: Int32Array, tierCoun
     // one that grew too much moves (one move) rather than pushing its neighbours out (many).
     const grew: number[] = [];
     for (let k = groupStart[tier * 2]; k < groupStart[tier * 2 + 1]; k++) {
+      if ((k & YIELD_MASK) === YIELD_MASK) yield;
       const u = order[k];
       const i = prev[u];
       addPencil(s, i, a, u * AMOUNTS, -1);
@@ -104,7 +120,10 @@ export function packUsers(w: Wants, t: InstanceTable, prev: Int32Array, tierCoun
       assign[u] = i;
     };
     for (const u of grew) place(u);
-    for (let k = groupStart[tier * 2 + 1]; k < groupStart[tier * 2 + 2]; k++) place(order[k]);
+    for (let k = groupStart[tier * 2 + 1]; k < groupStart[tier * 2 + 2]; k++) {
+      if ((k & YIELD_MASK) === YIELD_MASK) yield;
+      place(order[k]);
+    }
   }
 
   // Users holding nothing keep a home (their instance, else one in use) so a top-up has a place.
