@@ -114,6 +114,7 @@ function* allocationSteps(input: AllocationInput): Steps<AllocationResult> {
   });
   const t1 = performance.now();
   roomThatFits(wants, input.instances, policy);
+  yield; // ~0.14 s and ~0.18 s at 10^6 users: the instance table reads the whole current plan
   const table = buildInstanceTable(
     input.instances,
     input.loads,
