@@ -53,7 +53,7 @@ export interface AllocationStats {
   unchanged: number;
   /** Users whose per-slot size the forecast put above the largest instance, an artefact (slot-size.ts). */
   slotSizeBounded: number;
-  /** Wall time of each step, ms. */
+  /** Wall time of each step, ms (run yielding, this includes what the event loop ran meanwhile). */
   ms: { wants: number; pack: number; build: number; scaling: number; total: number };
 }
 

@@ -29,6 +29,21 @@ export interface YieldingOptions {
   sliceMs?: number;
   /** Called at each turn given to the event loop (tests and metrics). */
   onTurn?: () => void;
+  /**
+   * Asked after each turn: true abandons the computation (the promise rejects with
+   * StoppedError), so a control plane that is stopping or lost its lease does not spend seconds
+   * of a core on a plan it will not publish.
+   */
+  stop?: () => boolean;
+  /** The clock slices are measured on, ms (default performance.now; tests step it). */
+  now?: () => number;
+}
+
+export class StoppedError extends Error {
+  constructor() {
+    super('stopped before it finished');
+    this.name = 'StoppedError';
+  }
 }
 
 /**
@@ -38,13 +53,15 @@ export interface YieldingOptions {
  */
 export async function runYielding<T>(steps: Steps<T>, o: YieldingOptions = {}): Promise<T> {
   const sliceMs = o.sliceMs ?? 20;
-  let since = performance.now();
+  const now = o.now ?? (() => performance.now());
+  let since = now();
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
-    if (performance.now() - since < sliceMs) continue;
+    if (now() - since < sliceMs) continue;
     o.onTurn?.();
     await nextTurn();
-    since = performance.now();
+    if (o.stop?.()) throw new StoppedError();
+    since = now();
   }
 }

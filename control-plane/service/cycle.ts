@@ -6,6 +6,7 @@
  * the status (stage and error).
  */
 import { performance } from 'node:perf_hooks';
+import { StoppedError } from '../allocate/steps';
 import type { CapacityLedger } from '../allocate/top-up';
 import type { Clock, TimerHandle } from '../domain/clock';
 import type { Logger } from '../domain/logger';
@@ -31,11 +32,14 @@ export interface CycleOptions {
 
 /** Thrown inside a cycle to carry the failing stage out of it. */
 class StageError extends Error {
+  /** The stage was abandoned because the cycle is stopping or the lease was lost (steps.ts). */
+  readonly abandoned: boolean;
   constructor(
     readonly stage: StageName,
     failure: unknown,
   ) {
     super(failure instanceof Error ? failure.message : String(failure));
+    this.abandoned = failure instanceof StoppedError;
   }
 }
 
@@ -56,6 +60,9 @@ export class Cycle {
   /** The last RECENT_REPORTS reports, oldest first (GET /v1/cycle). */
   private readonly history: CycleReport[] = [];
   readonly topUps: TopUpCounts = { requested: 0, granted: 0, partial: 0, refused: 0, publishes: 0 };
+  /** From the start of the allocate stage until its plan is in force (or the cycle failed). */
+  private allocatingNow = false;
+  private settled: (() => void)[] = [];
 
   constructor(private readonly o: CycleOptions) {}
 
@@ -69,6 +76,29 @@ export class Cycle {
   }
   get currentPolicy(): PolicyInForce | undefined {
     return this.policyInForce;
+  }
+
+  /**
+   * True while a cycle allocates its next plan: the allocation yields to the event loop for
+   * seconds at 10^6 users, and a top-up granted on the plan in force meanwhile would be replaced
+   * by the new plan moments later (service/top-up.ts defers them to whenSettled).
+   */
+  get allocating(): boolean {
+    return this.allocatingNow;
+  }
+
+  /** Runs `fn` once the allocation under way is over: its plan in force, or the cycle failed. */
+  whenSettled(fn: () => void): void {
+    if (this.allocatingNow) this.settled.push(fn);
+    else fn();
+  }
+
+  private settle(): void {
+    if (!this.allocatingNow) return;
+    this.allocatingNow = false;
+    const fns = this.settled;
+    this.settled = [];
+    for (const fn of fns) this.safely('whenSettled', fn);
   }
 
   /** A plan loaded from the store at start: in force (and sticky for the next allocation) until replaced. */
@@ -185,7 +215,10 @@ export class Cycle {
       const batch = await timed('forecast', () => stages.forecast(inputs));
       report.users = batch.users.length;
       report.models = modelCounts(batch);
-      const result = await timed('allocate', () => stages.allocate(inputs, batch, this.plan));
+      this.allocatingNow = true;
+      const result = await timed('allocate', () =>
+        stages.allocate(inputs, batch, this.plan, () => this.stopped),
+      );
       Object.assign(report, {
         reserved: result.stats.reserved,
         squeezed: result.stats.squeezed,
@@ -202,6 +235,7 @@ export class Cycle {
       this.plan = result.plan;
       this.ledger = result.ledger;
       this.policyInForce = inputs.policy;
+      this.settle(); // top-ups deferred during the allocation now apply to this plan
       report.planVersion = result.plan.version;
       report.published = {
         updated: published.updated,
@@ -220,12 +254,14 @@ export class Cycle {
       report.failedStage = stage;
       report.error = err instanceof Error ? err.message : String(err);
       metrics.failures.inc({ stage });
-      this.o.logger.error('cycle failed; the last good plan stays in force', {
-        cycle,
-        stage,
-        error: report.error,
-        plan: this.plan?.version ?? null,
-      });
+      const abandoned = err instanceof StageError && err.abandoned;
+      this.o.logger[abandoned ? 'warn' : 'error'](
+        abandoned
+          ? 'cycle abandoned (stopping, or the lease was lost); the last good plan stays in force'
+          : 'cycle failed; the last good plan stays in force',
+        { cycle, stage, error: report.error, plan: this.plan?.version ?? null },
+      );
+      this.settle(); // deferred top-ups apply to the plan that stays in force
     }
     report.totalMs = performance.now() - t0;
     metrics.cycleSeconds.observe(report.totalMs / 1000);

@@ -145,18 +145,29 @@ export class CycleStages {
    * Yields to the event loop every ~20 ms (allocate/steps.ts): the distribution server, the API and
    * Lease renewals share this thread with a 10^6-user allocation's ~5 s of work.
    */
-  allocate(x: CycleInputs, batch: ForecastBatch, current: Plan | undefined): Promise<AllocationResult> {
-    return allocateYielding({
-      nowMs: x.nowMs,
-      cycleMs: this.o.intervalMs,
-      forecast: batch,
-      policy: x.policy.policy,
-      instances: x.instances,
-      loads: x.loads,
-      current,
-      profiles: x.profiles,
-      history: x.windows,
-    });
+  allocate(
+    x: CycleInputs,
+    batch: ForecastBatch,
+    current: Plan | undefined,
+    stopping: () => boolean = () => false,
+  ): Promise<AllocationResult> {
+    const fence = this.o.fence;
+    // Abandoned when the cycle stops or the lease is lost: its publish would be refused anyway.
+    const stop = () => stopping() || (fence !== undefined && !fence());
+    return allocateYielding(
+      {
+        nowMs: x.nowMs,
+        cycleMs: this.o.intervalMs,
+        forecast: batch,
+        policy: x.policy.policy,
+        instances: x.instances,
+        loads: x.loads,
+        current,
+        profiles: x.profiles,
+        history: x.windows,
+      },
+      { stop },
+    );
   }
 
   publish(plan: Plan): PublishResult {

@@ -7,7 +7,7 @@
 import { shortfallToExtra } from '../allocate/top-up';
 import type { Logger } from '../domain/logger';
 import type { Reservation } from '../domain/reservation';
-import type { UsageReport, UsageSink } from '../domain/usage';
+import type { UsageReport, UsageSink, UserUsage } from '../domain/usage';
 import type { Cycle } from './cycle';
 import type { CycleMetrics } from './metrics';
 import type { PlanPublisher } from './stages';
@@ -21,10 +21,16 @@ export interface TopUpOptions {
   logger: Logger;
 }
 
+/** Flagged users held back while a cycle allocates; past this many, granted on the plan in force at once. */
+export const MAX_DEFERRED_TOP_UPS = 100_000;
+
 export class ShortfallTopUp implements UsageSink {
   /** Top-up publishes on the plan in force, to name them `<plan version>+t<n>`. */
   private publishesOnPlan = 0;
   private planVersion: string | undefined;
+  /** Reports with shortfalls that arrived while a cycle allocated, and how many users they flag. */
+  private deferred: { report: UsageReport; flagged: UserUsage[] }[] = [];
+  private deferredUsers = 0;
 
   constructor(private readonly o: TopUpOptions) {}
 
@@ -42,6 +48,31 @@ export class ShortfallTopUp implements UsageSink {
   private onReport(report: UsageReport): void {
     const flagged = report.users.filter((u) => u.shortfall > 0);
     if (flagged.length === 0) return;
+    // While a cycle allocates (seconds at 10^6 users, the event loop turning meanwhile), a grant on
+    // the plan in force would be replaced by the new plan moments later: granted on that one instead.
+    if (this.o.cycle.allocating && this.deferredUsers + flagged.length <= MAX_DEFERRED_TOP_UPS) {
+      if (this.deferred.length === 0) this.o.cycle.whenSettled(() => this.grantDeferred());
+      this.deferred.push({ report, flagged });
+      this.deferredUsers += flagged.length;
+      return;
+    }
+    this.grant(report, flagged);
+  }
+
+  private grantDeferred(): void {
+    const held = this.deferred;
+    this.deferred = [];
+    this.deferredUsers = 0;
+    for (const { report, flagged } of held) {
+      try {
+        this.grant(report, flagged);
+      } catch (err) {
+        this.o.logger.error('top-up failed', { node: report.nodeId, error: (err as Error).message });
+      }
+    }
+  }
+
+  private grant(report: UsageReport, flagged: UserUsage[]): void {
     const { cycle, metrics } = this.o;
     const counts = cycle.topUps;
     const plan = cycle.currentPlan;

@@ -62,12 +62,24 @@ describe('allocate: yielding to the event loop (the service runs a cycle this wa
     assert.equal(r.stats.users, USERS);
   });
 
-  it('with a long slice, gives the event loop fewer turns (the slice bounds the stretch, not the step)', async () => {
-    let few = 0;
-    let many = 0;
-    await allocateYielding(second, { sliceMs: 60_000, onTurn: () => few++ });
-    await allocateYielding(second, { sliceMs: 0, onTurn: () => many++ });
-    assert.equal(few, 0);
-    assert.ok(many > 0);
+  it('gives a turn once a slice of time has passed, counted from the last turn', async () => {
+    // A clock that moves 1 ms per reading: the driver reads it once per step, and once after a turn.
+    const stepped = (sliceMs: number) => {
+      let t = 0;
+      let turns = 0;
+      const now = () => t++;
+      const counting = { sliceMs, now, onTurn: () => turns++ };
+      return allocateYielding(second, counting).then(() => ({ turns }));
+    };
+    const every = await stepped(0);
+    const third = await stepped(3);
+    const never = await stepped(1e9);
+    assert.equal(never.turns, 0);
+    assert.ok(every.turns >= 3 * Math.floor(USERS / USERS_PER_YIELD), `${every.turns} turns`);
+    // Each slice: the reading after the turn, then readings at steps 1, 2, 3: a turn every 3 steps.
+    assert.ok(
+      Math.abs(third.turns - every.turns / 3) <= 2,
+      `${third.turns} turns with 3 ms slices, ${every.turns} with none`,
+    );
   });
 });
