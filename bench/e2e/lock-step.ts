@@ -78,8 +78,11 @@ export class PlanLagWatch {
     private readonly proxies: number,
   ) {
     const plan = d.publishPlan.bind(d);
+    const planYielding = d.publishPlanYielding.bind(d);
     const changes = d.publishChanges.bind(d);
     d.publishPlan = (p) => this.watch(plan(p));
+    // The service's cycle publishes this way; the clock starts when the publish itself is done.
+    d.publishPlanYielding = async (p, o) => this.watch(await planYielding(p, o));
     d.publishChanges = (c) => this.watch(changes(c));
   }
 

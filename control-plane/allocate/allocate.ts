@@ -18,7 +18,7 @@ import { recentPeaks } from './peak-hold';
 import type { Policy } from './policy';
 import { HistorySlotSizes, largestInstance } from './slot-size';
 import { recommendScaling } from './scaling/recommend';
-import { runToEnd, runYielding, YIELD_MASK, type Steps, type YieldingOptions } from './steps';
+import { runToEnd, runYielding, YIELD_MASK, type Steps, type YieldingOptions } from '../domain/steps';
 import { CapacityLedger } from './top-up';
 
 export interface AllocationInput {

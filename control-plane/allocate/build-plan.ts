@@ -12,8 +12,8 @@ import type { InstanceTable } from './instance-table';
 import { PackResult, SQUEEZE_NO_INSTANCE, SQUEEZE_TOO_LARGE } from './pack';
 import * as packer from './packer';
 import type { Policy } from './policy';
-import * as steps from './steps';
-import type { Steps } from './steps';
+import * as steps from '../domain/steps';
+import type { Steps } from '../domain/steps';
 
 // Module-level copies: tsx compiles imported bindings to getter calls, too slow in 10^6-user loops.
 const { A_BW, A_CPU, A_MEM, A_RATE, A_SLOTS, AMOUNTS } = demand;

@@ -11,8 +11,8 @@ import type { Policy } from './policy';
 
 import * as amounts from './amounts';
 import { slotSize, type SlotSizeBound } from './slot-size';
-import * as steps from './steps';
-import type { Steps } from './steps';
+import * as steps from '../domain/steps';
+import type { Steps } from '../domain/steps';
 
 export { A_BW, A_CPU, A_MEM, A_RATE, A_SLOTS, AMOUNTS, DIM_AMOUNT, DIMS } from './amounts';
 export type { SlotSizeBound } from './slot-size';

@@ -7,8 +7,8 @@ import type { Wants } from './demand';
 import type { InstanceTable } from './instance-table';
 import * as packer from './packer';
 import type { PackState } from './packer';
-import * as steps from './steps';
-import type { Steps } from './steps';
+import * as steps from '../domain/steps';
+import type { Steps } from '../domain/steps';
 import { orderUsers } from './user-order';
 
 // Module-level copies: tsx compiles imported bindings to getter calls, too slow in 10^6-user loops.

@@ -6,7 +6,7 @@
  * the status (stage and error).
  */
 import { performance } from 'node:perf_hooks';
-import { StoppedError } from '../allocate/steps';
+import { StoppedError } from '../domain/steps';
 import type { CapacityLedger } from '../allocate/top-up';
 import type { Clock, TimerHandle } from '../domain/clock';
 import type { Logger } from '../domain/logger';
@@ -32,7 +32,7 @@ export interface CycleOptions {
 
 /** Thrown inside a cycle to carry the failing stage out of it. */
 class StageError extends Error {
-  /** The stage was abandoned because the cycle is stopping or the lease was lost (steps.ts). */
+  /** The stage was abandoned because the lease was lost (domain/steps.ts). */
   readonly abandoned: boolean;
   constructor(
     readonly stage: StageName,
@@ -216,9 +216,9 @@ export class Cycle {
       report.users = batch.users.length;
       report.models = modelCounts(batch);
       this.allocatingNow = true;
-      const result = await timed('allocate', () =>
-        stages.allocate(inputs, batch, this.plan, () => this.stopped),
-      );
+      // A stop lets the allocation finish (its plan is published and recorded, as before it
+      // yielded); a lost lease abandons it (stages.allocate).
+      const result = await timed('allocate', () => stages.allocate(inputs, batch, this.plan));
       Object.assign(report, {
         reserved: result.stats.reserved,
         squeezed: result.stats.squeezed,
@@ -257,7 +257,7 @@ export class Cycle {
       const abandoned = err instanceof StageError && err.abandoned;
       this.o.logger[abandoned ? 'warn' : 'error'](
         abandoned
-          ? 'cycle abandoned (stopping, or the lease was lost); the last good plan stays in force'
+          ? 'cycle abandoned: this replica lost the leader lease; the last good plan stays in force'
           : 'cycle failed; the last good plan stays in force',
         { cycle, stage, error: report.error, plan: this.plan?.version ?? null },
       );

@@ -31,5 +31,15 @@ export function fencedPublisher(p: PlanPublisher, fence: Fence | undefined): Pla
       checkFence(fence, 'plan publish');
       return p.publishChanges(changes);
     },
+    // Checked when the publish happens, after the diff that gives the event loop turns.
+    publishPlanYielding:
+      p.publishPlanYielding &&
+      ((plan, o) =>
+        p.publishPlanYielding!(plan, {
+          beforeCommit: () => {
+            checkFence(fence, 'plan publish');
+            o?.beforeCommit?.();
+          },
+        })),
   };
 }

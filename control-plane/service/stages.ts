@@ -33,6 +33,11 @@ export interface CycleStore {
 export interface PlanPublisher {
   publishPlan(plan: Plan): PublishResult;
   publishChanges(changes: ReservationChanges): PublishResult;
+  /**
+   * publishPlan giving the event loop turns while the plan is diffed (~1 s at 10^6 users), still
+   * atomic; `beforeCommit` runs synchronously just before the publish and may throw to refuse it.
+   */
+  publishPlanYielding?(plan: Plan, o?: { beforeCommit?: () => void }): Promise<PublishResult>;
 }
 
 /** Which forecasts to keep in InfluxDB each cycle (a full batch of 10^5 users is 7.5·10^6 points). */
@@ -142,18 +147,13 @@ export class CycleStages {
   }
 
   /**
-   * Yields to the event loop every ~20 ms (allocate/steps.ts): the distribution server, the API and
+   * Yields to the event loop every ~20 ms (domain/steps.ts): the distribution server, the API and
    * Lease renewals share this thread with a 10^6-user allocation's ~5 s of work.
    */
-  allocate(
-    x: CycleInputs,
-    batch: ForecastBatch,
-    current: Plan | undefined,
-    stopping: () => boolean = () => false,
-  ): Promise<AllocationResult> {
+  allocate(x: CycleInputs, batch: ForecastBatch, current: Plan | undefined): Promise<AllocationResult> {
     const fence = this.o.fence;
-    // Abandoned when the cycle stops or the lease is lost: its publish would be refused anyway.
-    const stop = () => stopping() || (fence !== undefined && !fence());
+    // Abandoned when the lease is lost: its publish would be refused anyway.
+    const stop = fence === undefined ? undefined : () => !fence();
     return allocateYielding(
       {
         nowMs: x.nowMs,
@@ -170,8 +170,9 @@ export class CycleStages {
     );
   }
 
-  publish(plan: Plan): PublishResult {
-    return this.o.publisher.publishPlan(plan);
+  publish(plan: Plan): PublishResult | Promise<PublishResult> {
+    const p = this.o.publisher;
+    return p.publishPlanYielding ? p.publishPlanYielding(plan) : p.publishPlan(plan);
   }
 
   async record(batch: ForecastBatch, plan: Plan): Promise<void> {

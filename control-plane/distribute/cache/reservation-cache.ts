@@ -15,8 +15,13 @@ import type { Clock } from '../../domain/clock';
 import { SystemClock } from '../../domain/clock';
 import type { Plan } from '../../domain/plan';
 import { sameReservation, type Reservation } from '../../domain/reservation';
+import * as steps from '../../domain/steps';
+import type { Steps, YieldingOptions } from '../../domain/steps';
 import { ChangeLog, type RevisionRecord } from './change-log';
 import { reservationProblem } from './validate-reservation';
+
+// Module-level copies: tsx compiles imported bindings to getter calls (read per user in diff()).
+const { runToEnd, runYielding, YIELD_MASK } = steps;
 
 /**
  * One user's reservation as the cache holds it: a copy of the published fields plus its version,
@@ -149,6 +154,18 @@ function defaultVersionPrefix(): string {
   return `${Math.floor(Date.now() / 1000).toString(36)}${nonce}.`;
 }
 
+/** What a publish changes, found before anything is changed (ReservationCache.diff). */
+interface Diff {
+  /** The cache's revision the diff was made against. */
+  revision: number;
+  problems: string[];
+  changed: Reservation[];
+  /** The entry each changed reservation replaces (undefined: a new user), by index in `changed`. */
+  previous: (CacheEntry | undefined)[];
+  /** Upserts already cached. */
+  held: number;
+}
+
 export class ReservationCache {
   readonly ttlMs: number;
   readonly clock: Clock;
@@ -215,29 +232,59 @@ export class ReservationCache {
   }
 
   /** `remove` undefined: a whole plan, every cached user missing from `upserts` is removed. */
+  /**
+   * publishPlan, with the validation and the diff against the cache (~1 s at 10^6 users) giving
+   * the event loop turns (domain/steps.ts); the publish itself is still one synchronous step, so
+   * streams see the old revision or the new one, never a mix. Should another publish land
+   * meanwhile, the diff is made again at once. `beforeCommit` runs just before it (leader
+   * election's fence: a lease lost during the diff refuses the publish).
+   */
+  async publishPlanYielding(
+    plan: Plan,
+    o: YieldingOptions & { beforeCommit?: () => void } = {},
+  ): Promise<PublishResult> {
+    let diff = await runYielding(this.diff(plan.reservations), o);
+    if (diff.revision !== this.rev) diff = runToEnd(this.diff(plan.reservations));
+    o.beforeCommit?.();
+    return this.commit(diff, plan.reservations, undefined, plan.version);
+  }
+
   private apply(
     upserts: ReadonlyMap<string, Reservation>,
     remove: string[] | undefined,
     systemVersion?: string,
   ): PublishResult {
-    const problems: string[] = [];
-    const changed: Reservation[] = [];
-    /** The entry each changed reservation replaces (undefined: a new user), by index in `changed`. */
-    const previous: (CacheEntry | undefined)[] = [];
-    let held = 0; // upserts already cached
+    return this.commit(runToEnd(this.diff(upserts)), upserts, remove, systemVersion);
+  }
+
+  /** Validates the upserts and finds the changed ones (reads the cache, changes nothing). */
+  private *diff(upserts: ReadonlyMap<string, Reservation>): Steps<Diff> {
+    const d: Diff = { revision: this.rev, problems: [], changed: [], previous: [], held: 0 };
+    let n = 0;
     for (const [name, r] of upserts) {
+      if ((++n & YIELD_MASK) === 0) yield;
       const problem = reservationProblem(r, name);
       if (problem) {
-        if (problems.push(`${name}: ${problem}`) >= 10) break;
+        if (d.problems.push(`${name}: ${problem}`) >= 10) break;
         continue;
       }
       const old = this.entries.get(name);
-      if (old) held++;
+      if (old) d.held++;
       if (!old || !sameReservation(old, r)) {
-        changed.push(r);
-        previous.push(old);
+        d.changed.push(r);
+        d.previous.push(old);
       }
     }
+    return d;
+  }
+
+  private commit(
+    d: Diff,
+    upserts: ReadonlyMap<string, Reservation>,
+    remove: string[] | undefined,
+    systemVersion?: string,
+  ): PublishResult {
+    const { problems, changed, previous, held } = d;
     if (remove === undefined) {
       // A plan that names every cached user removes none: skip a lookup per cached user.
       remove = [];

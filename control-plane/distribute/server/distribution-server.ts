@@ -190,6 +190,11 @@ export class DistributionServer {
     return this.recordPublish(this.cache.publishPlan(plan));
   }
 
+  /** The same, giving the event loop turns while the plan is diffed (ReservationCache.publishPlanYielding). */
+  async publishPlanYielding(plan: Plan, o?: { beforeCommit?: () => void }): Promise<PublishResult> {
+    return this.recordPublish(await this.cache.publishPlanYielding(plan, o));
+  }
+
   /** Publishes some upserts and removals as one cache revision. */
   publishChanges(changes: ReservationChanges): PublishResult {
     return this.recordPublish(this.cache.publishChanges(changes));

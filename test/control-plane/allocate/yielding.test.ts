@@ -7,7 +7,7 @@ import {
   type AllocationResult,
 } from '../../../control-plane/allocate/allocate';
 import { loadPolicyFile } from '../../../control-plane/allocate/load-policy';
-import { USERS_PER_YIELD } from '../../../control-plane/allocate/steps';
+import { USERS_PER_YIELD } from '../../../control-plane/domain/steps';
 import { syntheticForecast, syntheticInstances } from '../../../control-plane/allocate/testing/synthetic';
 
 // Enough users for several slices in every step (wants, packing, building), a current plan to stay

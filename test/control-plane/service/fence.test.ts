@@ -36,8 +36,13 @@ describe('service: the leader-election fence', function () {
     await w.cp.cycle.idle();
     const last = w.cp.cycle.recent(1)[0];
     assert.equal(last.ok, false);
-    assert.equal(last.failedStage, 'publish');
-    assert.match(last.error!, /plan publish refused: this replica no longer holds the leader lease/);
+    // Refused at the publish; or, had the allocation given the event loop a turn (it does every
+    // 20 ms, which this small plan needs only on a stalled machine), abandoned there.
+    if (last.failedStage === 'allocate') assert.match(last.error!, /stopped before it finished/);
+    else {
+      assert.equal(last.failedStage, 'publish');
+      assert.match(last.error!, /plan publish refused: this replica no longer holds the leader lease/);
+    }
     assert.equal(w.cp.currentPlan()!.version, before, 'the plan in force is unchanged');
     assert.equal(w.cp.distribution.cache.revision, revision, 'nothing reached the proxies');
     const store = await Store.open({ url: w.settings.influxUrl, database: w.settings.influxDatabase });
