@@ -128,11 +128,18 @@ export const PLAN_POINTS_PER_TURN = 8192;
  */
 export async function writePlan(ctx: StoreContext, plan: Plan): Promise<void> {
   const writes: Promise<void>[] = [];
+  let failed = false;
   for (const chunk of rawPointChunks(plan, PLAN_POINTS_PER_TURN)) {
-    writes.push(ctx.writer.write(RP.raw.name, chunk));
+    const w = ctx.writer.write(RP.raw.name, chunk);
+    // Handled now (Promise.all below reports it): a chunk refused while later ones are built
+    // would otherwise be an unhandled rejection, which ends the process.
+    w.catch(() => (failed = true));
+    writes.push(w);
     await nextTurn();
+    if (failed) break; // the plan cannot be recorded whole; Promise.all rejects with the reason
   }
-  writes.push(ctx.writer.write(RP.state.name, [headerPoint(plan)], { now: true }));
+  // No header for a plan some of whose points were refused: readLatestPlan goes by the header.
+  if (!failed) writes.push(ctx.writer.write(RP.state.name, [headerPoint(plan)], { now: true }));
   await Promise.all(writes);
 }
 

@@ -51,6 +51,31 @@ describe('store: a plan is recorded in chunks, giving the event loop turns', () 
     assert.ok(timer > 0 && timer < calls.length - 2, `the timer ran at call ${timer} of ${calls.length}`);
   });
 
+  it('stops at a refused chunk, writes no header and rejects with the reason (no unhandled rejection)', async () => {
+    const plan = syntheticPlan('v1', { users: USERS });
+    const calls: string[] = [];
+    const ctx = {
+      db: 'earmark',
+      writer: {
+        write: async (rp: string) => {
+          calls.push(rp);
+          if (calls.length === 2) throw new Error('store writer is closed');
+        },
+      },
+    } as unknown as StoreContext;
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await assert.rejects(writePlan(ctx, plan), /store writer is closed/);
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    assert.deepEqual(calls, [RP.raw.name, RP.raw.name], 'no chunk after the refused one, no header');
+    assert.deepEqual(unhandled, []);
+  });
+
   it('writes nothing of a plan whose last reservation is keyed wrong', async () => {
     const plan = syntheticPlan('v1', { users: USERS });
     const last = [...plan.reservations.keys()].at(-1)!;
