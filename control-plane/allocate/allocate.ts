@@ -80,8 +80,8 @@ export function allocate(input: AllocationInput): AllocationResult {
  * The same allocation, giving the event loop a turn every `sliceMs` or so (steps.ts): the service
  * uses this, so that a 10^6-user cycle does not stall the distribution server, the API and the
  * Lease renewals for seconds. The result is the same as allocate()'s for the same input; the input
- * must not change meanwhile (the service's cycle owns its forecast batch and current plan; a top-up
- * meanwhile publishes on the plan in force and is replaced by this one, as one just before it is).
+ * must not change meanwhile (the service's cycle owns its forecast batch, and top-ups, which change
+ * the current plan in place, wait until the new plan is in force: service/top-up.ts).
  */
 export function allocateYielding(input: AllocationInput, o?: YieldingOptions): Promise<AllocationResult> {
   return runYielding(allocationSteps(input), o);

@@ -13,6 +13,7 @@ import type { Logger } from '../domain/logger';
 import type { Plan } from '../domain/plan';
 import type { CycleMetrics } from './metrics';
 import type { PolicyInForce } from './policy-source';
+import { NotLeaderError } from './fence';
 import { modelCounts, originOf, type CycleStages } from './stages';
 import type { CycleReport, CycleStatus, StageName, TopUpCounts } from './status';
 
@@ -32,14 +33,14 @@ export interface CycleOptions {
 
 /** Thrown inside a cycle to carry the failing stage out of it. */
 class StageError extends Error {
-  /** The stage was abandoned because the lease was lost (domain/steps.ts). */
+  /** The stage gave up because the lease was lost (domain/steps.ts StoppedError, fence.ts NotLeaderError). */
   readonly abandoned: boolean;
   constructor(
     readonly stage: StageName,
     failure: unknown,
   ) {
     super(failure instanceof Error ? failure.message : String(failure));
-    this.abandoned = failure instanceof StoppedError;
+    this.abandoned = failure instanceof StoppedError || failure instanceof NotLeaderError;
   }
 }
 
@@ -261,7 +262,9 @@ export class Cycle {
           : 'cycle failed; the last good plan stays in force',
         { cycle, stage, error: report.error, plan: this.plan?.version ?? null },
       );
-      this.settle(); // deferred top-ups apply to the plan that stays in force
+    } finally {
+      // On every way out (after a publish it is a no-op): deferred top-ups apply to the plan in force.
+      this.settle();
     }
     report.totalMs = performance.now() - t0;
     metrics.cycleSeconds.observe(report.totalMs / 1000);

@@ -26,7 +26,8 @@ export interface CycleStore {
   readInstances(): Promise<Instance[]>;
   readLatestInstanceLoad(sinceMs: number): Promise<Map<string, InstanceLoadSample>>;
   writeForecasts(b: ForecastBatch, opts?: ForecastWriteOptions): Promise<void>;
-  writePlan(plan: Plan): Promise<void>;
+  /** Resolves once the plan's points are all queued, with `durable` (store/plans.ts queuePlan). */
+  queuePlan(plan: Plan, o?: { beforeHeader?: () => void }): Promise<{ durable: Promise<void> }>;
 }
 
 /** Where plans go (the distribution server); both calls are atomic: all applied or none. */
@@ -177,7 +178,12 @@ export class CycleStages {
 
   async record(batch: ForecastBatch, plan: Plan): Promise<void> {
     checkFence(this.o.fence, 'plan record');
-    const writes = [this.o.store.writePlan(plan)];
+    // The plan is queued whole (in chunks, with turns of the event loop) before the forecasts, so
+    // its header is stored before them; the fence is checked again before the header.
+    const { durable } = await this.o.store.queuePlan(plan, {
+      beforeHeader: () => checkFence(this.o.fence, 'plan record'),
+    });
+    const writes = [durable];
     if (this.o.recordForecasts !== false && batch.users.length > 0)
       writes.push(this.o.store.writeForecasts(batch, recordingFor(batch, this.o.recordForecasts)));
     // Send at once rather than on the writer's time trigger: the cycle waits for these.

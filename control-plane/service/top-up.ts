@@ -21,7 +21,7 @@ export interface TopUpOptions {
   logger: Logger;
 }
 
-/** Flagged users held back while a cycle allocates; past this many, granted on the plan in force at once. */
+/** Flagged users held back while a cycle allocates; past this many, refused (the next report asks again). */
 export const MAX_DEFERRED_TOP_UPS = 100_000;
 
 export class ShortfallTopUp implements UsageSink {
@@ -50,13 +50,26 @@ export class ShortfallTopUp implements UsageSink {
     if (flagged.length === 0) return;
     // While a cycle allocates (seconds at 10^6 users, the event loop turning meanwhile), a grant on
     // the plan in force would be replaced by the new plan moments later: granted on that one instead.
-    if (this.o.cycle.allocating && this.deferredUsers + flagged.length <= MAX_DEFERRED_TOP_UPS) {
+    // Past the cap they are refused, not granted at once: a grant changes the plan in force in
+    // place, which the allocation under way reads.
+    if (this.o.cycle.allocating) {
+      if (this.deferredUsers + flagged.length > MAX_DEFERRED_TOP_UPS) return this.refuseAll(flagged);
       if (this.deferred.length === 0) this.o.cycle.whenSettled(() => this.grantDeferred());
       this.deferred.push({ report, flagged });
       this.deferredUsers += flagged.length;
       return;
     }
     this.grant(report, flagged);
+  }
+
+  private refuseAll(flagged: UserUsage[]): void {
+    const counts = this.o.cycle.topUps;
+    for (const u of flagged) {
+      counts.requested++;
+      counts.refused++;
+      counts.lastReason = `${u.user}: a cycle is allocating and ${MAX_DEFERRED_TOP_UPS} top-ups already wait for it`;
+      this.o.metrics.topUps.inc({ outcome: 'refused' });
+    }
   }
 
   private grantDeferred(): void {

@@ -4,10 +4,10 @@
  * order, so a header is only ever stored after all of its reservations: the latest header names a
  * complete plan, and reading it back is one query at that exact timestamp.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Capacity } from '../domain/instance';
 import type { Plan, ScalingRecommendation, Squeeze } from '../domain/plan';
 import { EXHAUSTED_ACTIONS, type ExhaustedAction, type Reservation } from '../domain/reservation';
+import { chunksOf, POINTS_PER_TURN, queueChunks } from './chunked-write';
 import type { StoreContext } from './context';
 import { ms, num, qualified, rows, str, where } from './influx/influxql';
 import type { Point } from './influx/line-protocol';
@@ -63,45 +63,33 @@ export function allocationPoint(r: Reservation, atMs: number, room?: Capacity): 
 
 /** All points of a plan, header last. */
 export function planPoints(plan: Plan): { raw: Point[]; header: Point } {
-  const raw: Point[] = [];
-  for (const chunk of rawPointChunks(plan, Infinity)) for (const p of chunk) raw.push(p);
-  return { raw, header: headerPoint(plan) };
+  return { raw: [...rawPoints(plan)], header: headerPoint(plan) };
 }
 
 /**
- * The plan's raw points (allocations, then squeezes and scaling) in chunks of at most `size`
- * allocations. Checked whole before the first chunk, so that a bad plan writes nothing.
+ * The plan's raw points: allocations, then squeezes and scaling. The whole plan is checked before
+ * the first, so that a bad plan writes nothing.
  */
-export function* rawPointChunks(plan: Plan, size: number): Generator<Point[]> {
+function* rawPoints(plan: Plan): Generator<Point> {
   if (!plan.version) throw new Error('plan without a version');
   for (const [user, r] of plan.reservations)
     if (user !== r.user) throw new Error(`plan ${plan.version}: reservation keyed ${user} is for ${r.user}`);
   const at = plan.issuedAtMs;
-  let raw: Point[] = [];
-  for (const [user, r] of plan.reservations) {
-    raw.push(allocationPoint(r, at, plan.overflowRoom?.get(user)));
-    if (raw.length >= size) {
-      yield raw;
-      raw = [];
-    }
-  }
-  plan.squeezed.forEach((s: Squeeze) =>
-    raw.push({
+  for (const [user, r] of plan.reservations) yield allocationPoint(r, at, plan.overflowRoom?.get(user));
+  for (const q of plan.squeezed as Squeeze[])
+    yield {
       measurement: M.squeeze,
-      tags: { user: s.user, tier: s.tier },
-      fields: { ...capFields('wanted', s.wanted), ...capFields('granted', s.granted), reason: s.reason },
+      tags: { user: q.user, tier: q.tier },
+      fields: { ...capFields('wanted', q.wanted), ...capFields('granted', q.granted), reason: q.reason },
       timeMs: at,
-    }),
-  );
-  plan.scaling.forEach((s: ScalingRecommendation, n) =>
-    raw.push({
+    };
+  for (const [n, r] of (plan.scaling as ScalingRecommendation[]).entries())
+    yield {
       measurement: M.scaling,
-      tags: { instance_class: s.instanceClass, n: String(n) },
-      fields: { delta: s.delta, desired: s.desired, needed_at_ms: s.neededAtMs, reason: s.reason },
+      tags: { instance_class: r.instanceClass, n: String(n) },
+      fields: { delta: r.delta, desired: r.desired, needed_at_ms: r.neededAtMs, reason: r.reason },
       timeMs: at,
-    }),
-  );
-  if (raw.length > 0) yield raw;
+    };
 }
 
 function headerPoint(plan: Plan): Point {
@@ -118,29 +106,35 @@ function headerPoint(plan: Plan): Point {
 }
 
 /** Allocations formatted between two turns of the event loop when a plan is recorded. */
-export const PLAN_POINTS_PER_TURN = 8192;
+export const PLAN_POINTS_PER_TURN = POINTS_PER_TURN;
+
+/** Resolves once the whole plan is durable (queuePlan, then its writes). */
+export async function writePlan(ctx: StoreContext, plan: Plan): Promise<void> {
+  return (await queuePlan(ctx, plan)).durable;
+}
 
 /**
- * Resolves once the whole plan is durable. Its points are built and formatted in chunks with a
- * turn of the event loop between them: at 10^6 users that is ~5 s of work, on the thread that
- * serves the proxies and renews the leader lease. The header goes last, so a plan read back whole
- * is one whose every chunk was written before it (readLatestPlan reads by the header).
+ * Queues the plan's points with the writer; resolves once all are queued (its header last), with
+ * `durable`, which resolves once they are stored. The points are built and formatted in chunks
+ * with a turn of the event loop between them: at 10^6 users that is ~5 s of work, on the thread
+ * that serves the proxies and renews the leader lease. Writes queued after this resolves are stored
+ * after the whole plan (the writer keeps order), and a plan read back whole is one whose every
+ * chunk went before its header (readLatestPlan reads by the header). `beforeHeader` runs just
+ * before the header is queued and may throw to leave the plan without one (the leader fence).
+ * Top-ups granted during the turns may change some reservations of the plan in force: each is
+ * stored as it was at its chunk, before or after its top-up.
  */
-export async function writePlan(ctx: StoreContext, plan: Plan): Promise<void> {
-  const writes: Promise<void>[] = [];
-  let failed = false;
-  for (const chunk of rawPointChunks(plan, PLAN_POINTS_PER_TURN)) {
-    const w = ctx.writer.write(RP.raw.name, chunk);
-    // Handled now (Promise.all below reports it): a chunk refused while later ones are built
-    // would otherwise be an unhandled rejection, which ends the process.
-    w.catch(() => (failed = true));
-    writes.push(w);
-    await nextTurn();
-    if (failed) break; // the plan cannot be recorded whole; Promise.all rejects with the reason
-  }
+export async function queuePlan(
+  ctx: StoreContext,
+  plan: Plan,
+  o: { beforeHeader?: () => void } = {},
+): Promise<{ durable: Promise<void> }> {
+  const raw = await queueChunks(ctx, RP.raw.name, chunksOf(rawPoints(plan), PLAN_POINTS_PER_TURN));
   // No header for a plan some of whose points were refused: readLatestPlan goes by the header.
-  if (!failed) writes.push(ctx.writer.write(RP.state.name, [headerPoint(plan)], { now: true }));
-  await Promise.all(writes);
+  if (raw.failed) return { durable: raw.stored };
+  o.beforeHeader?.(); // may throw: the plan is then left without a header
+  const header = ctx.writer.write(RP.state.name, [headerPoint(plan)], { now: true });
+  return { durable: Promise.all([raw.stored, header]).then(() => undefined) };
 }
 
 function toReservation(r: Record<string, unknown>): Reservation {

@@ -180,6 +180,10 @@ export class Store implements UsageSink {
   writePlan(plan: Plan): Promise<void> {
     return plans.writePlan(this.ctx, plan);
   }
+  /** See plans.queuePlan: resolves once every point is queued, with `durable`. */
+  queuePlan(plan: Plan, o?: { beforeHeader?: () => void }): Promise<{ durable: Promise<void> }> {
+    return plans.queuePlan(this.ctx, plan, o);
+  }
   readLatestPlan(): Promise<Plan | undefined> {
     return plans.readLatestPlan(this.ctx, this.log);
   }

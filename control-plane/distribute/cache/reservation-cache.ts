@@ -231,7 +231,6 @@ export class ReservationCache {
     return this.apply(upserts, remove, changes.systemVersion);
   }
 
-  /** `remove` undefined: a whole plan, every cached user missing from `upserts` is removed. */
   /**
    * publishPlan, with the validation and the diff against the cache (~1 s at 10^6 users) giving
    * the event loop turns (domain/steps.ts); the publish itself is still one synchronous step, so
@@ -249,6 +248,7 @@ export class ReservationCache {
     return this.commit(diff, plan.reservations, undefined, plan.version);
   }
 
+  /** `remove` undefined: a whole plan, every cached user missing from `upserts` is removed. */
   private apply(
     upserts: ReadonlyMap<string, Reservation>,
     remove: string[] | undefined,

@@ -18,7 +18,7 @@ import { usageOf, type UsageReport } from '../../../control-plane/domain/usage';
 import { Cycle } from '../../../control-plane/service/cycle';
 import { CycleMetrics } from '../../../control-plane/service/metrics';
 import { CycleStages, type CycleInputs, type StageOptions } from '../../../control-plane/service/stages';
-import { ShortfallTopUp } from '../../../control-plane/service/top-up';
+import { MAX_DEFERRED_TOP_UPS, ShortfallTopUp } from '../../../control-plane/service/top-up';
 
 const policy = loadPolicyFile(path.join(__dirname, '../../../control-plane/allocate/policies/default.yaml'));
 const quiet: Logger = {
@@ -88,7 +88,13 @@ class HeldStages {
     this.allocating = false;
     this.fail!(e);
   }
-  publish = (plan: Plan) => {
+  /** When set, a publish waits for it (as publishPlanYielding gives the event loop turns). */
+  publishGate: Promise<void> | undefined;
+  publishing = false;
+  publish = async (plan: Plan) => {
+    this.publishing = true;
+    if (this.publishGate) await this.publishGate;
+    this.publishing = false;
     this.published.push(plan.version);
     return {
       revision: this.published.length,
@@ -191,6 +197,39 @@ describe('service: top-ups while a cycle allocates', () => {
     assert.ok(granted.slots > planned.slots, `more slots than the new plan holds: ${granted.slots}`);
     assert.equal(second.plan.reservations.get(user), granted, 'the plan in force carries the top-up');
     assert.equal(cycle.allocating, false);
+  });
+
+  it('defers a top-up that arrives while the new plan is being published', async () => {
+    const { stages, cycle, changes, topUp, second } = await world();
+    let open: () => void = () => undefined;
+    stages.publishGate = new Promise((r) => (open = r));
+    const c2 = cycle.trigger()!;
+    await until(() => stages.allocating);
+    stages.finishWith(second);
+    await until(() => stages.publishing);
+    topUp.writeUsage(report(2));
+    assert.equal(changes.length, 0, 'nothing granted on the plan about to be replaced');
+    open();
+    await c2;
+    assert.equal(changes.length, 1);
+    assert.equal(changes[0].systemVersion, `${second.plan.version}+t1`);
+  });
+
+  it('refuses, rather than grants on the old plan, past MAX_DEFERRED_TOP_UPS waiting users', async () => {
+    const { stages, cycle, changes, topUp, second } = await world();
+    const c2 = cycle.trigger()!;
+    await until(() => stages.allocating);
+    const many = report(2);
+    many.users = Array.from({ length: MAX_DEFERRED_TOP_UPS + 1 }, () => many.users[0]);
+    topUp.writeUsage(many);
+    assert.equal(cycle.topUps.refused, MAX_DEFERRED_TOP_UPS + 1);
+    assert.match(cycle.topUps.lastReason ?? '', /a cycle is allocating/);
+    topUp.writeUsage(report(3)); // still room for a small one
+    assert.equal(changes.length, 0);
+    stages.finishWith(second);
+    await c2;
+    assert.equal(changes.length, 1, 'the small report, granted on the new plan');
+    assert.equal(changes[0].systemVersion, `${second.plan.version}+t1`);
   });
 
   it('grants a deferred top-up on the plan that stays in force when the cycle fails', async () => {

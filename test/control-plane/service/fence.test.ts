@@ -57,7 +57,7 @@ describe('service: the leader-election fence', function () {
   it('recording a plan behind a closed fence writes nothing (the check after a publish that passed)', async () => {
     const writes: string[] = [];
     const store = {
-      writePlan: async () => void writes.push('plan'),
+      queuePlan: async () => (writes.push('plan'), { durable: Promise.resolve() }),
       writeForecasts: async () => void writes.push('forecasts'),
       flush: async () => void writes.push('flush'),
     };

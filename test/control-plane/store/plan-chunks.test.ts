@@ -1,5 +1,5 @@
 /**
- * Recording a plan builds and formats its points in chunks with turns of the event loop between
+ * Recording a plan (and a cycle's forecasts) builds and formats its points in chunks with turns of the event loop between
  * them (store/plans.ts writePlan): ~5 s of work at 10^6 users on the thread that serves proxies
  * and renews the leader lease. Against a recording writer; state.test.ts round-trips plans
  * through a real InfluxDB.
@@ -8,7 +8,11 @@ import { strict as assert } from 'node:assert';
 import { syntheticPlan } from '../../../control-plane/distribute/testing/synthetic-reservations';
 import type { StoreContext } from '../../../control-plane/store/context';
 import type { Point } from '../../../control-plane/store/influx/line-protocol';
-import { PLAN_POINTS_PER_TURN, planPoints, writePlan } from '../../../control-plane/store/plans';
+import { syntheticForecast } from '../../../control-plane/allocate/testing/synthetic';
+import { CycleStages, type StageOptions } from '../../../control-plane/service/stages';
+import { POINTS_PER_TURN } from '../../../control-plane/store/chunked-write';
+import { forecastPoints, writeForecasts } from '../../../control-plane/store/forecasts';
+import { PLAN_POINTS_PER_TURN, planPoints, queuePlan, writePlan } from '../../../control-plane/store/plans';
 import { RP } from '../../../control-plane/store/schema';
 
 function recordingStore() {
@@ -83,5 +87,54 @@ describe('store: a plan is recorded in chunks, giving the event loop turns', () 
     const { ctx, calls } = recordingStore();
     await assert.rejects(writePlan(ctx, plan), /is for someone-else/);
     assert.equal(calls.length, 0);
+  });
+
+  /** The record stage over the recording writer: forecasts and the flush are written as names. */
+  function recordStage(fence?: () => boolean) {
+    const { ctx, calls } = recordingStore();
+    const store = {
+      queuePlan: (plan: never, o: never) => queuePlan(ctx, plan, o),
+      writeForecasts: async () => void calls.push('forecasts'),
+      flush: async () => void calls.push('flush'),
+    };
+    const stages = new CycleStages({ store, fence, recordForecasts: {} } as unknown as StageOptions);
+    const batch = { users: ['u'], horizon: 1 } as never;
+    return { stages, calls, batch };
+  }
+
+  it('the record stage queues the whole plan, header included, before the forecasts', async () => {
+    const { stages, calls, batch } = recordStage();
+    await stages.record(batch, syntheticPlan('v1', { users: USERS }));
+    const names = calls.map((c) => (typeof c === 'string' ? c : c.rp));
+    const header = names.indexOf(RP.state.name);
+    assert.equal(names.filter((n) => n === RP.raw.name).length, 4, names.join());
+    assert.ok(
+      header === 4 && names.indexOf('forecasts') > header && names.indexOf('flush') > header,
+      names.join(),
+    );
+  });
+
+  it('the record stage writes no header when the fence closes while the plan is queued', async () => {
+    let open = true;
+    const { stages, calls, batch } = recordStage(() => open);
+    setTimeout(() => (open = false), 0); // during the chunks' turns
+    await assert.rejects(stages.record(batch, syntheticPlan('v1', { users: USERS })), /plan record refused/);
+    const names = calls.map((c) => (typeof c === 'string' ? c : c.rp));
+    assert.ok(!names.includes(RP.state.name) && !names.includes('forecasts'), names.join());
+  });
+
+  it('forecasts are written the same way: every point of forecastPoints, in order, with turns', async () => {
+    const batch = syntheticForecast({ users: 1200, seed: 5 });
+    const { ctx, calls } = recordingStore();
+    setTimeout(() => calls.push('timer'), 0);
+    await writeForecasts(ctx, batch, { resources: ['requests', 'memory'] });
+    const writes = calls.filter((c) => typeof c !== 'string');
+    assert.deepEqual(
+      writes.flatMap((w) => w.points),
+      forecastPoints(batch, { resources: ['requests', 'memory'] }),
+    );
+    assert.ok(writes.length >= 4 && writes.every((w) => w.points.length <= POINTS_PER_TURN));
+    const timer = calls.indexOf('timer');
+    assert.ok(timer > 0 && timer < calls.length - 1, `the timer ran at call ${timer} of ${calls.length}`);
   });
 });
