@@ -25,7 +25,8 @@ export interface CycleStore {
   readEvents(fromMs?: number, toMs?: number): Promise<DemandEvent[]>;
   readInstances(): Promise<Instance[]>;
   readLatestInstanceLoad(sinceMs: number): Promise<Map<string, InstanceLoadSample>>;
-  writeForecasts(b: ForecastBatch, opts?: ForecastWriteOptions): Promise<void>;
+  /** Resolves once every point is queued, with `stored` (store/forecasts.ts queueForecasts). */
+  queueForecasts(b: ForecastBatch, opts?: ForecastWriteOptions): Promise<{ stored: Promise<void> }>;
   /** Resolves once the plan's points are all queued, with `durable` (store/plans.ts queuePlan). */
   queuePlan(plan: Plan, o?: { beforeHeader?: () => void }): Promise<{ durable: Promise<void> }>;
 }
@@ -185,7 +186,9 @@ export class CycleStages {
     });
     const writes = [durable];
     if (this.o.recordForecasts !== false && batch.users.length > 0)
-      writes.push(this.o.store.writeForecasts(batch, recordingFor(batch, this.o.recordForecasts)));
+      writes.push(
+        (await this.o.store.queueForecasts(batch, recordingFor(batch, this.o.recordForecasts))).stored,
+      );
     // Send at once rather than on the writer's time trigger: the cycle waits for these.
     writes.push(this.o.store.flush());
     await Promise.all(writes);

@@ -86,8 +86,19 @@ export async function writeForecasts(
   opts: ForecastWriteOptions = {},
 ): Promise<void> {
   await (
-    await queueChunks(ctx, RP.raw.name, chunksOf(forecastPointsOf(b, opts)))
+    await queueForecasts(ctx, b, opts)
   ).stored;
+}
+
+/** Resolves once every point is queued with the writer, with `stored` (see chunked-write.ts). */
+export async function queueForecasts(
+  ctx: StoreContext,
+  b: ForecastBatch,
+  opts: ForecastWriteOptions = {},
+): Promise<{ stored: Promise<void> }> {
+  const q = await queueChunks(ctx, RP.raw.name, chunksOf(forecastPointsOf(b, opts)));
+  if (q.failed) await q.stored; // rejects with the refusal
+  return { stored: q.stored };
 }
 
 export interface ForecastQuery {

@@ -130,11 +130,16 @@ export async function queuePlan(
   o: { beforeHeader?: () => void } = {},
 ): Promise<{ durable: Promise<void> }> {
   const raw = await queueChunks(ctx, RP.raw.name, chunksOf(rawPoints(plan), PLAN_POINTS_PER_TURN));
-  // No header for a plan some of whose points were refused: readLatestPlan goes by the header.
-  if (raw.failed) return { durable: raw.stored };
+  // No header (and nothing queued after) for a plan some of whose points were refused while it
+  // was being queued: this rejects with the refusal. (A refusal InfluxDB answers after the header
+  // was queued leaves the header, as before chunking; readLatestPlan then warns of the shortfall.)
+  if (raw.failed) await raw.stored;
   o.beforeHeader?.(); // may throw: the plan is then left without a header
   const header = ctx.writer.write(RP.state.name, [headerPoint(plan)], { now: true });
-  return { durable: Promise.all([raw.stored, header]).then(() => undefined) };
+  const durable = Promise.all([raw.stored, header]).then(() => undefined);
+  // Handled here as well: the caller queues more (the forecasts, with turns) before awaiting it.
+  durable.catch(() => undefined);
+  return { durable };
 }
 
 function toReservation(r: Record<string, unknown>): Reservation {

@@ -14,6 +14,7 @@ import { readDemandWindows, type DemandQuery } from './demand-windows';
 import { deleteEvent, readEvents, writeEvents } from './events';
 import {
   readForecasts,
+  queueForecasts,
   writeForecasts,
   type ForecastQuery,
   type ForecastWriteOptions,
@@ -189,6 +190,10 @@ export class Store implements UsageSink {
   }
   writeForecasts(b: ForecastBatch, opts?: ForecastWriteOptions): Promise<void> {
     return writeForecasts(this.ctx, b, opts);
+  }
+  /** Resolves once every point is queued, with `stored` (forecasts.ts queueForecasts). */
+  queueForecasts(b: ForecastBatch, opts?: ForecastWriteOptions): Promise<{ stored: Promise<void> }> {
+    return queueForecasts(this.ctx, b, opts);
   }
   readForecasts(q: ForecastQuery): Promise<StoredForecast[]> {
     return readForecasts(this.ctx, q);

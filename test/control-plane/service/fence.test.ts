@@ -58,7 +58,7 @@ describe('service: the leader-election fence', function () {
     const writes: string[] = [];
     const store = {
       queuePlan: async () => (writes.push('plan'), { durable: Promise.resolve() }),
-      writeForecasts: async () => void writes.push('forecasts'),
+      queueForecasts: async () => (writes.push('forecasts'), { stored: Promise.resolve() }),
       flush: async () => void writes.push('flush'),
     };
     let ok = false;

@@ -48,7 +48,7 @@ describe('store: a plan is recorded in chunks, giving the event loop turns', () 
       'the same raw points, in order',
     );
     assert.ok(
-      writes.slice(0, -1).every((w) => w.rp === RP.raw.name && w.points.length <= PLAN_POINTS_PER_TURN + 1),
+      writes.slice(0, -1).every((w) => w.rp === RP.raw.name && w.points.length <= PLAN_POINTS_PER_TURN),
     );
     assert.deepEqual(writes.at(-1), { rp: RP.state.name, points: [whole.header] });
     const timer = calls.indexOf('timer');
@@ -94,7 +94,11 @@ describe('store: a plan is recorded in chunks, giving the event loop turns', () 
     const { ctx, calls } = recordingStore();
     const store = {
       queuePlan: (plan: never, o: never) => queuePlan(ctx, plan, o),
-      writeForecasts: async () => void calls.push('forecasts'),
+      queueForecasts: async () => {
+        await new Promise((r) => setImmediate(r)); // as the real one gives turns
+        calls.push('forecasts');
+        return { stored: Promise.resolve() };
+      },
       flush: async () => void calls.push('flush'),
     };
     const stages = new CycleStages({ store, fence, recordForecasts: {} } as unknown as StageOptions);
@@ -108,10 +112,8 @@ describe('store: a plan is recorded in chunks, giving the event loop turns', () 
     const names = calls.map((c) => (typeof c === 'string' ? c : c.rp));
     const header = names.indexOf(RP.state.name);
     assert.equal(names.filter((n) => n === RP.raw.name).length, 4, names.join());
-    assert.ok(
-      header === 4 && names.indexOf('forecasts') > header && names.indexOf('flush') > header,
-      names.join(),
-    );
+    assert.ok(header === 4 && names.indexOf('forecasts') > header, names.join());
+    assert.equal(names.at(-1), 'flush', 'flushed once the forecasts are all queued');
   });
 
   it('the record stage writes no header when the fence closes while the plan is queued', async () => {
@@ -136,5 +138,15 @@ describe('store: a plan is recorded in chunks, giving the event loop turns', () 
     assert.ok(writes.length >= 4 && writes.every((w) => w.points.length <= POINTS_PER_TURN));
     const timer = calls.indexOf('timer');
     assert.ok(timer > 0 && timer < calls.length - 1, `the timer ran at call ${timer} of ${calls.length}`);
+  });
+
+  it('writes no forecast of a batch asked for a user it does not have', async () => {
+    const batch = syntheticForecast({ users: 1200, seed: 5 });
+    const { ctx, calls } = recordingStore();
+    await assert.rejects(
+      writeForecasts(ctx, batch, { users: [batch.users[0], 'nobody'] }),
+      /no user "nobody"/,
+    );
+    assert.equal(calls.length, 0);
   });
 });
