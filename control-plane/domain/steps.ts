@@ -32,8 +32,8 @@ export interface YieldingOptions {
   onTurn?: () => void;
   /**
    * Asked after each turn: true abandons the computation (the promise rejects with
-   * StoppedError), so a control plane that is stopping or lost its lease does not spend seconds
-   * of a core on a plan it will not publish.
+   * StoppedError): the service's cycle asks whether its replica lost the leader lease, so that it
+   * does not spend seconds of a core on a plan it may not publish.
    */
   stop?: () => boolean;
   /** The clock slices are measured on, ms (default performance.now; tests step it). */

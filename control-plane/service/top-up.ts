@@ -36,13 +36,17 @@ export class ShortfallTopUp implements UsageSink {
 
   writeUsage(report: UsageReport): void | Promise<void> {
     const stored = this.o.sink.writeUsage(report);
+    this.safely(report, () => this.onReport(report));
+    return stored;
+  }
+
+  /** A top-up problem is logged, never thrown: it must not lose the report or other top-ups. */
+  private safely(report: UsageReport, fn: () => void): void {
     try {
-      this.onReport(report);
+      fn();
     } catch (err) {
-      // A top-up problem must never lose the report itself.
       this.o.logger.error('top-up failed', { node: report.nodeId, error: (err as Error).message });
     }
-    return stored;
   }
 
   private onReport(report: UsageReport): void {
@@ -76,13 +80,7 @@ export class ShortfallTopUp implements UsageSink {
     const held = this.deferred;
     this.deferred = [];
     this.deferredUsers = 0;
-    for (const { report, flagged } of held) {
-      try {
-        this.grant(report, flagged);
-      } catch (err) {
-        this.o.logger.error('top-up failed', { node: report.nodeId, error: (err as Error).message });
-      }
-    }
+    for (const { report, flagged } of held) this.safely(report, () => this.grant(report, flagged));
   }
 
   private grant(report: UsageReport, flagged: UserUsage[]): void {

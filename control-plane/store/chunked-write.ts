@@ -12,13 +12,15 @@ import type { Point } from './influx/line-protocol';
 export const POINTS_PER_TURN = 8192;
 
 export interface QueuedChunks {
-  /** A chunk was refused while queuing: the later ones were not built. */
-  failed: boolean;
   /** Resolves once every queued chunk is stored; rejects with the first refusal. */
   stored: Promise<void>;
 }
 
-/** Queues `chunks` for retention policy `rp`, one write per chunk, a turn after each. */
+/**
+ * Queues `chunks` for retention policy `rp`, one write per chunk, a turn after each. Rejects with
+ * the refusal when a chunk is refused while they are queued (the later ones are not built), so
+ * callers queue nothing after a write that cannot be whole (a plan's header, say).
+ */
 export async function queueChunks(
   ctx: StoreContext,
   rp: string,
@@ -36,8 +38,9 @@ export async function queueChunks(
     if (failed) break;
   }
   const stored = Promise.all(writes).then(() => undefined);
-  stored.catch(() => undefined); // the caller may not wait for it (a refused header, say)
-  return { failed, stored };
+  if (failed) await stored; // rejects with the refusal
+  stored.catch(() => undefined); // the caller may queue more, with turns, before awaiting it
+  return { stored };
 }
 
 /** `points` in chunks of `size`, as the generator makes them (nothing is built ahead). */

@@ -96,9 +96,7 @@ export async function queueForecasts(
   b: ForecastBatch,
   opts: ForecastWriteOptions = {},
 ): Promise<{ stored: Promise<void> }> {
-  const q = await queueChunks(ctx, RP.raw.name, chunksOf(forecastPointsOf(b, opts)));
-  if (q.failed) await q.stored; // rejects with the refusal
-  return { stored: q.stored };
+  return queueChunks(ctx, RP.raw.name, chunksOf(forecastPointsOf(b, opts)));
 }
 
 export interface ForecastQuery {

@@ -7,7 +7,7 @@
 import type { Capacity } from '../domain/instance';
 import type { Plan, ScalingRecommendation, Squeeze } from '../domain/plan';
 import { EXHAUSTED_ACTIONS, type ExhaustedAction, type Reservation } from '../domain/reservation';
-import { chunksOf, POINTS_PER_TURN, queueChunks } from './chunked-write';
+import { chunksOf, queueChunks } from './chunked-write';
 import type { StoreContext } from './context';
 import { ms, num, qualified, rows, str, where } from './influx/influxql';
 import type { Point } from './influx/line-protocol';
@@ -105,9 +105,6 @@ function headerPoint(plan: Plan): Point {
   };
 }
 
-/** Allocations formatted between two turns of the event loop when a plan is recorded. */
-export const PLAN_POINTS_PER_TURN = POINTS_PER_TURN;
-
 /** Resolves once the whole plan is durable (queuePlan, then its writes). */
 export async function writePlan(ctx: StoreContext, plan: Plan): Promise<void> {
   return (await queuePlan(ctx, plan)).durable;
@@ -129,11 +126,10 @@ export async function queuePlan(
   plan: Plan,
   o: { beforeHeader?: () => void } = {},
 ): Promise<{ durable: Promise<void> }> {
-  const raw = await queueChunks(ctx, RP.raw.name, chunksOf(rawPoints(plan), PLAN_POINTS_PER_TURN));
-  // No header (and nothing queued after) for a plan some of whose points were refused while it
-  // was being queued: this rejects with the refusal. (A refusal InfluxDB answers after the header
-  // was queued leaves the header, as before chunking; readLatestPlan then warns of the shortfall.)
-  if (raw.failed) await raw.stored;
+  // Rejects, with no header queued, when a chunk is refused while the plan is queued. (A refusal
+  // InfluxDB answers after the header was queued leaves the header, as before chunking;
+  // readLatestPlan then warns of the shortfall.)
+  const raw = await queueChunks(ctx, RP.raw.name, chunksOf(rawPoints(plan)));
   o.beforeHeader?.(); // may throw: the plan is then left without a header
   const header = ctx.writer.write(RP.state.name, [headerPoint(plan)], { now: true });
   const durable = Promise.all([raw.stored, header]).then(() => undefined);

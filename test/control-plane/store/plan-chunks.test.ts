@@ -12,7 +12,7 @@ import { syntheticForecast } from '../../../control-plane/allocate/testing/synth
 import { CycleStages, type StageOptions } from '../../../control-plane/service/stages';
 import { POINTS_PER_TURN } from '../../../control-plane/store/chunked-write';
 import { forecastPoints, writeForecasts } from '../../../control-plane/store/forecasts';
-import { PLAN_POINTS_PER_TURN, planPoints, queuePlan, writePlan } from '../../../control-plane/store/plans';
+import { planPoints, queuePlan, writePlan } from '../../../control-plane/store/plans';
 import { RP } from '../../../control-plane/store/schema';
 
 function recordingStore() {
@@ -25,7 +25,7 @@ function recordingStore() {
   return { ctx, calls };
 }
 
-const USERS = 3 * PLAN_POINTS_PER_TURN + 5;
+const USERS = 3 * POINTS_PER_TURN + 5;
 
 describe('store: a plan is recorded in chunks, giving the event loop turns', () => {
   it('writes every point planPoints makes, header last, with turns between the chunks', async () => {
@@ -47,9 +47,7 @@ describe('store: a plan is recorded in chunks, giving the event loop turns', () 
       whole.raw,
       'the same raw points, in order',
     );
-    assert.ok(
-      writes.slice(0, -1).every((w) => w.rp === RP.raw.name && w.points.length <= PLAN_POINTS_PER_TURN),
-    );
+    assert.ok(writes.slice(0, -1).every((w) => w.rp === RP.raw.name && w.points.length <= POINTS_PER_TURN));
     assert.deepEqual(writes.at(-1), { rp: RP.state.name, points: [whole.header] });
     const timer = calls.indexOf('timer');
     assert.ok(timer > 0 && timer < calls.length - 2, `the timer ran at call ${timer} of ${calls.length}`);

@@ -12,6 +12,7 @@ import {
 import type { Plan } from '../../../../control-plane/domain/plan';
 import type { Reservation } from '../../../../control-plane/domain/reservation';
 import { USERS_PER_YIELD } from '../../../../control-plane/domain/steps';
+import { reservationOf } from './entry';
 
 // Enough users for the diff to yield several times.
 const opts = { users: 3 * USERS_PER_YIELD + 17 };
@@ -24,21 +25,7 @@ const planOf = (version: string, salt: number, users = opts.users): Plan => {
   return p;
 };
 
-/** The reservation an entry holds (an entry is the reservation plus the cache's fields). */
-const res = (e: CacheEntry | undefined): Reservation | undefined => {
-  if (!e) return undefined;
-  const {
-    name: _n,
-    version: _v,
-    revision: _r,
-    fieldBytes: _b,
-    fieldStart: _s,
-    fieldEnd: _e,
-    live: _l,
-    ...r
-  } = e;
-  return r;
-};
+const res = (e: CacheEntry | undefined): Reservation | undefined => e && reservationOf(e);
 
 /** Everything a stream can see of a cache: revision, system version and each entry. */
 const contents = (c: ReservationCache) => ({

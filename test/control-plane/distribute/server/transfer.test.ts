@@ -6,6 +6,7 @@ import { encodeResourceField } from '../../../../control-plane/distribute/codec/
 import { ChunkSource } from '../../../../control-plane/distribute/server/chunk-source';
 import type { Transfer } from '../../../../control-plane/distribute/server/transfer';
 import { syntheticPlan, userId } from '../../../../control-plane/distribute/testing/synthetic-reservations';
+import { reservationOf } from '../cache/entry';
 
 const opts = { users: 200 };
 
@@ -46,16 +47,7 @@ describe('distribute/server: Transfer', () => {
       const d = decodeDeltaResponse(c.body);
       for (const r of d.resources) {
         const e = cache.get(r.name)!;
-        const {
-          name: _n,
-          version: _v,
-          revision: _r,
-          fieldBytes: _b,
-          fieldStart: _s,
-          fieldEnd: _e,
-          live: _l,
-          ...reservation
-        } = e;
+        const reservation = reservationOf(e);
         assert.deepEqual(readReservation(d.bytes, r.bodyStart, r.bodyEnd), reservation);
         assert.deepEqual(
           encodedField(e),
