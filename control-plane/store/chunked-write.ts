@@ -2,7 +2,8 @@
  * Large writes (a plan's 10^6 allocations, a cycle's 3·10^6 forecast points) are built and
  * formatted in chunks with a turn of the event loop after each: the service's one thread also
  * serves the proxies' streams and renews the leader lease, and formatting a point takes ~5 µs.
- * The writer keeps order, so chunks are stored in the order they were queued.
+ * The writer keeps order, so chunks are stored in the order they were queued, and each chunk is
+ * built only once the one before it has room in the writer (backpressure from a slow InfluxDB).
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { StoreContext } from './context';
@@ -34,6 +35,10 @@ export async function queueChunks(
     // otherwise be an unhandled rejection, which ends the process.
     w.catch(() => (failed = true));
     writes.push(w);
+    // Room for this chunk before the next is built: with InfluxDB slow, a 10^6-user cycle's
+    // ~4·10^6 lines would otherwise wait formatted in memory; now at most the writer's buffer
+    // and one chunk do.
+    await ctx.writer.admitted();
     await nextTurn();
     if (failed) break;
   }

@@ -147,6 +147,16 @@ export class StoreWriter {
     });
   }
 
+  /**
+   * Resolves once every write made before the call has been admitted: its lines are in the
+   * writer's buffer (at most maxBufferedLines) rather than waiting, formatted, for room. A caller
+   * that produces many chunks (queueChunks) awaits it before building the next, so that a slow
+   * InfluxDB holds back the producer instead of millions of lines piling up in memory.
+   */
+  admitted(): Promise<void> {
+    return new Promise((resolve) => this.ledger.admit(0, resolve));
+  }
+
   /** Sends what is buffered now; resolves when everything written before the call is durable. */
   flush(): Promise<void> {
     return new Promise((resolve) =>

@@ -20,7 +20,10 @@ function recordingStore() {
   const ctx = {
     db: 'earmark',
     http: undefined,
-    writer: { write: async (rp: string, points: Point[]) => void calls.push({ rp, points }) },
+    writer: {
+      write: async (rp: string, points: Point[]) => void calls.push({ rp, points }),
+      admitted: async () => undefined,
+    },
   } as unknown as StoreContext;
   return { ctx, calls };
 }
@@ -63,6 +66,7 @@ describe('store: a plan is recorded in chunks, giving the event loop turns', () 
           calls.push(rp);
           if (calls.length === 2) throw new Error('store writer is closed');
         },
+        admitted: async () => undefined,
       },
     } as unknown as StoreContext;
     const unhandled: unknown[] = [];

@@ -9,7 +9,10 @@ import {
   silentLogger,
   type WriterOptions,
 } from '../../../control-plane/store';
+import { queueChunks } from '../../../control-plane/store/chunked-write';
+import type { StoreContext } from '../../../control-plane/store/context';
 import { InfluxHttp } from '../../../control-plane/store/influx/http-client';
+import type { Point } from '../../../control-plane/store/influx/line-protocol';
 import { ensureSchema } from '../../../control-plane/store/schema';
 import { testInflux, uniqueDb } from '../../support/influx';
 import { recentMinute, recordingLogger, tempDir } from './helpers';
@@ -198,6 +201,37 @@ describe('store writer: batching, retries, rejects, backpressure', function () {
       assert.deepEqual(
         srv.requests.flatMap((r) => r.lines),
         range(0, 200),
+      );
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('a chunked write builds its next chunk only once the one before has room (slow InfluxDB)', async () => {
+    const srv = await recordingInflux(() => 204, 100);
+    try {
+      await open({ url: srv.url, batchLines: 50, flushIntervalMs: 5, maxBufferedLines: 100 });
+      // Writes waiting for room when each chunk is about to be built: with two chunks' room, the
+      // third waits for InfluxDB's first answer, and nothing may be built meanwhile.
+      const waitingAtBuild: number[] = [];
+      function* chunks(): Generator<Point[]> {
+        for (let k = 0; k < 6; k++) {
+          waitingAtBuild.push(writer!.stats().waitingWrites);
+          yield Array.from({ length: 50 }, (_, i) => ({
+            measurement: 'm',
+            tags: { user: 'u' },
+            fields: { v: 50 * k + i },
+            timeMs: 1_000_000 + 50 * k + i,
+          }));
+        }
+      }
+      const ctx = { writer: writer!, db: 'd' } as unknown as StoreContext;
+      const queued = await queueChunks(ctx, 'raw', chunks());
+      await queued.stored;
+      assert.deepEqual(waitingAtBuild, [0, 0, 0, 0, 0, 0]);
+      assert.deepEqual(
+        srv.requests.flatMap((r) => r.lines),
+        range(0, 300),
       );
     } finally {
       await srv.close();
