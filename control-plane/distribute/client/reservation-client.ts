@@ -11,10 +11,14 @@ import * as grpc from '@grpc/grpc-js';
 import { SystemClock, type Clock, type TimerHandle } from '../../domain/clock';
 import { encodeAck } from '../codec/delta-request-codec';
 import { RESERVATION_TYPE_URL } from '../codec/resource-codec';
+import { responseNonce } from '../codec/response-nonce';
 import { deltaRequestCodec } from '../protos';
 import type { ClientTls } from '../transport/grpc-channel';
 import { grpcJsTransport, http2Transport, type DeltaCall, type DeltaTransport } from './delta-transport';
 import { ReservationState, type ApplyResult, type ReservationCheck } from './reservation-state';
+
+/** Subscribing to it covers every reservation (xDS wildcard). */
+const WILDCARD = '*';
 
 export interface ReservationClientOptions {
   /** host:port of the distribution server. */
@@ -61,14 +65,27 @@ export interface ClientEvents {
 
 export class ReservationClient extends EventEmitter<ClientEvents> {
   readonly state: ReservationState;
-  readonly stats = { responses: 0, acks: 0, nacks: 0, connects: 0, resources: 0, removals: 0, heartbeats: 0 };
+  readonly stats = {
+    responses: 0,
+    acks: 0,
+    nacks: 0,
+    connects: 0,
+    resources: 0,
+    removals: 0,
+    heartbeats: 0,
+    /** Responses not even the nonce of which could be read: each ended the stream. */
+    undecodable: 0,
+  };
   lastNack: { nonce: string; error: string } | undefined;
+  lastUndecodable: string | undefined;
   lastStatus: { code: number; details: string } | undefined;
   private readonly transport: DeltaTransport;
   private readonly codec = deltaRequestCodec<object>();
   private readonly clock: Clock;
   private call: DeltaCall | undefined;
   private subscribed: Set<string>;
+  /** Whether the stream covers every reservation ("*", or the legacy first request with no names). */
+  private wildcard: boolean;
   private stopped = false;
   private backoffMs: number;
   private reconnectTimer: TimerHandle | undefined;
@@ -80,6 +97,8 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
     this.clock = opts.clock ?? new SystemClock();
     this.state = new ReservationState(opts.check);
     this.subscribed = new Set(opts.subscribe ?? []);
+    // No names at all is the legacy wildcard form; it stays wildcard when names are added later.
+    this.wildcard = this.subscribed.size === 0 || this.subscribed.has(WILDCARD);
     this.backoffMs = opts.reconnect === false ? 0 : (opts.reconnect?.initialMs ?? 100);
     if (opts.transport === 'http2' && (opts.credentials || opts.channelOptions)) {
       throw new Error('credentials and channelOptions are grpc-js options; use tls and authority with http2');
@@ -126,7 +145,7 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
     this.send(call, {
       node: { id: this.opts.nodeId },
       typeUrl: RESERVATION_TYPE_URL,
-      resourceNamesSubscribe: [...this.subscribed],
+      resourceNamesSubscribe: this.subscriptionOnConnect(),
       initialResourceVersions: this.state.versions(),
     });
     this.emit('connected');
@@ -152,7 +171,15 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
     try {
       r = this.state.apply(bytes, this.clock.now());
     } catch (err) {
-      return this.reply(call, '', '', `undecodable response: ${(err as Error).message}`);
+      const error = `undecodable response: ${(err as Error).message}`;
+      const nonce = responseNonce(bytes);
+      if (nonce !== undefined) return this.reply(call, nonce, '', error);
+      // No nonce to NACK with: end the stream (Envoy resets on a message it cannot parse); the
+      // reconnect resyncs from initial_resource_versions, and the state is kept meanwhile.
+      this.stats.undecodable++;
+      this.lastUndecodable = error;
+      call.cancel();
+      return;
     }
     if (!r.ok) return this.reply(call, r.nonce, r.systemVersion, r.error);
     // ACK first: the server measures publish-to-ACK, and the bookkeeping below can wait.
@@ -196,18 +223,39 @@ export class ReservationClient extends EventEmitter<ClientEvents> {
     }
   }
 
+  /**
+   * The whole interest, as a reconnect must state it (Envoy's getNextRequestAckless: "we must
+   * explicitly state *all* of our subscription interest"): wildcard with names is "*" plus them,
+   * or a stream that once was wildcard would come back as explicit names only.
+   */
+  private subscriptionOnConnect(): string[] {
+    const names = [...this.subscribed].filter((n) => n !== WILDCARD);
+    if (!this.wildcard) return names;
+    return names.length === 0 && !this.subscribed.has(WILDCARD) ? [] : [WILDCARD, ...names];
+  }
+
   /** Subscribes to more names (or '*' for wildcard) on the live stream and on reconnects. */
   subscribe(names: string[]): void {
-    for (const n of names) this.subscribed.add(n);
+    for (const n of names) {
+      this.subscribed.add(n);
+      if (n === WILDCARD) this.wildcard = true;
+    }
     this.send(this.call, { typeUrl: RESERVATION_TYPE_URL, resourceNamesSubscribe: names });
   }
 
-  /** Unsubscribes; the client drops those reservations itself (the server sends no removal). */
+  /**
+   * Unsubscribes. The server sends no removal for them, so the client drops what it no longer
+   * covers: a name only if wildcard does not still cover it (Envoy keeps those too), and on
+   * leaving wildcard every reservation not named explicitly.
+   */
   unsubscribe(names: string[]): void {
     for (const n of names) {
       this.subscribed.delete(n);
-      this.state.drop(n);
+      if (n === WILDCARD) this.wildcard = false;
     }
+    for (const n of names) if (n !== WILDCARD && !this.wildcard) this.state.drop(n);
+    if (!this.wildcard && names.includes(WILDCARD))
+      for (const user of [...this.state.held.keys()]) if (!this.subscribed.has(user)) this.state.drop(user);
     this.send(this.call, { typeUrl: RESERVATION_TYPE_URL, resourceNamesUnsubscribe: names });
   }
 

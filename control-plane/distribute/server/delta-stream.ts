@@ -112,6 +112,7 @@ export class DeltaStream {
       initialVersions: req.initialVersions.size,
       errorDetail: req.errorDetail?.message,
     });
+    if (this.sub && !req.responseNonce && req.errorDetail) return this.nackWithoutNonce(req.errorDetail);
     if (req.responseNonce) this.onReply(req);
     if (!this.sub) this.start(req);
     else this.resubscribe(req);
@@ -164,6 +165,28 @@ export class DeltaStream {
       systemVersion: chunk.systemVersion,
       publishToAckMs,
     });
+  }
+
+  /**
+   * A NACK that names no response (the client could not read the nonce): none of the responses in
+   * flight can be settled by it, and each holds one of maxInFlight places for good, so the stream
+   * would end up sending nothing, heartbeats included. Ended instead; the client reconnects and
+   * resyncs from initial_resource_versions.
+   */
+  private nackWithoutNonce(err: { code: number; message: string }): void {
+    this.stats.nacks++;
+    this.host.metrics.nacks.inc();
+    this.lastNack = {
+      nonce: '',
+      atMs: this.host.clock.now(),
+      code: err.code,
+      message: err.message,
+      resources: 0,
+    };
+    this.fail(
+      Status.INVALID_ARGUMENT,
+      `a NACK must echo the response_nonce of the response it rejects (error_detail: ${err.message})`,
+    );
   }
 
   private onNack(chunk: ResponseChunk, err: { code: number; message: string }): void {

@@ -41,16 +41,25 @@ export class StreamPlan {
     if (sub.wildcard) for (const e of cache.values()) candidates.add(e.name);
     for (const n of initial.keys()) if (sub.covers(n)) candidates.add(n);
     const names: string[] = [];
+    const current: string[] = [];
     for (const n of candidates) {
       const e = cache.get(n);
       if (e) {
         if (initial.get(n) !== e.version) names.push(n);
+        else current.push(n);
       } else if (initial.has(n) || sub.names.has(n)) {
         names.push(n); // a removal: the client has it, or asked for it and must learn it does not exist
       }
     }
     this.set(chunks.updates(names));
+    // What the client already holds is not resent, but its TTL ran on while it was away: refresh
+    // it at once, or a reservation whose deadline falls before the next heartbeat tick expires on
+    // the proxy and is never sent again (it is current, and a heartbeat of an unheld name is ignored).
+    if (cache.ttlMs > 0) this.reconnectHeartbeats = current;
   }
+
+  /** Names the client reconnected with at their current version: heartbeated after the first transfer. */
+  private reconnectHeartbeats: string[] = [];
 
   private set(t: Transfer | undefined): void {
     this.transfer = t;
@@ -82,6 +91,9 @@ export class StreamPlan {
       this.transfer = undefined;
       if (this.collected < this.cache.revision || this.extra.size > 0) {
         if (this.collect() === BEHIND) return BEHIND;
+      } else if (this.reconnectHeartbeats.length > 0 && sentRevision === this.collected) {
+        this.set(this.chunks.heartbeatsFor(this.reconnectHeartbeats));
+        this.reconnectHeartbeats = [];
       } else if (this.heartbeatTick > 0 && this.cache.ttlMs > 0 && sentRevision === this.collected) {
         const tick = this.heartbeatTick;
         this.heartbeatTick = 0;

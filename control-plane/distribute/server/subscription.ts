@@ -18,8 +18,8 @@ export class Subscription {
   }
 
   /**
-   * Applies a later request's changes; returns the explicit names newly covered (to send now) and
-   * whether the stream just entered wildcard mode (everything must be sent).
+   * Applies a later request's changes; returns the explicit names subscribed (to send now, at their
+   * current state) and whether the stream just entered wildcard mode (everything must be sent).
    */
   update(
     subscribe: readonly string[],
@@ -31,9 +31,12 @@ export class Subscription {
       if (n === WILDCARD) {
         becameWildcard = !this.wildcard;
         this.wildcard = true;
-      } else if (!this.names.has(n)) {
+      } else {
+        // Answered even when held or covered by wildcard: discovery.proto, "the server must
+        // respond with all resources listed in resource_names_subscribe, even if it believes the
+        // client has the most recent version of them" (a client that dropped one asks again).
         this.names.add(n);
-        if (!this.wildcard) added.push(n);
+        added.push(n);
       }
     }
     for (const n of unsubscribe) {

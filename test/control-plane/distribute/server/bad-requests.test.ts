@@ -55,6 +55,15 @@ describe('distribute/server: malformed discovery requests', () => {
       /undecodable DeltaDiscoveryRequest/,
     ],
     ['a node id longer than 256 characters', [{ node: { id: 'x'.repeat(300) } }], /longer than 256/],
+    [
+      // It could settle no response in flight, and each holds one of maxInFlight places for good.
+      'a NACK that echoes no response_nonce',
+      [
+        { node: { id: 'n' }, typeUrl: RESERVATION_TYPE_URL },
+        { typeUrl: RESERVATION_TYPE_URL, errorDetail: { code: 3, message: 'cannot read it' } },
+      ],
+      /must echo the response_nonce.*cannot read it/,
+    ],
   ];
   for (const [what, messages, error] of cases) {
     it(`closes the stream with INVALID_ARGUMENT on ${what}, and keeps serving others`, async () => {

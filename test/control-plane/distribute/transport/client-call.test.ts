@@ -189,12 +189,31 @@ describe('distribute/transport: gRPC client call on node:http2', () => {
     });
   }
 
-  it('NACKs an undecodable message and keeps the stream', async () => {
-    const c = await start((s) => s.write(frameMessage(Buffer.from([0x0a, 0xff]), false)));
+  it('NACKs, with its nonce, a response whose resources cannot be read, and keeps the stream', async () => {
+    // A resource named by a byte that is not UTF-8; the nonce comes after the resources.
+    const resource = [0x0a, 0x02, 0x76, 0x31, 0x1a, 0x01, 0xff];
+    const bad = encodeDeltaResponse({
+      systemVersionInfo: 'plan-2',
+      typeUrl: RESERVATION_TYPE_URL,
+      nonce: 'n-2',
+      resourceFields: [Buffer.from([0x12, resource.length, ...resource])],
+      removed: [],
+    });
+    const c = await start((s) => s.write(frameMessage(bad, false)));
     await c.waitFor(() => c.stats.nacks === 1, 10_000, 'the NACK');
     assert.match(c.lastNack!.error, /undecodable response/);
+    assert.equal(c.lastNack!.nonce, 'n-2', 'the NACK names the response');
     assert.equal(c.lastStatus, undefined, 'the call is still up');
     assert.equal(c.state.size, 1);
+  });
+
+  it('ends the stream on a message whose nonce cannot be read (no NACK could name it), keeps its state, and reconnects', async () => {
+    const c = await start((s) => s.write(frameMessage(Buffer.from([0x0a, 0xff]), false)));
+    await c.waitFor(() => c.stats.undecodable === 1, 10_000, 'the undecodable response');
+    assert.match(c.lastUndecodable!, /undecodable response/);
+    assert.equal(c.stats.nacks, 0, 'no nonce-less NACK');
+    assert.equal(c.state.size, 1, 'the last good state is kept');
+    await c.waitFor(() => c.stats.connects >= 2 && c.stats.responses >= 3, 10_000, 'reconnect');
   });
 
   it('reports the server status from trailers, percent-decoded', async () => {
