@@ -94,6 +94,26 @@ export class DeltaResponse {
     return r.ok;
   }
 
+  /**
+   * After a failed decode: the nonce found by the top-level fields alone (tags and lengths), so
+   * the NACK names the response. False when that framing is broken too, or it has no nonce.
+   */
+  recoverNonce(ptr: usize, len: usize): bool {
+    this.nonceLen = 0;
+    const r = new ProtoReader(ptr, len);
+    while (r.next()) {
+      if (r.field != 5) {
+        if (!r.skip()) break;
+      } else if (r.bytes()) {
+        this.noncePtr = r.valuePtr;
+        this.nonceLen = r.valueLen;
+      }
+    }
+    if (r.ok && this.nonceLen > 0 && isValidUtf8(this.noncePtr, this.nonceLen)) return true;
+    this.nonceLen = 0;
+    return false;
+  }
+
   private utf8(r: ProtoReader, what: string): bool {
     if (isValidUtf8(r.valuePtr, r.valueLen)) return true;
     return r.fail(what + ' is not valid UTF-8');

@@ -15,6 +15,7 @@ import { PlanMeta, StreamState, decodeMeta } from '../plan/meta';
 import { encodeRecord } from '../plan/record';
 import { Channel } from './channel';
 import { DeltaRequestWriter, DeltaResponse, RESERVATION_TYPE_URL } from './delta';
+import { NameSet } from './name_set';
 import { PlanIndex } from './plan_index';
 import { RecordWriter } from './record_writer';
 import { ReservationDecoder } from './reservation';
@@ -35,6 +36,7 @@ export class PlanSync {
   private readonly staged: ByteWriter = new ByteWriter(64 * 1024);
   private readonly stagedEnds: Array<usize> = [];
   private readonly stagedExpires: Array<u64> = [];
+  private readonly names: NameSet = new NameSet();
   private readonly meta: PlanMeta = new PlanMeta();
   private version: Blob = new Blob(new ArrayBuffer(0));
   private readonly writer: RecordWriter;
@@ -149,8 +151,13 @@ export class PlanSync {
   handle(ptr: usize, len: usize, now: u64): void {
     const resp = this.response;
     let error = '';
-    if (!resp.decode(ptr, len)) error = resp.error;
-    else if (resp.typeUrlLen > 0 && !bytesIs(resp.typeUrlPtr, resp.typeUrlLen, RESERVATION_TYPE_URL)) {
+    if (!resp.decode(ptr, len)) {
+      error = resp.error;
+      // The decoder stops at the first error, usually before the nonce (written last): a NACK
+      // without it matches no response, and the server would hold its in-flight slot forever.
+      // Found by the top-level fields alone; when even they are broken the NACK goes without.
+      resp.recoverNonce(ptr, len);
+    } else if (resp.typeUrlLen > 0 && !bytesIs(resp.typeUrlPtr, resp.typeUrlLen, RESERVATION_TYPE_URL)) {
       error = 'type_url is not ' + RESERVATION_TYPE_URL;
     } else error = this.stage(now);
     if (error.length > 0) {
@@ -180,6 +187,10 @@ export class PlanSync {
     this.staged.reset();
     this.stagedEnds.length = 0;
     this.stagedExpires.length = 0;
+    const removed = resp.removedPtrs.length;
+    // Envoy refuses a name given twice: the response would not say which copy holds.
+    const names = this.names;
+    names.reset(resp.count + removed);
     for (let i = 0; i < resp.count; i++) {
       const res = resp.resources[i];
       if (res.nameLen == 0 || res.nameLen > maxName) {
@@ -194,6 +205,8 @@ export class PlanSync {
         );
       }
       const name = String.UTF8.decodeUnsafe(res.namePtr, res.nameLen);
+      if (!names.add(res.namePtr, res.nameLen))
+        return "duplicate name '" + name + "' found among added/updated resources";
       if (res.hasBody) {
         if (!bytesIs(res.anyTypePtr, res.anyTypeLen, RESERVATION_TYPE_URL)) {
           return "resource '" + name + "': body type is not " + RESERVATION_TYPE_URL;
@@ -210,10 +223,15 @@ export class PlanSync {
       }
       this.stagedEnds.push(this.staged.len);
     }
-    for (let i = 0; i < resp.removedPtrs.length; i++) {
+    for (let i = 0; i < removed; i++) {
+      const p = resp.removedPtrs[i];
       const n = resp.removedLens[i];
       if (n == 0 || n > maxName)
         return 'removed_resources #' + i.toString() + ': name must be 1 to ' + maxName.toString() + ' bytes';
+      if (!names.add(p, n)) {
+        const name = String.UTF8.decodeUnsafe(p, n);
+        return "duplicate name '" + name + "' found in the union of added+removed resources";
+      }
     }
     return '';
   }
