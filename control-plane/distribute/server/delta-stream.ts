@@ -33,6 +33,9 @@ export interface NackRecord {
   resources: number;
 }
 
+/** In `rejected`, for a removal the node NACKed (versions are never empty). */
+const REFUSED_REMOVAL = '';
+
 export type ResourceAckState = 'acked' | 'pending' | 'rejected' | 'not-subscribed' | 'absent';
 
 export class DeltaStream {
@@ -148,7 +151,10 @@ export class DeltaStream {
     if (req.errorDetail) return this.onNack(chunk, req.errorDetail);
     this.stats.acks++;
     this.host.metrics.acks.inc();
-    if (this.rejected.size > 0) for (const n of chunk.names) this.rejected.delete(n);
+    if (this.rejected.size > 0) {
+      for (const n of chunk.names) this.rejected.delete(n);
+      for (const n of chunk.removed) this.rejected.delete(n);
+    }
     let publishToAckMs: number | undefined;
     if (chunk.toRevision !== undefined && chunk.toRevision > this.ackedRevision) {
       this.ackedRevision = chunk.toRevision;
@@ -193,7 +199,11 @@ export class DeltaStream {
     this.stats.nacks++;
     this.host.metrics.nacks.inc();
     // Heartbeats carry no new versions: only a rejected update leaves the node on older ones.
-    if (chunk.kind === 'update') chunk.names.forEach((n, i) => this.rejected.set(n, chunk.versions[i]));
+    if (chunk.kind === 'update') {
+      chunk.names.forEach((n, i) => this.rejected.set(n, chunk.versions[i]));
+      // A refused removal: the node still holds the user the cache no longer has.
+      for (const n of chunk.removed) this.rejected.set(n, REFUSED_REMOVAL);
+    }
     this.lastNack = {
       nonce: chunk.nonce,
       atMs: this.host.clock.now(),
@@ -302,7 +312,7 @@ export class DeltaStream {
     const rejected = this.rejected.get(name);
     if (!this.sub || !this.sub.covers(name)) return { state: 'not-subscribed' };
     if (rejected !== undefined && e?.version === rejected) return { state: 'rejected', version: rejected };
-    if (!e) return { state: 'absent' };
+    if (!e) return { state: rejected === REFUSED_REMOVAL ? 'rejected' : 'absent' };
     if (e.revision <= this.ackedRevision) return { state: 'acked', version: e.version };
     return { state: 'pending', version: e.version };
   }

@@ -46,9 +46,11 @@ for (const transport of CLIENT_TRANSPORTS)
       assert.match(n.lastNack!.message, /no route/);
       assert.equal(n.lastNack!.resources, 2);
       assert.equal(n.ackedSystemVersion, 'plan-1', 'the node still holds plan-1');
-      assert.equal(n.rejectedResources, 2);
+      assert.equal(n.rejectedResources, 3, 'two updates and a removal');
       assert.equal(nacks.length, 1);
       assert.deepEqual(h.server.resourceState('proxy-a', userId(3)).state, 'rejected');
+      // The proxy refused to remove user 5: it still holds it, which the cache no longer has.
+      assert.deepEqual(h.server.resourceState('proxy-a', userId(5)).state, 'rejected');
       assert.ok(h.logger.lines.some((l) => l.level === 'warn' && /NACK/.test(l.msg)));
       assert.equal(
         (await h.registry.getSingleMetricAsString('earmark_distribution_nacks_total')).split('\n').pop(),
