@@ -50,6 +50,8 @@ export class FilterState {
   readonly queue: WaitQueue;
   readonly usage: UsageTable;
   usageQueueToken: i64 = -1;
+  /** The queue's consumer stopped stamping (plan/usage_consumer.ts): batches are dropped, counted. */
+  usageConsumerGone: bool = false;
   /**
    * The clock as read at the last tick (or configure): what requests use. Reading the clock is a
    * host call; a request needs it only to tick_ms precision (token refill, validity windows,

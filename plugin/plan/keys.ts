@@ -59,6 +59,8 @@ export class Keys {
   readonly pool: Blob;
   readonly leader: Blob;
   readonly usageQueue: Blob;
+  /** The usage queue consumer's liveness stamp (plan/usage_consumer.ts). */
+  readonly usageConsumer: Blob;
 
   constructor(prefix: Blob) {
     const users = new UserKeys(prefix);
@@ -69,6 +71,7 @@ export class Keys {
     this.pool = join(prefix, 'pool');
     this.leader = join(prefix, 'leader');
     this.usageQueue = join(prefix, 'usage');
+    this.usageConsumer = join(prefix, 'usage-consumer');
   }
 
   /** Builds the key of `kind` for a user id; returns its length (the key is at `buf`). */

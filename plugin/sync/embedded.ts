@@ -36,7 +36,7 @@ export class EmbeddedSync {
     this.leader = this.elect(now);
     if (this.leader && !was) {
       log(LogLevel.Info, 'earmark: this worker now runs the embedded sync');
-      const e = new SyncEngine(this.config, this.keys, now);
+      const e = new SyncEngine(this.config, this.keys, now, this.config.tickMs);
       if (e.start(now)) this.engine = e;
     } else if (!this.leader && was) {
       log(LogLevel.Info, 'earmark: this worker no longer runs the embedded sync');

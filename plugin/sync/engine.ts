@@ -9,6 +9,7 @@ import { getEnv } from '../abi/wasi';
 import { Config } from '../config/config';
 import { Blob } from '../lib/bytes';
 import { Keys } from '../plan/keys';
+import { stampConsumer } from '../plan/usage_consumer';
 import { Channel } from './channel';
 import { PlanSync } from './plan_sync';
 import { SyncMetrics } from './sync_metrics';
@@ -25,9 +26,15 @@ export class SyncEngine {
   readonly usage: UsageReporter;
   readonly metrics: SyncMetrics;
   running: bool = false;
+  private readonly keys: Keys;
+  /** This root's tick period, written into the consumer stamp. */
+  private readonly tickMs: u32;
 
-  constructor(config: Config, keys: Keys, now: u64) {
+  /** tickMs: the period of the root whose ticks drive this engine (sync root or filter root). */
+  constructor(config: Config, keys: Keys, now: u64, tickMs: u32) {
     const s = config.sync;
+    this.keys = keys;
+    this.tickMs = tickMs;
     const service = encodeGrpcService(s.cluster, s.authority);
     let token = s.token;
     if (s.tokenEnv.length > 0) {
@@ -90,6 +97,7 @@ export class SyncEngine {
       log(LogLevel.Error, 'earmark: cannot register the usage queue');
       return false;
     }
+    stampConsumer(this.keys.usageConsumer, now, this.tickMs);
     this.plan.start(now);
     this.usage.connect(now);
     this.running = true;
@@ -104,6 +112,8 @@ export class SyncEngine {
 
   tick(now: u64): void {
     if (!this.running) return;
+    // Alive: the workers keep enqueuing (plan/usage_consumer.ts).
+    stampConsumer(this.keys.usageConsumer, now, this.tickMs);
     this.usage.drain();
     this.plan.tick(now);
     this.usage.tick(now, this.plan.versionText);

@@ -23,7 +23,7 @@ export class SyncRoot extends RootContext {
     }
     const old = this.engine;
     if (old !== null) old.stop();
-    this.engine = new SyncEngine(config, new Keys(config.keyPrefix), nowMs());
+    this.engine = new SyncEngine(config, new Keys(config.keyPrefix), nowMs(), config.sync.tickMs);
     this.cluster = config.sync.cluster;
     // The streams open and the usage queue is registered at the first tick, not here: Envoy runs
     // on_configure on a throw-away canary VM first, which must not connect or take the queue.

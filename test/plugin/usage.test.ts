@@ -188,4 +188,28 @@ describe('plugin: usage reports', () => {
     st.envoy.advance(500);
     assert.ok((st.envoy.metrics.get('earmark_usage_batches_dropped') ?? 0) >= 1);
   });
+
+  it("drops and counts batches once the sync root's VM has failed, instead of piling them on its queue", async () => {
+    st = await startStack({ config: { usage: { flush_ms: 200 } } });
+    await streamFor();
+    const token = st.envoy.sharedQueues.resolve('earmark', st.k.usageQueue)!;
+    assert.ok(token !== undefined, 'the sync root registered its queue');
+    // A trap fails the sync VM (the host's failure path, as for a trap in a callback). Envoy keeps
+    // its queue, which goes only with the last VM of the vm_id, accepts every enqueue and delivers
+    // nothing: the workers must notice by the consumer's stamp going old.
+    st.sync!.vm().fail('RuntimeError', 'Function: proxy_on_tick failed: a test trap');
+    for (let i = 0; i < 200; i++) {
+      request(`u${i % 7}`, i % 2);
+      st.envoy.advance(250); // 50 s in all: a flush per tick
+    }
+    const queued = st.envoy.sharedQueues.length(token);
+    const dropped = st.envoy.metrics.get('earmark_usage_batches_dropped') ?? 0;
+    // The stamp is given ten sync ticks and 5 s (~6 s of the 50 s: ~24 of ~200 batches).
+    assert.ok(queued > 0 && queued <= 40, `batches left on the dead queue: ${queued}`);
+    assert.ok(dropped >= 150, `batches dropped and counted: ${dropped} (left: ${queued})`);
+    assert.ok(
+      st.envoy.logs.some((l) => l.level === 'warn' && /usage queue has had no consumer/.test(l.message)),
+      'a worker says why',
+    );
+  });
 });
