@@ -5,6 +5,10 @@
 // (envoy common/wasm/context.h GrpcCallClientHandler / GrpcStreamClientHandler):
 //   unary: success → on_grpc_receive only; failure → on_grpc_close(status)
 //   stream: initial metadata → message* → trailing metadata → on_grpc_close(status)
+// A stream answered without response headers (trailers-only: a status such as UNIMPLEMENTED, or
+// Envoy's own trailers-only reply for an unreachable upstream) still gets initial metadata first,
+// as an empty map: AsyncStreamImpl::onHeaders (common/grpc/async_client_impl.cc) reports empty
+// initial metadata for an end_stream or non-200 response before its trailers or stream error.
 // An unknown cluster fails the start with INTERNAL_FAILURE and reports UNAVAILABLE through
 // on_grpc_close after the current callback (AsyncStreamImpl::initialize on a missing cluster).
 
@@ -119,14 +123,18 @@ export class GrpcBridge implements GrpcStarter {
     } else {
       const s = client.makeBidiStreamRequest(path, passThrough, passThrough, md, {});
       call = s;
-      s.on('metadata', (m: grpc.Metadata) =>
-        post(() => cb.grpcMetadata(vm, root, token, initialMap(m), false)),
-      );
+      let headersSeen = false; // grpc-js emits 'metadata' only for real response headers
+      s.on('metadata', (m: grpc.Metadata) => {
+        headersSeen = true;
+        post(() => cb.grpcMetadata(vm, root, token, initialMap(m), false));
+      });
       s.on('data', (d: Buffer) => post(() => cb.grpcReceive(vm, root, token, new Uint8Array(d))));
       s.on('error', () => undefined); // the status event carries the outcome
       s.on('status', (st: grpc.StatusObject) => {
         this.active.delete(handle);
         st = { ...st, details: grpcMessage(st) };
+        // Its own task, as real headers would be: a cancel from that callback stops the rest.
+        if (!headersSeen) post(() => cb.grpcMetadata(vm, root, token, new HeaderMap(), false));
         post(() => {
           handle.remoteClosed = true;
           cb.grpcMetadata(vm, root, token, trailerMap(st), true);
