@@ -3,6 +3,7 @@
 export { EnvoyProcess } from './process';
 export type { ProcessOptions, PluginConfig, ConfigCheck } from './process';
 export { Plugin } from './plugin';
+export type { ThreadHandle } from './plugin';
 export { WasmVm } from './vm';
 export { HttpStream } from './http-stream';
 export { HeaderMap } from './header-map';

@@ -1,7 +1,8 @@
 // A configured plugin across the threads it runs on (envoy filters/http/wasm/wasm_filter.h
 // FilterConfig, bootstrap/wasm WasmService; cpp-host wasm.cc getOrCreateThreadLocalPlugin):
 // per thread, the thread-local VM for the code's vm_key (shared with other plugins of the same
-// vm_key) and this plugin's root context in it.
+// vm_key) and this plugin's root context in it. A per-thread plugin also has a root on the main
+// thread (its ThreadLocal slot is set there too), which ticks and may call out but gets no stream.
 
 import type { Context, PluginSpec } from './context';
 import type { HttpStream, StreamMode } from './http-stream';
@@ -23,8 +24,11 @@ export class Plugin {
 
   constructor(
     readonly spec: PluginSpec,
+    /** Per worker (streams run there), or [main thread] for a singleton service. */
     readonly handles: ThreadHandle[],
     allowHeadersStop: boolean,
+    /** A per-thread plugin's main-thread VM and root (null for a singleton: handles[0] is it). */
+    readonly main: ThreadHandle | null = null,
   ) {
     this.streamOptions = { allowHeadersStop, failOpen: spec.failOpen };
   }
@@ -39,9 +43,14 @@ export class Plugin {
     return this.spec.vmId;
   }
 
-  /** One VM per worker (HTTP filter, per-worker service) or [main thread VM] (singleton). */
+  /** Every thread's handle: the main thread's first (it is configured first), then the workers'. */
+  get threads(): ThreadHandle[] {
+    return this.main === null ? this.handles : [this.main, ...this.handles];
+  }
+
+  /** The VMs it runs in: main thread, then one per worker (or only the main thread's: singleton). */
   get vms(): WasmVm[] {
-    return this.handles.map((h) => h.vm).filter((v): v is WasmVm => v !== null);
+    return this.threads.map((h) => h.vm).filter((v): v is WasmVm => v !== null);
   }
 
   vm(worker = 0): WasmVm {
@@ -56,7 +65,7 @@ export class Plugin {
   }
 
   get failed(): boolean {
-    return this.handles.some((h) => h.vm === null || h.vm.failed);
+    return this.threads.some((h) => h.vm === null || h.vm.failed);
   }
 
   /** FilterConfig::createFilter on a worker: a context in the VM, or fail open / fail closed. */

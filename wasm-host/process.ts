@@ -3,7 +3,9 @@
 // Loading follows cpp-host wasm.cc createWasm + canary and Envoy's per-thread cloning: one base VM
 // per vm_key, a throwaway canary VM that must start and configure (else the configuration is
 // rejected), then a thread-local VM per thread, each with the plugin's root context started and
-// configured.
+// configured. A per-thread plugin (HTTP filter, non-singleton service) gets that on the main thread
+// too: Envoy hands it out through a ThreadLocal slot, and SlotImpl::set (common/thread_local/
+// thread_local_impl.cc) posts to every worker and then runs inline on the main thread.
 
 import { createHash } from 'node:crypto';
 import { LogLevel, LogLevelName } from './abi';
@@ -125,14 +127,17 @@ export class EnvoyProcess implements ProcessCore {
     this.grpc.addCluster(name, address);
   }
 
-  /** envoy.filters.http.wasm: a VM per worker. Throws WasmLoadError where Envoy rejects the config. */
+  /**
+   * envoy.filters.http.wasm: a VM and root per worker, plus one on the main thread that never gets
+   * a stream (PluginConfig's ThreadLocal slot). Throws WasmLoadError where Envoy rejects the config.
+   */
   addHttpFilter(config: PluginConfig): Plugin {
-    return this.load(config, this.workers);
+    return this.load(config, true);
   }
 
-  /** envoy.bootstrap.wasm: singleton → one VM on the main thread; else one per worker. */
+  /** envoy.bootstrap.wasm: singleton → one root on the main thread; else as an HTTP filter. */
   addWasmService(config: PluginConfig & { singleton?: boolean }): Plugin {
-    return this.load(config, config.singleton ? [this.mainThread] : this.workers);
+    return this.load(config, config.singleton !== true);
   }
 
   /** Only what Envoy checks when it accepts a configuration: load, then the canary's start + configure. */
@@ -204,32 +209,43 @@ export class EnvoyProcess implements ProcessCore {
     }
   }
 
-  private load(config: PluginConfig, threads: HostThread[]): Plugin {
+  /** perThread: every worker plus the main thread (ThreadLocal slot); else the main thread only. */
+  private load(config: PluginConfig, perThread: boolean): Plugin {
     const code = this.compile(config);
     const spec = this.spec(config);
     const base = this.base(code);
     this.runCanary(code, spec);
-    const handles: ThreadHandle[] = threads.map((thread) => {
-      let vm = thread.vms.get(code.vmKey);
-      if (vm === undefined || vm.failed) {
-        vm = new WasmVm(this, thread, code);
-        if (!vm.initialize()) {
-          base.error(`Failed to initialize Wasm code on ${thread.name}`);
-          return { vm, root: null };
-        }
-        thread.vms.set(code.vmKey, vm);
-      }
-      const root = cb.startRoot(vm, spec);
-      if (root === null || !cb.configureRoot(vm, root, spec)) {
-        base.error(`Failed to start or configure thread-local Wasm plugin on ${thread.name}`);
-        return { vm, root: null };
-      }
-      return { vm, root };
-    });
-    const plugin = new Plugin(spec, handles, config.allowOnHeadersStopIteration ?? false);
+    // SlotImpl::set runs the main thread's callback inline, before any worker runs its posted one.
+    const main = this.startOn(this.mainThread, code, spec, base);
+    const handles = perThread ? this.workers.map((t) => this.startOn(t, code, spec, base)) : [main];
+    const plugin = new Plugin(
+      spec,
+      handles,
+      config.allowOnHeadersStopIteration ?? false,
+      perThread ? main : null,
+    );
     this.plugins.push(plugin);
     this.afterDriverCall();
     return plugin;
+  }
+
+  /** cpp-host getOrCreateThreadLocalPlugin: the thread's VM for the vm_key (made if needed), a root. */
+  private startOn(thread: HostThread, code: CompiledCode, spec: PluginSpec, base: WasmVm): ThreadHandle {
+    let vm = thread.vms.get(code.vmKey);
+    if (vm === undefined || vm.failed) {
+      vm = new WasmVm(this, thread, code);
+      if (!vm.initialize()) {
+        base.error(`Failed to initialize Wasm code on ${thread.name}`);
+        return { vm, root: null };
+      }
+      thread.vms.set(code.vmKey, vm);
+    }
+    const root = cb.startRoot(vm, spec);
+    if (root === null || !cb.configureRoot(vm, root, spec)) {
+      base.error(`Failed to start or configure thread-local Wasm plugin on ${thread.name}`);
+      return { vm, root: null };
+    }
+    return { vm, root };
   }
 
   // ---- time and posted tasks ----
@@ -319,7 +335,7 @@ export class EnvoyProcess implements ProcessCore {
   async close(): Promise<void> {
     if (this.closed) return;
     for (const p of this.plugins) {
-      for (const h of p.handles)
+      for (const h of p.threads)
         if (h.vm !== null && h.root !== null && h.vm.alive) cb.shutdownRoot(h.vm, h.root, this.pendingDone);
     }
     this.drain();

@@ -5,31 +5,40 @@
  * each with its root context: on_context_create(root, 0), on_vm_start, on_configure),
  * src/context.cc onStart/onConfigure (plugin configuration readable only in on_configure),
  * envoy source/extensions/bootstrap/wasm/config.cc (singleton service on the main thread),
- * source/extensions/filters/http/wasm/wasm_filter.h (a VM per worker).
+ * source/extensions/common/wasm/wasm.cc PluginConfig / filters/http/wasm/wasm_filter.cc (a
+ * per-thread plugin lives in a ThreadLocal slot) and source/common/thread_local/thread_local_impl.cc
+ * SlotImpl::set (posted to every worker, then run inline on the main thread).
  */
 import { strict as assert } from 'node:assert';
 import { type EnvoyProcess } from '../../wasm-host';
-import { newEnvoy, probe, PROBE, r, send, wasmLogs } from './helpers';
+import { newEnvoy, probe, PROBE, r, send } from './helpers';
 
 describe('wasm-host: process model and instruments (cpp-host wasm.cc)', () => {
   let envoy: EnvoyProcess;
   afterEach(() => envoy.close());
 
-  it('loads a canary on the main thread, then one VM per worker, each started and configured', () => {
+  it('loads a canary on the main thread, then a VM and root on the main thread and on every worker', () => {
     envoy = newEnvoy({ concurrency: 3 });
     const p = probe(envoy, { configuration: 'x', vmConfiguration: 'vmcfg' });
     const lines = envoy.logs.filter((l) => l.source === 'wasm').map((l) => `${l.thread} ${l.message}`);
+    const started = (thread: string) => [
+      `${thread} vm_start root=1 vm_config=vmcfg plugin_config_status=1`,
+      `${thread} configure root=1 config=x size=1 root_id=probe_root`,
+    ];
+    // The canary, then the slot's main-thread callback (inline in set()), then the posted ones.
     assert.deepEqual(lines, [
-      'main_thread vm_start root=1 vm_config=vmcfg plugin_config_status=1',
-      'main_thread configure root=1 config=x size=1 root_id=probe_root',
-      ...[0, 1, 2].flatMap((w) => [
-        `worker_${w} vm_start root=1 vm_config=vmcfg plugin_config_status=1`,
-        `worker_${w} configure root=1 config=x size=1 root_id=probe_root`,
-      ]),
+      ...started('main_thread'),
+      ...started('main_thread'),
+      ...[0, 1, 2].flatMap((w) => started(`worker_${w}`)),
     ]);
-    assert.equal(p.vms.length, 3);
-    assert.equal(new Set(p.vms).size, 3, 'distinct instances');
-    assert.equal(new Set(p.vms.map((v) => v.thread.name)).size, 3);
+    assert.deepEqual(
+      p.vms.map((v) => v.thread.name),
+      ['main_thread', 'worker_0', 'worker_1', 'worker_2'],
+    );
+    assert.equal(new Set(p.vms).size, 4, 'distinct instances');
+    assert.equal(p.main!.root!.id, 1, 'the main thread has a configured root');
+    assert.equal(p.handles.length, 3, 'streams run on workers only');
+    assert.equal(p.vm(2).thread.name, 'worker_2');
   });
 
   it('workers have separate memories: per-VM state does not leak between them', () => {
@@ -63,8 +72,12 @@ describe('wasm-host: process model and instruments (cpp-host wasm.cc)', () => {
     );
     assert.deepEqual(
       perWorker.vms.map((v) => v.thread.name),
-      ['worker_0', 'worker_1'],
+      ['main_thread', 'worker_0', 'worker_1'],
     );
+    // cpp-host keeps one VM per vm_key per thread (local_wasms): the per-thread service's
+    // main-thread root lives in the singleton's VM.
+    assert.equal(perWorker.main!.vm, svc.vm(0));
+    assert.deepEqual([svc.rootContextId(0), perWorker.main!.root!.id], [1, 2]);
   });
 
   it('plugins with the same code, vm_id and vm configuration share a thread-local VM (two roots)', () => {
@@ -106,7 +119,13 @@ describe('wasm-host: process model and instruments (cpp-host wasm.cc)', () => {
     probe(envoy, { rootId: 'plain' });
     probe(envoy, { rootId: 'slow', configuration: 'done_later' });
     await envoy.close();
-    assert.deepEqual(wasmLogs(envoy, 'on_d'), ['on_done id=1', 'on_delete id=1', 'on_done id=2']);
+    const ends = envoy.logs
+      .filter((l) => l.message.startsWith('on_d'))
+      .map((l) => `${l.thread} ${l.message}`);
+    assert.deepEqual(ends, [
+      ...['main_thread', 'worker_0'].flatMap((t) => [`${t} on_done id=1`, `${t} on_delete id=1`]),
+      ...['main_thread', 'worker_0'].map((t) => `${t} on_done id=2`),
+    ]);
   });
 
   it('a stream driven after the plugin and a result header: the driver sees what the filter set', () => {
