@@ -83,8 +83,15 @@ export class Channel {
     return grpc.send(<u32>this.token, ptr, len, false) == WasmResult.Ok;
   }
 
-  /** The host closed the stream (or a send failed): forget it and schedule a reconnect. */
+  /**
+   * The host closed the stream (on_grpc_close): close our side too, then schedule a reconnect.
+   * Envoy erases a stream's handle after a remote close only if we closed it as well (context.cc
+   * onGrpcCloseWrapper, grpcClose; the SDKs call close() in on_grpc_close). Left alone, every
+   * reconnect leaked a handle pointing at a stream Envoy had already deleted, which the root
+   * context's destructor then resets (shutdown, or a plugin change in embedded mode).
+   */
   closed(now: u64): void {
+    if (this.token >= 0) grpc.close(<u32>this.token);
     this.token = -1;
     this.scheduleRetry(now);
   }

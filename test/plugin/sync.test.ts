@@ -252,6 +252,18 @@ describe('plugin: sync root (delta xDS)', () => {
     assert.ok(st.envoy.logs.some((l) => /status 16 \(the control plane refused the token\)/.test(l.message)));
   });
 
+  it('closes its side of every stream the control plane ends, so reconnects leave no handles behind', async () => {
+    // Envoy erases a remote-closed stream's handle only once the filter closes it too (context.cc
+    // onGrpcCloseWrapper / grpcClose); a handle left behind points at a deleted stream.
+    st = await startStack({ token: 'wrong', logLevel: 'debug', sync: { tick_ms: 10 } });
+    const opens = () => st.envoy.logs.filter((l) => /opening the reservation stream/.test(l.message)).length;
+    await st.until(() => opens() >= 5, 'five refused attempts', 10);
+    const vm = st.sync!.vm();
+    const root = vm.contexts.get(st.sync!.rootContextId())!;
+    // At most the two streams of the current attempts (reservations, usage) are held.
+    assert.ok(root.grpc.size <= 2, `stream handles held by the sync root: ${root.grpc.size}`);
+  });
+
   it('lets the plan go stale when the control plane is gone, then recovers', async () => {
     st = await startStack({ config: { plan_ttl_ms: 2000, fail_mode: 'closed' } });
     const s = await connected();
