@@ -35,11 +35,11 @@ export class EmbeddedSync {
     const was = this.leader;
     this.leader = this.elect(now);
     if (this.leader && !was) {
-      log(LogLevel.Info, 'earmark: this worker now runs the embedded sync');
+      log(LogLevel.Info, 'earmark: this thread now runs the embedded sync');
       const e = new SyncEngine(this.config, this.keys, now, this.config.tickMs);
       if (e.start(now)) this.engine = e;
     } else if (!this.leader && was) {
-      log(LogLevel.Info, 'earmark: this worker no longer runs the embedded sync');
+      log(LogLevel.Info, 'earmark: this thread no longer runs the embedded sync');
       this.stopEngine();
     }
     const e = this.engine;

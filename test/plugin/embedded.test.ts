@@ -1,7 +1,8 @@
 /**
- * Embedded sync (Istio WasmPlugin: no singleton can be declared): the filter roots of all
- * workers elect one of themselves through a lease in shared data, and that worker alone runs the
- * delta xDS and usage streams. Failover when the lease is lost or expires.
+ * Embedded sync (Istio WasmPlugin: no singleton can be declared): the filter roots (one per
+ * worker, and the main thread's, which Envoy also creates) elect one of themselves through a lease
+ * in shared data, and that root alone runs the delta xDS and usage streams. Failover when the
+ * lease is lost or expires.
  */
 import { strict as assert } from 'node:assert';
 import { type Stack, startStack } from './support/stack';
@@ -14,10 +15,10 @@ describe('plugin: embedded sync (no singleton)', () => {
 
   const leaderThreads = () =>
     st.envoy.logs
-      .filter((l) => /this worker now runs the embedded sync/.test(l.message))
+      .filter((l) => /this thread now runs the embedded sync/.test(l.message))
       .map((l) => l.thread);
 
-  it('exactly one worker connects, and every worker routes by what it applied', async () => {
+  it('exactly one root connects, and every worker routes by what it applied', async () => {
     st = await startStack({ embedded: true, workers: 4, sync: LEASE });
     await st.until(
       () => st.server.streams.length >= 1 && st.server.streams[0].requests.length >= 1,
@@ -88,5 +89,35 @@ describe('plugin: embedded sync (no singleton)', () => {
     );
     assert.equal(leaderThreads().length, 2);
     assert.equal(st.server.streams.filter((x) => !x.ended).length, 1, 'still one stream');
+  });
+
+  it("a worker takes over when the leading thread's VM fails, and serves requests and the sync from one VM", async () => {
+    // Envoy gives a Wasm HTTP filter a root on the main thread too (ThreadLocal set); it ticks
+    // first and usually leads. When its VM fails, its lease runs out and a worker leads instead.
+    st = await startStack({ embedded: true, workers: 2, sync: LEASE, config: { usage: { flush_ms: 200 } } });
+    await st.until(
+      () => st.server.streams.length >= 1 && st.server.streams[0].requests.length >= 1,
+      'a stream',
+      50,
+    );
+    assert.deepEqual(leaderThreads(), ['main_thread']);
+    st.filter.main!.vm!.fail('RuntimeError', 'Function: proxy_on_tick failed: a test trap');
+    await st.until(() => leaderThreads().length >= 2, 'a worker takes the expired lease', 100);
+    const worker = leaderThreads()[1];
+    assert.match(worker, /^worker_/);
+    await st.until(() => st.server.streams.some((x, i) => i > 0 && x.requests.length >= 1), 'its stream', 50);
+    const s = st.server.streams.find((x, i) => i > 0 && !x.ended)!;
+    const n = s.send({
+      resources: [{ name: 'alice', version: '1', reservation: { instance_address: '10.0.0.9:80' } }],
+    });
+    await st.until(() => s.answersTo(n).length === 1, 'ACK from the worker');
+    const w = Number(worker.slice('worker_'.length));
+    assert.equal(st.route('alice', w), '10.0.0.9:80', 'the leading worker routes by what it applied');
+    assert.equal(st.route('alice', 1 - w), '10.0.0.9:80');
+    await st.until(
+      () => st.server.reports.flatMap((r) => r.users ?? []).some((u) => u.user === 'alice'),
+      'usage through the worker',
+      100,
+    );
   });
 });
