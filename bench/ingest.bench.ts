@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { usageOf, type UsageReport, type UserUsage } from '../control-plane/domain/usage';
 import { LiveDemandWindows, Store, silentLogger } from '../control-plane/store';
 import { InfluxHttp } from '../control-plane/store/influx/http-client';
@@ -133,8 +134,14 @@ async function main(): Promise<void> {
     // The reader on what was written: the last ten simulated minutes of every user.
     const lastMs = t0 + interval * INTERVAL_MS;
     const readStart = Date.now();
+    // The longest the event loop waited during the read: the service's proxies' streams, API and
+    // leader lease share that thread.
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
     const w = await store.readDemandWindows({ fromMs: lastMs - 600_000, toMs: lastMs });
+    lag.disable();
     const readSecs = (Date.now() - readStart) / 1000;
+    const readStallMs = lag.max / 1e6;
 
     // The in-memory alternative for the forecast cycle: the same reports into LiveDemandWindows.
     const live = new LiveDemandWindows({ steps: 60 });
@@ -193,7 +200,8 @@ async function main(): Promise<void> {
       `  check: ${fmt(stored)} usage points stored, ${fmt(expectedUsage)} written${stored === expectedUsage ? ' (all there)' : ' MISMATCH'}`,
     );
     console.log(
-      `  read: dense windows for ${fmt(w.users.length)} users × ${w.steps} minutes in ${readSecs.toFixed(2)} s`,
+      `  read: dense windows for ${fmt(w.users.length)} users × ${w.steps} minutes in ${readSecs.toFixed(2)} s, ` +
+        `longest event-loop stall ${readStallMs.toFixed(0)} ms`,
     );
     console.log(
       `  live windows: ${fmt(6 * USERS)} user-intervals fed in ${((liveFeed.user + liveFeed.system) / 1e6).toFixed(2)} CPU-s, ` +

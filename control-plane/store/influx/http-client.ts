@@ -4,6 +4,8 @@
  * formatted lines, and skipping the package's point objects measured faster (see README).
  */
 import * as http from 'node:http';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { ChunkLines, seriesOfChunk } from './chunked-query';
 
 /** InfluxDB did not answer (refused, reset, timed out): retry later; nothing was lost. */
 export class InfluxUnreachableError extends Error {
@@ -110,6 +112,69 @@ export class InfluxHttp {
       if (res.error) throw new InfluxQueryError(q, res.error);
       // Empty series (e.g. a database without continuous queries) come without `values`.
       return { series: (res.series ?? []).map((x) => ({ ...x, values: x.values ?? [] })) };
+    });
+  }
+
+  /**
+   * Runs one statement with a chunked response (chunked-query.ts): `onSeries` gets each chunk's
+   * series as it is parsed, with a turn of the event loop after each chunk; the socket is not read
+   * meanwhile, so a slow consumer holds InfluxDB back instead of buffering the result.
+   */
+  queryChunked(
+    q: string,
+    db: string | undefined,
+    chunkRows: number,
+    onSeries: (s: Series) => void,
+  ): Promise<void> {
+    const form = new URLSearchParams({ q, epoch: 'ms', chunked: 'true', chunk_size: String(chunkRows) });
+    if (db) form.set('db', db);
+    const body = Buffer.from(form.toString(), 'utf8');
+    return new Promise((resolve, reject) => {
+      const headers = { 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length };
+      const req = http.request(
+        { host: this.host, port: this.port, path: '/query', method: 'POST', headers, agent: this.agent },
+        (res) => {
+          let consumerError: unknown;
+          void (async () => {
+            if (res.statusCode !== 200) {
+              const chunks: Buffer[] = [];
+              for await (const c of res) chunks.push(c as Buffer);
+              const text = Buffer.concat(chunks).toString('utf8');
+              throw new InfluxHttpError(res.statusCode ?? 0, text, (res.statusCode ?? 0) >= 500, 'query');
+            }
+            const lines = new ChunkLines();
+            const take = (line: string): void => {
+              const got = seriesOfChunk(line);
+              if ('error' in got) throw new InfluxQueryError(q, got.error);
+              try {
+                for (const s of got) onSeries(s);
+              } catch (e) {
+                consumerError = e; // the caller's own error, passed on as it is
+                throw e;
+              }
+            };
+            for await (const c of res) {
+              for (const line of lines.push(c as Buffer)) {
+                take(line);
+                await nextTurn();
+              }
+            }
+            if (!res.complete) throw new Error('the response ended early');
+            const rest = lines.rest();
+            if (rest) take(rest);
+          })().then(resolve, (e: unknown) => {
+            req.destroy();
+            reject(
+              e === consumerError || e instanceof InfluxQueryError || e instanceof InfluxHttpError
+                ? e
+                : new InfluxUnreachableError(this.url, e),
+            );
+          });
+        },
+      );
+      req.setTimeout(this.timeoutMs, () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
+      req.on('error', (e) => reject(new InfluxUnreachableError(this.url, e)));
+      req.end(body);
     });
   }
 
