@@ -21,7 +21,7 @@ Loads real traces into InfluxDB (database "earmark", measurement "usage", tag no
 Placement in time (InfluxDB keeps raw data 14 days, so old traces are moved to now):
   azure  default --start: 00:00 UTC, as many days ago as the trace has days (it ends at today 00:00)
   nab    default: shifted by whole weeks (weekday and time of day kept) to end within the last week
-  --start <time>          ISO-8601 or epoch ms: azure minute 1 of day 1 / the first row of each nab file
+  --start <time>          ISO-8601, epoch s or epoch ms: azure minute 1 of day 1 / the first row of each nab file
 
 options:
   --url <url>             InfluxDB (default $EARMARK_INFLUX_URL or http://127.0.0.1:8086)
@@ -105,7 +105,7 @@ export function parseImportArgs(argv: string[]): ImportRequest {
   let startMs: number | undefined;
   if (o.start !== undefined) {
     startMs = parseTimestamp(o.start);
-    if (Number.isNaN(startMs)) throw new UsageError(`--start must be ISO-8601 or epoch ms; got "${o.start}"`);
+    if (Number.isNaN(startMs)) throw new UsageError(`--start must be ISO-8601, epoch s or epoch ms; got "${o.start}"`);
   }
   const hashLen = positive(o['hash-len'], '--hash-len');
   const limit = positive(o.limit, '--limit');

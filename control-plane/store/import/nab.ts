@@ -1,7 +1,8 @@
 /**
  * Plain `timestamp,value` series (the Numenta Anomaly Benchmark layout): one user per file, values
  * written at their own timestamps (5 or 30 minutes apart in NAB; read them back with that stepMs).
- * Timestamps are `YYYY-MM-DD HH:MM:SS` (UTC assumed), ISO-8601, or epoch milliseconds.
+ * Timestamps are `YYYY-MM-DD HH:MM:SS` (UTC assumed), ISO-8601, or epoch seconds or milliseconds
+ * (told apart by size); values are non-negative.
  */
 import type { ResourceKind } from '../../domain/demand';
 import type { Point } from '../influx/line-protocol';
@@ -29,14 +30,33 @@ export interface NabImportOptions {
   batchPoints?: number;
 }
 
+/**
+ * Below this, an all-digit timestamp is epoch seconds (up to the year 5138), from it epoch
+ * milliseconds (from March 1973): read as milliseconds, a file of epoch seconds would collapse a
+ * week of data into ten minutes of January 1970, silently.
+ */
+const EPOCH_SECONDS_BELOW = 1e11;
+
+/** Epoch ms, or NaN when `s` is not a timestamp (an impossible date such as 2026-04-31 included). */
 export function parseTimestamp(s: string): number {
   const t = s.trim();
-  if (/^\d{10,}$/.test(t)) return Number(t);
+  if (/^\d{10,}$/.test(t)) {
+    const n = Number(t);
+    return n < EPOCH_SECONDS_BELOW ? n * 1000 : n;
+  }
   const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(t);
   if (!m) return NaN;
+  // Date.parse rolls impossible fields over (2026-04-31 is May 1): check them first.
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0));
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59)
+    return NaN;
   const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}${m[7] ?? ''}${m[8] ?? 'Z'}`;
   return Date.parse(iso);
 }
+
+/** Past this a value is no usage figure (requests, millicores, MB, kbps per interval). */
+const MAX_VALUE = 1e15;
 
 interface Row {
   t: number;
@@ -116,7 +136,7 @@ export class NabSeries {
           new TraceFormatError(
             file,
             line,
-            `timestamp "${cells[0]}" is not YYYY-MM-DD HH:MM:SS, ISO-8601 or epoch ms`,
+            `timestamp "${cells[0]}" is not a real YYYY-MM-DD HH:MM:SS, ISO-8601, epoch s or epoch ms time`,
           ),
         );
         continue;
@@ -124,6 +144,12 @@ export class NabSeries {
       const v = Number(cells[1]);
       if (cells[1].trim() === '' || !Number.isFinite(v)) {
         issues.report(new TraceFormatError(file, line, `value "${cells[1]}" is not a number`));
+        continue;
+      }
+      if (v < 0 || v > MAX_VALUE) {
+        const why =
+          v < 0 ? 'is negative: usage cannot be' : `is beyond any usage figure (above ${MAX_VALUE})`;
+        issues.report(new TraceFormatError(file, line, `value ${cells[1].trim()} ${why}`));
         continue;
       }
       if (prev && t <= prev.t) {

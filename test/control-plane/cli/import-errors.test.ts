@@ -110,7 +110,7 @@ describe('earmark import: bad trace files get precise errors', function () {
     );
     assert.match(
       await rejects('nab', fx('nab-bad-timestamp.csv')),
-      /nab-bad-timestamp\.csv:3: timestamp "10\/04\/2014 00:05" is not YYYY-MM-DD HH:MM:SS, ISO-8601 or epoch ms/,
+      /nab-bad-timestamp\.csv:3: timestamp "10\/04\/2014 00:05" is not a real YYYY-MM-DD HH:MM:SS, ISO-8601, epoch s or epoch ms time/,
     );
   });
 
