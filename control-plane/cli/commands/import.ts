@@ -105,7 +105,8 @@ export function parseImportArgs(argv: string[]): ImportRequest {
   let startMs: number | undefined;
   if (o.start !== undefined) {
     startMs = parseTimestamp(o.start);
-    if (Number.isNaN(startMs)) throw new UsageError(`--start must be ISO-8601, epoch s or epoch ms; got "${o.start}"`);
+    if (Number.isNaN(startMs))
+      throw new UsageError(`--start must be ISO-8601, epoch s or epoch ms; got "${o.start}"`);
   }
   const hashLen = positive(o['hash-len'], '--hash-len');
   const limit = positive(o.limit, '--limit');
