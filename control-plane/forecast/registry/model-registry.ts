@@ -49,11 +49,14 @@ function writeAtomic(file: string, data: string | Uint8Array): void {
 
 export class ModelRegistry {
   private state: RegistryFile;
+  /** Versions already warned about (unreadable meta.json). */
+  private readonly warned = new Set<number>();
 
   constructor(
     readonly dir: string,
     readonly defaultModelFile: string = DEFAULT_MODEL_FILE,
     private readonly now: () => number = Date.now,
+    private readonly warn: (message: string) => void = (m) => console.warn(m),
   ) {
     fs.mkdirSync(dir, { recursive: true });
     const f = path.join(dir, 'registry.json');
@@ -108,30 +111,63 @@ export class ModelRegistry {
       };
     const metaFile = path.join(this.versionDir(v), 'meta.json');
     if (!fs.existsSync(metaFile)) throw new Error(`model registry: no version ${v} in ${this.dir}`);
-    return JSON.parse(fs.readFileSync(metaFile, 'utf8')) as ModelVersion;
+    try {
+      return JSON.parse(fs.readFileSync(metaFile, 'utf8')) as ModelVersion;
+    } catch (err) {
+      throw new Error(`model registry: ${metaFile} is unreadable (${(err as Error).message})`, {
+        cause: err,
+      });
+    }
   }
 
-  list(): ModelVersion[] {
-    const vs = fs
+  /** Numbers of every v<N> directory, complete or not, ascending. */
+  private versionDirs(): number[] {
+    return fs
       .readdirSync(this.dir)
       .map((d) => /^v(\d+)$/.exec(d))
       .filter((m): m is RegExpExecArray => !!m)
       .map((m) => Number(m[1]))
+      .filter((v) => v > 0)
       .sort((a, b) => a - b);
-    return [this.get(0), ...vs.filter((v) => v > 0).map((v) => this.get(v))];
+  }
+
+  /**
+   * Every readable version. A directory without a readable meta.json (a candidate write cut short
+   * by a full disk or a kill, or a damaged file) is skipped with a warning, once per registry
+   * object: one bad version must not stop retraining or `earmark models list`.
+   */
+  list(): ModelVersion[] {
+    const out = [this.get(0)];
+    for (const v of this.versionDirs()) {
+      try {
+        out.push(this.get(v));
+      } catch (err) {
+        if (!this.warned.has(v)) this.warn(`${(err as Error).message}; version ${v} skipped`);
+        this.warned.add(v);
+      }
+    }
+    return out;
   }
 
   history(): RegistryEvent[] {
     return [...this.state.history];
   }
 
-  /** Stores a new candidate version and returns it. */
+  /**
+   * Stores a new candidate version and returns it. Its number follows every v<N> directory, even an
+   * incomplete one, so a number is never reused; a failed write removes what it made.
+   */
   addCandidate(bytes: Uint8Array, info: Record<string, unknown>): ModelVersion {
-    const existing = this.list().map((v) => v.version);
-    const version = Math.max(...existing) + 1;
-    const dir = this.versionDir(version);
-    fs.mkdirSync(dir, { recursive: true });
-    writeAtomic(path.join(dir, 'model.onnx'), bytes);
+    let version = (this.versionDirs().pop() ?? 0) + 1;
+    // Not recursive: EEXIST means another process (the CLI beside the service) took the number.
+    for (; ; version++) {
+      try {
+        fs.mkdirSync(this.versionDir(version));
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
     const meta: ModelVersion = {
       version,
       file: this.fileOf(version),
@@ -140,7 +176,13 @@ export class ModelRegistry {
       parent: this.state.champion,
       info,
     };
-    this.writeMeta(meta);
+    try {
+      writeAtomic(meta.file, bytes);
+      this.writeMeta(meta);
+    } catch (err) {
+      fs.rmSync(this.versionDir(version), { recursive: true, force: true });
+      throw err;
+    }
     return meta;
   }
 
