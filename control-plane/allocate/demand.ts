@@ -180,15 +180,18 @@ export function* wantsSteps(b: ForecastBatch, policy: Policy, ctx: DemandContext
         let x = v[oLo + h];
         if (w !== 0) x += w * (v[oHi + h] - x);
         x *= unit;
-        // NaN and negatives hold nothing. Slots count requests in flight: a calibrated quantile q of
-        // an integer series is covered when y ≤ q, i.e. y ≤ floor(q), so floor(q) slots cover
-        // exactly as often (ceil holds 2 for a q0.9 of 1.02 on a series of ones). Other amounts are
-        // rounded up (the rate too: 0 would mean "no limit" to the filter).
-        let y = !(x > 0) ? 0 : k === A_SLOTS ? Math.floor(x * g + 1e-6) : Math.ceil(x * g - 1e-9);
+        // NaN, Infinity and negatives hold nothing: a forecast that is no number cannot size a
+        // reservation (+Infinity became NaN amounts, which refused the whole plan's publish).
+        // Slots count requests in flight: a calibrated quantile q of an integer series is covered
+        // when y ≤ q, i.e. y ≤ floor(q), so floor(q) slots cover exactly as often (ceil holds 2 for
+        // a q0.9 of 1.02 on a series of ones). Other amounts are rounded up (the rate too: 0 would
+        // mean "no limit" to the filter).
+        if (!(x > 0 && x < Infinity)) x = 0;
+        let y = x === 0 ? 0 : k === A_SLOTS ? Math.floor(x * g + 1e-6) : Math.ceil(x * g - 1e-9);
         if (y > cap) y = cap;
         if (x > 0) positive[h] = 1;
         atStep[h * AMOUNTS + k] = y;
-        raw[h * AMOUNTS + k] = x > 0 ? x : 0;
+        raw[h * AMOUNTS + k] = x;
       }
     }
     const warm = act !== undefined && warmAbove[ti] < 1;

@@ -6,7 +6,7 @@
  */
 import type { DemandWindows } from '../domain/demand';
 import { onnxFeatures, OnnxOutput } from './candidates';
-import type { RowContext } from './model/features';
+import type { FeatureBatch, RowContext } from './model/features';
 import type { OnnxQuantileModel } from './model/onnx-model';
 import type { PerUser } from './per-user';
 
@@ -54,5 +54,35 @@ export async function runOnnxStage(
   onFeatures();
   const out = n > 0 ? await model.run(batch, n, reuse.out) : new Float32Array(0);
   if (out.buffer !== reuse.out?.buffer) reuse.out = new Float32Array(out.buffer);
+  checkFinite(model, out, n, batch);
   return { model, batch, out, rowOf };
+}
+
+/**
+ * A model that answers NaN or ±Infinity for some rows is failing, whatever its contract says: as
+ * numbers those become NaN reservations that refuse the whole plan's publish (+Infinity), or zero
+ * reservations (NaN). Thrown, it is reported as the model's error and its users take their
+ * baselines this cycle, as for any failed run. One pass over the outputs (~1 ns per value).
+ */
+function checkFinite(model: OnnxQuantileModel, out: Float32Array, n: number, b: FeatureBatch): void {
+  const per = n > 0 ? out.length / n : 0;
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < n * per; i++) {
+    if (out[i] - out[i] !== 0) {
+      bad++;
+      if (first < 0) first = Math.floor(i / per);
+    }
+  }
+  for (let r = 0; r < n; r++) {
+    if (b.center[r] - b.center[r] !== 0 || b.scale[r] - b.scale[r] !== 0) {
+      bad++;
+      if (first < 0) first = r;
+    }
+  }
+  if (bad > 0)
+    throw new Error(
+      `model ${model.file}: ${bad} non-finite values (NaN or Infinity) in its output for ${n} rows, ` +
+        `the first in row ${first}; its users take their baselines this cycle`,
+    );
 }
