@@ -60,6 +60,8 @@ export interface SettingDefinition<K extends SettingName = SettingName> {
   /** Inclusive bounds for numeric kinds. */
   min?: number;
   max?: number;
+  /** Kind 'url': refuse a path or query. */
+  originOnly?: boolean;
 }
 
 type Table = { [K in SettingName]: Omit<SettingDefinition<K>, 'name' | 'env' | 'flag'> };
@@ -120,13 +122,23 @@ const TABLE: Table = {
     default: '',
     description: 'Bearer token proxies must present in gRPC metadata. Empty: none required.',
   },
-  influxUrl: { kind: 'url', default: 'http://127.0.0.1:8086', description: 'InfluxDB 1.x HTTP endpoint.' },
+  influxUrl: {
+    kind: 'url',
+    default: 'http://127.0.0.1:8086',
+    // The store's client talks to the origin only (store/influx/http-client.ts): a path such as
+    // /influxdb behind a reverse proxy would be silently dropped, so it is refused here.
+    originOnly: true,
+    description: 'InfluxDB 1.x HTTP endpoint: http://host:port, without a path.',
+  },
   influxDatabase: { kind: 'string', default: 'earmark', description: 'InfluxDB database.' },
   cycleIntervalMs: {
     kind: 'duration',
     default: 60_000,
     min: 100,
-    description: 'Time between forecast → allocate → publish cycles (e.g. 60s, 5m, 1500ms).',
+    // Node timers take at most 2^31-1 ms (about 24.8 days); a longer delay fires after 1 ms.
+    max: 2 ** 31 - 1,
+    description:
+      'Time between forecast → allocate → publish cycles (e.g. 60s, 5m, 1500ms); at most 2147483647 ms (about 24.8 days, the longest Node timer).',
   },
   forecastStepMs: {
     kind: 'duration',

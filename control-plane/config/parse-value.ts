@@ -9,6 +9,8 @@ export interface ValueRule {
   values?: readonly string[];
   min?: number;
   max?: number;
+  /** Kind 'url': only scheme, host and port (a client that keeps the origin would drop the rest). */
+  originOnly?: boolean;
 }
 
 export type Parsed = { ok: true; value: string | number | boolean } | { ok: false; reason: string };
@@ -41,14 +43,23 @@ export function parseValue(raw: unknown, rule: ValueRule): Parsed {
   const text = String(raw).trim();
   switch (rule.kind) {
     case 'string':
-    case 'secret':
     case 'path':
+      return { ok: true, value: text };
+    case 'secret':
+      // A bearer token is one word: "Bearer a b" can never match it (api/auth.ts), so a value with
+      // blanks inside would start a service no client can call.
+      if (/\s/.test(text)) return { ok: false, reason: 'must be one word, without spaces or tabs inside' };
       return { ok: true, value: text };
     case 'url': {
       try {
         const u = new URL(text);
         if (u.protocol !== 'http:' && u.protocol !== 'https:')
           return { ok: false, reason: 'must be an http(s) URL' };
+        if (rule.originOnly && (u.pathname !== '/' || u.search || u.hash || u.username || u.password))
+          return {
+            ok: false,
+            reason: `must be scheme://host:port only, without a path or query (got "${text}")`,
+          };
         return { ok: true, value: text.replace(/\/+$/, '') };
       } catch {
         return { ok: false, reason: `"${text}" is not a URL` };
