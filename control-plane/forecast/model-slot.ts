@@ -2,6 +2,10 @@
  * The engine's ONNX model: which one is loaded, from which file, whether the engine owns it (and
  * so disposes it), and the last load or run error. A failed swap keeps the last good model: the
  * retrainer may publish a broken file, and that must never leave the fleet on baselines alone.
+ *
+ * A swap (a promotion) can land while a cycle awaits the old model's run: the slot counts the runs
+ * of the models it owns and disposes a replaced one only when its last run has ended, so that
+ * cycle finishes on the old model instead of failing with "Session already disposed".
  */
 import { OnnxQuantileModel } from './model/onnx-model';
 
@@ -9,8 +13,11 @@ export class ModelSlot {
   model: OnnxQuantileModel | null = null;
   file: string | null = null;
   error: string | null = null;
-  /** Whether the slot loaded the model (and so disposes it); a model passed in stays the caller's. */
-  private owned = false;
+  /**
+   * Set when the slot loaded the model (and so disposes it; a model passed in stays the caller's):
+   * disposes it now, or after its runs in progress (see track).
+   */
+  private retire: (() => Promise<void>) | undefined;
 
   constructor(
     /** Steps the engine forecasts: a model with a shorter horizon is refused. */
@@ -44,16 +51,44 @@ export class ModelSlot {
         return false;
       }
     } else m = spec;
-    if (this.model && this.model !== m && this.owned) await this.model.dispose();
+    if (this.model && this.model !== m && this.retire)
+      this.retire().catch((err) => this.onError(err instanceof Error ? err : new Error(String(err))));
+    this.retire = owned && m ? track(m) : undefined;
     this.model = m;
-    this.owned = owned;
     this.file = m?.file ?? null;
     this.error = null;
     return true;
   }
 
+  /** Disposes an owned model once its run in progress (if any) has ended. */
   async close(): Promise<void> {
-    if (this.model && this.owned) await this.model.dispose();
+    const retire = this.retire;
+    this.retire = undefined;
     this.model = null;
+    await retire?.();
   }
+}
+
+/**
+ * Counts m's runs in progress (the engine holds the model across the await of run, so the count
+ * is the only sign a cycle still needs it); the returned function disposes m now when idle, else
+ * when the last run ends, and resolves then.
+ */
+function track(m: OnnxQuantileModel): () => Promise<void> {
+  const run = m.run.bind(m);
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+  m.run = async (...args) => {
+    inFlight++;
+    try {
+      return await run(...args);
+    } finally {
+      if (--inFlight === 0) idle?.();
+    }
+  };
+  let disposed: Promise<void> | undefined;
+  return () =>
+    (disposed ??= (inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => (idle = r))).then(() =>
+      m.dispose(),
+    ));
 }
