@@ -1,5 +1,6 @@
 /** Companion instances, their capacities, and the load they report. */
 import type { Instance, InstanceLoad } from '../../domain/instance';
+import { RAW_RETENTION_MS } from '../../store';
 import { ApiError } from '../errors';
 import { ref, route, type Route } from '../route';
 import type { RouteDeps } from './deps';
@@ -10,6 +11,29 @@ type InstanceInput = Omit<Instance, 'id' | 'state'> & { state?: Instance['state'
 type LoadInput = {
   samples: Array<Omit<InstanceLoad, 'instanceId' | 'atMs'> & { instanceId?: string; atMs?: number }>;
 };
+
+/**
+ * A sample must land in the raw retention policy: InfluxDB drops an older point ("beyond
+ * retention"), the store's writer then fails the whole batch, and the request (and any other
+ * write sharing that batch) got a 500 that a 400 here explains. The hour of slack covers a
+ * write waiting in the batch or spool; the future margin covers clock skew between an instance
+ * and the control plane. Epoch seconds or microseconds fall outside either.
+ */
+const LOAD_OLDEST_MS = RAW_RETENTION_MS - 3_600_000;
+const LOAD_AHEAD_MS = 5 * 60_000;
+
+function checkLoadTime(atMs: number, index: number, nowMs: number): void {
+  const min = nowMs - LOAD_OLDEST_MS;
+  const max = nowMs + LOAD_AHEAD_MS;
+  if (atMs >= min && atMs <= max) return;
+  const why =
+    `must be epoch milliseconds within the raw retention window [${min}, ${max}] ` +
+    `(${new Date(min).toISOString()} to ${new Date(max).toISOString()}: the ${RAW_RETENTION_MS / 86_400_000} d ` +
+    `raw retention less 1 h, up to 5 min ahead)`;
+  throw new ApiError('VALIDATION_BODY', `samples[${index}].atMs (${atMs}) ${why}.`, [
+    { path: `/samples/${index}/atMs`, message: why },
+  ]);
+}
 
 export function instanceRoutes(d: RouteDeps): Route[] {
   const mustGet = async (id: string): Promise<Instance> => {
@@ -83,7 +107,11 @@ export function instanceRoutes(d: RouteDeps): Route[] {
       path: '/v1/instances/{instance}/load',
       tag: 'instances',
       summary: 'Report live load samples (atMs defaults to now).',
-      description: 'Instances may also write line protocol to InfluxDB directly, as Telegraf would.',
+      description:
+        'atMs must fall in the raw retention window (now − 14 d + 1 h to now + 5 min); a sample ' +
+        'outside it (e.g. epoch seconds) is refused with 400 VALIDATION_BODY naming it, and nothing ' +
+        'of the report is written. Instances may also write line protocol to InfluxDB directly, as ' +
+        'Telegraf would.',
       pathParams: instanceParam,
       body: { schema: ref('LoadReport'), description: 'One or more samples.' },
       responses: { 202: { description: 'Accepted for the store.' } },
@@ -97,6 +125,7 @@ export function instanceRoutes(d: RouteDeps): Route[] {
               index: i,
             });
           }
+          if (s.atMs !== undefined) checkLoadTime(s.atMs, i, now);
           return { ...s, instanceId: params.instance, atMs: s.atMs ?? now };
         });
         await d.state.reportLoad(samples);

@@ -1,5 +1,6 @@
 /** Parameters shared by several routes, and the time-range rule they follow. */
 import { ApiError } from '../errors';
+import { MAX_EPOCH_MS } from '../openapi/schema-builders';
 import { ID_PATTERN } from '../openapi/schemas';
 import type { ParamSpec } from '../route';
 
@@ -20,12 +21,12 @@ const MAX_POINTS = 10_080;
 
 export const rangeQuery: Record<string, ParamSpec> = {
   from: {
-    schema: { type: 'integer', minimum: 0 },
-    description: 'Range start, epoch ms (default: to − 3 h).',
+    schema: { type: 'integer', minimum: 0, maximum: MAX_EPOCH_MS },
+    description: 'Range start, epoch ms (default: to − 3 h); at most 9223372036854 (year 2262).',
   },
   to: {
-    schema: { type: 'integer', minimum: 0 },
-    description: 'Range end (exclusive), epoch ms (default: now).',
+    schema: { type: 'integer', minimum: 0, maximum: MAX_EPOCH_MS },
+    description: 'Range end (exclusive), epoch ms (default: now); at most 9223372036854 (year 2262).',
   },
 };
 
