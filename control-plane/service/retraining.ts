@@ -9,6 +9,7 @@ import type { Clock, TimerHandle } from '../domain/clock';
 import { RESOURCES } from '../domain/demand';
 import type { Logger } from '../domain/logger';
 import type { ForecastEngine } from '../forecast/engine';
+import { readSignature } from '../forecast/model/signature';
 import { ModelRegistry } from '../forecast/registry/model-registry';
 import { createRetrainer, type RetrainOutcome } from '../forecast/retrain/retrainer';
 import type { CycleStore } from './stages';
@@ -37,10 +38,39 @@ export interface RetrainingStatus {
   last?: { atMs: number; promoted: boolean; reason: string } | { atMs: number; error: string };
 }
 
-/** The model the engine should start on: the registry's champion, when there is a default model at all. */
-export function championModelFile(registryDir: string, defaultModelFile: string): string | undefined {
+/** Throws unless `file` reads and decodes as a model of the contract (no onnxruntime session). */
+function checkModelFile(file: string): void {
+  readSignature(fs.readFileSync(file), file);
+}
+
+/**
+ * Rolls the registry back past champions whose file is missing or damaged (a power cut, a
+ * deletion), at worst to version 0, warning for each: serving baselines and failing every round
+ * at loading the champion, while an older champion is intact, helps no one.
+ */
+function fallBack(registry: ModelRegistry, warn: (message: string) => void): void {
+  try {
+    for (const s of registry.rollBackPastUnusable(checkModelFile))
+      warn(
+        `forecast model v${s.version} is unusable (${s.error}); rolled back to v${registry.championVersion}`,
+      );
+  } catch (err) {
+    warn(`forecast model registry ${registry.dir}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * The model the engine should start on: the registry's newest usable champion, when there is a
+ * default model at all.
+ */
+export function championModelFile(
+  registryDir: string,
+  defaultModelFile: string,
+  warn: (message: string) => void = (m) => console.warn(m),
+): string | undefined {
   if (!fs.existsSync(defaultModelFile)) return undefined;
-  const registry = new ModelRegistry(registryDir, defaultModelFile);
+  const registry = new ModelRegistry(registryDir, defaultModelFile, Date.now, warn);
+  fallBack(registry, warn);
   return registry.fileOf(registry.championVersion);
 }
 
@@ -60,7 +90,12 @@ export class RetrainingSchedule {
         running: false,
       };
     else {
-      this.registry = new ModelRegistry(o.registryDir, o.defaultModelFile, () => o.clock.now());
+      this.registry = new ModelRegistry(
+        o.registryDir,
+        o.defaultModelFile,
+        () => o.clock.now(),
+        (m) => o.logger.warn(m),
+      );
       this.state = { enabled: true, runs: 0, running: false, champion: this.registry.championVersion };
     }
   }
@@ -81,12 +116,31 @@ export class RetrainingSchedule {
     return { ...this.state, running: this.running };
   }
 
+  /**
+   * Before a round: registry.json as on disk now (`earmark models rollback` may have changed it
+   * while the service ran), past any champion whose file became unusable; the engine is swapped to
+   * that champion when it is not the one this schedule last served.
+   */
+  private async followRegistry(): Promise<void> {
+    const registry = this.registry!;
+    fallBack(registry, (m) => this.o.logger.warn(m)); // re-reads registry.json first
+    const champion = registry.championVersion;
+    if (champion === this.state.champion) return;
+    this.o.logger.warn('forecast champion changed outside the service; serving it', {
+      from: this.state.champion,
+      to: champion,
+    });
+    await this.o.engine.setModel(registry.fileOf(champion));
+    this.state.champion = champion;
+  }
+
   async runOnce(): Promise<RetrainOutcome | undefined> {
     if (!this.registry || this.running) return undefined;
     this.running = true;
     const { o } = this;
     const atMs = o.clock.now();
     try {
+      await this.followRegistry();
       const retrainer = createRetrainer({
         registry: this.registry,
         engine: o.engine,

@@ -41,10 +41,27 @@ interface RegistryFile {
   history: RegistryEvent[];
 }
 
+/**
+ * Temp file, fsync, rename, fsync of the directory: without the syncs a power cut can leave the
+ * renamed file zero-length. Costs ~1 ms per candidate, once per round (measured: the 58 kB model,
+ * meta.json and registry.json on ext4, 1.2-1.5 ms against 0.4-0.5 ms unsynced, alternating runs).
+ */
 function writeAtomic(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, data);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
   fs.renameSync(tmp, file);
+  const dir = fs.openSync(path.dirname(file), 'r');
+  try {
+    fs.fsyncSync(dir);
+  } finally {
+    fs.closeSync(dir);
+  }
 }
 
 export class ModelRegistry {
@@ -59,25 +76,31 @@ export class ModelRegistry {
     private readonly warn: (message: string) => void = (m) => console.warn(m),
   ) {
     fs.mkdirSync(dir, { recursive: true });
-    const f = path.join(dir, 'registry.json');
-    if (fs.existsSync(f)) {
-      try {
-        this.state = JSON.parse(fs.readFileSync(f, 'utf8')) as RegistryFile;
-      } catch (err) {
-        throw new Error(
-          `model registry ${f} is not valid JSON (${(err as Error).message}); fix or remove it`,
-          {
-            cause: err,
-          },
-        );
-      }
-      if (
-        !Number.isInteger(this.state.champion) ||
-        !Array.isArray(this.state.lineage) ||
-        !Array.isArray(this.state.history)
-      )
-        throw new Error(`model registry ${f}: expected {champion, lineage, history}`);
-    } else this.state = { champion: 0, lineage: [0], history: [] };
+    this.state = this.read();
+  }
+
+  private read(): RegistryFile {
+    const f = path.join(this.dir, 'registry.json');
+    if (!fs.existsSync(f)) return { champion: 0, lineage: [0], history: [] };
+    let state: RegistryFile;
+    try {
+      state = JSON.parse(fs.readFileSync(f, 'utf8')) as RegistryFile;
+    } catch (err) {
+      throw new Error(`model registry ${f} is not valid JSON (${(err as Error).message}); fix or remove it`, {
+        cause: err,
+      });
+    }
+    if (!Number.isInteger(state.champion) || !Array.isArray(state.lineage) || !Array.isArray(state.history))
+      throw new Error(`model registry ${f}: expected {champion, lineage, history}`);
+    return state;
+  }
+
+  /**
+   * Re-reads registry.json: another process (`earmark models rollback` beside the service) may have
+   * changed it. Every change below starts with it, so a stale copy is never written back.
+   */
+  reload(): void {
+    this.state = this.read();
   }
 
   private save(): void {
@@ -158,6 +181,7 @@ export class ModelRegistry {
    * incomplete one, so a number is never reused; a failed write removes what it made.
    */
   addCandidate(bytes: Uint8Array, info: Record<string, unknown>): ModelVersion {
+    this.reload();
     let version = (this.versionDirs().pop() ?? 0) + 1;
     // Not recursive: EEXIST means another process (the CLI beside the service) took the number.
     for (; ; version++) {
@@ -198,6 +222,7 @@ export class ModelRegistry {
   }
 
   promote(v: number, reason: string): void {
+    this.reload();
     this.get(v); // exists
     const previous = this.state.champion;
     if (v === previous) return;
@@ -210,6 +235,7 @@ export class ModelRegistry {
   }
 
   reject(v: number, reason: string): void {
+    this.reload();
     this.setStatus(v, 'rejected', { rejectedReason: reason });
     this.state.history.push({
       atMs: this.now(),
@@ -223,6 +249,7 @@ export class ModelRegistry {
 
   /** Makes the champion before the current one champion again; returns it. */
   rollback(reason = 'manual rollback'): ModelVersion {
+    this.reload();
     if (this.state.lineage.length < 2)
       throw new Error('model registry: nothing to roll back to (the champion is the first)');
     const previous = this.state.lineage.pop()!;
@@ -233,5 +260,27 @@ export class ModelRegistry {
     this.state.history.push({ atMs: this.now(), action: 'rollback', version: back, previous, reason });
     this.save();
     return this.get(back);
+  }
+
+  /**
+   * Rolls back past champions whose model file fails `check` (missing, zero-length after a power
+   * cut, damaged), at worst to version 0, each a recorded rollback naming the problem; returns
+   * those skipped. Version 0 is never skipped: it is the last resort.
+   */
+  rollBackPastUnusable(check: (file: string) => void): { version: number; error: string }[] {
+    this.reload();
+    const skipped: { version: number; error: string }[] = [];
+    while (this.state.champion !== 0 && this.state.lineage.length >= 2) {
+      const v = this.state.champion;
+      try {
+        check(this.fileOf(v));
+        break;
+      } catch (err) {
+        const error = (err as Error).message;
+        skipped.push({ version: v, error });
+        this.rollback(`champion v${v} unusable: ${error}`);
+      }
+    }
+    return skipped;
   }
 }

@@ -90,10 +90,18 @@ export class Retrainer {
     );
     const { challenger, ...figures } = result;
     const candidate = registry.addCandidate(challenger, { ...figures, comparedWith: champion });
-    const decision = decidePromotion(
-      { champion: result.championLoss, challenger: result.challengerLoss, rows: result.holdoutRows },
-      this.o.rule ?? DEFAULT_PROMOTION,
-    );
+    // addCandidate re-read registry.json: a rollback made meanwhile (the CLI beside the service)
+    // wins over a challenger that was only compared with the champion it replaced.
+    const moved = registry.championVersion !== champion;
+    const decision: PromotionDecision = moved
+      ? {
+          promote: false,
+          reason: `the champion changed during the round (v${champion} → v${registry.championVersion}); not compared with it`,
+        }
+      : decidePromotion(
+          { champion: result.championLoss, challenger: result.challengerLoss, rows: result.holdoutRows },
+          this.o.rule ?? DEFAULT_PROMOTION,
+        );
     if (decision.promote) {
       registry.promote(candidate.version, decision.reason);
       await this.o.engine?.setModel(registry.fileOf(candidate.version));

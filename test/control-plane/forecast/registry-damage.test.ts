@@ -17,19 +17,20 @@ describe('model registry: damaged or incomplete versions', () => {
 
   it('a candidate write that fails (disk full) leaves nothing behind, and the next one succeeds', () => {
     const r = open();
-    // The real module object, as the registry sees it: the model write fails as a full disk would.
+    // The real module object, as the registry sees it: putting the model file in place fails as
+    // on a full disk (the rename, the one call every way of writing it makes with its path).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const realFs = require('node:fs') as typeof fs;
-    const real = realFs.writeFileSync;
-    realFs.writeFileSync = ((f: fs.PathOrFileDescriptor, ...rest: never[]) => {
-      if (String(f).includes('model.onnx'))
-        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-      return (real as (...a: unknown[]) => void)(f, ...rest);
-    }) as typeof fs.writeFileSync;
+    const real = realFs.renameSync;
+    realFs.renameSync = (from: fs.PathLike, to: fs.PathLike) => {
+      if (String(to).endsWith('model.onnx'))
+        throw Object.assign(new Error('ENOSPC: no space left on device, rename'), { code: 'ENOSPC' });
+      real(from, to);
+    };
     try {
       assert.throws(() => r.addCandidate(new Uint8Array([1]), {}), /ENOSPC/);
     } finally {
-      realFs.writeFileSync = real;
+      realFs.renameSync = real;
     }
     assert.deepEqual(fs.readdirSync(dir), []);
     assert.equal(r.addCandidate(new Uint8Array([2]), {}).version, 1);
