@@ -29,6 +29,7 @@ import {
 } from '../port';
 import { forecastSeries } from './forecast-series';
 import { LatestPlan } from './latest-plan';
+import { StoreHealth, within, type StoreHealthOptions } from './store-health';
 import { readDecisions, type UsageQueryTarget } from './usage-query';
 
 export interface StoreStateOptions {
@@ -46,7 +47,12 @@ export interface StoreStateOptions {
   cycle?: CycleRunner;
   /** More readiness checks (the cycle, the distribution server). */
   checks?: () => DependencyCheck[] | Promise<DependencyCheck[]>;
+  /** Ping deadline and read watchdog (store-health.ts); tests shorten them. */
+  health?: Pick<StoreHealthOptions, 'pingBudgetMs' | 'watchMs' | 'recheckMs'>;
 }
+
+/** Longest wait for the plan in /readyz: with the ping budget, well inside a 3 s probe timeout. */
+export const READINESS_PLAN_MS = 1000;
 
 /** Store failures that mean "InfluxDB cannot answer now" become 503s; anything else stays a bug. */
 async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -65,8 +71,10 @@ const isTombstone = (p: UserProfile) => p.tier === '';
 export class StoreState implements ControlPlaneState {
   private readonly usageTarget: UsageQueryTarget;
   private readonly latestPlan: LatestPlan;
+  private readonly health: StoreHealth;
 
   constructor(private readonly o: StoreStateOptions) {
+    this.health = new StoreHealth({ ping: () => o.store.ping(), url: o.store.url, ...o.health });
     this.usageTarget = {
       url: o.store.url,
       database: o.store.database,
@@ -74,15 +82,20 @@ export class StoreState implements ControlPlaneState {
       measurement: MEASUREMENTS.usage,
     };
     this.latestPlan = new LatestPlan(
-      () => guard('reading the plan', () => o.store.readLatestPlan()),
+      () => this.read('reading the plan', () => o.store.readLatestPlan()),
       o.now,
       o.planRefreshMs ?? 10_000,
     );
   }
 
+  /** A store read: 503 on InfluxDB errors that may heal, and at once while it does not answer. */
+  private read<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return this.health.read(what, () => guard(what, fn));
+  }
+
   // users
   async listUsers(q: { limit: number; after?: string; tier?: string }): Promise<Page<UserProfile>> {
-    const all = await guard('reading profiles', () => this.o.store.readProfiles());
+    const all = await this.read('reading profiles', () => this.o.store.readProfiles());
     for (const [u, p] of all) if (isTombstone(p)) all.delete(u);
     const ids = [...all.keys()].filter((u) => q.after === undefined || u > q.after).sort();
     const items: UserProfile[] = [];
@@ -95,7 +108,7 @@ export class StoreState implements ControlPlaneState {
     return { items, ...(more && items.length > 0 && { next: items[items.length - 1].user }) };
   }
   async getUser(user: string) {
-    const p = (await guard('reading a profile', () => this.o.store.readProfiles([user]))).get(user);
+    const p = (await this.read('reading a profile', () => this.o.store.readProfiles([user]))).get(user);
     return p && !isTombstone(p) ? p : undefined;
   }
   putUser(profile: UserProfile) {
@@ -127,16 +140,18 @@ export class StoreState implements ControlPlaneState {
     };
   }
   async currentPolicy() {
-    const v = await guard('reading the policy', () => this.o.store.readLatestPolicy());
+    const v = await this.read('reading the policy', () => this.o.store.readLatestPolicy());
     return v && this.toPolicy(v);
   }
   async getPolicyVersion(version: number) {
-    const v = await guard('reading a policy version', () => this.o.store.readPolicyVersion(String(version)));
+    const v = await this.read('reading a policy version', () =>
+      this.o.store.readPolicyVersion(String(version)),
+    );
     return v && this.toPolicy(v);
   }
   async listPolicyVersions(q: { limit: number; before?: number }) {
     const need = q.before === undefined ? q.limit : q.limit + (await this.currentVersion()) - q.before + 1;
-    const all = await guard('reading policy history', () =>
+    const all = await this.read('reading policy history', () =>
       this.o.store.readPolicyHistory(Math.max(1, need)),
     );
     return all
@@ -164,7 +179,7 @@ export class StoreState implements ControlPlaneState {
 
   // events
   listEvents(range?: TimeRange) {
-    return guard('reading events', () => this.o.store.readEvents(range?.fromMs, range?.toMs));
+    return this.read('reading events', () => this.o.store.readEvents(range?.fromMs, range?.toMs));
   }
   async getEvent(id: string) {
     return (await this.listEvents()).find((e) => e.id === id);
@@ -183,16 +198,16 @@ export class StoreState implements ControlPlaneState {
 
   // demand
   async forecast(user: string, resource: ResourceKind, range: TimeRange) {
-    const stored = await guard('reading forecasts', () =>
+    const stored = await this.read('reading forecasts', () =>
       this.o.store.readForecasts({ user, resource, ...range }),
     );
     return forecastSeries(user, resource, stored, this.o.forecastStepMs);
   }
   usage(user: string, range: TimeRange, stepMs: number) {
-    return readDecisions(this.usageTarget, range, stepMs, user);
+    return this.health.read('reading usage', () => readDecisions(this.usageTarget, range, stepMs, user));
   }
   decisions(range: TimeRange, stepMs: number) {
-    return readDecisions(this.usageTarget, range, stepMs);
+    return this.health.read('reading decisions', () => readDecisions(this.usageTarget, range, stepMs));
   }
 
   // plan
@@ -217,7 +232,7 @@ export class StoreState implements ControlPlaneState {
 
   // instances
   listInstances() {
-    return guard('reading instances', () => this.o.store.readInstances());
+    return this.read('reading instances', () => this.o.store.readInstances());
   }
   async getInstance(id: string) {
     return (await this.listInstances()).find((i) => i.id === id);
@@ -235,7 +250,7 @@ export class StoreState implements ControlPlaneState {
   }
   /** Per-minute means (the store's load windows), steps where the instance reported nothing left out. */
   async instanceLoad(id: string, range: TimeRange): Promise<InstanceLoad[]> {
-    const w = await guard('reading instance load', () =>
+    const w = await this.read('reading instance load', () =>
       this.o.store.readInstanceLoadWindows({ ...range, stepMs: 60_000, instances: [id] }),
     );
     const out: InstanceLoad[] = [];
@@ -258,15 +273,20 @@ export class StoreState implements ControlPlaneState {
   }
 
   async readiness(): Promise<DependencyCheck[]> {
-    const store: DependencyCheck = (await this.o.store.ping())
+    // Each check has a deadline: the kubelet gives up after the probe's timeoutSeconds and takes
+    // the pod out of its Service, whatever InfluxDB does (envoy/istio/control-plane.yaml).
+    const store: DependencyCheck = (await this.health.check())
       ? { name: 'store', ok: true }
-      : { name: 'store', ok: false, detail: `InfluxDB at ${this.o.store.url} does not answer /ping` };
+      : { name: 'store', ok: false, detail: this.health.detail };
     let plan: DependencyCheck;
     try {
-      const p = await this.currentPlan();
-      plan = p
-        ? { name: 'plan', ok: true, detail: `version ${p.version}` }
-        : { name: 'plan', ok: false, detail: 'no plan computed or stored yet' };
+      const p = await within<Plan | undefined | null>(READINESS_PLAN_MS, this.currentPlan(), () => null);
+      plan =
+        p === null
+          ? { name: 'plan', ok: false, detail: `no plan within ${READINESS_PLAN_MS} ms` }
+          : p
+            ? { name: 'plan', ok: true, detail: `version ${p.version}` }
+            : { name: 'plan', ok: false, detail: 'no plan computed or stored yet' };
     } catch (err) {
       plan = { name: 'plan', ok: false, detail: (err as Error).message };
     }

@@ -61,6 +61,11 @@ export class InfluxHttp {
   private readonly host: string;
   private readonly port: number;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  /**
+   * /ping has its own socket: behind 16 slow queries it would wait for a free one and a busy but
+   * healthy InfluxDB would look hung to readiness and to the API's store watchdog (api/state).
+   */
+  private readonly pingAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   private readonly timeoutMs: number;
 
   constructor(opts: InfluxHttpOptions) {
@@ -72,9 +77,9 @@ export class InfluxHttp {
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
   }
 
-  async ping(): Promise<boolean> {
+  async ping(timeoutMs = 2000): Promise<boolean> {
     try {
-      const r = await this.request('GET', '/ping', undefined, 2000);
+      const r = await this.request('GET', '/ping', undefined, timeoutMs, undefined, this.pingAgent);
       return r.status === 204;
     } catch {
       return false;
@@ -180,6 +185,7 @@ export class InfluxHttp {
 
   close(): void {
     this.agent.destroy();
+    this.pingAgent.destroy();
   }
 
   private request(
@@ -188,6 +194,7 @@ export class InfluxHttp {
     body: string | Buffer | undefined,
     timeoutMs: number,
     contentType = 'text/plain; charset=utf-8',
+    agent = this.agent,
   ): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       const headers: http.OutgoingHttpHeaders = {};
@@ -196,17 +203,14 @@ export class InfluxHttp {
         headers['content-type'] = contentType;
         headers['content-length'] = buf.length;
       }
-      const req = http.request(
-        { host: this.host, port: this.port, path, method, headers, agent: this.agent },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-          );
-          res.on('error', (e) => reject(new InfluxUnreachableError(this.url, e)));
-        },
-      );
+      const req = http.request({ host: this.host, port: this.port, path, method, headers, agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', (e) => reject(new InfluxUnreachableError(this.url, e)));
+      });
       req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
       req.on('error', (e) => reject(new InfluxUnreachableError(this.url, e)));
       req.end(buf);
