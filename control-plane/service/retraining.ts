@@ -11,7 +11,7 @@ import type { Logger } from '../domain/logger';
 import type { ForecastEngine } from '../forecast/engine';
 import { readSignature } from '../forecast/model/signature';
 import { ModelRegistry } from '../forecast/registry/model-registry';
-import { createRetrainer, type RetrainOutcome } from '../forecast/retrain/retrainer';
+import { createRetrainer, RetrainingStopped, type RetrainOutcome } from '../forecast/retrain/retrainer';
 import type { CycleStore } from './stages';
 
 export interface RetrainingOptions {
@@ -77,6 +77,9 @@ export function championModelFile(
 export class RetrainingSchedule {
   private timer: TimerHandle | undefined;
   private running = false;
+  /** The round in progress and its abort (stop). */
+  private current: Promise<unknown> | undefined;
+  private abort: AbortController | undefined;
   private state: RetrainingStatus;
   private readonly registry: ModelRegistry | undefined;
 
@@ -107,9 +110,15 @@ export class RetrainingSchedule {
     });
   }
 
-  stop(): void {
+  /**
+   * Cancels the timer and ends the round in progress (its worker terminated, nothing promoted or
+   * swapped); resolves once that round is over, so the engine can be closed after it.
+   */
+  async stop(): Promise<void> {
     this.timer?.cancel();
     this.timer = undefined;
+    this.abort?.abort();
+    await this.current;
   }
 
   status(): RetrainingStatus {
@@ -134,16 +143,24 @@ export class RetrainingSchedule {
     this.state.champion = champion;
   }
 
-  async runOnce(): Promise<RetrainOutcome | undefined> {
-    if (!this.registry || this.running) return undefined;
+  runOnce(): Promise<RetrainOutcome | undefined> {
+    if (!this.registry || this.running) return Promise.resolve(undefined);
     this.running = true;
+    this.abort = new AbortController();
+    const round = this.round(this.registry, this.abort.signal);
+    this.current = round;
+    return round;
+  }
+
+  private async round(registry: ModelRegistry, signal: AbortSignal): Promise<RetrainOutcome | undefined> {
     const { o } = this;
     const atMs = o.clock.now();
     try {
       await this.followRegistry();
       const retrainer = createRetrainer({
-        registry: this.registry,
+        registry,
         engine: o.engine,
+        signal,
         collect: async () => {
           const to = Math.floor(atMs / o.stepMs) * o.stepMs;
           const w = await o.store.readDemandWindows({
@@ -171,7 +188,8 @@ export class RetrainingSchedule {
       return out;
     } catch (err) {
       this.state.last = { atMs, error: (err as Error).message };
-      o.logger.warn('retraining failed; the current model stays', { error: (err as Error).message });
+      if (err instanceof RetrainingStopped) o.logger.info('retraining stopped; nothing recorded');
+      else o.logger.warn('retraining failed; the current model stays', { error: (err as Error).message });
       return undefined;
     } finally {
       this.state.runs++;

@@ -26,6 +26,8 @@ export interface RetrainerOptions {
   training?: RetrainOptions;
   onProgress?: (epoch: number, trainLoss: number, valLoss: number) => void;
   onOutcome?: (o: RetrainOutcome) => void;
+  /** Aborting ends the round in progress: the worker is terminated, nothing is recorded or swapped. */
+  signal?: AbortSignal;
 }
 
 export interface RetrainOutcome {
@@ -41,31 +43,46 @@ const WORKER_FILE = path.join(__dirname, 'worker.ts');
 export function runInWorker(
   job: WorkerJob,
   onProgress?: RetrainerOptions['onProgress'],
+  signal?: AbortSignal,
 ): Promise<RetrainResult> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new RetrainingStopped());
     const w = new Worker(WORKER_FILE, {
       workerData: job,
       execArgv: ['--require', require.resolve('tsx/cjs')],
       transferList: [job.data.values.buffer as ArrayBuffer],
     });
     let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      signal?.removeEventListener('abort', abort);
+      return true;
+    };
+    // Resolves once the worker is gone, so a stop that awaits the round leaves no thread behind.
+    const abort = () => settle() && void w.terminate().finally(() => reject(new RetrainingStopped()));
+    signal?.addEventListener('abort', abort, { once: true });
     w.on('message', (m: WorkerMessage) => {
       if (m.kind === 'progress') onProgress?.(m.epoch, m.trainLoss, m.valLoss);
-      else {
-        settled = true;
+      else if (settle()) {
         void w.terminate();
         if (m.kind === 'done') resolve({ ...m.result, challenger: new Uint8Array(m.result.challenger) });
         else reject(new Error(`retraining failed: ${m.message}`));
       }
     });
-    w.on('error', (err) => {
-      settled = true;
-      reject(err);
-    });
+    w.on('error', (err) => settle() && reject(err));
     w.on('exit', (code) => {
-      if (!settled) reject(new Error(`retraining worker exited with code ${code} before finishing`));
+      if (settle()) reject(new Error(`retraining worker exited with code ${code} before finishing`));
     });
   });
+}
+
+/** The round was aborted (the service stopping): not a failure of the model or the data. */
+export class RetrainingStopped extends Error {
+  constructor() {
+    super('retraining stopped');
+    this.name = 'RetrainingStopped';
+  }
 }
 
 export class Retrainer {
@@ -84,10 +101,15 @@ export class Retrainer {
     const { registry } = this.o;
     const champion = registry.championVersion;
     const data = await this.o.collect();
+    if (this.o.signal?.aborted) throw new RetrainingStopped();
     const result = await runInWorker(
       { data, championFile: registry.fileOf(champion), options: this.o.training ?? {} },
       this.o.onProgress,
+      this.o.signal,
     );
+    // From here to the promotion nothing awaits: a stop either came before (nothing recorded) or
+    // finds the round done.
+    if (this.o.signal?.aborted) throw new RetrainingStopped();
     const { challenger, ...figures } = result;
     const candidate = registry.addCandidate(challenger, { ...figures, comparedWith: champion });
     // addCandidate re-read registry.json: a rollback made meanwhile (the CLI beside the service)

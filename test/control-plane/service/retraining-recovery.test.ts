@@ -3,12 +3,12 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SimClock } from '../../../control-plane/domain/clock';
 import type { Logger } from '../../../control-plane/domain/logger';
-import { createForecastEngine, type ForecastEngine } from '../../../control-plane/forecast/engine';
+import { createForecastEngine } from '../../../control-plane/forecast/engine';
 import { ModelRegistry } from '../../../control-plane/forecast/registry/model-registry';
-import { championModelFile, RetrainingSchedule } from '../../../control-plane/service/retraining';
+import { championModelFile } from '../../../control-plane/service/retraining';
 import { ourModel } from '../../models/fixtures';
+import { hourlySchedule, recordSwaps } from './retraining-support';
 
 describe('service retraining: damaged champion, rollback from the CLI', function () {
   this.timeout(60_000);
@@ -66,21 +66,13 @@ describe('service retraining: damaged champion, rollback from the CLI', function
   it('a round follows the registry on disk: a CLI rollback, then a champion file lost while running', async () => {
     const r = twoPromotions();
     const engine = await createForecastEngine({ modelFile: r.fileOf(2) });
-    const swaps: string[] = [];
-    const setModel = engine.setModel.bind(engine);
-    (engine as { setModel: ForecastEngine['setModel'] }).setModel = async (f) => {
-      swaps.push(String(f));
-      return setModel(f);
-    };
-    const schedule = new RetrainingSchedule({
-      clock: new SimClock(Date.UTC(2026, 0, 5)),
-      everyMs: 3_600_000,
+    const swaps = recordSwaps(engine);
+    const schedule = hourlySchedule({
       engine,
       registryDir: regDir,
       defaultModelFile: v0,
       // The round itself fails (no data here): what matters is what happens before it.
       store: { readDemandWindows: () => Promise.reject(new Error('no store in this test')) },
-      stepMs: 60_000,
       steps: 100,
       logger,
     });
