@@ -74,6 +74,8 @@ class Engine implements LocalForecastEngine {
   private readonly chooser: ChooserOptions;
   private readonly calib: CalibrationOptions;
   private readonly slot: ModelSlot;
+  /** The last cycle's model run failed (its error is the slot's until a clean run). */
+  private runFailed = false;
   private get model(): OnnxQuantileModel | null {
     return this.slot.model;
   }
@@ -295,9 +297,14 @@ class Engine implements LocalForecastEngine {
           () => lap('features'),
         );
         onnxAtLead(onnx, R, M, mOnnx, L, taus, med, qv);
+        // A clean run: the run error an earlier cycle reported no longer describes the model (a
+        // rejected swap's load error stays: the model it names was never loaded).
+        if (this.runFailed) this.slot.error = null;
+        this.runFailed = false;
       } catch (err) {
         // The model failed this cycle: its users move to their best baseline (or the cold-start one).
         this.slot.report(err);
+        this.runFailed = true;
         onnx = undefined;
         usable[mOnnx] = 0;
         decide();

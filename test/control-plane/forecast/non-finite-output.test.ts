@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RESOURCES, type DemandWindows } from '../../../control-plane/domain/demand';
 import { createForecastEngine } from '../../../control-plane/forecast/engine';
+import { OnnxQuantileModel } from '../../../control-plane/forecast/model/onnx-model';
 import { mutate, ourModel } from '../../models/fixtures';
 import { tempDir } from '../store/helpers';
 
@@ -64,4 +65,32 @@ describe('forecast: a model answering NaN or Infinity', () => {
         fs.rmSync(dir, { recursive: true, force: true });
       }
     });
+});
+
+describe('forecast: the model error clears after a clean run', () => {
+  it('a run that fails reports its error; the next clean run clears it', async () => {
+    const dir = tempDir('earmark-clean-');
+    const file = path.join(dir, 'model.onnx');
+    fs.writeFileSync(file, (await ourModel(5)).bytes);
+    const engine = await createForecastEngine({ modelFile: file, onModelError: () => undefined });
+    const model = await OnnxQuantileModel.load(file);
+    const run = model.run.bind(model);
+    let fail = true;
+    model.run = (...args: Parameters<typeof run>) => {
+      if (!fail) return run(...args);
+      fail = false;
+      return Promise.reject(new Error('onnxruntime failed: a transient error'));
+    };
+    try {
+      await engine.setModel(model);
+      await engine.forecast(windows(3));
+      assert.match(engine.status().modelError ?? '', /a transient error/);
+      await engine.forecast(windows(3));
+      assert.equal(engine.status().modelError, null, 'the next cycle ran the model cleanly');
+    } finally {
+      await engine.close();
+      await model.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
