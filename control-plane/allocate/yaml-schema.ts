@@ -3,7 +3,20 @@
  * where it stands, and every problem names file:line:column, the dotted path, what was expected
  * and, for typos, the closest known name. Used by the policy loader; nothing policy-specific here.
  */
-import { isMap, isScalar, LineCounter, Node, Pair, parseDocument, Scalar, YAMLMap } from 'yaml';
+import {
+  Document,
+  isAlias,
+  isMap,
+  isScalar,
+  Lexer,
+  LineCounter,
+  Node,
+  Pair,
+  parseDocument,
+  Parser,
+  Scalar,
+  YAMLMap,
+} from 'yaml';
 import { parseDurationMs } from '../config/parse-value';
 import { suggest } from '../config/load-settings';
 
@@ -25,6 +38,34 @@ export type FieldSpec =
   | { kind: 'map'; doc: string; fields: Record<string, FieldSpec>; optional?: boolean }
   | { kind: 'dict'; doc: string; entry: string; of: FieldSpec; minEntries?: number };
 
+/**
+ * yaml's composer and toJS recurse once per nesting level: ~3000 levels overflow the stack, and
+ * under tsx a second such request then aborted the process (V8 "RegExpCompiler Allocation failed").
+ * The shipped policies nest 4 levels (counted as below); 64 is far beyond any policy.
+ */
+export const YAML_MAX_DEPTH = 64;
+const COLLECTIONS = new Set(['block-map', 'block-seq', 'flow-collection']);
+
+/**
+ * The deepest nesting in `text` (block maps/sequences by indentation, compact "- - -" and flow
+ * [ { alike; quoted scalars and comments don't count), stopping as soon as it passes `limit`.
+ * Uses yaml's own lexer and CST parser, which keep an explicit stack instead of recursing, so the
+ * count is what the composer would recurse on and deep input costs nothing past the limit.
+ */
+export function yamlDepth(text: string, limit = YAML_MAX_DEPTH): number {
+  const parser = new Parser();
+  let max = 0;
+  for (const lexeme of new Lexer().lex(text)) {
+    for (const _ of parser.next(lexeme));
+    // The stack also holds the document and the open scalar; only collections are levels.
+    let depth = 0;
+    for (const t of parser.stack) if (COLLECTIONS.has(t.type)) depth++;
+    if (depth > max) max = depth;
+    if (max > limit) break;
+  }
+  return max;
+}
+
 export interface YamlProblem {
   file: string;
   line: number;
@@ -37,16 +78,32 @@ export function formatProblem(p: YamlProblem): string {
   return `${p.file}:${p.line}:${p.column}: ${p.path ? p.path + ': ' : ''}${p.message}`;
 }
 
+/**
+ * Aliases (`*name`) a document may use. The schema has no lists and a fixed depth, so one alias
+ * costs one walk of its anchor's node; the cap (as the API's YAML body parser has) keeps an input
+ * that repeats an alias to a large map from multiplying that walk.
+ */
+export const MAX_ALIASES = 100;
+
 export class YamlReader {
   readonly problems: YamlProblem[] = [];
   private readonly lines = new LineCounter();
+  private readonly doc: Document;
+  private aliases = 0;
   readonly root: Node | null | undefined;
 
   constructor(
     readonly file: string,
     text: string,
   ) {
+    if (yamlDepth(text) > YAML_MAX_DEPTH) {
+      const message = `malformed YAML: nested deeper than ${YAML_MAX_DEPTH} levels`;
+      this.problems.push({ file, line: 1, column: 1, path: '', message });
+      this.doc = new Document();
+      return;
+    }
     const doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: false, prettyErrors: false });
+    this.doc = doc;
     // Later parse errors are mostly echoes of the first one, so only the first is reported.
     for (const e of doc.errors.slice(0, 1)) {
       const at = this.lines.linePos(e.pos[0]);
@@ -73,6 +130,16 @@ export class YamlReader {
   }
 
   read(spec: FieldSpec, node: Node | null | undefined, path: string, parent?: Node | null): unknown {
+    if (isAlias(node)) {
+      // An alias stands for its anchor's node (as yaml's toJS and the API's body parser read it);
+      // problems inside are then placed at the anchor's definition.
+      if (++this.aliases > MAX_ALIASES) {
+        if (this.aliases === MAX_ALIASES + 1)
+          this.report(node, path, `more than ${MAX_ALIASES} aliases; write the values out`);
+        return undefined;
+      }
+      node = node.resolve(this.doc);
+    }
     switch (spec.kind) {
       case 'map':
         return this.readMap(spec, node, path, parent);
