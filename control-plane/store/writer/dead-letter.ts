@@ -6,6 +6,23 @@ import type { Logger } from './logger';
 /** InfluxDB refused some of the points (HTTP 400: type conflict, beyond retention, ...). */
 export class PointsRejectedError extends Error {}
 
+/** Lines startSeq..endSeq of a batch, refused and dead-lettered with `error`. */
+export interface RefusedRange {
+  startSeq: number;
+  endSeq: number;
+  error: Error;
+}
+
+/**
+ * A batch InfluxDB refused as a whole for some of its points, found by splitting it: only the
+ * writes with lines in `ranges` fail (each with its range's error); the rest of the batch is stored.
+ */
+export class PartlyRefusedError extends Error {
+  constructor(readonly ranges: RefusedRange[]) {
+    super(ranges.map((r) => r.error.message).join('; '));
+  }
+}
+
 let counter = 0;
 
 /**

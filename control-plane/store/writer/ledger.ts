@@ -5,6 +5,8 @@
  * maxBufferedLines wait in memory, further writes queue in call order (backpressure).
  */
 
+import { PartlyRefusedError } from './dead-letter';
+
 export interface BatchSpan {
   startSeq: number;
   endSeq: number;
@@ -50,11 +52,19 @@ export class WriteLedger {
     else this.waiters.push({ startSeq, endSeq, resolve, reject });
   }
 
-  /** A batch is durable, or dead-lettered with `failure` (its writes then reject with it). */
+  /**
+   * A batch is durable, or dead-lettered with `failure` (its writes then reject with it); with a
+   * PartlyRefusedError only the writes with lines in its refused ranges do.
+   */
   complete(b: BatchSpan, failure?: Error): void {
     this.buffered -= b.count;
     if (failure) {
-      for (const w of this.waiters) if (w.startSeq <= b.endSeq && w.endSeq >= b.startSeq) w.failed = failure;
+      const ranges =
+        failure instanceof PartlyRefusedError
+          ? failure.ranges
+          : [{ startSeq: b.startSeq, endSeq: b.endSeq, error: failure }];
+      for (const w of this.waiters)
+        for (const r of ranges) if (w.startSeq <= r.endSeq && w.endSeq >= r.startSeq) w.failed ??= r.error;
     }
     this.early.set(b.startSeq, b);
     for (let next = this.early.get(this.durableSeq + 1); next; next = this.early.get(this.durableSeq + 1)) {

@@ -3,7 +3,7 @@
  * InfluxDB refuses for good, and keeps the counters the writer reports.
  */
 import { InfluxHttp, InfluxHttpError } from '../influx/http-client';
-import { deadLetter } from './dead-letter';
+import { deadLetter, PartlyRefusedError, PointsRejectedError, type RefusedRange } from './dead-letter';
 import type { Logger } from './logger';
 import type { Batch, PostResult, WriterStats } from './types';
 
@@ -64,8 +64,22 @@ export class Sender {
 
   /** One batch, with retries and backoff; 'retry' means it should go to the spool. */
   async send(b: Batch): Promise<PostResult> {
+    const res = await this.attempts(b);
+    if (!(res instanceof InfluxHttpError)) return res;
+    if (b.parts.length <= 1) return this.refuse(b, res);
+    // InfluxDB refuses a whole request for some of its points (a "partial write": it stored the
+    // others), and a batch holds many writers' lines: a point of one must not fail the others. So
+    // the batch is split until the refused lines are found; only those are dead-lettered and only
+    // their writes fail. Sending a line again is harmless: every point has its own timestamp.
+    const refused: RefusedRange[] = [];
+    if ((await this.split(b, refused)) === 'retry') return 'retry';
+    return refused.length === 0 ? 'ok' : new PartlyRefusedError(refused);
+  }
+
+  /** Posts `b` with retries; a refusal is returned, not dead-lettered. */
+  private async attempts(b: Batch): Promise<'ok' | 'retry' | InfluxHttpError> {
     const body = batchBody(b);
-    let res = await this.post(this.o.db, b.rp, body, b.count);
+    let res = await this.attempt(this.o.db, b.rp, body, b.count);
     let wait = 0;
     for (
       let attempt = 1;
@@ -76,12 +90,43 @@ export class Sender {
       this.s.state = 'retrying';
       wait = this.nextBackoff(wait);
       await new Promise((r) => setTimeout(r, wait));
-      res = await this.post(this.o.db, b.rp, body, b.count);
+      res = await this.attempt(this.o.db, b.rp, body, b.count);
     }
     return res;
   }
 
-  async post(db: string, rp: string, body: string | Buffer, lines: number): Promise<PostResult> {
+  /** Halves of `b`, each sent (and split again when refused) in order; refused parts are kept. */
+  private async split(b: Batch, refused: RefusedRange[]): Promise<'ok' | 'retry'> {
+    const mid = b.parts.length >> 1;
+    let seq = b.startSeq;
+    for (const parts of [b.parts.slice(0, mid), b.parts.slice(mid)]) {
+      const count = parts.reduce((n, p) => n + (typeof p === 'string' ? 1 : p.lines), 0);
+      const half: Batch = { ...b, parts, count, startSeq: seq, endSeq: seq + count - 1 };
+      seq += count;
+      const res = await this.attempts(half);
+      if (res === 'retry') return 'retry';
+      if (res === 'ok') continue;
+      if (parts.length > 1) {
+        if ((await this.split(half, refused)) === 'retry') return 'retry';
+      } else
+        refused.push({ startSeq: half.startSeq, endSeq: half.endSeq, error: await this.refuse(half, res) });
+    }
+    return 'ok';
+  }
+
+  /** Dead-letters what InfluxDB refused for good; the error its writes reject with. */
+  private refuse(b: Batch, err: Error): Promise<PointsRejectedError> {
+    this.s.rejected += b.count;
+    return deadLetter(this.o.spoolDir, { db: this.o.db, rp: b.rp }, batchBody(b), b.count, err, this.log);
+  }
+
+  /** One request: 'ok', 'retry' (unreachable, 5xx), or the refusal (4xx). */
+  private async attempt(
+    db: string,
+    rp: string,
+    body: string | Buffer,
+    lines: number,
+  ): Promise<'ok' | 'retry' | InfluxHttpError> {
     try {
       await this.http.write(db, rp, body);
       this.s.written += lines;
@@ -90,12 +135,17 @@ export class Sender {
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       this.s.lastError = err.message;
-      if (e instanceof InfluxHttpError && !e.retriable) {
-        this.s.rejected += lines;
-        return deadLetter(this.o.spoolDir, { db, rp }, body, lines, err, this.log);
-      }
+      if (e instanceof InfluxHttpError && !e.retriable) return e;
       if (this.s.state === 'ok') this.log.warn(`${err.message}; retrying`);
       return 'retry';
     }
+  }
+
+  /** A spooled record's replay: a refusal is dead-lettered whole (its writes were settled when spooled). */
+  async post(db: string, rp: string, body: string | Buffer, lines: number): Promise<PostResult> {
+    const res = await this.attempt(db, rp, body, lines);
+    if (!(res instanceof InfluxHttpError)) return res;
+    this.s.rejected += lines;
+    return deadLetter(this.o.spoolDir, { db, rp }, body, lines, res, this.log);
   }
 }

@@ -238,6 +238,60 @@ describe('store writer: batching, retries, rejects, backpressure', function () {
     }
   });
 
+  it("a refused point fails only its own write: the batch is split, the rest stored (InfluxDB's partial write)", async () => {
+    // As InfluxDB 1.x: points beyond retention are dropped, the others stored, and the request
+    // answered 400 "partial write ... dropped=N".
+    const stored: string[] = [];
+    let requests = 0;
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        requests++;
+        const lines = body.split('\n').filter(Boolean);
+        const bad = lines.filter((l) => l.includes('old=1'));
+        stored.push(...lines.filter((l) => !l.includes('old=1')));
+        if (bad.length === 0) res.writeHead(204).end();
+        else
+          res
+            .writeHead(400)
+            .end(`{"error":"partial write: points beyond retention policy dropped=${bad.length}"}`);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      await open({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        batchLines: 100,
+        flushIntervalMs: 20,
+      });
+      const a = writer!.writeLines('raw', range(0, 3));
+      const b = writer!.writeLines('raw', [`m,user=u old=1 ${1_000_100}`, line(101)]);
+      const c = writer!.writeLines('raw', range(200, 202));
+      await a;
+      await c;
+      await assert.rejects(
+        b,
+        (e: unknown) => e instanceof PointsRejectedError && /dropped=1/.test(String(e)),
+      );
+      assert.ok(requests > 1, 'the batch was split');
+      for (const l of [...range(0, 3), line(101), ...range(200, 202)])
+        assert.ok(stored.includes(l), `${l} stored`);
+      const kept = fs
+        .readdirSync(path.join(dir, 'rejected'))
+        .map((f) => fs.readFileSync(path.join(dir, 'rejected', f), 'utf8'));
+      assert.equal(kept.length, 1);
+      assert.deepEqual(
+        kept[0].split('\n').filter((l) => l && !l.startsWith('#')),
+        [`m,user=u old=1 ${1_000_100}`],
+        'only the refused point is kept',
+      );
+      assert.equal(writer!.stats().rejected, 1);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('fails the writes of a batch InfluxDB refuses, with its reason, and keeps the batch on disk', async () => {
     const influx = await testInflux();
     const db = uniqueDb('reject');
