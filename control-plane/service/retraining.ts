@@ -27,6 +27,11 @@ export interface RetrainingOptions {
   /** Steps of recent demand to learn from. */
   steps: number;
   logger: Logger;
+  /**
+   * How often, between rounds, registry.json is read for a champion changed outside the service
+   * (`earmark models rollback`); 0 = only before each round. Default 60 s.
+   */
+  followMs?: number;
 }
 
 export interface RetrainingStatus {
@@ -76,6 +81,9 @@ export function championModelFile(
 
 export class RetrainingSchedule {
   private timer: TimerHandle | undefined;
+  private followTimer: TimerHandle | undefined;
+  /** A look at the registry between rounds, in progress (a round waits for it). */
+  private following: Promise<void> | undefined;
   private running = false;
   /** The round in progress and its abort (stop). */
   private current: Promise<unknown> | undefined;
@@ -105,9 +113,35 @@ export class RetrainingSchedule {
 
   start(): void {
     if (!this.state.enabled) return;
+    this.scheduleRound();
+    this.scheduleFollow();
+  }
+
+  private scheduleRound(): void {
     this.timer = this.o.clock.setTimer(this.o.everyMs, () => {
-      void this.runOnce().finally(() => this.state.enabled && this.timer && this.start());
+      void this.runOnce().finally(() => this.state.enabled && this.timer && this.scheduleRound());
     });
+  }
+
+  /**
+   * A rollback made with the CLI while the service runs is served within followMs, not only at
+   * the next round (6 h by default): the operator rolled back because the model is bad now.
+   */
+  private scheduleFollow(): void {
+    const every = this.o.followMs ?? 60_000;
+    if (!(every > 0)) return;
+    this.followTimer = this.o.clock.setTimer(every, () => {
+      void this.followNow().finally(() => this.followTimer && this.scheduleFollow());
+    });
+  }
+
+  private async followNow(): Promise<void> {
+    if (this.running || this.following) return;
+    this.following = this.followRegistry().catch((err: Error) =>
+      this.o.logger.warn('cannot follow the model registry', { error: err.message }),
+    );
+    await this.following;
+    this.following = undefined;
   }
 
   /**
@@ -117,8 +151,11 @@ export class RetrainingSchedule {
   async stop(): Promise<void> {
     this.timer?.cancel();
     this.timer = undefined;
+    this.followTimer?.cancel();
+    this.followTimer = undefined;
     this.abort?.abort();
     await this.current;
+    await this.following;
   }
 
   status(): RetrainingStatus {
@@ -156,6 +193,7 @@ export class RetrainingSchedule {
     const { o } = this;
     const atMs = o.clock.now();
     try {
+      await this.following;
       await this.followRegistry();
       const retrainer = createRetrainer({
         registry,

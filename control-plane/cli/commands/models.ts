@@ -60,8 +60,8 @@ is the committed default (models/default/quantile-mlp.onnx).
   list      versions, their status and holdout figures, and the promotion history
   retrain   one champion/challenger round in a worker thread: train a challenger on the data,
             score both on its newest --holdout steps (default 20 %), promote only if better
-  rollback  make the previous champion the champion again (a running service serves it from its
-            next retraining round; restart it to serve it at once)
+  rollback  make the previous champion the champion again (a running service serves it within a
+            minute)
 SERIES are as for "earmark eval forecast" (CSV files or directories, ,column= ,interval=).
 
 example: earmark models retrain --synthetic 50x2 --epochs 3`,

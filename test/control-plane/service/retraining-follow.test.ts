@@ -1,0 +1,59 @@
+/**
+ * A rollback made with the CLI while the service runs reaches the engine within followMs (60 s),
+ * not only before the next retraining round (6 h by default).
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { SimClock } from '../../../control-plane/domain/clock';
+import type { Logger } from '../../../control-plane/domain/logger';
+import { createForecastEngine } from '../../../control-plane/forecast/engine';
+import { ModelRegistry } from '../../../control-plane/forecast/registry/model-registry';
+import { RetrainingSchedule } from '../../../control-plane/service/retraining';
+import { ourModel } from '../../models/fixtures';
+import { RETRAIN_START_MS, recordSwaps } from './retraining-support';
+
+const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+describe('service retraining: a CLI rollback reaches the running service', function () {
+  this.timeout(30_000);
+
+  it('serves the rolled-back champion within followMs, before any round', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'earmark-follow-'));
+    try {
+      const v0 = path.join(dir, 'v0.onnx');
+      const bytes = (await ourModel(3)).bytes;
+      fs.writeFileSync(v0, bytes);
+      const regDir = path.join(dir, 'registry');
+      const r = new ModelRegistry(regDir, v0);
+      r.promote(r.addCandidate(bytes, {}).version, 'better');
+      const engine = await createForecastEngine({ modelFile: r.fileOf(1) });
+      const swaps = recordSwaps(engine);
+      const clock = new SimClock(RETRAIN_START_MS);
+      const schedule = new RetrainingSchedule({
+        clock,
+        everyMs: 6 * 3_600_000,
+        stepMs: 60_000,
+        steps: 100,
+        engine,
+        registryDir: regDir,
+        defaultModelFile: v0,
+        store: { readDemandWindows: () => Promise.reject(new Error('no store in this test')) },
+        logger: quiet,
+      });
+      schedule.start();
+      new ModelRegistry(regDir, v0).rollback('earmark models rollback'); // the CLI
+      await clock.advance(60_000);
+      for (let i = 0; i < 50 && schedule.status().champion !== 0; i++)
+        await new Promise((res) => setTimeout(res, 10));
+      assert.deepEqual(swaps, [v0], 'the engine serves the rolled-back champion');
+      assert.equal(schedule.status().champion, 0);
+      assert.equal(schedule.status().runs, 0, 'no round ran');
+      await schedule.stop();
+      await engine.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
