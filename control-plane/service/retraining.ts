@@ -172,11 +172,23 @@ export class RetrainingSchedule {
     fallBack(registry, (m) => this.o.logger.warn(m)); // re-reads registry.json first
     const champion = registry.championVersion;
     if (champion === this.state.champion) return;
+    const file = registry.fileOf(champion);
+    await this.o.engine.setModel(file);
+    // setModel keeps the last good model when a file does not load (and reports why): the champion
+    // counts as served only once the engine runs it, so a failed swap is tried again next time.
+    const st = this.o.engine.status();
+    if (st.model === null || st.modelFile !== file) {
+      this.o.logger.warn('forecast champion changed outside the service, but it does not load; not served', {
+        from: this.state.champion,
+        to: champion,
+        error: st.modelError ?? undefined,
+      });
+      return;
+    }
     this.o.logger.warn('forecast champion changed outside the service; serving it', {
       from: this.state.champion,
       to: champion,
     });
-    await this.o.engine.setModel(registry.fileOf(champion));
     this.state.champion = champion;
   }
 

@@ -33,6 +33,12 @@ export function batchBody(b: Batch): Buffer {
   return joined.length === 1 ? joined[0] : Buffer.concat(joined);
 }
 
+/**
+ * A refusal of some points (400: beyond retention, a field type conflict, a line that does not
+ * parse), worth splitting the batch for; any other (401, 403, 413) refuses every request alike.
+ */
+const pointLevel = (e: InfluxHttpError): boolean => e.status === 400;
+
 export type SenderStats = Omit<WriterStats, 'buffered' | 'waitingWrites' | 'spooled'>;
 
 export class Sender {
@@ -66,14 +72,20 @@ export class Sender {
   async send(b: Batch): Promise<PostResult> {
     const res = await this.attempts(b);
     if (!(res instanceof InfluxHttpError)) return res;
-    if (b.parts.length <= 1) return this.refuse(b, res);
+    if (b.parts.length <= 1 || !pointLevel(res)) return this.refuse(b, res);
     // InfluxDB refuses a whole request for some of its points (a "partial write": it stored the
     // others), and a batch holds many writers' lines: a point of one must not fail the others. So
     // the batch is split until the refused lines are found; only those are dead-lettered and only
     // their writes fail. Sending a line again is harmless: every point has its own timestamp.
-    const refused: RefusedRange[] = [];
+    // Nothing is dead-lettered until the split is over: if InfluxDB stops answering meanwhile the
+    // batch is retried (spooled) whole, as any batch, with nothing counted twice.
+    const refused: { half: Batch; err: InfluxHttpError }[] = [];
     if ((await this.split(b, refused)) === 'retry') return 'retry';
-    return refused.length === 0 ? 'ok' : new PartlyRefusedError(refused);
+    if (refused.length === 0) return 'ok';
+    const ranges: RefusedRange[] = [];
+    for (const { half, err } of refused)
+      ranges.push({ startSeq: half.startSeq, endSeq: half.endSeq, error: await this.refuse(half, err) });
+    return new PartlyRefusedError(ranges);
   }
 
   /** Posts `b` with retries; a refusal is returned, not dead-lettered. */
@@ -95,8 +107,8 @@ export class Sender {
     return res;
   }
 
-  /** Halves of `b`, each sent (and split again when refused) in order; refused parts are kept. */
-  private async split(b: Batch, refused: RefusedRange[]): Promise<'ok' | 'retry'> {
+  /** Halves of `b`, each sent (and split again when refused for some points) in order. */
+  private async split(b: Batch, refused: { half: Batch; err: InfluxHttpError }[]): Promise<'ok' | 'retry'> {
     const mid = b.parts.length >> 1;
     let seq = b.startSeq;
     for (const parts of [b.parts.slice(0, mid), b.parts.slice(mid)]) {
@@ -106,10 +118,9 @@ export class Sender {
       const res = await this.attempts(half);
       if (res === 'retry') return 'retry';
       if (res === 'ok') continue;
-      if (parts.length > 1) {
+      if (parts.length > 1 && pointLevel(res)) {
         if ((await this.split(half, refused)) === 'retry') return 'retry';
-      } else
-        refused.push({ startSeq: half.startSeq, endSeq: half.endSeq, error: await this.refuse(half, res) });
+      } else refused.push({ half, err: res });
     }
     return 'ok';
   }

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { SimClock } from '../../../control-plane/domain/clock';
 import type { Logger } from '../../../control-plane/domain/logger';
 import { createForecastEngine } from '../../../control-plane/forecast/engine';
+import type { ForecastEngine } from '../../../control-plane/forecast/engine-types';
 import { ModelRegistry } from '../../../control-plane/forecast/registry/model-registry';
 import { RetrainingSchedule } from '../../../control-plane/service/retraining';
 import { ourModel } from '../../models/fixtures';
@@ -52,6 +53,63 @@ describe('service retraining: a CLI rollback reaches the running service', funct
       assert.equal(schedule.status().runs, 0, 'no round ran');
       await schedule.stop();
       await engine.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('counts a champion as served only once the engine runs it, and tries a failed swap again', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'earmark-follow-'));
+    try {
+      const v0 = path.join(dir, 'v0.onnx');
+      const bytes = (await ourModel(3)).bytes;
+      fs.writeFileSync(v0, bytes);
+      const regDir = path.join(dir, 'registry');
+      const r = new ModelRegistry(regDir, v0);
+      r.promote(r.addCandidate(bytes, {}).version, 'better');
+      // An engine that keeps its model when a file does not load (as ModelSlot does), then loads.
+      let loads = false;
+      let serving = r.fileOf(1);
+      const swaps: string[] = [];
+      const engine = {
+        setModel: async (f: string) => {
+          swaps.push(f);
+          if (loads) serving = f;
+        },
+        status: () => ({ model: 'm', modelFile: serving, modelError: loads ? null : 'session failed' }),
+      } as unknown as ForecastEngine;
+      const warnings: string[] = [];
+      const clock = new SimClock(RETRAIN_START_MS);
+      const schedule = new RetrainingSchedule({
+        clock,
+        everyMs: 6 * 3_600_000,
+        stepMs: 60_000,
+        steps: 100,
+        engine,
+        registryDir: regDir,
+        defaultModelFile: v0,
+        store: { readDemandWindows: () => Promise.reject(new Error('no store in this test')) },
+        logger: { ...quiet, warn: (m) => warnings.push(m) },
+      });
+      schedule.start();
+      new ModelRegistry(regDir, v0).rollback('earmark models rollback');
+      const settle = async (n: number) => {
+        for (let i = 0; i < 50 && swaps.length < n; i++) await new Promise((res) => setTimeout(res, 10));
+        await new Promise((res) => setTimeout(res, 10));
+      };
+      await clock.advance(60_000);
+      await settle(1);
+      assert.equal(schedule.status().champion, 1, 'not served: the engine still runs v1');
+      assert.ok(
+        warnings.some((w) => /does not load; not served/.test(w)),
+        warnings.join('\n'),
+      );
+      loads = true;
+      await clock.advance(60_000);
+      await settle(2);
+      assert.deepEqual(swaps, [v0, v0], 'tried again');
+      assert.equal(schedule.status().champion, 0);
+      await schedule.stop();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -292,6 +292,19 @@ describe('store writer: batching, retries, rejects, backpressure', function () {
     }
   });
 
+  it('a refusal of every request alike (401) is not split: one request, the batch kept whole', async () => {
+    const srv = await recordingInflux(() => 401);
+    try {
+      await open({ url: srv.url, batchLines: 100, flushIntervalMs: 10 });
+      await assert.rejects(writer!.writeLines('raw', range(0, 50)), PointsRejectedError);
+      assert.equal(srv.events.filter((e) => e.startsWith('start')).length, 1, 'one request');
+      assert.equal(fs.readdirSync(path.join(dir, 'rejected')).length, 1, 'one dead-letter file');
+      assert.equal(writer!.stats().rejected, 50);
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('fails the writes of a batch InfluxDB refuses, with its reason, and keeps the batch on disk', async () => {
     const influx = await testInflux();
     const db = uniqueDb('reject');
