@@ -17,6 +17,26 @@ import { RETRAIN_START_MS, recordSwaps } from './retraining-support';
 
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
+/** Retraining every 6 h on `clock` (rounds fail: no store here; only the looks between them matter). */
+const sixHourly = (
+  clock: SimClock,
+  engine: ForecastEngine,
+  registryDir: string,
+  v0: string,
+  logger: Logger,
+) =>
+  new RetrainingSchedule({
+    clock,
+    everyMs: 6 * 3_600_000,
+    stepMs: 60_000,
+    steps: 100,
+    engine,
+    registryDir,
+    defaultModelFile: v0,
+    store: { readDemandWindows: () => Promise.reject(new Error('no store in this test')) },
+    logger,
+  });
+
 describe('service retraining: a CLI rollback reaches the running service', function () {
   this.timeout(30_000);
 
@@ -32,17 +52,7 @@ describe('service retraining: a CLI rollback reaches the running service', funct
       const engine = await createForecastEngine({ modelFile: r.fileOf(1) });
       const swaps = recordSwaps(engine);
       const clock = new SimClock(RETRAIN_START_MS);
-      const schedule = new RetrainingSchedule({
-        clock,
-        everyMs: 6 * 3_600_000,
-        stepMs: 60_000,
-        steps: 100,
-        engine,
-        registryDir: regDir,
-        defaultModelFile: v0,
-        store: { readDemandWindows: () => Promise.reject(new Error('no store in this test')) },
-        logger: quiet,
-      });
+      const schedule = sixHourly(clock, engine, regDir, v0, quiet);
       schedule.start();
       new ModelRegistry(regDir, v0).rollback('earmark models rollback'); // the CLI
       await clock.advance(60_000);
@@ -80,17 +90,7 @@ describe('service retraining: a CLI rollback reaches the running service', funct
       } as unknown as ForecastEngine;
       const warnings: string[] = [];
       const clock = new SimClock(RETRAIN_START_MS);
-      const schedule = new RetrainingSchedule({
-        clock,
-        everyMs: 6 * 3_600_000,
-        stepMs: 60_000,
-        steps: 100,
-        engine,
-        registryDir: regDir,
-        defaultModelFile: v0,
-        store: { readDemandWindows: () => Promise.reject(new Error('no store in this test')) },
-        logger: { ...quiet, warn: (m) => warnings.push(m) },
-      });
+      const schedule = sixHourly(clock, engine, regDir, v0, { ...quiet, warn: (m) => warnings.push(m) });
       schedule.start();
       new ModelRegistry(regDir, v0).rollback('earmark models rollback');
       const settle = async (n: number) => {
