@@ -37,18 +37,24 @@ const sixHourly = (
     logger,
   });
 
+/** A registry in a temporary folder whose champion is v1 (a copy of v0's model). */
+async function promotedRegistry() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'earmark-follow-'));
+  const v0 = path.join(dir, 'v0.onnx');
+  const bytes = (await ourModel(3)).bytes;
+  fs.writeFileSync(v0, bytes);
+  const regDir = path.join(dir, 'registry');
+  const r = new ModelRegistry(regDir, v0);
+  r.promote(r.addCandidate(bytes, {}).version, 'better');
+  return { dir, v0, regDir, r };
+}
+
 describe('service retraining: a CLI rollback reaches the running service', function () {
   this.timeout(30_000);
 
   it('serves the rolled-back champion within followMs, before any round', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'earmark-follow-'));
+    const { dir, v0, regDir, r } = await promotedRegistry();
     try {
-      const v0 = path.join(dir, 'v0.onnx');
-      const bytes = (await ourModel(3)).bytes;
-      fs.writeFileSync(v0, bytes);
-      const regDir = path.join(dir, 'registry');
-      const r = new ModelRegistry(regDir, v0);
-      r.promote(r.addCandidate(bytes, {}).version, 'better');
       const engine = await createForecastEngine({ modelFile: r.fileOf(1) });
       const swaps = recordSwaps(engine);
       const clock = new SimClock(RETRAIN_START_MS);
@@ -69,14 +75,8 @@ describe('service retraining: a CLI rollback reaches the running service', funct
   });
 
   it('counts a champion as served only once the engine runs it, and tries a failed swap again', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'earmark-follow-'));
+    const { dir, v0, regDir, r } = await promotedRegistry();
     try {
-      const v0 = path.join(dir, 'v0.onnx');
-      const bytes = (await ourModel(3)).bytes;
-      fs.writeFileSync(v0, bytes);
-      const regDir = path.join(dir, 'registry');
-      const r = new ModelRegistry(regDir, v0);
-      r.promote(r.addCandidate(bytes, {}).version, 'better');
       // An engine that keeps its model when a file does not load (as ModelSlot does), then loads.
       let loads = false;
       let serving = r.fileOf(1);
