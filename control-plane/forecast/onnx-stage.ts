@@ -65,7 +65,8 @@ export async function runOnnxStage(
  * baselines this cycle, as for any failed run. One pass over the outputs (~1 ns per value).
  */
 function checkFinite(model: OnnxQuantileModel, out: Float32Array, n: number, b: FeatureBatch): void {
-  const per = n > 0 ? out.length / n : 0;
+  // Values per row, as the model wrote them: horizon × quantiles (out holds n rows of them).
+  const per = model.signature.horizon * model.signature.quantiles.length;
   let bad = 0;
   let first = -1;
   for (let i = 0; i < n * per; i++) {
